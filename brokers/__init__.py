@@ -1,0 +1,1 @@
+"""Broker clients behind one small interface (brokers.base.BrokerClient)."""
