@@ -1,0 +1,244 @@
+"""The one settings module: everything comes from the environment.
+
+Two modes (ASIRIKUY_MODE):
+- ``embedded`` (default): SQLite file, Celery over kombu's filesystem transport, file cache. No server to
+  install; safe on one machine because the filesystem transport and SQLite (WAL, immediate transactions)
+  are shared by every process of that machine through file locks. Secrets are generated once into
+  var/secrets/ so a laptop works out of the box.
+- ``production``: DATABASE_URL (PostgreSQL, psycopg 3) and REDIS_URL are required, and so are
+  DJANGO_SECRET_KEY and ASIRIKUY_TOKEN_KEYS; nothing secret has a default.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from asirikuy_site.env import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_secret,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("ASIRIKUY_VAR_DIR") or BASE_DIR / "var")
+
+MODE = env_choice("ASIRIKUY_MODE", "embedded", ("embedded", "production"))
+EMBEDDED = MODE == "embedded"
+DEBUG = env_bool("DJANGO_DEBUG", EMBEDDED)
+
+
+def _embedded_secret(name: str, make: callable) -> str:  # type: ignore[valid-type]
+    """Create a per-install secret file on first use so no secret ships with the code."""
+    path = VAR_DIR / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _required_secret(name: str, make: callable) -> str:  # type: ignore[valid-type]
+    value = env_secret(name)
+    if value:
+        return value
+    if EMBEDDED:
+        return _embedded_secret(name.lower(), make)
+    raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set when ASIRIKUY_MODE=production")
+
+
+SECRET_KEY = _required_secret("DJANGO_SECRET_KEY", lambda: secrets.token_urlsafe(50))
+# Fernet keys that encrypt broker tokens, comma separated, newest first (rotation: prepend a new key).
+TOKEN_KEYS = [k.strip() for k in _required_secret("ASIRIKUY_TOKEN_KEYS", lambda: Fernet.generate_key().decode()).split(",") if k.strip()]
+for _key in TOKEN_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError as e:
+        raise ImproperlyConfigured("ASIRIKUY_TOKEN_KEYS holds a value that is not a Fernet key") from e
+
+ALLOWED_HOSTS = [h.strip() for h in (env_str("DJANGO_ALLOWED_HOSTS") or ("*" if EMBEDDED else "")).split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [h.strip() for h in (env_str("DJANGO_CSRF_TRUSTED_ORIGINS") or "").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_celery_beat",
+    "trading",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "asirikuy_site.urls"
+WSGI_APPLICATION = "asirikuy_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{VAR_DIR / 'asirikuy.sqlite3'}" if EMBEDDED else None
+_db_url = env_str("DATABASE_URL") or _default_db
+if not _db_url:
+    raise ImproperlyConfigured("DATABASE_URL must be set when ASIRIKUY_MODE=production")
+DATABASES = {"default": database_from_url(_db_url, base_dir=BASE_DIR)}
+if env_str("DJANGO_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DB_NAME")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# --- Redis (production) -------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if not EMBEDDED and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when ASIRIKUY_MODE=production")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+
+if env_str("CELERY_BROKER_URL") or REDIS_URL:
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
+    CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Must stay well above the task time limit (see research notes on redelivery loops).
+        "visibility_timeout": 900,
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 2,
+    }
+    CELERY_RESULT_EXPIRES = 3600
+else:
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    _processed_dir = VAR_DIR / "celery" / "processed"
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _d in (_queue_dir, _processed_dir, _control_dir):
+        _d.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_processed_dir),
+        "store_processed": False,
+        "control_folder": str(_control_dir),
+    }
+    CELERY_RESULT_BACKEND = None
+    CELERY_TASK_IGNORE_RESULT = True
+
+# --- Asirikuy --------------------------------------------------------------------------------
+# Strategy work is pinned: every account has its own queue ("account.<id>"), and each queue is
+# consumed by exactly one single-process worker, chosen by account id modulo ASIRIKUY_STRATEGY_SHARDS.
+STRATEGY_SHARDS = env_int("ASIRIKUY_STRATEGY_SHARDS", 2, minimum=1, maximum=256)
+FRAMEWORK_LIBRARY = env_str("ASIRIKUY_FRAMEWORK_LIBRARY")
+FRAMEWORK_CONFIG = env_str("ASIRIKUY_FRAMEWORK_CONFIG")
+# How long a strategy run waits for a late bar before giving up on it (seconds).
+BAR_WAIT_SECONDS = env_int("ASIRIKUY_BAR_WAIT_SECONDS", 20, minimum=0, maximum=300)
+OANDA_ENABLED = env_bool("OANDA_ENABLED", True)
+OANDA_PRACTICE_URL = env_str("OANDA_PRACTICE_URL", "https://api-fxpractice.oanda.com")
+OANDA_PRACTICE_STREAM_URL = env_str("OANDA_PRACTICE_STREAM_URL", "https://stream-fxpractice.oanda.com")
+OANDA_LIVE_URL = env_str("OANDA_LIVE_URL", "https://api-fxtrade.oanda.com")
+OANDA_LIVE_STREAM_URL = env_str("OANDA_LIVE_STREAM_URL", "https://stream-fxtrade.oanda.com")
+
+# --- DRF -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "trading.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Asirikuy Trader API",
+    "DESCRIPTION": "Accounts, strategy instances, bars, orders, trades and executions.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ASIRIKUY_LOG_LEVEL", "INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}
+
+if not EMBEDDED:
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,0 +1,45 @@
+"""Models of the platform: the database holds the truth about accounts, bars, orders and trades."""
+
+from trading.models.accounts import AccountSnapshot, BrokerAccount
+from trading.models.bars import Bar
+from trading.models.enums import (
+    Broker,
+    BrokerEnvironment,
+    CloseReason,
+    ExecutionStatus,
+    OperationalMode,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    Side,
+    Timeframe,
+    TradeState,
+)
+from trading.models.executions import Execution
+from trading.models.instances import StrategyInstance
+from trading.models.instruments import Instrument, InstrumentKind
+from trading.models.orders import PENDING_TICKET_OFFSET, Order, Trade
+
+__all__ = [
+    "PENDING_TICKET_OFFSET",
+    "AccountSnapshot",
+    "Bar",
+    "Broker",
+    "BrokerAccount",
+    "BrokerEnvironment",
+    "CloseReason",
+    "Execution",
+    "ExecutionStatus",
+    "Instrument",
+    "InstrumentKind",
+    "OperationalMode",
+    "Order",
+    "OrderIntent",
+    "OrderStatus",
+    "OrderType",
+    "Side",
+    "StrategyInstance",
+    "Timeframe",
+    "Trade",
+    "TradeState",
+]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from trading.crypto import token_decrypt, token_encrypt, token_hint
+from trading.models.enums import Broker, BrokerEnvironment
+from trading.models.fields import money_field
+
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+OANDA_ACCOUNT_RE = re.compile(r"^\d{3}-\d{3}-\d+-\d{3}$")
+
+
+class BrokerAccount(models.Model):
+    """A trading account at one broker. Balance fields hold the last known broker figures."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="broker_accounts")
+    name = models.CharField(max_length=100)
+    broker = models.CharField(max_length=16, choices=Broker.choices, default=Broker.PAPER)
+    environment = models.CharField(max_length=16, choices=BrokerEnvironment.choices, default=BrokerEnvironment.PRACTICE)
+    broker_account_id = models.CharField(max_length=64, blank=True, help_text="The broker's id, e.g. 101-004-1435156-001")
+    token_encrypted = models.TextField(blank=True, editable=False)
+    token_hint = models.CharField(max_length=8, blank=True, editable=False)
+    currency = models.CharField(max_length=3, default="USD")
+    fifo = models.BooleanField(default=False, help_text="FIFO / no hedging (US NFA accounts)")
+    enabled = models.BooleanField(default=True)
+    leverage = models.DecimalField(max_digits=8, decimal_places=2, default=50)
+    balance = money_field()
+    equity = money_field()
+    margin_used = money_field()
+    unrealized_pl = money_field()
+    last_transaction_id = models.CharField(max_length=32, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broker", "environment", "broker_account_id"],
+                condition=~models.Q(broker_account_id=""),
+                name="unique_broker_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_broker_display()})"
+
+    @property
+    def queue_name(self) -> str:
+        """The Celery queue this account's strategy runs are pinned to."""
+        return f"account.{self.pk}"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token_encrypted)
+
+    def set_token(self, plain: str) -> None:
+        self.token_encrypted = token_encrypt(plain)
+        self.token_hint = token_hint(plain)
+
+    def get_token(self) -> str:
+        return token_decrypt(self.token_encrypted) if self.token_encrypted else ""
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not CURRENCY_RE.match(self.currency or ""):
+            errors["currency"] = f"{self.currency!r} is not a three-letter ISO currency code such as USD"
+        if self.broker == Broker.OANDA:
+            if not OANDA_ACCOUNT_RE.match(self.broker_account_id or ""):
+                errors["broker_account_id"] = (
+                    f"{self.broker_account_id!r} is not an OANDA v20 account id (format 101-004-1234567-001)"
+                )
+        if self.leverage is not None and self.leverage <= 0:
+            errors["leverage"] = f"leverage must be positive, was {self.leverage}"
+        if errors:
+            raise ValidationError(errors)
+
+
+class AccountSnapshot(models.Model):
+    """Balance, equity and margin at a point in time, for the equity chart."""
+
+    account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="snapshots")
+    time = models.DateTimeField(db_index=True)
+    balance = money_field()
+    equity = money_field()
+    margin_used = money_field()
+    unrealized_pl = money_field()
+
+    class Meta:
+        ordering = ["account", "time"]
+        indexes = [models.Index(fields=["account", "time"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} @ {self.time:%Y-%m-%d %H:%M} equity {self.equity}"

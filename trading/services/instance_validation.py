@@ -1,0 +1,94 @@
+"""Validation of a strategy instance's settings against the framework's strategy catalog."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from trading.models.enums import Timeframe
+
+MAX_RATES_SLOTS = 10
+MAX_BARS_PER_SLOT = 100_000
+
+
+def _slot_errors(rates_slots: Any) -> list[str]:
+    from trading.models.instruments import SYMBOL_RE
+
+    if rates_slots in (None, ""):
+        return []
+    if not isinstance(rates_slots, list):
+        return [f"rates_slots must be a list of slots, was {type(rates_slots).__name__}"]
+    if len(rates_slots) > MAX_RATES_SLOTS:
+        return [f"at most {MAX_RATES_SLOTS} rates slots, was {len(rates_slots)}"]
+    errors: list[str] = []
+    valid_tf = {int(v) for v in Timeframe.values}
+    for i, slot in enumerate(rates_slots):
+        if not isinstance(slot, dict):
+            errors.append(f"slot {i}: must be an object with symbol, timeframe and bars, was {slot!r}")
+            continue
+        unknown = set(slot) - {"symbol", "timeframe", "bars"}
+        if unknown:
+            errors.append(f"slot {i}: unknown field(s) {', '.join(sorted(unknown))}")
+        symbol = slot.get("symbol", "")
+        if symbol and not (isinstance(symbol, str) and SYMBOL_RE.match(symbol)):
+            errors.append(f"slot {i}: symbol {symbol!r} is not a symbol such as EURUSD")
+        tf = slot.get("timeframe")
+        if tf not in valid_tf or isinstance(tf, bool):
+            errors.append(f"slot {i}: timeframe {tf!r} is not one of {sorted(valid_tf)} (minutes)")
+        bars = slot.get("bars")
+        if not isinstance(bars, int) or isinstance(bars, bool) or not (1 <= bars <= MAX_BARS_PER_SLOT):
+            errors.append(f"slot {i}: bars {bars!r} must be an integer 1..{MAX_BARS_PER_SLOT}")
+    return errors
+
+
+def instance_validate(
+    *,
+    strategy_id: int | None,
+    timeframe: int | None,
+    parameters: Any,
+    rates_slots: Any,
+    max_spread: Decimal | None = None,
+) -> dict[str, list[str]]:
+    """Return errors by field name (empty when valid); names the field, the value and the rule."""
+    from framework import get_strategy
+    from framework.errors import UnknownStrategyError
+
+    errors: dict[str, list[str]] = {}
+    if timeframe not in {int(v) for v in Timeframe.values}:
+        errors.setdefault("timeframe", []).append(f"{timeframe!r} is not a supported timeframe in minutes")
+    spec = None
+    try:
+        spec = get_strategy(int(strategy_id)) if strategy_id is not None else None
+    except (UnknownStrategyError, ValueError, TypeError):
+        spec = None
+    if spec is None:
+        errors.setdefault("strategy_id", []).append(f"{strategy_id!r} is not a strategy id in the framework catalog")
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, dict):
+        errors.setdefault("parameters", []).append("parameters must be an object of NAME: number")
+    elif spec is not None:
+        known = {p.name: p for p in spec.params}
+        for name, value in parameters.items():
+            param = known.get(name)
+            if param is None:
+                errors.setdefault("parameters", []).append(
+                    f"{name!r} is not a parameter of {spec.name}; known: {', '.join(sorted(known))}"
+                )
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                errors.setdefault("parameters", []).append(f"{name}={value!r} is not a finite number")
+                continue
+            if param.integer and float(value) != int(value):
+                errors.setdefault("parameters", []).append(f"{name}={value!r} must be a whole number")
+            if not (param.minimum <= value <= param.maximum):
+                errors.setdefault("parameters", []).append(
+                    f"{name}={value!r} is outside {param.minimum}..{param.maximum}"
+                )
+    slot_errors = _slot_errors(rates_slots)
+    if slot_errors:
+        errors["rates_slots"] = slot_errors
+    if max_spread is not None and max_spread < 0:
+        errors.setdefault("max_spread", []).append(f"{max_spread} must be 0 (off) or positive")
+    return errors
