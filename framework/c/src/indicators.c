@@ -1,0 +1,147 @@
+/*
+ * indicators.c - technical indicators over CRates arrays.
+ *
+ * Conventions (the Python tests hold reference implementations of these):
+ *   SMA(p)[i]   = mean(close[i-p+1..i]), defined for i >= p-1.
+ *   EMA(p)[p-1] = SMA(p)[p-1]; EMA[i] = a*close[i] + (1-a)*EMA[i-1], a = 2/(p+1).
+ *   TR[i]       = max(high-low, |high-close[i-1]|, |low-close[i-1]|), i >= 1.
+ *   ATR(p)[p]   = mean(TR[1..p]); ATR[i] = (ATR[i-1]*(p-1) + TR[i]) / p  (Wilder).
+ *   RSI(p)      = Wilder averages of gains/losses of close-to-close changes,
+ *                 seeded at index p with the plain means over 1..p;
+ *                 RSI = 100 - 100/(1+G/L); L == 0 gives 100 (50 if G == 0 too).
+ *   Bollinger   = SMA(p) +/- k * population standard deviation over the window.
+ *   Donchian(p) = highest high / lowest low of bars i-p+1..i.
+ */
+#include <math.h>
+
+#include "ask_internal.h"
+
+static int first_index(int end, int tail) { return end - tail + 1; }
+
+static void fill_nan(double* out, int tail) {
+  for (int j = 0; j < tail; ++j) out[j] = NAN;
+}
+
+void ask_sma(const CRates* bars, int end, int period, double* out, int tail) {
+  int start = first_index(end, tail);
+  for (int j = 0; j < tail; ++j) {
+    int i = start + j;
+    if (i < period - 1 || i < 0) {
+      out[j] = NAN;
+      continue;
+    }
+    double sum = 0.0;
+    for (int k = i - period + 1; k <= i; ++k) sum += bars[k].close;
+    out[j] = sum / period;
+  }
+}
+
+void ask_ema(const CRates* bars, int end, int period, double* out, int tail) {
+  int start = first_index(end, tail);
+  fill_nan(out, tail);
+  if (end < period - 1) return;
+  double sum = 0.0;
+  for (int k = 0; k < period; ++k) sum += bars[k].close;
+  double ema = sum / period;
+  double alpha = 2.0 / (period + 1.0);
+  for (int i = period - 1; i <= end; ++i) {
+    if (i > period - 1) ema = alpha * bars[i].close + (1.0 - alpha) * ema;
+    if (i >= start) out[i - start] = ema;
+  }
+}
+
+static double true_range(const CRates* bars, int i) {
+  double prev = bars[i - 1].close;
+  double tr = bars[i].high - bars[i].low;
+  double up = fabs(bars[i].high - prev);
+  double down = fabs(bars[i].low - prev);
+  if (up > tr) tr = up;
+  if (down > tr) tr = down;
+  return tr;
+}
+
+void ask_atr(const CRates* bars, int end, int period, double* out, int tail) {
+  int start = first_index(end, tail);
+  fill_nan(out, tail);
+  if (end < period) return;
+  double sum = 0.0;
+  for (int i = 1; i <= period; ++i) sum += true_range(bars, i);
+  double atr = sum / period;
+  for (int i = period; i <= end; ++i) {
+    if (i > period) atr = (atr * (period - 1) + true_range(bars, i)) / period;
+    if (i >= start) out[i - start] = atr;
+  }
+}
+
+static double rsi_value(double gain, double loss) {
+  if (loss == 0.0) return gain == 0.0 ? 50.0 : 100.0;
+  return 100.0 - 100.0 / (1.0 + gain / loss);
+}
+
+void ask_rsi(const CRates* bars, int end, int period, double* out, int tail) {
+  int start = first_index(end, tail);
+  fill_nan(out, tail);
+  if (end < period) return;
+  double gain = 0.0;
+  double loss = 0.0;
+  for (int i = 1; i <= period; ++i) {
+    double d = bars[i].close - bars[i - 1].close;
+    if (d > 0) gain += d;
+    else loss -= d;
+  }
+  gain /= period;
+  loss /= period;
+  for (int i = period; i <= end; ++i) {
+    if (i > period) {
+      double d = bars[i].close - bars[i - 1].close;
+      double g = d > 0 ? d : 0.0;
+      double l = d < 0 ? -d : 0.0;
+      gain = (gain * (period - 1) + g) / period;
+      loss = (loss * (period - 1) + l) / period;
+    }
+    if (i >= start) out[i - start] = rsi_value(gain, loss);
+  }
+}
+
+void ask_bollinger(const CRates* bars, int end, int period, double k, double* upper,
+                   double* middle, double* lower, int tail) {
+  int start = first_index(end, tail);
+  for (int j = 0; j < tail; ++j) {
+    int i = start + j;
+    if (i < period - 1 || i < 0) {
+      upper[j] = middle[j] = lower[j] = NAN;
+      continue;
+    }
+    double sum = 0.0;
+    for (int m = i - period + 1; m <= i; ++m) sum += bars[m].close;
+    double mean = sum / period;
+    double var = 0.0;
+    for (int m = i - period + 1; m <= i; ++m) {
+      double d = bars[m].close - mean;
+      var += d * d;
+    }
+    double sd = sqrt(var / period);
+    middle[j] = mean;
+    upper[j] = mean + k * sd;
+    lower[j] = mean - k * sd;
+  }
+}
+
+void ask_donchian(const CRates* bars, int end, int period, double* high, double* low, int tail) {
+  int start = first_index(end, tail);
+  for (int j = 0; j < tail; ++j) {
+    int i = start + j;
+    if (i < period - 1 || i < 0) {
+      high[j] = low[j] = NAN;
+      continue;
+    }
+    double hi = bars[i].high;
+    double lo = bars[i].low;
+    for (int m = i - period + 1; m < i; ++m) {
+      if (bars[m].high > hi) hi = bars[m].high;
+      if (bars[m].low < lo) lo = bars[m].low;
+    }
+    high[j] = hi;
+    low[j] = lo;
+  }
+}

@@ -1,0 +1,129 @@
+/*
+ * trade.c - machinery shared by every strategy: sizing, entry gating, result
+ * rows (one action per row, never beyond MAX_OPEN_ORDERS rows) and timed exits.
+ */
+#include <math.h>
+
+#include "ask_internal.h"
+
+double ask_param(const AskContext* ctx, int index) { return ctx->settings[index]; }
+
+int ask_int_setting(const AskContext* ctx, int index, int lo, int hi, int* out) {
+  double v = ctx->settings[index];
+  if (!(v >= lo && v <= hi) || v != floor(v)) return INVALID_PARAMETER;
+  *out = (int)v;
+  return SUCCESS;
+}
+
+int ask_real_setting(const AskContext* ctx, int index, double lo, double hi, double* out) {
+  double v = ctx->settings[index];
+  if (!(v >= lo && v <= hi)) return INVALID_PARAMETER;
+  *out = v;
+  return SUCCESS;
+}
+
+int ask_atr_settings(const AskContext* ctx, double* sl_mult, double* tp_mult, int* period) {
+  if (ask_real_setting(ctx, SL_ATR_MULTIPLIER, 0.0, 100.0, sl_mult) ||
+      ask_real_setting(ctx, TP_ATR_MULTIPLIER, 0.0, 100.0, tp_mult) ||
+      ask_int_setting(ctx, ATR_AVERAGING_PERIOD, 1, 1000, period))
+    return INVALID_PARAMETER;
+  return SUCCESS;
+}
+
+int ask_open_orders_total(const AskContext* ctx) {
+  int total = 0;
+  for (int t = 0; t < 6; ++t) total += ctx->open_count[t];
+  return total;
+}
+
+int ask_can_enter(const AskContext* ctx) {
+  return ctx->entries_allowed && ask_open_orders_total(ctx) < ctx->max_open_orders &&
+         ctx->rows_used < ctx->result_rows;
+}
+
+/* lots = (risk% / 100) * equity / (distance * contractSize * quoteConversion),
+ * rounded down to 0.01 and at least 0.01. distance is the SL distance, or the
+ * ATR when the strategy trades without a stop. 0 means "cannot size". */
+double ask_lots(const AskContext* ctx, double sl_distance, double atr) {
+  double distance = sl_distance > 0.0 ? sl_distance : atr;
+  if (!(distance > 0.0) || !(ctx->equity > 0.0)) return 0.0;
+  double risk = ask_param(ctx, ACCOUNT_RISK_PERCENT) / 100.0 * ctx->equity;
+  double raw = risk / (distance * ctx->contract_size * ctx->quote_conversion);
+  if (!isfinite(raw)) return 0.0;
+  double lots = floor(raw * 100.0 + 1e-7) / 100.0;
+  return lots < 0.01 ? 0.01 : lots;
+}
+
+static int signal_bit(int action, int order_type) {
+  static const int base[3] = {SIGNAL_OPEN_BUY, SIGNAL_OPEN_BUYLIMIT, SIGNAL_OPEN_BUYSTOP};
+  int bit = base[order_type / 2] << action; /* action: 0 open, 1 close, 2 update */
+  return (order_type % 2) ? bit << 16 : bit;
+}
+
+static StrategyResults* next_row(AskContext* ctx) {
+  if (ctx->rows_used >= ctx->result_rows) return 0;
+  return &ctx->results[ctx->rows_used++];
+}
+
+static int emit_open(AskContext* ctx, int order_type, double price, double sl, double tp,
+                     double atr, double expiration) {
+  if (!ask_can_enter(ctx)) return 0;
+  double lots = ask_lots(ctx, sl, atr);
+  if (lots <= 0.0) return 0;
+  StrategyResults* row = next_row(ctx);
+  if (!row) return 0;
+  row->ticketNumber = 0.0;
+  row->tradingSignals = (double)signal_bit(0, order_type);
+  row->lots = lots;
+  row->entryPrice = price;
+  row->brokerSL = sl;
+  row->brokerTP = tp;
+  row->expirationTime = expiration;
+  ctx->open_count[order_type] += 1;
+  return 1;
+}
+
+int ask_emit_open_market(AskContext* ctx, int order_type, double sl, double tp, double atr) {
+  double price = order_type == BUY ? ctx->ask : ctx->bid;
+  return emit_open(ctx, order_type, price, sl, tp, atr, 0.0);
+}
+
+int ask_emit_open_pending(AskContext* ctx, int order_type, double price, double sl, double tp,
+                          double atr, double expiration) {
+  return emit_open(ctx, order_type, price, sl, tp, atr, expiration);
+}
+
+int ask_emit_close(AskContext* ctx, int order_type, double ticket) {
+  StrategyResults* row = next_row(ctx);
+  if (!row) return 0;
+  row->ticketNumber = ticket;
+  row->tradingSignals = (double)signal_bit(1, order_type);
+  if (ticket == ASK_ALL_ORDER_TICKETS) ctx->open_count[order_type] = 0;
+  else if (ctx->open_count[order_type] > 0) ctx->open_count[order_type] -= 1;
+  return 1;
+}
+
+int ask_emit_update(AskContext* ctx, int order_type, double ticket, double sl, double tp,
+                    int trailing) {
+  StrategyResults* row = next_row(ctx);
+  if (!row) return 0;
+  row->ticketNumber = ticket;
+  row->tradingSignals = (double)signal_bit(2, order_type);
+  row->brokerSL = sl;
+  row->brokerTP = tp;
+  row->useTrailingSL = trailing ? 1.0 : 0.0;
+  return 1;
+}
+
+void ask_apply_timed_exit(AskContext* ctx) {
+  int bars = (int)ask_param(ctx, TIMED_EXIT_BARS);
+  if (bars <= 0) return;
+  double limit = (double)bars * ctx->timeframe * 60.0;
+  for (int i = 0; i < ctx->order_count; ++i) {
+    const COrderInfo* o = &ctx->orders[i];
+    if (o->ticket == 0.0 || o->isOpen == 0.0) continue;
+    int type = (int)o->type;
+    if (type != BUY && type != SELL) continue;
+    if ((double)ctx->current_time - o->openTime >= limit) ask_emit_close(ctx, type, o->ticket);
+  }
+}
