@@ -1,0 +1,304 @@
+"""Framework: the typed Python face of any library implementing the Asirikuy Framework ABI."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from framework import _ffi
+from framework.errors import FrameworkError, FrameworkInputError, FrameworkLoadError, error_for_code
+from framework.settings import StrategySettings
+from framework.types import (
+    ACCOUNT_INFO_COUNT,
+    BID_ASK_COUNT,
+    CRATES_DTYPE,
+    INT32_MAX,
+    ORDER_INFO_DTYPE,
+    RATES_INFO_DTYPE,
+    RATES_SLOTS,
+    RESULT_DTYPE,
+    SETTINGS_COUNT,
+    SIGNAL_BITS,
+    AccountInfo,
+    BidAsk,
+    OrderInfo,
+    OrderSignal,
+    RatesSlot,
+)
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "config" / "AsirikuyConfig.xml"
+INT32_MIN = -(2**31)
+
+
+def resolve_config_path(config_path: str | os.PathLike[str] | None = None) -> Path:
+    """Return the config path: argument, then ASIRIKUY_FRAMEWORK_CONFIG, then framework/config."""
+    if config_path is not None:
+        return Path(config_path)
+    env = os.environ.get("ASIRIKUY_FRAMEWORK_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def _address(array: np.ndarray) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+class _Buffers(threading.local):
+    """Per-thread call buffers, allocated once; their addresses are cached."""
+
+    def __init__(self) -> None:
+        self.settings = np.zeros(SETTINGS_COUNT, dtype=np.float64)
+        self.account = np.zeros(ACCOUNT_INFO_COUNT, dtype=np.float64)
+        self.bid_ask = np.zeros(BID_ASK_COUNT, dtype=np.float64)
+        self.time_and_count = np.zeros(2, dtype=np.int32)
+        self.rates_info = np.zeros(RATES_SLOTS, dtype=RATES_INFO_DTYPE)
+        self.rates_info_2d = self.rates_info.view(np.float64).reshape(RATES_SLOTS, 7)
+        self.results = np.zeros(1, dtype=RESULT_DTYPE)
+        self.orders = np.zeros(1, dtype=ORDER_INFO_DTYPE)
+        self.orders_2d = self.orders.view(np.float64).reshape(-1, 15)
+        self.orders_dirty = False
+        self.addr_settings = _address(self.settings)
+        self.addr_account = _address(self.account)
+        self.addr_bid_ask = _address(self.bid_ask)
+        self.addr_time = _address(self.time_and_count)
+        self.addr_rates_info = _address(self.rates_info)
+        self.addr_results = _address(self.results)
+        self.addr_orders = _address(self.orders)
+        self.last_account: AccountInfo | None = None
+        self.last_prices: BidAsk | None = None
+        self.last_slots: list[RatesSlot | None] = [None] * RATES_SLOTS
+        self.rates_addr: list[int | None] = [None] * RATES_SLOTS
+        self.keep_alive: list[np.ndarray | None] = [None] * RATES_SLOTS
+
+    def results_for(self, rows: int) -> np.ndarray:
+        if len(self.results) < rows:
+            self.results = np.zeros(rows, dtype=RESULT_DTYPE)
+            self.addr_results = _address(self.results)
+        return self.results
+
+    def orders_for(self, count: int) -> np.ndarray:
+        if len(self.orders) < count:
+            self.orders = np.zeros(count, dtype=ORDER_INFO_DTYPE)
+            self.orders_2d = self.orders.view(np.float64).reshape(-1, 15)
+            self.addr_orders = _address(self.orders)
+        return self.orders
+
+
+def _as_rates(rates: np.ndarray, slot: int) -> np.ndarray:
+    """Return rates as a C-contiguous CRATES_DTYPE array, copying only when the caller's array is not one."""
+    if rates.dtype == CRATES_DTYPE and rates.flags.c_contiguous:
+        return rates
+    names = rates.dtype.names or ()
+    if "time" in names and len(rates) and int(np.max(rates["time"])) > INT32_MAX:
+        raise FrameworkInputError(f"slot {slot}: bar times after 2038-01-19 do not fit the ABI's int32")
+    try:
+        # A copy: the caller passed another dtype or a non-contiguous view.
+        return np.ascontiguousarray(rates.astype(CRATES_DTYPE, casting="unsafe"))
+    except (TypeError, ValueError) as e:
+        raise FrameworkInputError(f"slot {slot}: rates must have the CRATES_DTYPE fields: {e}") from e
+
+
+def _decode(results: np.ndarray, rows: int) -> list[OrderSignal]:
+    signals: list[OrderSignal] = []
+    masks = results["tradingSignals"][:rows]
+    for row_index in np.flatnonzero(masks):
+        row = results[row_index]
+        mask = int(row["tradingSignals"])
+        for bit, (action, order_type) in SIGNAL_BITS.items():
+            if mask & bit:
+                signals.append(
+                    OrderSignal(
+                        action=action,
+                        order_type=order_type,
+                        ticket=int(row["ticketNumber"]),
+                        lots=float(row["lots"]),
+                        entry_price=float(row["entryPrice"]),
+                        sl_distance=float(row["brokerSL"]),
+                        tp_distance=float(row["brokerTP"]),
+                        internal_sl=float(row["internalSL"]),
+                        internal_tp=float(row["internalTP"]),
+                        trailing=bool(row["useTrailingSL"]),
+                        expiration=int(row["expirationTime"]),
+                    )
+                )
+    return signals
+
+
+class Framework:
+    """A loaded strategy library; thread-safe, one per process (see get_framework)."""
+
+    def __init__(self, library: _ffi.Library, config_path: Path) -> None:
+        self._lib = library
+        self.config_path = config_path
+        self.version = library.version()
+        if self.version[0] not in _ffi.SUPPORTED_MAJOR_VERSIONS:
+            raise FrameworkLoadError(
+                f"{library.path} reports version {'.'.join(map(str, self.version))}; "
+                f"supported major versions are {_ffi.SUPPORTED_MAJOR_VERSIONS}"
+            )
+        self._lock = threading.Lock()
+        self._instances: set[int] = set()
+        self._buffers = _Buffers()
+
+    @property
+    def library_path(self) -> Path:
+        """Path of the loaded library."""
+        return self._lib.path
+
+    @property
+    def ffi(self) -> _ffi.Library:
+        """The raw ctypes layer (for tests and benchmarks)."""
+        return self._lib
+
+    def _init(self, instance_id: int, is_testing: bool) -> None:
+        code = self._lib.init_instance(instance_id, is_testing, str(self.config_path), str(instance_id))
+        if code != 0:
+            raise error_for_code(code, f"initInstanceC(instance {instance_id})")
+        self._instances.add(instance_id)
+
+    def ensure_instance(self, instance_id: int, is_testing: bool = False) -> None:
+        """Register instance_id with the library once per process."""
+        with self._lock:
+            if instance_id not in self._instances:
+                self._init(instance_id, is_testing)
+
+    def reset_instance(self, instance_id: int, is_testing: bool = False) -> None:
+        """Deinit and re-init instance_id, dropping any library state it had."""
+        with self._lock:
+            self._lib.deinit_instance(instance_id)
+            self._instances.discard(instance_id)
+            self._init(instance_id, is_testing)
+
+    def deinit_instance(self, instance_id: int) -> None:
+        """Deregister instance_id."""
+        with self._lock:
+            self._lib.deinit_instance(instance_id)
+            self._instances.discard(instance_id)
+
+    def run(
+        self,
+        *,
+        instance_id: int,
+        settings: StrategySettings,
+        symbol: str,
+        account_currency: str,
+        broker_name: str,
+        ref_broker_name: str,
+        current_time: int,
+        orders: Sequence[OrderInfo],
+        account: AccountInfo,
+        prices: BidAsk,
+        slots: Sequence[RatesSlot],
+    ) -> list[OrderSignal]:
+        """Run one strategy evaluation; raise a FrameworkError subclass for a non-zero code."""
+        if settings.instance_id != instance_id:
+            raise FrameworkInputError(
+                f"settings are for instance {settings.instance_id}, run was asked for instance {instance_id}"
+            )
+        if not INT32_MIN <= current_time <= INT32_MAX:
+            raise FrameworkInputError(f"current_time {current_time} does not fit the ABI's int32 (2038 limit)")
+        if not slots or len(slots) > RATES_SLOTS:
+            raise FrameworkInputError(f"between 1 and {RATES_SLOTS} rates slots are needed, was {len(slots)}")
+        b = self._buffers
+        np.copyto(b.settings, settings.array)
+        b.time_and_count[0] = current_time
+        if account is not b.last_account:
+            b.account[:] = account.as_row()
+            b.last_account = account
+        if prices is not b.last_prices:
+            b.bid_ask[:] = prices.as_row()
+            b.last_prices = prices
+        self._fill_orders(b, orders, settings.order_info_array_size)
+        self._fill_slots(b, slots)
+        rows = settings.max_open_orders
+        results = b.results_for(rows)
+        results[:rows] = 0
+        code = self._lib.run_strategy(
+            b.addr_settings,
+            symbol.encode(),
+            account_currency.encode(),
+            broker_name.encode(),
+            ref_broker_name.encode(),
+            b.addr_time,
+            b.addr_orders,
+            b.addr_account,
+            b.addr_bid_ask,
+            b.addr_rates_info,
+            b.rates_addr,
+            b.addr_results,
+        )
+        if code != 0:
+            raise error_for_code(
+                code, f"instance {instance_id}, strategy {settings.strategy_id}, {symbol}, time {current_time}"
+            )
+        return _decode(results, rows)
+
+    @staticmethod
+    def _fill_orders(b: _Buffers, orders: Sequence[OrderInfo], capacity: int) -> None:
+        buf = b.orders_for(max(capacity, 1))
+        if b.orders_dirty:
+            buf.fill(0)
+            b.orders_dirty = False
+        open_count = 0
+        if orders:
+            ordered = sorted(orders, key=lambda o: (not o.is_open, -o.open_time))
+            open_count = sum(1 for o in orders if o.is_open)
+            if open_count > capacity:
+                raise FrameworkInputError(f"{open_count} open orders exceed ORDERINFO_ARRAY_SIZE={capacity}")
+            kept = ordered[:capacity]
+            b.orders_2d[: len(kept)] = [o.as_row() for o in kept]
+            b.orders_dirty = True
+        b.time_and_count[1] = open_count
+
+    @staticmethod
+    def _fill_slots(b: _Buffers, slots: Sequence[RatesSlot]) -> None:
+        for i in range(RATES_SLOTS):
+            slot = slots[i] if i < len(slots) else None
+            if slot is b.last_slots[i] and slot is not None:
+                continue
+            b.last_slots[i] = slot
+            if slot is None:
+                b.rates_info_2d[i] = 0.0
+                b.rates_addr[i] = None
+                b.keep_alive[i] = None
+                continue
+            rates = _as_rates(slot.rates, i)
+            b.keep_alive[i] = rates
+            b.rates_addr[i] = _address(rates)
+            b.rates_info_2d[i] = (
+                1.0,
+                slot.required_timeframe,
+                slot.total_bars_required,
+                slot.actual_timeframe,
+                len(rates),
+                slot.point,
+                slot.digits,
+            )
+
+
+_lock = threading.Lock()
+_singleton: Framework | None = None
+
+
+def load_framework(path: str | None = None, config_path: str | None = None) -> Framework:
+    """Load a library implementing the ABI and check its version."""
+    config = resolve_config_path(config_path)
+    if not config.is_file():
+        raise FrameworkLoadError(f"framework config not found at {config}")
+    return Framework(_ffi.Library(_ffi.resolve_library_path(path)), config)
+
+
+def get_framework() -> Framework:
+    """Return the process-wide Framework, loading it on first use."""
+    global _singleton
+    if _singleton is None:
+        with _lock:
+            if _singleton is None:
+                _singleton = load_framework()
+    return _singleton
+
+
+__all__ = ["Framework", "FrameworkError", "get_framework", "load_framework", "resolve_config_path"]
