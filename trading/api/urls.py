@@ -1,2 +1,31 @@
+"""API v1 routes. Each route class only combines the one-operation API classes that share a URL."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import path
+
+from trading.api import accounts, bars, catalog, executions, instances, instruments, orders, trades
+
+app_name = "api"
+
+urlpatterns = [
+    path("accounts/", accounts.AccountCollectionRoute.as_view(), name="accounts"),
+    path("accounts/<int:account_id>/", accounts.AccountItemRoute.as_view(), name="account"),
+    path("instruments/", instruments.InstrumentCollectionRoute.as_view(), name="instruments"),
+    path("instruments/<str:symbol>/", instruments.InstrumentItemRoute.as_view(), name="instrument"),
+    path("instances/", instances.InstanceCollectionRoute.as_view(), name="instances"),
+    path("instances/<int:instance_id>/", instances.InstanceItemRoute.as_view(), name="instance"),
+    path("instances/<int:instance_id>/enable/", instances.InstanceEnableApi.as_view(), name="instance-enable"),
+    path("instances/<int:instance_id>/disable/", instances.InstanceDisableApi.as_view(), name="instance-disable"),
+    path("instances/<int:instance_id>/run/", instances.InstanceRunApi.as_view(), name="instance-run"),
+    path("bars/", bars.BarListApi.as_view(), name="bars"),
+    path("orders/", orders.OrderListApi.as_view(), name="orders"),
+    path("orders/<int:order_id>/", orders.OrderDetailApi.as_view(), name="order"),
+    path("trades/", trades.TradeListApi.as_view(), name="trades"),
+    path("trades/<int:trade_id>/", trades.TradeDetailApi.as_view(), name="trade"),
+    path("trades/<int:trade_id>/close/", trades.TradeCloseApi.as_view(), name="trade-close"),
+    path("executions/", executions.ExecutionListApi.as_view(), name="executions"),
+    path("executions/<int:execution_id>/", executions.ExecutionDetailApi.as_view(), name="execution"),
+    path("catalog/strategies/", catalog.StrategyListApi.as_view(), name="strategies"),
+    path("catalog/strategies/<int:strategy_id>/", catalog.StrategyDetailApi.as_view(), name="strategy"),
+]

@@ -1,0 +1,112 @@
+"""Broker accounts: list, create, get, change. Tokens are write-only; only ``token_hint`` is shown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.models import Broker, BrokerEnvironment
+from trading.selectors.accounts import account_list_for_user
+from trading.services.accounts import account_create, account_update
+
+
+class AccountOutputSerializer(ApiSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    broker = serializers.CharField()
+    environment = serializers.CharField()
+    broker_account_id = serializers.CharField()
+    currency = serializers.CharField()
+    fifo = serializers.BooleanField()
+    enabled = serializers.BooleanField()
+    leverage = decimal_string()
+    balance = decimal_string()
+    equity = decimal_string()
+    margin_used = decimal_string()
+    unrealized_pl = decimal_string()
+    has_token = serializers.BooleanField()
+    token_hint = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _token_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True, max_length=512, trim_whitespace=True, style={"input_type": "password"},
+        help_text="Broker API token; stored encrypted and never returned", **kwargs,
+    )
+
+
+class AccountListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(operation_id="accounts_list", responses=AccountOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            serializer_class=AccountOutputSerializer,
+            queryset=account_list_for_user(user=request.user),
+            request=request,
+            view=self,
+        )
+
+
+class AccountCreateApi(APIView):
+    class InputSerializer(ApiSerializer):
+        name = serializers.CharField(max_length=100)
+        broker = serializers.ChoiceField(choices=Broker.choices, default=Broker.PAPER)
+        environment = serializers.ChoiceField(choices=BrokerEnvironment.choices, default=BrokerEnvironment.PRACTICE)
+        broker_account_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+        token = _token_field(required=False, allow_blank=True, default="")
+        currency = serializers.CharField(max_length=3, default="USD")
+        fifo = serializers.BooleanField(default=False)
+        leverage = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("50"))
+        initial_balance = serializers.DecimalField(max_digits=24, decimal_places=6, default=Decimal("10000"))
+        enabled = serializers.BooleanField(default=True)
+
+    @extend_schema(operation_id="accounts_create", request=InputSerializer, responses={201: AccountOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = validate_input(AccountCreateApi.InputSerializer, request.data)
+        account = account_create(owner=request.user, **data)
+        return Response(AccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class AccountDetailApi(APIView):
+    @extend_schema(operation_id="accounts_retrieve", responses=AccountOutputSerializer)
+    def get(self, request: Request, account_id: int) -> Response:
+        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        return Response(AccountOutputSerializer(account).data)
+
+
+class AccountUpdateApi(APIView):
+    class InputSerializer(ApiSerializer):
+        name = serializers.CharField(max_length=100, required=False)
+        environment = serializers.ChoiceField(choices=BrokerEnvironment.choices, required=False)
+        broker_account_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        token = _token_field(required=False)
+        currency = serializers.CharField(max_length=3, required=False)
+        fifo = serializers.BooleanField(required=False)
+        leverage = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
+        enabled = serializers.BooleanField(required=False)
+
+    @extend_schema(operation_id="accounts_partial_update", request=InputSerializer, responses=AccountOutputSerializer)
+    def patch(self, request: Request, account_id: int) -> Response:
+        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        data = validate_input(AccountUpdateApi.InputSerializer, request.data, partial=True)
+        account = account_update(account, **data)
+        return Response(AccountOutputSerializer(account).data)
+
+
+class AccountCollectionRoute(AccountListApi, AccountCreateApi):
+    """``accounts/``: GET lists, POST creates."""
+
+
+class AccountItemRoute(AccountDetailApi, AccountUpdateApi):
+    """``accounts/<id>/``: GET reads, PATCH changes."""

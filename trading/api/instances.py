@@ -1,0 +1,165 @@
+"""Strategy instances: list, create and change (validated against the catalog), enable, disable, run now."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
+from trading.models.instances import INT32_MAX
+from trading.selectors.accounts import account_list_for_user
+from trading.selectors.instances import instance_list_for_user
+from trading.services.instances import instance_create, instance_set_enabled, instance_update
+
+
+class RatesSlotSerializer(ApiSerializer):
+    symbol = serializers.CharField(required=False)
+    timeframe = serializers.IntegerField()
+    bars = serializers.IntegerField()
+
+
+class InstanceOutputSerializer(ApiSerializer):
+    instance_id = serializers.IntegerField(help_text="Magic number")
+    name = serializers.CharField()
+    account = serializers.IntegerField(source="account_id")
+    instrument = serializers.CharField(source="instrument.symbol")
+    strategy_id = serializers.IntegerField()
+    timeframe = serializers.IntegerField(help_text="Minutes")
+    parameters = serializers.DictField(help_text="Strategy parameters by name")
+    rates_slots = RatesSlotSerializer(many=True)
+    risk_percent = decimal_string()
+    max_open_orders = serializers.IntegerField()
+    max_spread = decimal_string()
+    operational_mode = serializers.IntegerField()
+    enabled = serializers.BooleanField()
+    last_run_at = serializers.DateTimeField(allow_null=True, default=None)
+    last_bar_time = serializers.DateTimeField(allow_null=True, default=None)
+    last_status = serializers.CharField(allow_null=True, default=None)
+    last_error = serializers.CharField(allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _annotated(request: Request, instance_id: int) -> StrategyInstance:
+    """Re-read one instance with its last-run annotations, owner-filtered (404 for other users)."""
+    return get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
+
+
+class _InstanceFields(ApiSerializer):
+    """Types only: the catalog rules (strategy id, timeframe, parameter bounds, slots) live in the service."""
+
+    name = serializers.CharField(max_length=100)
+    instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.all())
+    strategy_id = serializers.IntegerField(min_value=0)
+    timeframe = serializers.IntegerField()
+    parameters = serializers.JSONField(required=False)
+    rates_slots = serializers.JSONField(required=False)
+    risk_percent = serializers.DecimalField(max_digits=6, decimal_places=3, required=False)
+    max_open_orders = serializers.IntegerField(required=False)
+    max_spread = serializers.DecimalField(max_digits=20, decimal_places=10, required=False)
+    operational_mode = serializers.ChoiceField(choices=OperationalMode.choices, required=False)
+    enabled = serializers.BooleanField(required=False)
+
+
+class InstanceListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    class FilterSerializer(ApiSerializer):
+        account = serializers.IntegerField(required=False)
+        instrument = serializers.CharField(required=False)
+        enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        operation_id="instances_list", parameters=[FilterSerializer], responses=InstanceOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        filters = validate_input(InstanceListApi.FilterSerializer, request.query_params)
+        return paginated_response(
+            serializer_class=InstanceOutputSerializer,
+            queryset=instance_list_for_user(user=request.user, filters=filters),
+            request=request,
+            view=self,
+        )
+
+
+class InstanceCreateApi(APIView):
+    class InputSerializer(_InstanceFields):
+        account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.none())
+        instance_id = serializers.IntegerField(
+            min_value=1, max_value=INT32_MAX, required=False, help_text="Magic number; chosen for you when omitted"
+        )
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Only the caller's own accounts can be chosen; another user's account id reads as unknown.
+            request = self.context.get("request")
+            if request is not None:
+                self.fields["account"].queryset = account_list_for_user(user=request.user)
+
+    @extend_schema(operation_id="instances_create", request=InputSerializer, responses={201: InstanceOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = validate_input(InstanceCreateApi.InputSerializer, request.data, context={"request": request})
+        data.setdefault("risk_percent", Decimal("1.0"))
+        instance = instance_create(**data)
+        return Response(InstanceOutputSerializer(_annotated(request, instance.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class InstanceDetailApi(APIView):
+    @extend_schema(operation_id="instances_retrieve", responses=InstanceOutputSerializer)
+    def get(self, request: Request, instance_id: int) -> Response:
+        return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
+
+
+class InstanceUpdateApi(APIView):
+    class InputSerializer(_InstanceFields):
+        pass
+
+    @extend_schema(operation_id="instances_partial_update", request=InputSerializer, responses=InstanceOutputSerializer)
+    def patch(self, request: Request, instance_id: int) -> Response:
+        instance = _annotated(request, instance_id)
+        data = validate_input(InstanceUpdateApi.InputSerializer, request.data, partial=True)
+        instance_update(instance, **data)
+        return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
+
+
+class InstanceEnableApi(APIView):
+    @extend_schema(operation_id="instances_enable", request=None, responses=InstanceOutputSerializer)
+    def post(self, request: Request, instance_id: int) -> Response:
+        instance_set_enabled(_annotated(request, instance_id), True)
+        return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
+
+
+class InstanceDisableApi(APIView):
+    @extend_schema(operation_id="instances_disable", request=None, responses=InstanceOutputSerializer)
+    def post(self, request: Request, instance_id: int) -> Response:
+        instance_set_enabled(_annotated(request, instance_id), False)
+        return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
+
+
+class InstanceRunApi(APIView):
+    @extend_schema(
+        operation_id="instances_run",
+        request=None,
+        responses={202: inline_serializer("InstanceRunQueued", {"task_id": serializers.CharField()})},
+    )
+    def post(self, request: Request, instance_id: int) -> Response:
+        from trading.services.execution import execution_enqueue  # TEMP lazy: service not landed yet
+
+        task_id = execution_enqueue(_annotated(request, instance_id))
+        return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
+
+
+class InstanceCollectionRoute(InstanceListApi, InstanceCreateApi):
+    """``instances/``: GET lists, POST creates."""
+
+
+class InstanceItemRoute(InstanceDetailApi, InstanceUpdateApi):
+    """``instances/<instance_id>/``: GET reads, PATCH changes."""

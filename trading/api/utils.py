@@ -1,0 +1,81 @@
+"""Helpers shared by the API modules: strict input validation and limit/offset pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import pagination, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+MAX_ECHO = 80
+
+
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    max_limit = 1000
+
+
+def _with_value(message: str, value: Any) -> str:
+    shown = repr(value)
+    if len(shown) > MAX_ECHO:
+        shown = shown[:MAX_ECHO] + "…"
+    return message if shown in message else f"{message} (was {shown})"
+
+
+def validate_input(
+    serializer_class: type[serializers.Serializer],
+    data: Any,
+    *,
+    partial: bool = False,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate ``data`` or raise a ValidationError whose messages name each bad field and its value.
+
+    Values of write-only fields (secrets such as broker tokens) are never echoed back.
+    """
+    serializer = serializer_class(data=data, partial=partial, context=context or {})
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    errors: dict[str, Any] = {}
+    for name, messages in serializer.errors.items():
+        field = serializer.fields.get(name)
+        echo = (
+            field is not None
+            and not field.write_only
+            and hasattr(data, "get")
+            and name in data
+            and isinstance(messages, list)
+        )
+        errors[name] = [_with_value(str(m), data.get(name)) for m in messages] if echo else messages
+    raise serializers.ValidationError(errors)
+
+
+def paginated_response(
+    *, serializer_class: type[serializers.Serializer], queryset: QuerySet[Any], request: Request, view: APIView
+) -> Response:
+    """Return one page of ``queryset`` as ``{count, next, previous, results}``."""
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    assert page is not None  # the default limit is always set
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def decimal_string(**kwargs: Any) -> serializers.DecimalField:
+    """A decimal rendered as an exact string (no padding or rounding)."""
+    return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
+
+
+class ApiSerializer(serializers.Serializer):
+    """Base serializer whose OpenAPI component is named after its qualified name.
+
+    ``AccountCreateApi.InputSerializer`` becomes ``AccountCreateApiInput``, so the nested
+    Input/Output serializers of different APIs never collide in the schema.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Meta" not in cls.__dict__:
+            name = cls.__qualname__.replace(".", "").removesuffix("Serializer")
+            cls.Meta = type("Meta", (), {"ref_name": name})

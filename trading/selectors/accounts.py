@@ -1,0 +1,38 @@
+"""Accounts a user owns, and the equity history behind the dashboard chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from trading.models import AccountSnapshot, BrokerAccount
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def account_list_for_user(*, user: User) -> QuerySet[BrokerAccount]:
+    """Return the broker accounts owned by ``user`` (none for anonymous users)."""
+    if not user.is_authenticated:
+        return BrokerAccount.objects.none()
+    return BrokerAccount.objects.filter(owner=user).order_by("id")
+
+
+@dataclass(frozen=True)
+class EquityPoint:
+    time: datetime
+    balance: Decimal
+    equity: Decimal
+
+
+def equity_series(*, account: BrokerAccount, limit: int = 500) -> list[EquityPoint]:
+    """Return the last ``limit`` account snapshots, oldest first."""
+    rows = (
+        AccountSnapshot.objects.filter(account=account)
+        .order_by("-time")
+        .values_list("time", "balance", "equity")[:limit]
+    )
+    return [EquityPoint(time=t, balance=b, equity=e) for t, b, e in reversed(list(rows))]

@@ -1,0 +1,31 @@
+"""Strategy instances a user owns, with their last run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from trading.models import Execution, StrategyInstance
+from trading.selectors.accounts import User
+
+
+def instance_list_for_user(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[StrategyInstance]:
+    """Return the user's instances, annotated with ``last_run_at``, ``last_status`` and ``last_error``."""
+    if not user.is_authenticated:
+        return StrategyInstance.objects.none()
+    filters = filters or {}
+    qs = StrategyInstance.objects.filter(account__owner=user).select_related("account", "instrument")
+    if filters.get("account") is not None:
+        qs = qs.filter(account_id=filters["account"])
+    if filters.get("instrument"):
+        qs = qs.filter(instrument__symbol=filters["instrument"])
+    if filters.get("enabled") is not None:
+        qs = qs.filter(enabled=filters["enabled"])
+    last = Execution.objects.filter(instance=OuterRef("pk")).order_by("-bar_time", "-id")
+    return qs.annotate(
+        last_run_at=Subquery(last.values("started_at")[:1]),
+        last_bar_time=Subquery(last.values("bar_time")[:1]),
+        last_status=Subquery(last.values("status")[:1]),
+        last_error=Subquery(last.values("error")[:1]),
+    ).order_by("instance_id")
