@@ -173,33 +173,34 @@ class Library:
 
     def run_strategy(
         self,
-        settings: int,
-        symbol: bytes,
-        account_currency: bytes,
-        broker_name: bytes,
-        ref_broker_name: bytes,
-        time_and_count: int,
+        settings: int | None,
+        symbol: bytes | None,
+        account_currency: bytes | None,
+        broker_name: bytes | None,
+        ref_broker_name: bytes | None,
+        time_and_count: int | None,
         orders: int | None,
-        account: int,
-        bid_ask: int,
-        rates_info: int,
+        account: int | None,
+        bid_ask: int | None,
+        rates_info: int | None,
         rates: list[int | None],
-        results: int,
+        results: int | None,
     ) -> int:
         """Call c_runStrategy with buffer addresses; every char* gets a fresh writable buffer.
 
         time_and_count is the address of an int32[2]: the current broker time and the open-order count.
+        None passes NULL (only tests do that).
         """
         buf = ctypes.create_string_buffer
         return int(
             self._run(
                 settings,
-                buf(symbol),
-                buf(account_currency, max(16, len(account_currency) + 1)),
-                buf(broker_name),
-                buf(ref_broker_name),
+                None if symbol is None else buf(symbol),
+                None if account_currency is None else buf(account_currency, max(16, len(account_currency) + 1)),
+                None if broker_name is None else buf(broker_name),
+                None if ref_broker_name is None else buf(ref_broker_name),
                 time_and_count,
-                time_and_count + 4,
+                None if time_and_count is None else time_and_count + 4,
                 orders,
                 account,
                 bid_ask,

@@ -1,0 +1,39 @@
+"""Fixtures for the framework tests: build the library once, load it once."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from framework import Framework, load_framework
+from framework._ffi import DEFAULT_LIBRARY_PATH
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+C_DIR = REPO_ROOT / "framework" / "c"
+_instance_ids = itertools.count(1000)
+
+
+@pytest.fixture(scope="session")
+def library_path() -> Path:
+    """Our library, built with make when it is missing."""
+    if not DEFAULT_LIBRARY_PATH.is_file():
+        subprocess.run(["make", "-C", str(C_DIR)], check=True, capture_output=True)
+    return DEFAULT_LIBRARY_PATH
+
+
+@pytest.fixture(scope="session")
+def fw(library_path: Path) -> Framework:
+    return load_framework(str(library_path))
+
+
+@pytest.fixture
+def instance_id(fw: Framework) -> Iterator[int]:
+    """A fresh registered instance id per test."""
+    new_id = next(_instance_ids)
+    fw.ensure_instance(new_id, is_testing=True)
+    yield new_id
+    fw.deinit_instance(new_id)
