@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from trading.models import Execution
 from trading.selectors.accounts import User
@@ -25,3 +26,11 @@ def execution_list_for_user(*, user: User, filters: dict[str, Any] | None = None
     if filters.get("end") is not None:
         qs = qs.filter(bar_time__lte=filters["end"])
     return qs.order_by("-bar_time", "-id")
+
+
+def execution_latest_per_instance(qs: QuerySet[Execution], *, per_instance: int) -> QuerySet[Execution]:
+    """Keep only the newest ``per_instance`` executions of each instance in ``qs``."""
+    ranked = qs.annotate(
+        rank=Window(RowNumber(), partition_by=[F("instance_id")], order_by=[F("bar_time").desc(), F("id").desc()])
+    )
+    return ranked.filter(rank__lte=per_instance)

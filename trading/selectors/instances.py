@@ -10,8 +10,19 @@ from trading.models import Execution, StrategyInstance
 from trading.selectors.accounts import User
 
 
+def instance_annotate_last_run(qs: QuerySet[StrategyInstance]) -> QuerySet[StrategyInstance]:
+    """Add ``last_run_at``, ``last_bar_time``, ``last_status`` and ``last_error`` of the newest execution."""
+    last = Execution.objects.filter(instance=OuterRef("pk")).order_by("-bar_time", "-id")
+    return qs.annotate(
+        last_run_at=Subquery(last.values("started_at")[:1]),
+        last_bar_time=Subquery(last.values("bar_time")[:1]),
+        last_status=Subquery(last.values("status")[:1]),
+        last_error=Subquery(last.values("error")[:1]),
+    )
+
+
 def instance_list_for_user(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[StrategyInstance]:
-    """Return the user's instances, annotated with ``last_run_at``, ``last_status`` and ``last_error``."""
+    """Return the user's instances with their last run (see ``instance_annotate_last_run``)."""
     if not user.is_authenticated:
         return StrategyInstance.objects.none()
     filters = filters or {}
@@ -22,10 +33,4 @@ def instance_list_for_user(*, user: User, filters: dict[str, Any] | None = None)
         qs = qs.filter(instrument__symbol=filters["instrument"])
     if filters.get("enabled") is not None:
         qs = qs.filter(enabled=filters["enabled"])
-    last = Execution.objects.filter(instance=OuterRef("pk")).order_by("-bar_time", "-id")
-    return qs.annotate(
-        last_run_at=Subquery(last.values("started_at")[:1]),
-        last_bar_time=Subquery(last.values("bar_time")[:1]),
-        last_status=Subquery(last.values("status")[:1]),
-        last_error=Subquery(last.values("error")[:1]),
-    ).order_by("instance_id")
+    return instance_annotate_last_run(qs).order_by("instance_id")

@@ -1,0 +1,96 @@
+"""Broker accounts (token write-only, broker figures read-only) and their snapshots."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
+from trading.models import AccountSnapshot, BrokerAccount
+from trading.services.accounts import account_create, account_update
+
+# The fields account_update accepts (besides the token).
+UPDATABLE_FIELDS = ("name", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled")
+BROKER_FIGURES = ("balance", "equity", "margin_used", "unrealized_pl", "last_transaction_id")
+
+
+class BrokerAccountForm(forms.ModelForm):
+    token = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: stored encrypted and never shown. Leave blank to keep the stored token.",
+    )
+    initial_balance = forms.DecimalField(
+        required=False, max_digits=24, decimal_places=6, initial=Decimal("10000"),
+        help_text="Paper accounts only, on creation.",
+    )
+
+    class Meta:
+        model = BrokerAccount
+        fields = ("owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled")
+
+
+@admin.register(BrokerAccount)
+class BrokerAccountAdmin(OwnerScopedAdmin):
+    owner_lookup = "owner"
+    form = BrokerAccountForm
+    list_display = (
+        "id", "name", "owner", "broker", "environment", "broker_account_id", "currency",
+        "balance", "equity", "margin_used", "unrealized_pl", "enabled", "token_hint",
+    )
+    list_filter = ("broker", "environment", "enabled", "currency")
+    search_fields = ("name", "broker_account_id", "owner__username")
+    date_hierarchy = "created_at"
+
+    def get_fieldsets(self, request: HttpRequest, obj: BrokerAccount | None = None) -> Any:
+        main = ["owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled"]
+        credentials = ["token", "token_hint", "has_token"]
+        if obj is None:
+            return [(None, {"fields": [*main, "initial_balance"]}), ("Credentials", {"fields": credentials})]
+        return [
+            (None, {"fields": main}),
+            ("Credentials", {"fields": credentials}),
+            ("Last known broker figures", {"fields": [*BROKER_FIGURES, "created_at", "updated_at"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: BrokerAccount | None = None) -> Any:
+        always = ("token_hint", "has_token", *BROKER_FIGURES, "created_at", "updated_at")
+        # Owner and broker are fixed once the account exists (account_update does not change them).
+        return always if obj is None else ("owner", "broker", *always)
+
+    @admin.display(boolean=True, description="Token stored")
+    def has_token(self, obj: BrokerAccount) -> bool:
+        return obj.has_token
+
+    def save_model(self, request: HttpRequest, obj: BrokerAccount, form: BrokerAccountForm, change: bool) -> None:
+        data = form.cleaned_data
+        token = data.get("token") or ""
+        if not change:
+            created = account_create(
+                owner=data["owner"], name=data["name"], broker=data["broker"], environment=data["environment"],
+                broker_account_id=data.get("broker_account_id") or "", token=token, currency=data["currency"],
+                fifo=data["fifo"], leverage=data["leverage"], enabled=data["enabled"],
+                initial_balance=data.get("initial_balance") or Decimal("10000"),
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+            return
+        changes = {name: data[name] for name in form.changed_data if name in UPDATABLE_FIELDS}
+        if token:
+            changes["token"] = token
+        if changes:
+            account_update(BrokerAccount.objects.get(pk=obj.pk), **changes)
+
+
+@admin.register(AccountSnapshot)
+class AccountSnapshotAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
+    list_display = ("account", "time", "balance", "equity", "margin_used", "unrealized_pl")
+    list_filter = ("account",)
+    list_select_related = ("account",)
+    date_hierarchy = "time"
+    search_fields = ("account__name",)
