@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from framework import Framework, load_framework
-from framework._ffi import DEFAULT_LIBRARY_PATH
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Without pytest-django (which adds the manage.py folder) the repo root is not importable and
+# "framework" would resolve to this tests folder as a namespace package.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from framework import Framework, load_framework  # noqa: E402
+from framework._ffi import DEFAULT_LIBRARY_PATH  # noqa: E402
+
 C_DIR = REPO_ROOT / "framework" / "c"
 _instance_ids = itertools.count(1000)
 
