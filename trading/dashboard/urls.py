@@ -1,2 +1,12 @@
+from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from trading.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.dashboard_index, name="index"),
+    path("accounts/<int:account_id>/", views.dashboard_account, name="account"),
+]
