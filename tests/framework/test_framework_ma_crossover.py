@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from fwtest_support import ACCOUNT, T0, bars_from_closes, prices, run, slot
 
 from framework import (
+    CRATES_DTYPE,
     MA_CROSSOVER,
     BidAsk,
     OperationalMode,
     OrderInfo,
     OrderSignal,
     OrderType,
+    RatesSlot,
     SignalAction,
     StrategySettings,
 )
+from framework.errors import InvalidParameterError, NotEnoughRatesDataError
 
 UP = bars_from_closes([1.1] * 30 + [1.11])  # the last closed bar jumps: fast SMA(2) crosses slow SMA(4) upwards
 DOWN = bars_from_closes([1.1] * 30 + [1.09])
@@ -172,3 +176,34 @@ def test_same_inputs_give_same_outputs_on_repeated_calls(fw, instance_id):
     settings = _settings(instance_id)
     first = run(fw, settings, [slot(UP)])
     assert [run(fw, settings, [slot(UP)]) for _ in range(3)] == [first] * 3
+
+
+def _split_into_m15(h1: np.ndarray) -> np.ndarray:
+    """Four M15 bars per closed H1 bar with the same open/high/low/close, then the forming bar."""
+    m15 = np.zeros(4 * (len(h1) - 1) + 1, dtype=CRATES_DTYPE)
+    for k, (o, h, low, c, v, t) in enumerate(h1[:-1].tolist()):
+        quarter = [(o, h, o, o), (o, o, low, low), (low, c, low, c), (c, c, c, c)]
+        for j, (qo, qh, ql, qc) in enumerate(quarter):
+            m15[4 * k + j] = (qo, qh, ql, qc, v / 4, t + 900 * j)
+    m15[-1] = tuple(h1[-1])
+    return m15
+
+
+def test_finer_bars_are_bucketed_into_the_required_timeframe(fw, instance_id):
+    m15 = _split_into_m15(UP)
+    resampled = RatesSlot(m15, required_timeframe=60, total_bars_required=len(UP), actual_timeframe=15)
+    signals = run(fw, _settings(instance_id), [resampled])
+    _assert_signals(signals, [_open(OrderType.BUY, entry=1.1102, lots=0.07)])
+
+
+def test_bucketing_requires_enough_bars_after_merging(fw, instance_id):
+    m15 = _split_into_m15(UP)
+    resampled = RatesSlot(m15, required_timeframe=60, total_bars_required=len(UP) + 1, actual_timeframe=15)
+    with pytest.raises(NotEnoughRatesDataError):
+        run(fw, _settings(instance_id), [resampled])
+
+
+def test_actual_timeframe_must_divide_the_required_one(fw, instance_id):
+    odd = RatesSlot(UP, required_timeframe=60, total_bars_required=len(UP), actual_timeframe=25)
+    with pytest.raises(InvalidParameterError):
+        run(fw, _settings(instance_id), [odd])
