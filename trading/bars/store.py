@@ -1,0 +1,211 @@
+"""Writing bars: one upsert for every path (import, derivation, gap filling, live feeds).
+
+On PostgreSQL the bars go in with ``COPY … FROM STDIN (FORMAT BINARY)``, the payload built by numpy (no
+Python object per bar). When the table has no bar of the series inside the new range, they are copied
+straight into ``trading_bar``; otherwise into a temporary staging table and merged with
+``INSERT … ON CONFLICT (instrument_id, timeframe, time) DO UPDATE``, which updates changed bars only.
+Everything happens in one transaction under an advisory lock per (instrument, timeframe), and the rolling
+window cache of the series is invalidated after commit. SQLite uses ``bulk_create(update_conflicts=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from django.db import connection, transaction
+
+from trading.bars.cache import bars_cache_invalidate
+from trading.bars.timeframes import BAR_DTYPE
+
+_PG_EPOCH_OFFSET = 946684800  # 2000-01-01 in Unix seconds: PostgreSQL's timestamp epoch
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+_COPY_TRAILER = b"\xff\xff"
+_CHUNK = 100_000
+_COLUMNS = ("time", "open", "high", "low", "close", "volume", "spread", "complete")
+_FIELD_TYPES = {
+    "instrument_id": ">i8", "timeframe": ">i4", "time": ">i8", "open": ">i8", "high": ">i8", "low": ">i8",
+    "close": ">i8", "volume": ">i8", "spread": ">i4", "complete": "?",
+}
+
+
+@dataclass(frozen=True)
+class BarRow:
+    """One bar to store; prices in integer points of the instrument, ``time`` the UTC open time."""
+
+    time: datetime
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int = 0
+    spread: int | None = None
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def bars_to_array(bars: np.ndarray | Iterable[BarRow]) -> np.ndarray:
+    """Accept a BAR_DTYPE array or BarRow objects; return a BAR_DTYPE array sorted by time."""
+    if isinstance(bars, np.ndarray):
+        array = bars.astype(BAR_DTYPE, copy=False)
+    else:
+        rows = list(bars)
+        array = np.empty(len(rows), dtype=BAR_DTYPE)
+        for i, row in enumerate(rows):
+            if row.time.tzinfo is None:
+                raise ValueError(f"bar time {row.time!r} is naive; bars are stored in UTC")
+            array[i] = (int(row.time.timestamp()), row.open, row.high, row.low, row.close, row.volume,
+                        -1 if row.spread is None else row.spread, row.complete)
+    order = np.argsort(array["time"], kind="stable")
+    array = array[order]
+    if len(array) > 1 and (np.diff(array["time"]) == 0).any():
+        raise ValueError("bars to store contain the same time twice")
+    return array
+
+
+def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterable[BarRow]) -> UpsertReport:
+    """Insert new bars and update changed ones of one series, in one transaction; invalidate its cache."""
+    array = bars_to_array(bars)
+    if len(array) == 0:
+        return UpsertReport(rows=0, inserted=0, updated=0, unchanged=0)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            inserted, updated = _upsert_pg(instrument_id, timeframe, array)
+        else:
+            inserted, updated = _upsert_generic(instrument_id, timeframe, array)
+        bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
+    return UpsertReport(rows=len(array), inserted=inserted, updated=updated,
+                        unchanged=len(array) - inserted - updated)
+
+
+def _copy_payload(fields: dict[str, np.ndarray | int], count: int) -> np.ndarray:
+    """Rows of a COPY BINARY stream (without header/trailer) as one structured array."""
+    spec: list[tuple[str, str]] = [("n", ">i2")]
+    for name in fields:
+        spec += [(f"len_{name}", ">i4"), (name, _FIELD_TYPES[name])]
+    rows = np.empty(count, dtype=np.dtype(spec))
+    rows["n"] = len(fields)
+    for name, values in fields.items():
+        rows[f"len_{name}"] = np.dtype(_FIELD_TYPES[name]).itemsize
+        rows[name] = values
+    return rows
+
+
+def _copy_in(cursor, statement: str, fields: dict[str, np.ndarray | int], array: np.ndarray) -> None:
+    with cursor.copy(statement) as copy:
+        copy.write(_COPY_HEADER)
+        for start in range(0, len(array), _CHUNK):
+            part = {k: (v[start:start + _CHUNK] if isinstance(v, np.ndarray) else v) for k, v in fields.items()}
+            count = min(_CHUNK, len(array) - start)
+            copy.write(_copy_payload(part, count).tobytes())
+        copy.write(_COPY_TRAILER)
+
+
+def _pg_fields(array: np.ndarray, extra: dict[str, int]) -> dict[str, np.ndarray | int]:
+    fields: dict[str, np.ndarray | int] = dict(extra)
+    fields["time"] = (array["time"] - _PG_EPOCH_OFFSET) * 1_000_000
+    for name in ("open", "high", "low", "close", "volume", "complete"):
+        fields[name] = array[name]
+    return fields
+
+
+def _copy_groups(cursor, table: str, array: np.ndarray, extra: dict[str, int]) -> None:
+    """COPY ``array`` into ``table``; bars with and without a spread go in two passes (NULL has no width)."""
+    known = array["spread"] >= 0
+    for mask, with_spread in ((known, True), (~known, False)):
+        if not mask.any():
+            continue
+        part = array[mask]
+        fields = _pg_fields(part, extra)
+        if with_spread:
+            fields["spread"] = part["spread"]
+        statement = f"COPY {table} ({', '.join(fields)}) FROM STDIN (FORMAT BINARY)"
+        _copy_in(cursor, statement, fields, part)
+
+
+def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[int, int]:
+    first = datetime.fromtimestamp(int(array["time"][0]), tz=UTC)
+    last = datetime.fromtimestamp(int(array["time"][-1]), tz=UTC)
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [int(instrument_id), int(timeframe)])
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM trading_bar WHERE instrument_id = %s AND timeframe = %s "
+            "AND time BETWEEN %s AND %s)",
+            [instrument_id, timeframe, first, last],
+        )
+        overlap = cursor.fetchone()[0]
+        if not overlap:
+            _copy_groups(cursor, "trading_bar", array, {"instrument_id": instrument_id, "timeframe": timeframe})
+            return len(array), 0
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS bars_stage (time timestamptz NOT NULL, open int8, high int8, "
+            "low int8, close int8, volume int8, spread int4, complete bool) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("TRUNCATE bars_stage")
+        _copy_groups(cursor, "bars_stage", array, {})
+        cursor.execute(
+            """
+            WITH merged AS (
+                INSERT INTO trading_bar (instrument_id, timeframe, time, open, high, low, close, volume, spread,
+                                         complete)
+                SELECT %(iid)s, %(tf)s, time, open, high, low, close, volume, spread, complete FROM bars_stage
+                ON CONFLICT (instrument_id, timeframe, time) DO UPDATE SET
+                    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+                    volume = EXCLUDED.volume, spread = EXCLUDED.spread, complete = EXCLUDED.complete
+                WHERE (trading_bar.open, trading_bar.high, trading_bar.low, trading_bar.close, trading_bar.volume,
+                       trading_bar.spread, trading_bar.complete)
+                      IS DISTINCT FROM
+                      (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
+                       EXCLUDED.spread, EXCLUDED.complete)
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+            """,
+            {"iid": instrument_id, "tf": timeframe},
+        )
+        inserted, updated = cursor.fetchone()
+    return int(inserted), int(updated)
+
+
+def _upsert_generic(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[int, int]:
+    from trading.models import Bar
+
+    first = datetime.fromtimestamp(int(array["time"][0]), tz=UTC)
+    last = datetime.fromtimestamp(int(array["time"][-1]), tz=UTC)
+    existing = {
+        int(row[0].timestamp()): row[1:]
+        for row in Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe, time__range=(first, last))
+        .values_list("time", "open", "high", "low", "close", "volume", "spread", "complete")
+        .iterator()
+    }
+    inserted = updated = 0
+    objects = []
+    for row in array.tolist():
+        t, o, h, lo, c, v, spread, complete = row
+        spread = None if spread < 0 else spread
+        values = (o, h, lo, c, v, spread, bool(complete))
+        old = existing.get(t)
+        if old is None:
+            inserted += 1
+        elif tuple(old) != values:
+            updated += 1
+        else:
+            continue
+        objects.append(Bar(instrument_id=instrument_id, timeframe=timeframe,
+                           time=datetime.fromtimestamp(t, tz=UTC), open=o, high=h, low=lo, close=c, volume=v,
+                           spread=spread, complete=bool(complete)))
+    Bar.objects.bulk_create(
+        objects, batch_size=500, update_conflicts=True, unique_fields=["instrument", "timeframe", "time"],
+        update_fields=["open", "high", "low", "close", "volume", "spread", "complete"],
+    )
+    return inserted, updated
