@@ -94,11 +94,14 @@ def _as_rates(rates: np.ndarray, slot: int) -> np.ndarray:
     names = rates.dtype.names or ()
     if "time" in names and len(rates) and int(np.max(rates["time"])) > INT32_MAX:
         raise FrameworkInputError(f"slot {slot}: bar times after 2038-01-19 do not fit the ABI's int32")
-    try:
-        # A copy: the caller passed another dtype or a non-contiguous view.
-        return np.ascontiguousarray(rates.astype(CRATES_DTYPE, casting="unsafe"))
-    except (TypeError, ValueError) as e:
-        raise FrameworkInputError(f"slot {slot}: rates must have the CRATES_DTYPE fields: {e}") from e
+    missing = [name for name in CRATES_DTYPE.names or () if name not in names]
+    if missing:
+        raise FrameworkInputError(f"slot {slot}: rates lack the CRATES_DTYPE fields {missing}")
+    # A copy, field by field (structured casts go by position): another dtype or a non-contiguous view.
+    copy = np.empty(len(rates), dtype=CRATES_DTYPE)
+    for name in CRATES_DTYPE.names or ():
+        copy[name] = rates[name]
+    return copy
 
 
 def _decode(results: np.ndarray, rows: int) -> list[OrderSignal]:

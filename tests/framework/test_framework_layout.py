@@ -52,9 +52,9 @@ def probe(tmp_path_factory) -> dict[str, int]:
             lines.append(f'printf("offsetof.{struct}.{f} %zu\\n", offsetof({struct}, {f}));')
     for name in SETTINGS_NAMES:
         lines.append(f'printf("setting.{name} %d\\n", (int){name});')
-    for code, name in RETURN_CODE_NAMES.items():
+    for name in RETURN_CODE_NAMES.values():
         lines.append(f'printf("code.{name} %d\\n", (int){name});')
-    for bit, (action, order_type) in SIGNAL_BITS.items():
+    for action, order_type in SIGNAL_BITS.values():
         macro = _signal_macro(action, order_type)
         lines.append(f'printf("signal.{macro} %d\\n", (int){macro});')
     lines += ["return 0;", "}"]
