@@ -11,3 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 app = Celery("asirikuy")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from trading.queues import AccountQueues  # noqa: E402  (needs the app defined first)
+
+app.steps["consumer"].add(AccountQueues)

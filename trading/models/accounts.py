@@ -33,6 +33,9 @@ class BrokerAccount(models.Model):
     margin_used = money_field()
     unrealized_pl = money_field()
     last_transaction_id = models.CharField(max_length=32, blank=True, editable=False)
+    paper_processed_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Paper broker: bars up to this time have been simulated"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,215 @@
+"""Paper broker bar simulation: pending orders, stop losses and take profits on new bars.
+
+Rules (documented in the README too):
+- Bars are bid prices; the ask is bid + the bar's spread (or the instrument's spread).
+- Each new bar, in order: pending orders past their expiry are cancelled; pending orders trigger
+  (buy side against the ask, sell side against the bid); then SL/TP of trades opened before the bar.
+- Gaps: a level already passed at the bar's open fills at the open (worse for stops, better for limits),
+  as a real broker would.
+- SL and TP both inside one bar: the stop loss wins (the pessimistic assumption).
+- A trade opened by a pending order on a bar is checked for SL/TP from the next bar on.
+- A trailing distance moves the stop after each bar by that bar's best price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from brokers.base import OrderResult
+from brokers.paper.client import PaperBroker, money
+from trading.models import (
+    AccountSnapshot,
+    Bar,
+    BrokerAccount,
+    CloseReason,
+    Instrument,
+    Order,
+    OrderStatus,
+    Side,
+    Trade,
+    TradeState,
+)
+from trading.services.orders.record import fill_record, order_record_result
+from trading.services.prices import PriceUnavailable, last_price, quote_to_account_rate
+
+SNAPSHOT_EVERY = timedelta(minutes=1)
+MAX_CATCH_UP = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class SimBar:
+    time: datetime  # open time
+    close_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    spread: Decimal
+
+
+def _bars_after(instrument: Instrument, start: datetime, until: datetime) -> list[SimBar]:
+    for timeframe in (1, 5, 15, 60, 240, 1440):
+        rows = list(
+            Bar.objects.filter(
+                instrument=instrument, timeframe=timeframe, complete=True,
+                time__gt=start - timedelta(minutes=timeframe), time__lte=until - timedelta(minutes=timeframe),
+            )
+            .order_by("time")
+            .values_list("time", "open", "high", "low", "close", "spread")
+        )
+        if rows:
+            f = instrument.from_points
+            return [
+                SimBar(
+                    time=t, close_time=t + timedelta(minutes=timeframe), open=f(o), high=f(h), low=f(lo), close=f(c),
+                    spread=f(sp if sp is not None else instrument.spread_points),
+                )
+                for t, o, h, lo, c, sp in rows
+            ]
+    return []
+
+
+def _pending_fill_price(order: Order, bar: SimBar) -> Decimal | None:
+    assert order.price is not None
+    level = order.price
+    if order.side == Side.BUY:
+        o, h, lo = bar.open + bar.spread, bar.high + bar.spread, bar.low + bar.spread
+    else:
+        o, h, lo = bar.open, bar.high, bar.low
+    buy_stop_or_sell_limit = (order.side == Side.BUY) == (order.order_type == "stop")
+    if buy_stop_or_sell_limit:  # triggers when price rises to the level
+        if o >= level:
+            return o
+        return level if h >= level else None
+    if o <= level:
+        return o
+    return level if lo <= level else None
+
+
+def _exit_price(trade: Trade, bar: SimBar) -> tuple[Decimal, str] | None:
+    if trade.side == Side.BUY:  # closes at the bid
+        o, h, lo = bar.open, bar.high, bar.low
+        sl_hit_open = trade.stop_loss is not None and o <= trade.stop_loss
+        tp_hit_open = trade.take_profit is not None and o >= trade.take_profit
+        sl_hit = trade.stop_loss is not None and lo <= trade.stop_loss
+        tp_hit = trade.take_profit is not None and h >= trade.take_profit
+    else:  # closes at the ask
+        o, h, lo = bar.open + bar.spread, bar.high + bar.spread, bar.low + bar.spread
+        sl_hit_open = trade.stop_loss is not None and o >= trade.stop_loss
+        tp_hit_open = trade.take_profit is not None and o <= trade.take_profit
+        sl_hit = trade.stop_loss is not None and h >= trade.stop_loss
+        tp_hit = trade.take_profit is not None and lo <= trade.take_profit
+    reason_sl = CloseReason.TRAILING_STOP if trade.trailing_distance else CloseReason.STOP_LOSS
+    if sl_hit_open:
+        return o, reason_sl
+    if tp_hit_open:
+        return o, CloseReason.TAKE_PROFIT
+    if sl_hit:
+        return trade.stop_loss, reason_sl  # type: ignore[return-value]
+    if tp_hit:
+        return trade.take_profit, CloseReason.TAKE_PROFIT  # type: ignore[return-value]
+    return None
+
+
+def _trail(trade: Trade, bar: SimBar) -> None:
+    if not trade.trailing_distance:
+        return
+    if trade.side == Side.BUY:
+        candidate = bar.high - trade.trailing_distance
+        better = trade.stop_loss is None or candidate > trade.stop_loss
+    else:
+        candidate = bar.low + bar.spread + trade.trailing_distance
+        better = trade.stop_loss is None or candidate < trade.stop_loss
+    if better:
+        trade.stop_loss = candidate
+        Trade.objects.filter(pk=trade.pk).update(stop_loss=candidate)
+
+
+def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: datetime, until: datetime) -> None:
+    account = broker.account
+    bars = _bars_after(instrument, start, until)
+    for bar in bars:
+        opened_now: set[int] = set()
+        pending = Order.objects.filter(account=account, instrument=instrument, status=OrderStatus.PENDING).order_by("id")
+        for order in pending:
+            if order.expires_at is not None and order.expires_at <= bar.time:
+                Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
+                    status=OrderStatus.EXPIRED, reject_reason="expired (GTD)"
+                )
+                continue
+            price = _pending_fill_price(order, bar)
+            if price is not None:
+                fill = broker.fill_pending(order, price=price, time=bar.time)
+                order_record_result(order, OrderResult(status="filled", client_order_id=order.client_order_id,
+                                                       broker_order_id=order.broker_order_id, fill=fill))
+                order.refresh_from_db(fields=["trade"])
+                if order.trade_id:
+                    opened_now.add(order.trade_id)
+        trades = Trade.objects.filter(
+            account=account, instrument=instrument, state=TradeState.OPEN, open_time__lte=bar.time
+        ).exclude(pk__in=opened_now).select_related("instrument")
+        for trade in trades:
+            exit_ = _exit_price(trade, bar)
+            if exit_ is None:
+                _trail(trade, bar)
+                continue
+            price, reason = exit_
+            fill = broker.close_fill(trade, price=price, time=bar.time)
+            fill_record(account=account, instrument=instrument, fill=fill, instance_id=trade.instance_id, order=None,
+                        close_reason=reason)
+
+
+def paper_revalue(account: BrokerAccount, *, now: datetime | None = None) -> None:
+    """Recompute unrealized P/L, margin and equity from the latest prices; snapshot once a minute."""
+    now = now or timezone.now()
+    account.refresh_from_db(fields=["balance"])
+    unrealized_total = Decimal(0)
+    margin_total = Decimal(0)
+    broker = PaperBroker(account)
+    for trade in Trade.objects.filter(account=account, state=TradeState.OPEN).select_related("instrument"):
+        try:
+            price = last_price(trade.instrument)
+            rate = quote_to_account_rate(trade.instrument, account.currency, price=price.bid)
+        except PriceUnavailable:
+            continue
+        mark = price.bid if trade.side == Side.BUY else price.ask
+        unrealized = broker.pl(trade.instrument, trade.side, trade.current_units, trade.open_price, mark)
+        margin = money(trade.current_units * mark * trade.instrument.margin_rate * rate)
+        Trade.objects.filter(pk=trade.pk).update(unrealized_pl=unrealized, margin_used=margin)
+        unrealized_total += unrealized
+        margin_total += margin
+    equity = account.balance + unrealized_total
+    BrokerAccount.objects.filter(pk=account.pk).update(
+        unrealized_pl=unrealized_total, margin_used=margin_total, equity=equity
+    )
+    account.unrealized_pl, account.margin_used, account.equity = unrealized_total, margin_total, equity
+    last = AccountSnapshot.objects.filter(account=account).order_by("-time").values_list("time", flat=True).first()
+    if last is None or now - last >= SNAPSHOT_EVERY:
+        AccountSnapshot.objects.create(
+            account=account, time=now, balance=account.balance, equity=equity, margin_used=margin_total,
+            unrealized_pl=unrealized_total,
+        )
+
+
+@transaction.atomic
+def paper_account_process(account: BrokerAccount, *, until: datetime | None = None) -> None:
+    """Bring a paper account up to ``until``: simulate new bars for its open trades and pending orders."""
+    until = until or timezone.now()
+    account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
+    start = account.paper_processed_until or until
+    start = max(start, until - MAX_CATCH_UP)
+    broker = PaperBroker(account)
+    instrument_ids = set(
+        Trade.objects.filter(account=account, state=TradeState.OPEN).values_list("instrument_id", flat=True)
+    ) | set(Order.objects.filter(account=account, status=OrderStatus.PENDING).values_list("instrument_id", flat=True))
+    for instrument in Instrument.objects.filter(Q(pk__in=instrument_ids)):
+        _simulate_instrument(broker, instrument, start, until)
+    BrokerAccount.objects.filter(pk=account.pk).update(paper_processed_until=until)
+    account.paper_processed_until = until
+    paper_revalue(account, now=until)

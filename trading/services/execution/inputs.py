@@ -1,0 +1,139 @@
+"""Building the framework's inputs for one instance from the database.
+
+The live runner and the parity backtester both use these builders, so a strategy sees the same bars,
+orders and prices in either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from framework import AccountInfo, BidAsk, RatesSlot, StrategySettings, get_strategy
+from trading.bars.brokertime import framework_time
+from trading.bars.read import bars_as_crates
+from trading.models import (
+    BrokerAccount,
+    Instrument,
+    StrategyInstance,
+)
+from trading.services.bar_clock import bar_close_time
+
+BROKER_TZ = "UTC"
+ORDER_INFO_SIZE = 20
+
+
+class NotEnoughBars(Exception):
+    """A rates slot has fewer stored bars than the strategy needs."""
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    index: int
+    instrument: Instrument
+    timeframe: int
+    bars: int  # closed bars wanted (the forming bar is added on top)
+
+
+def instance_settings(instance: StrategyInstance, *, is_backtesting: bool = False) -> StrategySettings:
+    return StrategySettings.for_strategy(
+        instance.strategy_id,
+        instance_id=instance.instance_id,
+        timeframe=instance.timeframe,
+        params=instance.parameters or {},
+        account_risk_percent=float(instance.risk_percent),
+        max_open_orders=instance.max_open_orders,
+        max_spread=float(instance.max_spread),
+        operational_mode=instance.operational_mode,
+        order_info_array_size=max(ORDER_INFO_SIZE, instance.max_open_orders + 1),
+        is_backtesting=is_backtesting,
+    )
+
+
+def slot_plans(instance: StrategyInstance) -> list[SlotPlan]:
+    """The instance's rates slots: its own list, or the catalog's defaults for its parameters."""
+    if instance.rates_slots:
+        symbols = {s.get("symbol") for s in instance.rates_slots if s.get("symbol")}
+        by_symbol = {i.symbol: i for i in Instrument.objects.filter(symbol__in=symbols)}
+        plans = []
+        for index, slot in enumerate(instance.rates_slots):
+            symbol = slot.get("symbol") or instance.instrument.symbol
+            instrument = by_symbol.get(symbol, instance.instrument if symbol == instance.instrument.symbol else None)
+            if instrument is None:
+                raise NotEnoughBars(f"slot {index}: instrument {symbol} does not exist")
+            plans.append(SlotPlan(index, instrument, int(slot["timeframe"]), int(slot["bars"])))
+        return plans
+    spec = get_strategy(instance.strategy_id)
+    params = {**spec.defaults(), **(instance.parameters or {})}
+    needed = spec.required_bars(params)
+    plans = []
+    for slot in spec.slots:
+        if slot.timeframe == "primary":
+            timeframe = instance.timeframe
+        elif slot.role == "trend" and "TREND_TIMEFRAME" in params:
+            timeframe = int(params["TREND_TIMEFRAME"])
+        else:
+            timeframe = int(slot.timeframe)
+        # required_bars counts the forming bar; ask for a margin of closed bars on top.
+        closed = max(needed.get(slot.index, slot.min_bars) - 1, 1)
+        plans.append(SlotPlan(slot.index, instance.instrument, timeframe, closed + max(10, closed // 5)))
+    return plans
+
+
+def _forming_bar(last_open: datetime, timeframe: int, bid: float) -> np.ndarray:
+    bar = np.zeros(1, dtype=bars_dtype())
+    bar["open"] = bar["high"] = bar["low"] = bar["close"] = bid
+    bar["time"] = framework_time(bar_close_time(last_open, timeframe), BROKER_TZ)
+    return bar
+
+
+def bars_dtype() -> np.dtype:
+    from framework import CRATES_DTYPE
+
+    return CRATES_DTYPE
+
+
+def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float) -> list[RatesSlot]:
+    """Closed bars of every slot up to ``now``, plus the forming bar the ABI expects last."""
+    slots = []
+    for plan in plans:
+        closed = bars_as_crates(
+            instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars,
+            end=now - timedelta(minutes=plan.timeframe), broker_tz=BROKER_TZ,
+        )
+        if len(closed) == 0:
+            raise NotEnoughBars(f"slot {plan.index}: no {plan.timeframe}-minute bars of {plan.instrument.symbol}")
+        from trading.bars.brokertime import from_framework_time
+
+        last_open = from_framework_time(int(closed["time"][-1]), BROKER_TZ)
+        slot_bid = bid if plan.instrument.pk == plans[0].instrument.pk else float(closed["close"][-1])
+        rates = np.concatenate([closed, _forming_bar(last_open, plan.timeframe, slot_bid)])
+        slots.append(
+            RatesSlot(
+                rates=rates, required_timeframe=plan.timeframe, total_bars_required=min(len(rates), plan.bars),
+                actual_timeframe=plan.timeframe, point=float(plan.instrument.point), digits=plan.instrument.digits,
+            )
+        )
+    return slots
+
+
+def account_info(account: BrokerAccount, instrument: Instrument) -> AccountInfo:
+    return AccountInfo(
+        account_number=int(account.pk),
+        balance=float(account.balance),
+        equity=float(account.equity),
+        margin=float(account.margin_used),
+        leverage=float(account.leverage),
+        contract_size=float(instrument.contract_size),
+        minimum_stop=float(instrument.from_points(instrument.minimum_stop_points)),
+        stopout_percent=50.0,
+    )
+
+
+def bid_ask(bid: Decimal, ask: Decimal, quote_rate: Decimal) -> BidAsk:
+    rate = float(quote_rate)
+    return BidAsk(bid=float(bid), ask=float(ask), quote_conversion_bid=rate, quote_conversion_ask=rate)
+

@@ -1,0 +1,151 @@
+"""Sending NEW orders to the broker, one instrument at a time, in creation order.
+
+Each order is claimed with a conditional UPDATE (NEW → SUBMITTING), so two dispatchers never send the
+same order. A lost answer is resolved by asking the broker for the client order id before anything
+else; an order whose outcome stays unknown is parked as UNKNOWN for reconciliation, never resent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from brokers.base import BrokerClient, OrderRequest, OrderResult
+from brokers.errors import (
+    BrokerAuthError,
+    BrokerRejectedError,
+    BrokerTemporaryError,
+    BrokerUnknownOutcomeError,
+)
+from trading.models import BrokerAccount, Order, OrderIntent, OrderStatus
+from trading.services.broker_clients import broker_for, instrument_ref
+from trading.services.orders.record import order_record_result
+
+logger = logging.getLogger(__name__)
+LOCK_SECONDS = 120
+
+
+@contextmanager
+def _instrument_lock(account_id: int, instrument_id: int) -> Iterator[bool]:
+    key = f"asirikuy:dispatch-lock:{account_id}:{instrument_id}"
+    acquired = cache.add(key, "1", LOCK_SECONDS)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(key)
+
+
+def _request_for(order: Order) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=order.client_order_id,
+        instance_id=order.instance_id or 0,
+        instrument=instrument_ref(order.instrument),
+        side=order.side,  # type: ignore[arg-type]
+        units=order.units,
+        order_type=order.order_type,  # type: ignore[arg-type]
+        price=order.price if order.order_type != "market" else None,
+        stop_loss=order.stop_loss,
+        take_profit=order.take_profit,
+        trailing_distance=order.trailing_distance,
+        expires_at=order.expires_at,
+    )
+
+
+def _send(broker: BrokerClient, order: Order) -> OrderResult:
+    if order.intent == OrderIntent.OPEN:
+        return broker.submit_order(_request_for(order))
+    if order.intent == OrderIntent.CLOSE:
+        assert order.trade is not None
+        result = broker.close_trade(order.trade.broker_trade_id, units=None)
+        return OrderResult(status=result.status, client_order_id=order.client_order_id,
+                           broker_order_id=result.broker_order_id, fill=result.fill, reason=result.reason,
+                           last_transaction_id=result.last_transaction_id)
+    if order.intent == OrderIntent.MODIFY:
+        assert order.trade is not None
+        broker.modify_trade(order.trade.broker_trade_id, stop_loss=order.stop_loss, take_profit=order.take_profit,
+                            trailing_distance=order.trailing_distance)
+        from trading.models import Trade
+
+        Trade.objects.filter(pk=order.trade_id).update(
+            stop_loss=order.stop_loss if order.stop_loss is not None else order.trade.stop_loss,
+            take_profit=order.take_profit if order.take_profit is not None else order.trade.take_profit,
+        )
+        return OrderResult(status="filled", client_order_id=order.client_order_id)
+    if order.intent == OrderIntent.CANCEL:
+        assert order.target is not None
+        broker.cancel_order(order.target.broker_order_id)
+        Order.objects.filter(pk=order.target_id, status=OrderStatus.PENDING).update(
+            status=OrderStatus.CANCELLED, reject_reason="cancelled by strategy"
+        )
+        return OrderResult(status="filled", client_order_id=order.client_order_id)
+    raise ValueError(f"order {order.pk} has an unknown intent {order.intent!r}")
+
+
+def _claim(order_id: int) -> bool:
+    return Order.objects.filter(pk=order_id, status=OrderStatus.NEW).update(
+        status=OrderStatus.SUBMITTING, submitted_at=timezone.now()
+    ) == 1
+
+
+def _dispatch_one(broker: BrokerClient, order: Order) -> None:
+    in_process = getattr(broker, "in_process", False)
+    if in_process:
+        # The paper broker is the database: send and record in one transaction.
+        with transaction.atomic():
+            if not _claim(order.pk):
+                return
+            try:
+                result = _send(broker, order)
+            except BrokerRejectedError as e:
+                result = OrderResult(status="rejected", client_order_id=order.client_order_id, reason=str(e))
+            order_record_result(order, result)
+        return
+    if not _claim(order.pk):
+        return
+    try:
+        result = _send(broker, order)
+    except BrokerUnknownOutcomeError:
+        found = broker.find_order(order.client_order_id)
+        if found is None:
+            Order.objects.filter(pk=order.pk).update(status=OrderStatus.UNKNOWN, reject_reason="outcome unknown")
+            logger.warning("order %s: outcome unknown after a lost answer; parked for reconciliation", order.pk)
+            return
+        result = found
+    except BrokerRejectedError as e:
+        result = OrderResult(status="rejected", client_order_id=order.client_order_id, reason=e.reason or str(e))
+    except (BrokerTemporaryError, BrokerAuthError):
+        # Nothing reached the broker: give the order back so a later dispatch sends it.
+        Order.objects.filter(pk=order.pk, status=OrderStatus.SUBMITTING).update(status=OrderStatus.NEW)
+        raise
+    order_record_result(order, result)
+
+
+def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
+    """Send every NEW order of one account and instrument, oldest first. Returns how many were handled."""
+    account = BrokerAccount.objects.get(pk=account_id)
+    broker = broker_for(account)
+    handled = 0
+    while True:
+        with _instrument_lock(account_id, instrument_id) as acquired:
+            if not acquired:
+                return handled  # another dispatcher holds this instrument and will see our orders
+            while True:
+                order = (
+                    Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW)
+                    .select_related("instrument", "trade", "target")
+                    .order_by("id")
+                    .first()
+                )
+                if order is None:
+                    break
+                _dispatch_one(broker, order)
+                handled += 1
+        # An order created while we were releasing the lock would otherwise wait for the next run.
+        if not Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW).exists():
+            return handled

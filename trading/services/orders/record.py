@@ -1,0 +1,117 @@
+"""Turning broker answers (fills, closes, cancels) into Order and Trade rows.
+
+Every broker path (the paper broker, OANDA responses, OANDA history sync) records through these
+functions, so a fill is written the same way wherever it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from brokers.base import Fill, OrderResult, TradeClose
+from trading.models import (
+    BrokerAccount,
+    CloseReason,
+    Instrument,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    Side,
+    StrategyInstance,
+    Trade,
+    TradeState,
+)
+
+_STATUS_BY_RESULT = {
+    "pending": OrderStatus.PENDING,
+    "cancelled": OrderStatus.CANCELLED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+@transaction.atomic
+def order_record_result(order: Order, result: OrderResult) -> None:
+    """Store what the broker said about ``order``; idempotent for a result already recorded."""
+    order = Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
+    if result.status == "filled":
+        order.status = OrderStatus.FILLED if order.intent == OrderIntent.OPEN else OrderStatus.DONE
+    else:
+        order.status = _STATUS_BY_RESULT[result.status]
+    order.broker_order_id = result.broker_order_id or order.broker_order_id
+    order.reject_reason = result.reason[:200]
+    if result.fill is not None:
+        order.fill_price = result.fill.price
+        order.filled_at = result.fill.time
+        trade = fill_record(
+            account=order.account, instrument=order.instrument, fill=result.fill, instance_id=order.instance_id,
+            order=order, close_reason=CloseReason.STRATEGY if order.instance_id else CloseReason.MANUAL,
+        )
+        if trade is not None:
+            order.trade = trade
+    order.save()
+
+
+def fill_record(
+    *,
+    account: BrokerAccount,
+    instrument: Instrument,
+    fill: Fill,
+    instance_id: int | None,
+    order: Order | None,
+    close_reason: str,
+) -> Trade | None:
+    """Apply one fill: open a trade, close or reduce others, move the balance. Returns the opened trade."""
+    opened = None
+    for close in fill.trades_closed:
+        _trade_close(account, close, time=fill.time, reason=close_reason, full=True)
+    if fill.trade_reduced is not None:
+        _trade_close(account, fill.trade_reduced, time=fill.time, reason=close_reason, full=False)
+    if fill.trade_opened:
+        existing = Trade.objects.filter(account=account, broker_trade_id=fill.trade_opened).first()
+        if existing is not None:
+            opened = existing
+        else:
+            units = abs(fill.units_opened or fill.units)
+            opened = Trade.objects.create(
+                account=account,
+                instance=StrategyInstance.objects.filter(pk=instance_id).first() if instance_id else None,
+                instrument=instrument,
+                broker_trade_id=fill.trade_opened,
+                side=Side.BUY if fill.units > 0 else Side.SELL,
+                initial_units=units,
+                current_units=units,
+                open_time=fill.time,
+                open_price=fill.price,
+                stop_loss=order.stop_loss if order else None,
+                take_profit=order.take_profit if order else None,
+                trailing_distance=order.trailing_distance if order else None,
+                commission=fill.commission,
+                financing=fill.financing,
+            )
+    if fill.account_balance is not None:
+        BrokerAccount.objects.filter(pk=account.pk).update(balance=fill.account_balance)
+        account.balance = fill.account_balance
+    return opened
+
+
+def _trade_close(account: BrokerAccount, close: TradeClose, *, time: datetime, reason: str, full: bool) -> None:
+    trade = Trade.objects.select_for_update().filter(account=account, broker_trade_id=close.broker_trade_id).first()
+    if trade is None or trade.state == TradeState.CLOSED:
+        return
+    remaining = trade.current_units - close.units
+    fully_closed = full or remaining <= 0
+    Trade.objects.filter(pk=trade.pk).update(
+        current_units=Decimal(0) if fully_closed else remaining,
+        realized_pl=F("realized_pl") + close.realized_pl,
+        financing=F("financing") + close.financing,
+        commission=F("commission") + close.commission,
+        unrealized_pl=Decimal(0) if fully_closed else F("unrealized_pl"),
+        state=TradeState.CLOSED if fully_closed else TradeState.OPEN,
+        close_time=time if fully_closed else None,
+        close_price=close.price,
+        close_reason=reason if fully_closed else "",
+    )
