@@ -16,6 +16,7 @@ from trading.exceptions import ApplicationError
 from trading.models import Execution, StrategyInstance
 from trading.selectors.executions import execution_latest_per_instance
 from trading.selectors.instances import instance_annotate_last_run
+from trading.services.execution import execution_enqueue
 from trading.services.instances import instance_create, instance_set_enabled, instance_update
 
 INLINE_EXECUTIONS = 20
@@ -130,8 +131,6 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
 
     @admin.action(description="Run selected instances now", permissions=["change"])
     def run_now(self, request: HttpRequest, queryset: QuerySet[StrategyInstance]) -> None:
-        from trading.services.execution import execution_enqueue  # TEMP lazy: service not landed yet
-
         for instance in queryset:
             try:
                 task_id = execution_enqueue(instance)

@@ -17,6 +17,7 @@ from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyI
 from trading.models.instances import INT32_MAX
 from trading.selectors.accounts import account_list_for_user
 from trading.selectors.instances import instance_list_for_user
+from trading.services.execution import execution_enqueue
 from trading.services.instances import instance_create, instance_set_enabled, instance_update
 
 
@@ -151,8 +152,6 @@ class InstanceRunApi(APIView):
         responses={202: inline_serializer("InstanceRunQueued", {"task_id": serializers.CharField()})},
     )
     def post(self, request: Request, instance_id: int) -> Response:
-        from trading.services.execution import execution_enqueue  # TEMP lazy: service not landed yet
-
         task_id = execution_enqueue(_annotated(request, instance_id))
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
