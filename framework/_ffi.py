@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,13 @@ def resolve_library_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(env) if env else DEFAULT_LIBRARY_PATH
 
 
+class _StringCache(threading.local):
+    """Per-thread writable char buffers by text, so a call does not allocate four new ones."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, tuple[object, bytes]] = {}
+
+
 _P = ctypes.c_void_p  # pointer arguments are passed as addresses (ints) of numpy buffers
 _S = ctypes.c_char_p  # writable create_string_buffer objects
 _I = ctypes.c_int
@@ -137,6 +145,7 @@ class Library:
         self._init = self._lib.initInstanceC
         self._deinit = self._lib.deinitInstance
         self._version = self._lib.getFrameworkVersion
+        self._strings = _StringCache()
 
     def _declare(self) -> None:
         lib = self._lib
@@ -171,13 +180,26 @@ class Library:
         """Call deinitInstance."""
         self._deinit(instance_id)
 
+    def _cstr(self, text: str | None, size: int = 0) -> tuple[object, bytes | None]:
+        """Return a per-thread cached writable buffer holding text (None -> NULL)."""
+        if text is None:
+            return None, None
+        cache = self._strings.buffers
+        entry = cache.get(text)
+        if entry is None:
+            raw = text.encode()
+            if len(cache) > 256:
+                cache.clear()
+            entry = cache[text] = (ctypes.create_string_buffer(raw, max(size, len(raw) + 1)), raw)
+        return entry
+
     def run_strategy(
         self,
         settings: int | None,
-        symbol: bytes | None,
-        account_currency: bytes | None,
-        broker_name: bytes | None,
-        ref_broker_name: bytes | None,
+        symbol: str | None,
+        account_currency: str | None,
+        broker_name: str | None,
+        ref_broker_name: str | None,
         time_and_count: int | None,
         orders: int | None,
         account: int | None,
@@ -186,33 +208,47 @@ class Library:
         rates: list[int | None],
         results: int | None,
     ) -> int:
-        """Call c_runStrategy with buffer addresses; every char* gets a fresh writable buffer.
+        """Call c_runStrategy with buffer addresses (None passes NULL; only tests do that).
 
         time_and_count is the address of an int32[2]: the current broker time and the open-order count.
-        None passes NULL (only tests do that).
+        Every char* is a writable buffer; one the library rewrote (the real library normalises the
+        account currency in place) is dropped from the per-thread cache after the call.
         """
-        buf = ctypes.create_string_buffer
-        return int(
-            self._run(
-                settings,
-                None if symbol is None else buf(symbol),
-                None if account_currency is None else buf(account_currency, max(16, len(account_currency) + 1)),
-                None if broker_name is None else buf(broker_name),
-                None if ref_broker_name is None else buf(ref_broker_name),
-                time_and_count,
-                None if time_and_count is None else time_and_count + 4,
-                orders,
-                account,
-                bid_ask,
-                rates_info,
-                *rates,
-                results,
-            )
+        texts = (symbol, account_currency, broker_name, ref_broker_name)
+        strings = (
+            self._cstr(symbol),
+            self._cstr(account_currency, 16),
+            self._cstr(broker_name),
+            self._cstr(ref_broker_name),
         )
+        code = self._run(
+            settings,
+            strings[0][0],
+            strings[1][0],
+            strings[2][0],
+            strings[3][0],
+            time_and_count,
+            None if time_and_count is None else time_and_count + 4,
+            orders,
+            account,
+            bid_ask,
+            rates_info,
+            *rates,
+            results,
+        )
+        for text, (buf, raw) in zip(texts, strings, strict=True):
+            if buf is not None and buf.value != raw:  # type: ignore[attr-defined]
+                self._strings.buffers.pop(text, None)  # type: ignore[arg-type]
+        return int(code)
 
     def raw_run_function(self) -> object:
         """Return the declared c_runStrategy function object (for the benchmark's raw-call timing)."""
         return self._run
+
+    def version_function(self) -> tuple[object, tuple[object, ...]]:
+        """Return the declared getFrameworkVersion and prebuilt by-reference args (benchmark baseline)."""
+        cells = (_I(), _I(), _I())
+        return self._version, tuple(ctypes.byref(c) for c in cells)
 
     def make_string_buffer(self, value: bytes, size: int | None = None) -> object:
         """Return a writable char buffer (for the benchmark's raw-call timing)."""

@@ -17,10 +17,8 @@ from framework.types import (
     BID_ASK_COUNT,
     CRATES_DTYPE,
     INT32_MAX,
-    ORDER_INFO_DTYPE,
     RATES_INFO_DTYPE,
     RATES_SLOTS,
-    RESULT_DTYPE,
     SETTINGS_COUNT,
     SIGNAL_BITS,
     AccountInfo,
@@ -47,7 +45,10 @@ def _address(array: np.ndarray) -> int:
 
 
 class _Buffers(threading.local):
-    """Per-thread call buffers, allocated once; their addresses are cached."""
+    """Per-thread call buffers, allocated once, with their addresses cached.
+
+    Inputs are copied in only when they changed (by identity: the typed inputs are frozen).
+    """
 
     def __init__(self) -> None:
         self.settings = np.zeros(SETTINGS_COUNT, dtype=np.float64)
@@ -56,9 +57,8 @@ class _Buffers(threading.local):
         self.time_and_count = np.zeros(2, dtype=np.int32)
         self.rates_info = np.zeros(RATES_SLOTS, dtype=RATES_INFO_DTYPE)
         self.rates_info_2d = self.rates_info.view(np.float64).reshape(RATES_SLOTS, 7)
-        self.results = np.zeros(1, dtype=RESULT_DTYPE)
-        self.orders = np.zeros(1, dtype=ORDER_INFO_DTYPE)
-        self.orders_2d = self.orders.view(np.float64).reshape(-1, 15)
+        self.results = np.zeros((1, 10), dtype=np.float64)
+        self.orders = np.zeros((1, 15), dtype=np.float64)
         self.orders_dirty = False
         self.addr_settings = _address(self.settings)
         self.addr_account = _address(self.account)
@@ -67,24 +67,48 @@ class _Buffers(threading.local):
         self.addr_rates_info = _address(self.rates_info)
         self.addr_results = _address(self.results)
         self.addr_orders = _address(self.orders)
+        self.last_settings: StrategySettings | None = None
         self.last_account: AccountInfo | None = None
         self.last_prices: BidAsk | None = None
+        self.last_time: int | None = None
+        self.last_count = 0
         self.last_slots: list[RatesSlot | None] = [None] * RATES_SLOTS
+        self.slot_count = 0
         self.rates_addr: list[int | None] = [None] * RATES_SLOTS
         self.keep_alive: list[np.ndarray | None] = [None] * RATES_SLOTS
 
     def results_for(self, rows: int) -> np.ndarray:
-        if len(self.results) < rows:
-            self.results = np.zeros(rows, dtype=RESULT_DTYPE)
+        if len(self.results) != rows:
+            self.results = np.zeros((rows, 10), dtype=np.float64)
             self.addr_results = _address(self.results)
         return self.results
 
     def orders_for(self, count: int) -> np.ndarray:
         if len(self.orders) < count:
-            self.orders = np.zeros(count, dtype=ORDER_INFO_DTYPE)
-            self.orders_2d = self.orders.view(np.float64).reshape(-1, 15)
+            self.orders = np.zeros((count, 15), dtype=np.float64)
             self.addr_orders = _address(self.orders)
+            self.orders_dirty = False
         return self.orders
+
+    def set_slot(self, index: int, slot: RatesSlot | None) -> None:
+        self.last_slots[index] = slot
+        if slot is None:
+            self.rates_info_2d[index] = 0.0
+            self.rates_addr[index] = None
+            self.keep_alive[index] = None
+            return
+        rates = _as_rates(slot.rates, index)
+        self.keep_alive[index] = rates
+        self.rates_addr[index] = _address(rates)
+        self.rates_info_2d[index] = (
+            1.0,
+            slot.required_timeframe,
+            slot.total_bars_required,
+            slot.actual_timeframe,
+            len(rates),
+            slot.point,
+            slot.digits,
+        )
 
 
 def _as_rates(rates: np.ndarray, slot: int) -> np.ndarray:
@@ -104,27 +128,30 @@ def _as_rates(rates: np.ndarray, slot: int) -> np.ndarray:
     return copy
 
 
-def _decode(results: np.ndarray, rows: int) -> list[OrderSignal]:
+def _decode(results: np.ndarray) -> list[OrderSignal]:
     signals: list[OrderSignal] = []
-    masks = results["tradingSignals"][:rows]
-    for row_index in np.flatnonzero(masks):
-        row = results[row_index]
-        mask = int(row["tradingSignals"])
+    masks = results[:, 1].tolist()
+    if not any(masks):
+        return signals
+    for row_index, mask_value in enumerate(masks):
+        if not mask_value:
+            continue
+        ticket, mask, lots, entry, sl, tp, isl, itp, trailing, expiry = results[row_index].tolist()
         for bit, (action, order_type) in SIGNAL_BITS.items():
-            if mask & bit:
+            if int(mask) & bit:
                 signals.append(
                     OrderSignal(
                         action=action,
                         order_type=order_type,
-                        ticket=int(row["ticketNumber"]),
-                        lots=float(row["lots"]),
-                        entry_price=float(row["entryPrice"]),
-                        sl_distance=float(row["brokerSL"]),
-                        tp_distance=float(row["brokerTP"]),
-                        internal_sl=float(row["internalSL"]),
-                        internal_tp=float(row["internalTP"]),
-                        trailing=bool(row["useTrailingSL"]),
-                        expiration=int(row["expirationTime"]),
+                        ticket=int(ticket),
+                        lots=lots,
+                        entry_price=entry,
+                        sl_distance=sl,
+                        tp_distance=tp,
+                        internal_sl=isl,
+                        internal_tp=itp,
+                        trailing=bool(trailing),
+                        expiration=int(expiry),
                     )
                 )
     return signals
@@ -206,8 +233,12 @@ class Framework:
         if not slots or len(slots) > RATES_SLOTS:
             raise FrameworkInputError(f"between 1 and {RATES_SLOTS} rates slots are needed, was {len(slots)}")
         b = self._buffers
-        np.copyto(b.settings, settings.array)
-        b.time_and_count[0] = current_time
+        if settings is not b.last_settings:
+            np.copyto(b.settings, settings.array)
+            b.last_settings = settings
+        if current_time != b.last_time:
+            b.time_and_count[0] = current_time
+            b.last_time = current_time
         if account is not b.last_account:
             b.account[:] = account.as_row()
             b.last_account = account
@@ -215,16 +246,22 @@ class Framework:
             b.bid_ask[:] = prices.as_row()
             b.last_prices = prices
         self._fill_orders(b, orders, settings.order_info_array_size)
-        self._fill_slots(b, slots)
-        rows = settings.max_open_orders
-        results = b.results_for(rows)
-        results[:rows] = 0
+        last_slots = b.last_slots
+        count = len(slots)
+        for i in range(count):
+            if slots[i] is not last_slots[i]:
+                b.set_slot(i, slots[i])
+        for i in range(count, b.slot_count):
+            b.set_slot(i, None)
+        b.slot_count = count
+        results = b.results_for(settings.max_open_orders)
+        results.fill(0.0)
         code = self._lib.run_strategy(
             b.addr_settings,
-            symbol.encode(),
-            account_currency.encode(),
-            broker_name.encode(),
-            ref_broker_name.encode(),
+            symbol,
+            account_currency,
+            broker_name,
+            ref_broker_name,
             b.addr_time,
             b.addr_orders,
             b.addr_account,
@@ -237,49 +274,26 @@ class Framework:
             raise error_for_code(
                 code, f"instance {instance_id}, strategy {settings.strategy_id}, {symbol}, time {current_time}"
             )
-        return _decode(results, rows)
+        return _decode(results)
 
     @staticmethod
     def _fill_orders(b: _Buffers, orders: Sequence[OrderInfo], capacity: int) -> None:
         buf = b.orders_for(max(capacity, 1))
-        if b.orders_dirty:
-            buf.fill(0)
-            b.orders_dirty = False
         open_count = 0
+        if b.orders_dirty:
+            buf.fill(0.0)
+            b.orders_dirty = False
         if orders:
-            ordered = sorted(orders, key=lambda o: (not o.is_open, -o.open_time))
             open_count = sum(1 for o in orders if o.is_open)
             if open_count > capacity:
                 raise FrameworkInputError(f"{open_count} open orders exceed ORDERINFO_ARRAY_SIZE={capacity}")
-            kept = ordered[:capacity]
-            b.orders_2d[: len(kept)] = [o.as_row() for o in kept]
+            # Open orders first, then the most recent closed ones, up to the capacity.
+            kept = sorted(orders, key=lambda o: (not o.is_open, -o.open_time))[:capacity]
+            buf[: len(kept)] = [o.as_row() for o in kept]
             b.orders_dirty = True
-        b.time_and_count[1] = open_count
-
-    @staticmethod
-    def _fill_slots(b: _Buffers, slots: Sequence[RatesSlot]) -> None:
-        for i in range(RATES_SLOTS):
-            slot = slots[i] if i < len(slots) else None
-            if slot is b.last_slots[i] and slot is not None:
-                continue
-            b.last_slots[i] = slot
-            if slot is None:
-                b.rates_info_2d[i] = 0.0
-                b.rates_addr[i] = None
-                b.keep_alive[i] = None
-                continue
-            rates = _as_rates(slot.rates, i)
-            b.keep_alive[i] = rates
-            b.rates_addr[i] = _address(rates)
-            b.rates_info_2d[i] = (
-                1.0,
-                slot.required_timeframe,
-                slot.total_bars_required,
-                slot.actual_timeframe,
-                len(rates),
-                slot.point,
-                slot.digits,
-            )
+        if open_count != b.last_count:
+            b.time_and_count[1] = open_count
+            b.last_count = open_count
 
 
 _lock = threading.Lock()

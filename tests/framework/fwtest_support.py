@@ -127,8 +127,8 @@ class RawCall:
         def addr(name: str, array: np.ndarray) -> int | None:
             return None if name in self.null else int(array.ctypes.data)
 
-        def text(name: str, value: bytes | None) -> bytes | None:
-            return None if name in self.null else value
+        def text(name: str, value: bytes | None) -> str | None:
+            return None if name in self.null or value is None else value.decode()
 
         rates: list[int | None] = [addr("rates0", self.bars)] + [None] * 9
         return fw.ffi.run_strategy(
