@@ -242,9 +242,9 @@ class PriceStream:
                 except _Stalled as e:
                     self._bump("stalls", True, last_error=str(e))
                     logger.warning("price stream stalled: %s; reconnecting", e)
-                except (requests.RequestException, BrokerProtocolError, OSError, ValueError) as e:
+                except Exception as e:  # noqa: BLE001 - a supervisor loop: anything else means reconnect
                     if self._stop.is_set():
-                        break
+                        break  # stop() closed the response under the reader
                     self._update(True, last_error=f"{type(e).__name__}")
                     logger.warning("price stream connection lost: %s; reconnecting", type(e).__name__)
                 failures = 0 if got_data else failures + 1
