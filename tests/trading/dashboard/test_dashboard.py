@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.trading.api.builders import T0, TOKEN, make_execution, make_instance, make_snapshots, make_trade
+from trading.dashboard.charts import equity_chart
+from trading.models import BrokerAccount
+from trading.selectors.accounts import EquityPoint
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def alice_data(paper_account, eurusd):
+    instance = make_instance(paper_account, eurusd, name="Alice MA")
+    make_execution(instance, hours=0, status="failed", error="not enough rates data in slot 0")
+    make_trade(paper_account, eurusd, instance, unrealized_pl=Decimal("-12.34"))
+    make_snapshots(paper_account, ["10000", "10050", "9980", "10120"])
+    return instance
+
+
+def test_dashboard_needs_a_login(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_dashboard_shows_accounts_instances_trades_executions_and_equity_svg(alice_client, alice_data, paper_account):
+    html = alice_client.get("/").content.decode()
+
+    assert "Alice paper" in html
+    assert "10000.00 USD" in html
+    assert "Alice MA" in html and "MA_CROSSOVER" in html
+    assert "not enough rates data in slot 0" in html
+    assert "-12.34 USD" in html
+    assert "1.08463" in html
+    assert re.search(r'<svg class="chart"[^>]*role="img"', html)
+    assert html.count("<polyline") == 2
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+
+
+def test_dashboard_shows_only_the_users_own_things(client, bob, alice_data):
+    BrokerAccount.objects.create(owner=bob, name="Bob paper")
+    client.force_login(bob)
+
+    html = client.get("/").content.decode()
+
+    assert "Bob paper" in html
+    assert "Alice paper" not in html and "Alice MA" not in html
+    assert "not enough rates data" not in html
+
+
+def test_dashboard_without_snapshots_says_so(alice_client, paper_account):
+    html = alice_client.get("/").content.decode()
+
+    assert "No account snapshots yet." in html
+    assert "No open trades." in html
+
+
+def test_dashboard_never_shows_the_token(alice_client, paper_account):
+    paper_account.set_token(TOKEN)
+    paper_account.save()
+
+    account_page = alice_client.get(f"/accounts/{paper_account.pk}/").content.decode()
+    index = alice_client.get("/").content.decode()
+
+    assert TOKEN not in account_page and TOKEN not in index
+    assert "…XYZW" in account_page
+
+
+def test_account_page_shows_closed_trades_with_totals(alice_client, alice_data, paper_account, eurusd):
+    for pl in ("25.00", "-5.50"):
+        make_trade(
+            paper_account, eurusd, alice_data, state="closed", close_time=T0 + timedelta(hours=2),
+            close_price=Decimal("1.09"), realized_pl=Decimal(pl), close_reason="take_profit",
+        )
+
+    response = alice_client.get(f"/accounts/{paper_account.pk}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "All 2 closed trades (USD)" in html
+    assert "19.50" in html
+    assert "Take profit" in html
+    assert "<svg" in html
+
+
+def test_account_page_of_another_user_is_not_found(client, bob, paper_account):
+    client.force_login(bob)
+
+    assert client.get(f"/accounts/{paper_account.pk}/").status_code == 404
+
+
+def test_equity_chart_keeps_every_point_inside_the_canvas():
+    series = [
+        EquityPoint(time=T0 + timedelta(hours=i), balance=Decimal("10000"), equity=Decimal(e))
+        for i, e in enumerate(["10000", "10200", "9800", "10100"])
+    ]
+
+    chart = equity_chart(series, width=400, height=100)
+
+    points = [tuple(map(float, p.split(","))) for p in chart.equity_points.split()]
+    assert len(points) == 4
+    assert all(chart.left <= x <= chart.right and chart.top <= y <= chart.bottom for x, y in points)
+    assert points[0][0] == chart.left and points[-1][0] == chart.right
+    assert min(y for _, y in points) == chart.top  # the highest equity touches the top
+    assert (chart.y_min, chart.y_max) == (Decimal("9800"), Decimal("10200"))
+
+
+def test_equity_chart_of_one_snapshot_is_a_flat_line_and_of_none_is_nothing():
+    one = equity_chart([EquityPoint(time=T0, balance=Decimal("5"), equity=Decimal("5"))])
+
+    assert one is not None and len(one.equity_points.split()) == 2
+    assert equity_chart([]) is None
