@@ -17,7 +17,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from framework import Framework, load_framework  # noqa: E402
-from framework._ffi import DEFAULT_LIBRARY_PATH  # noqa: E402
+from framework._ffi import DEFAULT_LIBRARY_PATH, resolve_library_path  # noqa: E402
 
 C_DIR = REPO_ROOT / "framework" / "c"
 _instance_ids = itertools.count(1000)
@@ -25,10 +25,11 @@ _instance_ids = itertools.count(1000)
 
 @pytest.fixture(scope="session")
 def library_path() -> Path:
-    """Our library, built with make when it is missing."""
-    if not DEFAULT_LIBRARY_PATH.is_file():
+    """The library under test (ASIRIKUY_FRAMEWORK_LIBRARY or ours, built with make when missing)."""
+    path = resolve_library_path()
+    if path == DEFAULT_LIBRARY_PATH and not path.is_file():
         subprocess.run(["make", "-C", str(C_DIR)], check=True, capture_output=True)
-    return DEFAULT_LIBRARY_PATH
+    return path
 
 
 @pytest.fixture(scope="session")
