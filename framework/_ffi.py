@@ -105,6 +105,14 @@ def struct_layout(name: str) -> tuple[int, dict[str, int]]:
     return ctypes.sizeof(struct), {field: getattr(struct, field).offset for field, _ in struct._fields_}
 
 
+def address_of(array: np.ndarray) -> int:
+    """Return the address of an array's first byte (cheaper than ndarray.ctypes for writable arrays)."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+    except (TypeError, ValueError, BufferError):  # read-only or empty
+        return int(array.ctypes.data)
+
+
 def resolve_library_path(path: str | os.PathLike[str] | None = None) -> Path:
     """Return the library path: argument, then ASIRIKUY_FRAMEWORK_LIBRARY, then our build."""
     if path is not None:

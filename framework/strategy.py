@@ -40,8 +40,7 @@ def resolve_config_path(config_path: str | os.PathLike[str] | None = None) -> Pa
     return Path(env) if env else DEFAULT_CONFIG_PATH
 
 
-def _address(array: np.ndarray) -> int:
-    return int(array.__array_interface__["data"][0])
+_address = _ffi.address_of
 
 
 class _Buffers(threading.local):
@@ -76,6 +75,8 @@ class _Buffers(threading.local):
         self.slot_count = 0
         self.rates_addr: list[int | None] = [None] * RATES_SLOTS
         self.keep_alive: list[np.ndarray | None] = [None] * RATES_SLOTS
+        self.info_rows: list[tuple[float, ...] | None] = [None] * RATES_SLOTS
+        self.price_row: tuple[float, ...] = ()
 
     def results_for(self, rows: int) -> np.ndarray:
         if len(self.results) != rows:
@@ -94,13 +95,14 @@ class _Buffers(threading.local):
         self.last_slots[index] = slot
         if slot is None:
             self.rates_info_2d[index] = 0.0
+            self.info_rows[index] = None
             self.rates_addr[index] = None
             self.keep_alive[index] = None
             return
         rates = _as_rates(slot.rates, index)
         self.keep_alive[index] = rates
         self.rates_addr[index] = _address(rates)
-        self.rates_info_2d[index] = (
+        info = (
             1.0,
             slot.required_timeframe,
             slot.total_bars_required,
@@ -109,6 +111,9 @@ class _Buffers(threading.local):
             slot.point,
             slot.digits,
         )
+        if info != self.info_rows[index]:
+            self.rates_info_2d[index] = info
+            self.info_rows[index] = info
 
 
 def _as_rates(rates: np.ndarray, slot: int) -> np.ndarray:
@@ -243,7 +248,10 @@ class Framework:
             b.account[:] = account.as_row()
             b.last_account = account
         if prices is not b.last_prices:
-            b.bid_ask[:] = prices.as_row()
+            row = prices.as_row()
+            if row != b.price_row:
+                b.bid_ask[:] = row
+                b.price_row = row
             b.last_prices = prices
         self._fill_orders(b, orders, settings.order_info_array_size)
         last_slots = b.last_slots
