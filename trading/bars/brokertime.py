@@ -82,6 +82,11 @@ BROKER_TIMEZONES: dict[str, BrokerTimezone] = {
             description="MetaTrader-style GMT+2 winter / GMT+3 summer on US DST dates; day from 00:00 server time",
         ),
         BrokerTimezone(
+            "HISTDATA_EST",
+            "Etc/GMT+5",
+            description="Fixed UTC-5 all year (EST without daylight saving), the clock of HistData.com files",
+        ),
+        BrokerTimezone(
             "MT_GMT2_EU_DST",
             "Europe/Helsinki",
             description="MetaTrader-style GMT+2 winter / GMT+3 summer on EU DST dates; day from 00:00 server time",
@@ -180,6 +185,14 @@ def framework_times(utc_seconds: np.ndarray, broker_tz: str = "UTC") -> np.ndarr
         bad = int(utc_seconds[np.argmax((wall > INT32_MAX) | (wall < INT32_MIN))])
         framework_time(datetime.fromtimestamp(bad, tz=UTC), broker_tz)  # raises with the standard message
     return wall.astype(np.int32)
+
+
+def utc_from_wall_seconds(wall_seconds: np.ndarray, broker_tz: str = "UTC") -> np.ndarray:
+    """Vectorised inverse of :func:`wall_offsets`: broker wall-clock epoch seconds → UTC epoch seconds."""
+    wall_seconds = np.asarray(wall_seconds, dtype=np.int64)
+    guess = wall_seconds - wall_offsets(wall_seconds, broker_tz)
+    utc = wall_seconds - wall_offsets(guess, broker_tz)
+    return wall_seconds - wall_offsets(utc, broker_tz)
 
 
 def trading_clock(utc_seconds: np.ndarray, align_tz: str = NY_ROLL) -> np.ndarray:

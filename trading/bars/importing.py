@@ -1,0 +1,91 @@
+"""Import bar files: parse (any supported format), validate every row, then upsert in one transaction.
+
+``on_error="stop"`` raises :class:`BarImportError` with the FIRST bad row and writes nothing;
+``on_error="skip"`` writes the good rows and reports every bad one. Re-importing an overlapping range
+updates the bars that changed instead of duplicating them (see :func:`trading.bars.store.bars_upsert`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal
+
+from django.db import transaction
+
+from trading.bars import formats
+from trading.bars.brokertime import NY_ROLL
+from trading.bars.store import bars_upsert
+from trading.bars.validation import BarImportError, RowError, build_bars
+from trading.models import Instrument
+
+CHUNK = 200_000
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportReport:
+    file: str
+    format: str
+    instrument: str
+    timeframe: int
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    dropped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (
+            f"{self.file}: {self.format}, {self.instrument} {self.timeframe}m: {self.rows_read} rows read, "
+            f"{self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped with errors, {self.dropped} dropped (filler bars)"
+        )
+
+
+def _read(source: str | Path | IO) -> tuple[str, str]:
+    if isinstance(source, str | Path):
+        path = Path(source)
+        return path.read_text(encoding="utf-8-sig"), str(path)
+    data = source.read()
+    name = getattr(source, "name", "<upload>")
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig")
+    return data, str(name)
+
+
+def bars_import(*, source: str | Path | IO, fmt: str | None, instrument: Instrument, timeframe: int | None,
+                on_error: Literal["stop", "skip"] = "stop", align_tz: str = NY_ROLL,
+                progress: Progress | None = None, **format_options) -> ImportReport:
+    """Import one file of bars for ``instrument``; see the module docstring for the error policy."""
+    if on_error not in ("stop", "skip"):
+        raise ValueError(f"on_error must be 'stop' or 'skip', was {on_error!r}")
+    text, file = _read(source)
+    if progress:
+        progress("parse", 0, 1)
+    name, raw = formats.parse(text, fmt=fmt, file=file, **format_options)
+    if progress:
+        progress("validate", 0, 1)
+    bars, _, timeframe, errors = build_bars(raw, digits=instrument.digits, timeframe=timeframe, align_tz=align_tz)
+    report = ImportReport(file=file, format=name, instrument=instrument.symbol, timeframe=timeframe,
+                          rows_read=len(raw.lines) + len({e.line for e in raw.errors}), dropped=raw.dropped,
+                          errors=errors, notes=dict(raw.notes, source_tz=raw.source_tz))
+    report.skipped = len({e.line for e in errors})
+    if errors and on_error == "stop":
+        first = errors[0]
+        raise BarImportError(f"{first}; nothing was imported", [first])
+    with transaction.atomic():
+        for start in range(0, len(bars), CHUNK):
+            if progress:
+                progress("write", start, len(bars))
+            part = bars_upsert(instrument_id=instrument.id, timeframe=timeframe, bars=bars[start:start + CHUNK])
+            report.inserted += part.inserted
+            report.updated += part.updated
+            report.unchanged += part.unchanged
+    if progress:
+        progress("write", len(bars), len(bars))
+    return report
