@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.models import AccountSnapshot, BrokerAccount
@@ -62,6 +64,11 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         always = ("token_hint", "has_token", *BROKER_FIGURES, "created_at", "updated_at")
         # Owner and broker are fixed once the account exists (account_update does not change them).
         return always if obj is None else ("owner", "broker", *always)
+
+    # Error reports and the DEBUG page would otherwise print the submitted token with the POST data.
+    @method_decorator(sensitive_post_parameters("token"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
 
     @admin.display(boolean=True, description="Token stored")
     def has_token(self, obj: BrokerAccount) -> bool:

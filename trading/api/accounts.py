@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -104,9 +106,15 @@ class AccountUpdateApi(APIView):
         return Response(AccountOutputSerializer(account).data)
 
 
+# Django's error reports would otherwise print a form-encoded token with the POST data.
+_hide_token = method_decorator(sensitive_post_parameters("token"), name="dispatch")
+
+
+@_hide_token
 class AccountCollectionRoute(AccountListApi, AccountCreateApi):
     """``accounts/``: GET lists, POST creates."""
 
 
+@_hide_token
 class AccountItemRoute(AccountDetailApi, AccountUpdateApi):
     """``accounts/<id>/``: GET reads, PATCH changes."""
