@@ -9,6 +9,8 @@ from fwtest_support import T0, RawCall, bars_from_closes, random_walk_bars, run,
 from framework import (
     MA_CROSSOVER,
     RECORD_BARS,
+    SETTING_INDEX,
+    BidAsk,
     OrderInfo,
     OrderType,
     StrategySettings,
@@ -25,7 +27,12 @@ from framework.errors import (
 
 NULL_POINTER, INVALID_STRATEGY, NOT_ENOUGH_RATES_DATA, INVALID_PARAMETER = 3005, 3006, 3009, 3017
 UNKNOWN_TIMEZONE, TOO_MANY_INSTANCES, INVALID_CONFIG, UNKNOWN_INSTANCE_ID, BID_ASK_IS_ZERO = (
-    3019, 3022, 3023, 3026, 3030)
+    3019,
+    3022,
+    3023,
+    3026,
+    3030,
+)
 BARS = random_walk_bars(80, seed=2)
 
 
@@ -33,14 +40,8 @@ def _raw(instance_id: int, **changes: float) -> RawCall:
     settings = StrategySettings.for_strategy(MA_CROSSOVER, instance_id=instance_id, timeframe=60, max_open_orders=3)
     array = settings.to_array()
     for name, value in changes.items():
-        array[settings_index(name)] = value
+        array[SETTING_INDEX[name]] = value
     return RawCall(settings=array, bars=BARS.copy())
-
-
-def settings_index(name: str) -> int:
-    from framework import SETTING_INDEX
-
-    return SETTING_INDEX[name]
 
 
 def test_a_valid_raw_call_succeeds(fw, instance_id):
@@ -49,8 +50,20 @@ def test_a_valid_raw_call_succeeds(fw, instance_id):
 
 @pytest.mark.parametrize(
     "argument",
-    ["settings", "symbol", "currency", "broker", "ref_broker", "time", "account", "bid_ask", "rates_info", "rates0",
-     "results", "orders"],
+    [
+        "settings",
+        "symbol",
+        "currency",
+        "broker",
+        "ref_broker",
+        "time",
+        "account",
+        "bid_ask",
+        "rates_info",
+        "rates0",
+        "results",
+        "orders",
+    ],
 )
 def test_null_pointers_return_null_pointer(fw, instance_id, argument):
     call = _raw(instance_id)
@@ -73,13 +86,30 @@ def test_an_enabled_slot_without_bars_is_a_null_pointer(fw, instance_id):
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("MAX_OPEN_ORDERS", 0), ("MAX_OPEN_ORDERS", -1), ("MAX_OPEN_ORDERS", 1.5), ("MAX_OPEN_ORDERS", 1001),
-        ("TIMEFRAME", 0), ("TIMEFRAME", -60), ("ORDERINFO_ARRAY_SIZE", -1), ("ORDERINFO_ARRAY_SIZE", 10001),
-        ("ACCOUNT_RISK_PERCENT", 0), ("ACCOUNT_RISK_PERCENT", -1), ("ACCOUNT_RISK_PERCENT", float("nan")),
-        ("OPERATIONAL_MODE", 3), ("OPERATIONAL_MODE", -1), ("MAX_SPREAD", -0.1), ("IS_SPREAD_BETTING", 1),
-        ("DISABLE_COMPOUNDING", 1), ("DISABLE_COMPOUNDING", 2), ("TIMED_EXIT_BARS", -1), ("IS_BACKTESTING", 5),
-        ("ADDITIONAL_PARAM_30", float("nan")), ("ADDITIONAL_PARAM_1", 40), ("ATR_AVERAGING_PERIOD", 0),
-        ("SL_ATR_MULTIPLIER", -1), ("STRATEGY_INSTANCE_ID", 1.5),
+        ("MAX_OPEN_ORDERS", 0),
+        ("MAX_OPEN_ORDERS", -1),
+        ("MAX_OPEN_ORDERS", 1.5),
+        ("MAX_OPEN_ORDERS", 1001),
+        ("TIMEFRAME", 0),
+        ("TIMEFRAME", -60),
+        ("ORDERINFO_ARRAY_SIZE", -1),
+        ("ORDERINFO_ARRAY_SIZE", 10001),
+        ("ACCOUNT_RISK_PERCENT", 0),
+        ("ACCOUNT_RISK_PERCENT", -1),
+        ("ACCOUNT_RISK_PERCENT", float("nan")),
+        ("OPERATIONAL_MODE", 3),
+        ("OPERATIONAL_MODE", -1),
+        ("MAX_SPREAD", -0.1),
+        ("IS_SPREAD_BETTING", 1),
+        ("DISABLE_COMPOUNDING", 1),
+        ("DISABLE_COMPOUNDING", 2),
+        ("TIMED_EXIT_BARS", -1),
+        ("IS_BACKTESTING", 5),
+        ("ADDITIONAL_PARAM_30", float("nan")),
+        ("ADDITIONAL_PARAM_1", 40),
+        ("ATR_AVERAGING_PERIOD", 0),
+        ("SL_ATR_MULTIPLIER", -1),
+        ("STRATEGY_INSTANCE_ID", 1.5),
     ],
 )
 def test_out_of_range_settings_return_invalid_parameter(fw, instance_id, name, value):
@@ -115,9 +145,7 @@ def test_zero_bid_or_ask_returns_bid_ask_is_zero(fw, instance_id, bid, ask):
     assert call.call(fw) == BID_ASK_IS_ZERO
 
 
-@pytest.mark.parametrize(
-    ("index", "value"), [(0, float("nan")), (1, 1.0), (4, 0.0), (5, -1.0)]
-)
+@pytest.mark.parametrize(("index", "value"), [(0, float("nan")), (1, 1.0), (4, 0.0), (5, -1.0)])
 def test_bad_prices_return_invalid_parameter(fw, instance_id, index, value):
     call = _raw(instance_id)
     call.bid_ask[index] = value  # NaN bid, ask below bid, zero quote conversions
@@ -133,8 +161,16 @@ def test_bad_account_values_return_invalid_parameter(fw, instance_id, index, val
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("ratesArraySize", -1), ("ratesArraySize", 2_000_000), ("requiredTimeframe", 240), ("actualTimeframe", 0),
-     ("point", 0.0), ("isEnabled", 0.0), ("digits", 2.5), ("totalBarsRequired", 0)],
+    [
+        ("ratesArraySize", -1),
+        ("ratesArraySize", 2_000_000),
+        ("requiredTimeframe", 240),
+        ("actualTimeframe", 0),
+        ("point", 0.0),
+        ("isEnabled", 0.0),
+        ("digits", 2.5),
+        ("totalBarsRequired", 0),
+    ],
 )
 def test_bad_rates_info_returns_invalid_parameter(fw, instance_id, field, value):
     call = _raw(instance_id)
@@ -224,7 +260,7 @@ def test_binding_raises_named_exceptions_with_code_and_readable_message(fw, inst
     with pytest.raises(UnknownTimezoneError):
         run(fw, settings, [slot(BARS)], broker="Atlantis FX")
     with pytest.raises(BidAskIsZeroError):
-        run(fw, settings, [slot(BARS)], bid_ask=__import__("framework").BidAsk(0.0, 0.0))
+        run(fw, settings, [slot(BARS)], bid_ask=BidAsk(0.0, 0.0))
     with pytest.raises(InvalidStrategyError):
         run(fw, settings.unchecked_replace(INTERNAL_STRATEGY_ID=31), [slot(BARS)])
 
@@ -240,7 +276,9 @@ def test_times_after_2038_are_refused_before_the_call(fw, instance_id):
     settings = StrategySettings.for_strategy(RECORD_BARS, instance_id=instance_id, timeframe=60)
     with pytest.raises(FrameworkInputError, match="2038"):
         run(fw, settings, [slot(BARS)], current_time=2**31)
-    wide = np.zeros(len(BARS), dtype=[(n, "<f8") for n in ("open", "high", "low", "close", "volume")] + [("time", "<i8")])
+    wide = np.zeros(
+        len(BARS), dtype=[(n, "<f8") for n in ("open", "high", "low", "close", "volume")] + [("time", "<i8")]
+    )
     for name in wide.dtype.names:
         wide[name] = BARS[name]
     wide["time"][-1] = 2**31 + 5
@@ -249,11 +287,14 @@ def test_times_after_2038_are_refused_before_the_call(fw, instance_id):
 
 
 def test_other_bar_dtypes_are_copied_into_the_crates_layout(fw, instance_id):
-    settings = StrategySettings.for_strategy(MA_CROSSOVER, instance_id=instance_id, timeframe=60,
-                                             params={"FAST_PERIOD": 3, "SLOW_PERIOD": 7})
+    settings = StrategySettings.for_strategy(
+        MA_CROSSOVER, instance_id=instance_id, timeframe=60, params={"FAST_PERIOD": 3, "SLOW_PERIOD": 7}
+    )
     bars = random_walk_bars(300, seed=8)
-    packed = np.zeros(len(bars), dtype=[("time", "<i8")] + [(n, "<f4") for n in ("open", "high", "low", "close")]
-                      + [("volume", "<f8")])
+    packed = np.zeros(
+        len(bars),
+        dtype=[("time", "<i8")] + [(n, "<f4") for n in ("open", "high", "low", "close")] + [("volume", "<f8")],
+    )
     strided = np.zeros(len(bars) * 2, dtype=bars.dtype)[::2]
     strided[:] = bars
     for name in packed.dtype.names:
@@ -274,14 +315,25 @@ def test_other_bar_dtypes_are_copied_into_the_crates_layout(fw, instance_id):
 def test_settings_for_another_instance_are_refused(fw, instance_id):
     settings = StrategySettings.for_strategy(RECORD_BARS, instance_id=instance_id + 1, timeframe=60)
     with pytest.raises(FrameworkInputError):
-        fw.run(instance_id=instance_id, settings=settings, symbol="EURUSD", account_currency="USD",
-               broker_name="UTC", ref_broker_name="UTC", current_time=T0, orders=[], account=None,
-               prices=None, slots=[slot(BARS)])
+        fw.run(
+            instance_id=instance_id,
+            settings=settings,
+            symbol="EURUSD",
+            account_currency="USD",
+            broker_name="UTC",
+            ref_broker_name="UTC",
+            current_time=T0,
+            orders=[],
+            account=None,
+            prices=None,
+            slots=[slot(BARS)],
+        )
 
 
 def test_more_open_orders_than_orderinfo_array_size_are_refused(fw, instance_id):
-    settings = StrategySettings.for_strategy(RECORD_BARS, instance_id=instance_id, timeframe=60,
-                                             order_info_array_size=1)
+    settings = StrategySettings.for_strategy(
+        RECORD_BARS, instance_id=instance_id, timeframe=60, order_info_array_size=1
+    )
     orders = [OrderInfo(ticket=t, instance_id=instance_id, order_type=OrderType.BUY, open_time=T0) for t in (1, 2)]
     with pytest.raises(FrameworkInputError, match="ORDERINFO_ARRAY_SIZE"):
         run(fw, settings, [slot(BARS)], orders=orders)

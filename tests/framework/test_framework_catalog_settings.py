@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from fwtest_support import random_walk_bars, run, slot
@@ -92,8 +93,9 @@ def test_python_bounds_match_the_c_bounds(fw, instance_id, spec, param):
             run(fw, settings.unchecked_replace(**{name: bad}), _slots(spec, bars))
     if param.integer:
         with pytest.raises(SettingsError, match="integer"):
-            StrategySettings.for_strategy(spec.id, instance_id=instance_id, timeframe=60,
-                                          params={param.name: param.default + 0.5})
+            StrategySettings.for_strategy(
+                spec.id, instance_id=instance_id, timeframe=60, params={param.name: param.default + 0.5}
+            )
 
 
 def test_settings_error_names_parameter_value_and_bound():
@@ -134,17 +136,37 @@ def test_mean_reversion_trend_timeframe_must_be_above_timeframe():
 
 def test_settings_array_places_every_value_at_its_index():
     settings = StrategySettings.for_strategy(
-        CHANNEL_BREAKOUT, instance_id=12, timeframe=15, params={"CHANNEL_PERIOD": 33, "SL_ATR_MULTIPLIER": 1.5},
-        account_risk_percent=0.5, max_open_orders=4, max_spread=0.0003, operational_mode=OperationalMode.MONITOR,
-        timed_exit_bars=9, order_info_array_size=30,
+        CHANNEL_BREAKOUT,
+        instance_id=12,
+        timeframe=15,
+        params={"CHANNEL_PERIOD": 33, "SL_ATR_MULTIPLIER": 1.5},
+        account_risk_percent=0.5,
+        max_open_orders=4,
+        max_spread=0.0003,
+        operational_mode=OperationalMode.MONITOR,
+        timed_exit_bars=9,
+        order_info_array_size=30,
     )
     array = settings.to_array()
     assert array.shape == (64,) and array.dtype.name == "float64"
-    expected = {"ADDITIONAL_PARAM_1": 33, "ADDITIONAL_PARAM_2": 10, "ADDITIONAL_PARAM_3": 1, "ADDITIONAL_PARAM_4": 0,
-                "SL_ATR_MULTIPLIER": 1.5, "TP_ATR_MULTIPLIER": 3.0, "ATR_AVERAGING_PERIOD": 14,
-                "STRATEGY_INSTANCE_ID": 12, "INTERNAL_STRATEGY_ID": 101, "TIMEFRAME": 15,
-                "ACCOUNT_RISK_PERCENT": 0.5, "MAX_OPEN_ORDERS": 4, "MAX_SPREAD": 0.0003, "OPERATIONAL_MODE": 2,
-                "TIMED_EXIT_BARS": 9, "ORDERINFO_ARRAY_SIZE": 30}
+    expected = {
+        "ADDITIONAL_PARAM_1": 33,
+        "ADDITIONAL_PARAM_2": 10,
+        "ADDITIONAL_PARAM_3": 1,
+        "ADDITIONAL_PARAM_4": 0,
+        "SL_ATR_MULTIPLIER": 1.5,
+        "TP_ATR_MULTIPLIER": 3.0,
+        "ATR_AVERAGING_PERIOD": 14,
+        "STRATEGY_INSTANCE_ID": 12,
+        "INTERNAL_STRATEGY_ID": 101,
+        "TIMEFRAME": 15,
+        "ACCOUNT_RISK_PERCENT": 0.5,
+        "MAX_OPEN_ORDERS": 4,
+        "MAX_SPREAD": 0.0003,
+        "OPERATIONAL_MODE": 2,
+        "TIMED_EXIT_BARS": 9,
+        "ORDERINFO_ARRAY_SIZE": 30,
+    }
     for name, value in expected.items():
         assert array[SETTING_INDEX[name]] == value, name
     assert sum(1 for v in array if v != 0) == len([v for v in expected.values() if v != 0])
@@ -154,8 +176,9 @@ def test_settings_array_places_every_value_at_its_index():
 
 
 def test_custom_settings_drive_strategies_outside_the_catalog():
-    settings = StrategySettings.custom(29, instance_id=3, timeframe=60, values={"ADDITIONAL_PARAM_3": 2},
-                                       max_open_orders=5)
+    settings = StrategySettings.custom(
+        29, instance_id=3, timeframe=60, values={"ADDITIONAL_PARAM_3": 2}, max_open_orders=5
+    )
     assert settings.value("ADDITIONAL_PARAM_3") == 2 and settings.strategy_id == 29 and settings.max_open_orders == 5
     with pytest.raises(SettingsError):
         StrategySettings.custom(29, instance_id=3, timeframe=60, values={"TIMEFRAME": 5})
@@ -178,11 +201,11 @@ def test_missing_library_says_how_to_build_it(tmp_path):
 
 
 def test_library_that_is_not_the_abi_is_refused(tmp_path):
-    libm = "/lib/x86_64-linux-gnu/libm.so.6"
-    if not __import__("os").path.exists(libm):
+    libm = Path("/lib/x86_64-linux-gnu/libm.so.6")
+    if not libm.exists():
         pytest.skip("no libm at the Debian path")
     with pytest.raises(FrameworkLoadError, match="ABI"):
-        load_framework(libm)
+        load_framework(str(libm))
 
 
 def test_library_and_config_paths_come_from_the_environment(monkeypatch, tmp_path, library_path):

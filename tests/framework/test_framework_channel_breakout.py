@@ -59,7 +59,12 @@ def _assert_signals(actual: list[OrderSignal], expected: list[OrderSignal]) -> N
     assert len(actual) == len(expected), actual
     for a, e in zip(actual, expected, strict=True):
         assert (a.action, a.order_type, a.ticket, a.trailing, a.expiration) == (
-            e.action, e.order_type, e.ticket, e.trailing, e.expiration)
+            e.action,
+            e.order_type,
+            e.ticket,
+            e.trailing,
+            e.expiration,
+        )
         assert a.lots == pytest.approx(e.lots, abs=1e-12)
         for name in ("entry_price", "sl_distance", "tp_distance"):
             assert getattr(a, name) == pytest.approx(getattr(e, name), rel=1e-9, abs=1e-15), name
@@ -92,8 +97,9 @@ def test_filled_buy_cancels_the_sellstop_and_trails_its_stop(fw, instance_id):
     signals = run(fw, _settings(instance_id), [slot(BARS)], orders=orders, bid_ask=prices(1.1005))
     close = OrderSignal(SignalAction.CLOSE, OrderType.SELLSTOP, -1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, 0)
     # new stop 1.0980: distance from the ask 1.1007 = 0.0027; TP kept at 1.1100 -> 0.0093 from the ask
-    update = OrderSignal(SignalAction.UPDATE, OrderType.BUY, 10, 0.0, 0.0, 1.1007 - TRAIL_LOW, 1.1100 - 1.1007,
-                         0.0, 0.0, True, 0)
+    update = OrderSignal(
+        SignalAction.UPDATE, OrderType.BUY, 10, 0.0, 0.0, 1.1007 - TRAIL_LOW, 1.1100 - 1.1007, 0.0, 0.0, True, 0
+    )
     _assert_signals(signals, [close, update])
 
 

@@ -76,7 +76,16 @@ def _padded(bars: np.ndarray, info: np.void) -> np.ndarray:
 def _call(fw, call: RawCall, slot_bars: list[np.ndarray]) -> int:
     rates = [int(b.ctypes.data) for b in slot_bars] + [None] * 8
     return fw.ffi.run_strategy(
-        int(call.settings.ctypes.data), "EURUSD", "USD", "UTC", "UTC", int(call.time_and_count.ctypes.data),
-        int(call.orders.ctypes.data), int(call.account.ctypes.data), int(call.bid_ask.ctypes.data),
-        int(call.rates_info.ctypes.data), rates, int(call.results.ctypes.data),
+        int(call.settings.ctypes.data),
+        "EURUSD",
+        "USD",
+        "UTC",
+        "UTC",
+        int(call.time_and_count.ctypes.data),
+        int(call.orders.ctypes.data),
+        int(call.account.ctypes.data),
+        int(call.bid_ask.ctypes.data),
+        int(call.rates_info.ctypes.data),
+        rates,
+        int(call.results.ctypes.data),
     )

@@ -99,8 +99,14 @@ def test_strategy_sl_and_tp_equal_reference_atr_times_multipliers(fw, instance_i
         MA_CROSSOVER,
         instance_id=instance_id,
         timeframe=60,
-        params={"FAST_PERIOD": 5, "SLOW_PERIOD": 21, "MA_TYPE": 1, "SL_ATR_MULTIPLIER": 1.7,
-                "TP_ATR_MULTIPLIER": 2.3, "ATR_AVERAGING_PERIOD": 20},
+        params={
+            "FAST_PERIOD": 5,
+            "SLOW_PERIOD": 21,
+            "MA_TYPE": 1,
+            "SL_ATR_MULTIPLIER": 1.7,
+            "TP_ATR_MULTIPLIER": 2.3,
+            "ATR_AVERAGING_PERIOD": 20,
+        },
     )
     checked = 0
     for end in range(60, 600, 3):

@@ -23,14 +23,37 @@ STRUCT_FIELDS = {
 }
 SETTINGS_NAMES = [name for name in SETTING_INDEX if not name.startswith("ADDITIONAL_PARAM_")]
 RETURN_CODE_NAMES = {
-    3000: "INVALID_CURRENCY", 3001: "UNKNOWN_SYMBOL", 3002: "SYMBOL_TOO_SHORT", 3003: "PARSE_SYMBOL_FAILED",
-    3004: "NO_CONVERSION_SYMBOLS", 3005: "NULL_POINTER", 3006: "INVALID_STRATEGY", 3007: "NOT_ENOUGH_MARGIN",
-    3008: "SPREAD_TOO_WIDE", 3009: "NOT_ENOUGH_RATES_DATA", 3010: "WORST_CASE_SCENARIO",
-    3011: "NORMALIZE_BARS_FAILED", 3012: "INIT_LOG_FAILED", 3013: "DEINIT_LOG_FAILED", 3014: "ZERO_DIVIDE",
-    3015: "TA_LIB_ERROR", 3016: "INVALID_TIME_OFFSET", 3017: "INVALID_PARAMETER", 3018: "NN_TRAINING_FAILED",
-    3019: "UNKNOWN_TIMEZONE", 3020: "LOCAL_TZ_MISMATCH", 3021: "BROKER_TZ_MISMATCH", 3022: "TOO_MANY_INSTANCES",
-    3023: "INVALID_CONFIG", 3024: "MISSING_CONFIG", 3025: "INIT_XML_FAILED", 3026: "UNKNOWN_INSTANCE_ID",
-    3027: "INSUFFICIENT_MEMORY", 3028: "WAIT_FOR_INIT", 3029: "ERROR_IN_RATES_RETRIEVAL", 3030: "BID_ASK_IS_ZERO",
+    3000: "INVALID_CURRENCY",
+    3001: "UNKNOWN_SYMBOL",
+    3002: "SYMBOL_TOO_SHORT",
+    3003: "PARSE_SYMBOL_FAILED",
+    3004: "NO_CONVERSION_SYMBOLS",
+    3005: "NULL_POINTER",
+    3006: "INVALID_STRATEGY",
+    3007: "NOT_ENOUGH_MARGIN",
+    3008: "SPREAD_TOO_WIDE",
+    3009: "NOT_ENOUGH_RATES_DATA",
+    3010: "WORST_CASE_SCENARIO",
+    3011: "NORMALIZE_BARS_FAILED",
+    3012: "INIT_LOG_FAILED",
+    3013: "DEINIT_LOG_FAILED",
+    3014: "ZERO_DIVIDE",
+    3015: "TA_LIB_ERROR",
+    3016: "INVALID_TIME_OFFSET",
+    3017: "INVALID_PARAMETER",
+    3018: "NN_TRAINING_FAILED",
+    3019: "UNKNOWN_TIMEZONE",
+    3020: "LOCAL_TZ_MISMATCH",
+    3021: "BROKER_TZ_MISMATCH",
+    3022: "TOO_MANY_INSTANCES",
+    3023: "INVALID_CONFIG",
+    3024: "MISSING_CONFIG",
+    3025: "INIT_XML_FAILED",
+    3026: "UNKNOWN_INSTANCE_ID",
+    3027: "INSUFFICIENT_MEMORY",
+    3028: "WAIT_FOR_INIT",
+    3029: "ERROR_IN_RATES_RETRIEVAL",
+    3030: "BID_ASK_IS_ZERO",
     3031: "FILE_WRITING_ERROR",
 }
 
@@ -62,7 +85,9 @@ def probe(tmp_path_factory) -> dict[str, int]:
     source = work / "probe.c"
     source.write_text("\n".join(lines))
     exe = work / "probe"
-    subprocess.run([compiler, "-std=c11", "-Wall", "-Werror", f"-I{HEADER_DIR}", str(source), "-o", str(exe)], check=True)
+    subprocess.run(
+        [compiler, "-std=c11", "-Wall", "-Werror", f"-I{HEADER_DIR}", str(source), "-o", str(exe)], check=True
+    )
     output = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
     return {key: int(value) for key, value in (line.split() for line in output.splitlines())}
 

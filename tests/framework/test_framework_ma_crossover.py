@@ -30,15 +30,23 @@ ATR = 0.007
 
 
 def _settings(instance_id: int, **overrides) -> StrategySettings:
-    params = {"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 2, "SL_ATR_MULTIPLIER": 2.0,
-              "TP_ATR_MULTIPLIER": 3.0}
+    params = {
+        "FAST_PERIOD": 2,
+        "SLOW_PERIOD": 4,
+        "ATR_AVERAGING_PERIOD": 2,
+        "SL_ATR_MULTIPLIER": 2.0,
+        "TP_ATR_MULTIPLIER": 3.0,
+    }
     params.update(overrides.pop("params", {}))
-    return StrategySettings.for_strategy(MA_CROSSOVER, instance_id=instance_id, timeframe=60, params=params, **overrides)
+    return StrategySettings.for_strategy(
+        MA_CROSSOVER, instance_id=instance_id, timeframe=60, params=params, **overrides
+    )
 
 
 def _order(ticket: int, order_type: OrderType, open_time: int = T0, **kw) -> OrderInfo:
-    return OrderInfo(ticket=ticket, instance_id=1, order_type=order_type, open_time=open_time, open_price=1.1,
-                     lots=0.1, **kw)
+    return OrderInfo(
+        ticket=ticket, instance_id=1, order_type=order_type, open_time=open_time, open_price=1.1, lots=0.1, **kw
+    )
 
 
 def _open(order_type: OrderType, entry: float, lots: float, sl: float = 2 * ATR, tp: float = 3 * ATR) -> OrderSignal:
@@ -53,7 +61,12 @@ def _assert_signals(actual: list[OrderSignal], expected: list[OrderSignal]) -> N
     assert len(actual) == len(expected), actual
     for a, e in zip(actual, expected, strict=True):
         assert (a.action, a.order_type, a.ticket, a.trailing, a.expiration) == (
-            e.action, e.order_type, e.ticket, e.trailing, e.expiration)
+            e.action,
+            e.order_type,
+            e.ticket,
+            e.trailing,
+            e.expiration,
+        )
         assert a.lots == pytest.approx(e.lots, abs=1e-12)
         for name in ("entry_price", "sl_distance", "tp_distance", "internal_sl", "internal_tp"):
             assert getattr(a, name) == pytest.approx(getattr(e, name), rel=1e-9, abs=1e-15), name

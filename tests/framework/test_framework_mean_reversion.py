@@ -109,23 +109,11 @@ def test_trend_slot_is_resampled_from_finer_bars(fw, instance_id):
     h1[-1] = tuple(h4[-1])
     bars = _primary(FALLING)
     direct = run(fw, _settings(instance_id), [slot(bars), slot(h4, H4)])
-    resampled = run(fw, _settings(instance_id), [slot(bars), RatesSlotH1(h1)])
+    resampled = run(fw, _settings(instance_id), [slot(bars), slot(h1, H4, total=4, actual=60)])
     assert len(direct) == 1 and direct[0].order_type is OrderType.BUY
     assert resampled == direct
-    too_short = run_error(fw, _settings(instance_id), [slot(bars), RatesSlotH1(h1[-8:])])
-    assert isinstance(too_short, NotEnoughRatesDataError)
-
-
-def RatesSlotH1(h1: np.ndarray):  # noqa: N802 - reads like a constructor
-    return slot(h1, H4, total=4, actual=60)
-
-
-def run_error(fw, settings, slots):
-    try:
-        run(fw, settings, slots)
-    except Exception as e:  # noqa: BLE001 - the test inspects the type
-        return e
-    return None
+    with pytest.raises(NotEnoughRatesDataError):  # 8 H1 bars make only 3 H4 bars
+        run(fw, _settings(instance_id), [slot(bars), slot(h1[-8:], H4, total=4, actual=60)])
 
 
 def test_trend_slot_missing_or_on_the_wrong_timeframe_is_invalid(fw, instance_id):
