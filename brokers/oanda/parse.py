@@ -138,12 +138,10 @@ def candle(raw: J, symbol: str, granularity: str) -> Candle:
         block = raw.get(key)
         if block is None:
             return None
-        return OHLC(
-            o=dec(req(block, "o"), f"{key}.o"),
-            h=dec(req(block, "h"), f"{key}.h"),
-            l=dec(req(block, "l"), f"{key}.l"),
-            c=dec(req(block, "c"), f"{key}.c"),
-        )
+        try:  # the hot path of a backfill: one try per block instead of one helper call per number
+            return OHLC(o=Decimal(block["o"]), h=Decimal(block["h"]), l=Decimal(block["l"]), c=Decimal(block["c"]))
+        except (KeyError, TypeError, InvalidOperation) as e:
+            raise BrokerProtocolError(f"OANDA candle {key} block is malformed: {block!r}") from e
 
     return Candle(
         symbol=symbol,

@@ -98,6 +98,7 @@ class FakeBroker:
         self.paths: dict[str, list[tuple[Decimal, Decimal]]] = {}
         self.time_offset = timedelta(0)
         self.candles: dict[tuple[str, str], list[J]] = {}
+        self.candle_times: dict[tuple[str, str], list[datetime]] = {}
         self.accounts: dict[str, Account] = {}
         for account_id in accounts:
             self.add_account(account_id, hedging=hedging, fifo=fifo, balance=balance, currency=currency)
@@ -839,7 +840,7 @@ class FakeBroker:
                 raise Reply(400, {"errorMessage": "Invalid value specified for 'to'. Time is in the future"})
             include_first = params.get("includeFirst", "true") != "false"
             rows = self.candles.get((instrument, granularity), [])
-            times = [parse_time(r["time"]) for r in rows]
+            times = self.candle_times.get((instrument, granularity), [])
             if start is not None:
                 lo = bisect_left(times, start) if include_first else bisect_right(times, start)
                 hi = bisect_left(times, end) if end is not None else len(rows)
@@ -859,6 +860,7 @@ class FakeBroker:
         with self.lock:
             rows = sorted(candles, key=lambda c: parse_time(c["time"]))
             self.candles[(instrument, granularity)] = rows
+            self.candle_times[(instrument, granularity)] = [parse_time(r["time"]) for r in rows]
 
 
 def _key_for(reason: str) -> str:
