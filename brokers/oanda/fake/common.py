@@ -1,0 +1,34 @@
+"""Constants and helpers shared by the fake's broker state and its views."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+J = dict[str, Any]
+MONEY = Decimal("0.0001")
+ENTRY_TYPES = ("MARKET", "LIMIT", "STOP", "MARKET_IF_TOUCHED")
+DEPENDENT_TYPES = ("TAKE_PROFIT", "STOP_LOSS", "TRAILING_STOP_LOSS")
+ON_FILL_KEYS = {"takeProfitOnFill": "TAKE_PROFIT", "stopLossOnFill": "STOP_LOSS",
+                "trailingStopLossOnFill": "TRAILING_STOP_LOSS"}
+TRADE_ORDER_KEYS = {"takeProfit": "TAKE_PROFIT", "stopLoss": "STOP_LOSS", "trailingStopLoss": "TRAILING_STOP_LOSS"}
+TRADE_LINK = {"TAKE_PROFIT": "takeProfitOrderID", "STOP_LOSS": "stopLossOrderID",
+              "TRAILING_STOP_LOSS": "trailingStopLossOrderID"}
+USER_ID = 1435156
+
+
+class Reply(Exception):  # noqa: N818 - control flow, not an error
+    """Raised inside the broker to answer with a status and body."""
+
+    def __init__(self, status: int, body: J) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def money(value: Decimal) -> str:
+    return f"{value.quantize(MONEY, rounding=ROUND_HALF_EVEN):f}"
+
+
+def units_str(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value != 0 else "0"
