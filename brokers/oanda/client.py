@@ -282,6 +282,7 @@ class OandaClient:
         marker = self._last_transaction_id or self.get_account_state().last_transaction_id
         try:
             resp = self._call("POST", f"{self._acct}/orders", body=body)
+            return _order_result(resp.body, request.client_order_id)
         except (BrokerUnknownOutcomeError, BrokerProtocolError) as e:
             logger.warning("order %s: outcome unknown (%s); looking it up", request.client_order_id, e)
             try:
@@ -296,7 +297,6 @@ class OandaClient:
                     f"transaction {marker}; retry later with submit_order_idempotent"
                 ) from e
             return found
-        return _order_result(resp.body, request.client_order_id)
 
     def submit_order_idempotent(
         self, request: OrderRequest, *, since_transaction_id: str | None = None
@@ -414,8 +414,10 @@ class OandaClient:
         clear: Iterable[str] = (),
     ) -> None:
         """Set SL/TP/trailing on a trade. None leaves a value unchanged; ``clear`` names ones to cancel
-        ("stop_loss", "take_profit", "trailing_stop")."""
+        ("stop_loss", "take_profit", "trailing_stop"). Without ``digits`` the trade's instrument is looked up."""
         # Reference: https://developer.oanda.com/rest-live-v20/trade-ep/ (PUT trades/{spec}/orders)
+        if digits is None and (stop_loss, take_profit, trailing_distance) != (None, None, None):
+            digits = self.instrument(self.get_trade(broker_trade_id).symbol).digits
         body: JsonDict = {}
         for name in clear:
             body[_CLEARABLE[name]] = None

@@ -121,7 +121,7 @@ def test_modify_trade_sets_replaces_and_clears_protection(fake, client):
     trade_id = opened.fill.trade_opened  # type: ignore[union-attr]
 
     client.modify_trade(trade_id, stop_loss=Decimal("1.09"), take_profit=Decimal("1.12"), digits=5)  # type: ignore[arg-type]
-    client.modify_trade(trade_id, stop_loss=Decimal("1.095"), digits=5)  # type: ignore[arg-type]
+    client.modify_trade(trade_id, stop_loss=Decimal("1.095"))  # type: ignore[arg-type]
     set_twice = client.get_trade(trade_id)  # type: ignore[arg-type]
     client.modify_trade(trade_id, clear=("take_profit",))  # type: ignore[arg-type]
     cleared = client.get_trade(trade_id)  # type: ignore[arg-type]
