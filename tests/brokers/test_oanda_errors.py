@@ -129,11 +129,9 @@ def test_order_post_429_is_retried_because_it_was_not_executed(fake, client):
     assert len(fake.transactions(type="ORDER_FILL")) == 1
 
 
-def test_connection_refused_is_temporary_and_retried(make_client, sleeps):
-    from brokers.oanda.fake import FakeOanda
-
-    closed = f"http://127.0.0.1:{_free_port()}"
-    client = make_client(FakeOanda(port=0), base_url=closed)  # never started: nothing listens there
+def test_connection_refused_is_temporary_and_retried(fake, make_client, sleeps):
+    closed = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    client = make_client(fake, base_url=closed)
 
     with pytest.raises(BrokerTemporaryError):
         client.get_account_state()
