@@ -102,13 +102,13 @@ STRUCTS: dict[str, type[ctypes.Structure]] = {
 def struct_layout(name: str) -> tuple[int, dict[str, int]]:
     """Return (sizeof, {field: offset}) of a ctypes mirror of a C struct."""
     struct = STRUCTS[name]
-    return ctypes.sizeof(struct), {field: getattr(struct, field).offset for field, _ in struct._fields_}
+    return ctypes.sizeof(struct), {field[0]: getattr(struct, field[0]).offset for field in struct._fields_}
 
 
 def address_of(array: np.ndarray) -> int:
     """Return the address of an array's first byte (cheaper than ndarray.ctypes for writable arrays)."""
     try:
-        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))  # type: ignore[arg-type]
     except (TypeError, ValueError, BufferError):  # read-only or empty
         return int(array.ctypes.data)
 
