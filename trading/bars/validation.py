@@ -203,10 +203,12 @@ def parse_points(values: list[str], digits: int) -> tuple[np.ndarray, dict[int, 
     return points, errors
 
 
-def _parse_counts(values: list[str] | None, n: int) -> tuple[np.ndarray, dict[int, str]]:
+def _parse_counts(values: list[str] | None, n: int, *, empty: int | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """Volumes (or spreads): non-negative numbers, rounded to integers; missing column → zeros."""
     if values is None:
         return np.zeros(n, dtype=np.int64), {}
+    if empty is not None:
+        values = [v if v.strip() else str(empty) for v in values]
     text = np.array(values, dtype=str) if n else np.empty(0, dtype="<U1")
     errors: dict[int, str] = {}
     try:
@@ -218,7 +220,7 @@ def _parse_counts(values: list[str] | None, n: int) -> tuple[np.ndarray, dict[in
                 floats[i] = float(v)
             except ValueError:
                 errors[i] = "not a number"
-    bad = ~np.isfinite(floats) | (floats < 0)
+    bad = ~np.isfinite(floats) | ((floats < 0) & (floats != (empty if empty is not None else 0)))
     for i in np.flatnonzero(bad):
         errors.setdefault(int(i), "must be a non-negative number")
     return np.where(bad, 0, np.rint(np.nan_to_num(floats))).astype(np.int64), errors
@@ -262,7 +264,7 @@ def build_bars(raw: RawBars, *, digits: int, timeframe: int | None,
         report(sorted(price_errors), name, getattr(raw, name), price_errors.get)
     volume, volume_errors = _parse_counts(raw.volume, n)
     report(sorted(volume_errors), "volume", raw.volume or [], volume_errors.get)
-    spread, spread_errors = _parse_counts(raw.spread, n)
+    spread, spread_errors = _parse_counts(raw.spread, n, empty=-1)
     report(sorted(spread_errors), "spread", raw.spread or [], spread_errors.get)
 
     o, h, lo, c = (points[name] for name in PRICE_FIELDS)
@@ -287,7 +289,7 @@ def build_bars(raw: RawBars, *, digits: int, timeframe: int | None,
                    f"{kind} line {int(raw.lines[ref])} ({raw.time[ref]}); times must strictly increase")
 
     if timeframe is None:
-        timeframe = raw.timeframe or detect_timeframe(seconds[ok & ~bad])
+        timeframe = raw.timeframe or detect_timeframe(seconds[ok])
         if timeframe is None:
             raise BarImportError(f"{raw.file}: cannot tell the timeframe from the times; pass it explicitly")
     elif raw.timeframe is not None and raw.timeframe != timeframe:

@@ -105,6 +105,8 @@ def to_raw(header: list[str] | None, columns: list[list[str]], numbers: np.ndarr
         names = (["date", "time"] if separate_time else ["datetime"]) + ["open", "high", "low", "close",
                                                                           "volume", "spread"]
         roles = {name: i for i, name in enumerate(names[: len(columns)])}
+    if "time" in roles and not {"date", "datetime"} & roles.keys():
+        roles["datetime"] = roles.pop("time")  # a lone "time" column holds date and time
     missing = [r for r in ("open", "high", "low", "close") if r not in roles]
     if missing or not ({"datetime"} & roles.keys() or {"date", "time"} <= roles.keys()):
         raise BarImportError(f"{file}: cannot find the columns {missing or ['date/time']} in header {header}")
