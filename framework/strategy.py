@@ -226,9 +226,12 @@ class Framework:
         orders: Sequence[OrderInfo],
         account: AccountInfo,
         prices: BidAsk,
-        slots: Sequence[RatesSlot],
+        slots: Sequence[RatesSlot | None],
     ) -> list[OrderSignal]:
-        """Run one strategy evaluation; raise a FrameworkError subclass for a non-zero code."""
+        """Run one strategy evaluation; raise a FrameworkError subclass for a non-zero code.
+
+        ``slots[i]`` feeds rates slot i; None (or a shorter sequence) disables a slot.
+        """
         if settings.instance_id != instance_id:
             raise FrameworkInputError(
                 f"settings are for instance {settings.instance_id}, run was asked for instance {instance_id}"

@@ -216,3 +216,23 @@ def test_library_and_config_paths_come_from_the_environment(monkeypatch, tmp_pat
     monkeypatch.setenv("ASIRIKUY_FRAMEWORK_CONFIG", str(tmp_path / "missing.xml"))
     with pytest.raises(FrameworkLoadError, match="config"):
         load_framework(str(library_path))
+
+
+def test_record_bars_never_trades_even_on_a_crossover_with_open_orders(fw, instance_id):
+    from fwtest_support import T0, bars_from_closes
+
+    from framework import OrderInfo, OrderType
+
+    bars = bars_from_closes([1.1] * 30 + [1.11])
+    orders = [OrderInfo(ticket=5, instance_id=instance_id, order_type=OrderType.SELL, open_time=T0 - 10**6)]
+    settings = StrategySettings.for_strategy(RECORD_BARS, instance_id=instance_id, timeframe=60, timed_exit_bars=1)
+    assert run(fw, settings, [slot(bars)], orders=orders) == []
+    with pytest.raises(NotEnoughRatesDataError):
+        run(fw, settings, [slot(bars[-1:])])
+
+
+def test_a_disabled_middle_slot_can_be_passed_as_none(fw, instance_id):
+    settings = StrategySettings.for_strategy(MEAN_REVERSION, instance_id=instance_id, timeframe=60)
+    needed = get_strategy(MEAN_REVERSION).required_bars()
+    primary, trend = _slots(get_strategy(MEAN_REVERSION), needed)
+    assert run(fw, settings, [primary, trend, None, None]) == run(fw, settings, [primary, trend])
