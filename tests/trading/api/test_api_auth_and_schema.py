@@ -93,3 +93,11 @@ def test_swagger_ui_renders(alice_api):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_openapi_schema_has_no_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml"))
+
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")

