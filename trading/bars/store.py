@@ -24,6 +24,7 @@ _PG_EPOCH_OFFSET = 946684800  # 2000-01-01 in Unix seconds: PostgreSQL's timesta
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 _COPY_TRAILER = b"\xff\xff"
 _CHUNK = 100_000
+_ANALYZE_AFTER = 100_000
 _COLUMNS = ("time", "open", "high", "low", "close", "volume", "spread", "complete")
 _FIELD_TYPES = {
     "instrument_id": ">i8", "timeframe": ">i4", "time": ">i8", "open": ">i8", "high": ">i8", "low": ">i8",
@@ -146,6 +147,9 @@ def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[i
         overlap = cursor.fetchone()[0]
         if not overlap:
             _copy_groups(cursor, "trading_bar", array, {"instrument_id": instrument_id, "timeframe": timeframe})
+            if len(array) >= _ANALYZE_AFTER:
+                # Fresh statistics, or the planner may sort a whole series instead of reading the index.
+                cursor.execute("ANALYZE trading_bar")
             return len(array), 0
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS bars_stage (time timestamptz NOT NULL, open int8, high int8, "

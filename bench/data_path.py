@@ -1,0 +1,138 @@
+"""Benchmark of the market data path (issue #5): import rate, read rate and cached-window latency,
+each beside a naive baseline measured in the same run.
+
+Needs PostgreSQL and Redis. Run it against throw-away services, e.g. the ones ``scripts/test.sh`` starts,
+or any database you can write to (it creates and deletes its own instrument ``BENCHDATA``)::
+
+    ASIRIKUY_MODE=production DATABASE_URL=postgresql://user@127.0.0.1:5432/db REDIS_URL=redis://127.0.0.1:6379/0 \\
+    DJANGO_SECRET_KEY=bench ASIRIKUY_TOKEN_KEYS=$(python -c 'from cryptography.fernet import Fernet; \\
+    print(Fernet.generate_key().decode())') .venv/bin/python bench/data_path.py [--bars 1000000]
+
+It runs ``migrate`` first. Baselines: row-by-row ORM ``Bar.objects.create`` on a small sample
+(extrapolated to the full size, and labelled so), and ORM iteration of model instances into numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from trading.bars.importing import bars_import  # noqa: E402
+from trading.bars.read import bars_as_crates  # noqa: E402
+from trading.models import Bar, Instrument  # noqa: E402
+
+SYMBOL = "BENCHDATA"
+
+
+def write_csv(path: Path, count: int) -> None:
+    """Synthetic EURUSD-like M1 bars, MT4 export layout, weekends included (the format does not care)."""
+    rng = np.random.default_rng(5)
+    start = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
+    times = (start + np.arange(count) * 60).astype("datetime64[s]")
+    close = 110000 + np.cumsum(rng.integers(-8, 9, count))
+    open_ = np.r_[close[0], close[:-1]]
+    high = np.maximum(open_, close) + rng.integers(0, 6, count)
+    low = np.minimum(open_, close) - rng.integers(0, 6, count)
+    volume = rng.integers(1, 500, count)
+    stamp = np.datetime_as_string(times, unit="m")
+    with path.open("w") as out:
+        for t, o, h, lo, c, v in zip(stamp.tolist(), open_.tolist(), high.tolist(), low.tolist(), close.tolist(),
+                                     volume.tolist(), strict=True):
+            out.write(f"{t[:4]}.{t[5:7]}.{t[8:10]},{t[11:16]},{o / 1e5:.5f},{h / 1e5:.5f},{lo / 1e5:.5f},"
+                      f"{c / 1e5:.5f},{v}\n")
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bars", type=int, default=1_000_000)
+    parser.add_argument("--naive-sample", type=int, default=2_000)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    Instrument.objects.filter(symbol=SYMBOL).delete()
+    instrument = Instrument.objects.create(symbol=SYMBOL, base_currency="EUR", quote_currency="USD", digits=5)
+    rows: list[tuple[str, str, str]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "EURUSD1.csv"
+            write_csv(path, args.bars)
+            t = time.perf_counter()
+            report = bars_import(source=path, fmt="metatrader", instrument=instrument, timeframe=1, on_error="stop",
+                                 source_tz="UTC")
+            elapsed = time.perf_counter() - t
+            assert report.inserted == args.bars, report.summary()
+            t = time.perf_counter()
+            report = bars_import(source=path, fmt="metatrader", instrument=instrument, timeframe=1, on_error="stop",
+                                 source_tz="UTC")
+            again = time.perf_counter() - t
+        # Naive: one ORM INSERT per bar, on a sample in another timeframe, extrapolated.
+        sample = Bar.objects.filter(instrument=instrument, timeframe=1).order_by("time")[: args.naive_sample]
+        values = list(sample.values_list("time", "open", "high", "low", "close", "volume"))
+        t = time.perf_counter()
+        for tm, o, h, lo, c, v in values:
+            Bar.objects.create(instrument=instrument, timeframe=5, time=tm, open=o, high=h, low=lo, close=c, volume=v)
+        naive = (time.perf_counter() - t) / len(values) * args.bars
+        rows.append((f"import {args.bars:,} M1 bars (CSV parse + validate + COPY)",
+                     f"{elapsed:.2f} s = {args.bars / elapsed:,.0f} bars/s",
+                     f"row-by-row ORM insert: {naive:.0f} s (extrapolated from {len(values):,} rows)"))
+        rows.append((f"re-import the same {args.bars:,} (all conflicts, staging + ON CONFLICT)",
+                     f"{again:.2f} s ({report.unchanged:,} unchanged)", ""))
+
+        n = min(100_000, args.bars)
+        fast = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=n, use_cache=False), 7)
+
+        def orm() -> np.ndarray:
+            bars = list(Bar.objects.filter(instrument=instrument, timeframe=1, complete=True).order_by("-time")[:n])
+            return np.array([(b.open / 1e5, b.high / 1e5, b.low / 1e5, b.close / 1e5, float(b.volume),
+                              int(b.time.timestamp())) for b in reversed(bars)])
+
+        slow = timed(orm, 3)
+        rows.append((f"read {n:,} bars into CRATES numpy",
+                     f"median {statistics.median(fast) * 1e3:.0f} ms = {n / statistics.median(fast):,.0f} bars/s",
+                     f"ORM model iteration: median {statistics.median(slow) * 1e3:.0f} ms = "
+                     f"{n / statistics.median(slow):,.0f} bars/s"))
+
+        bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000)  # fill the window
+        cached = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000), 1000)
+        uncached = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000,
+                                                use_cache=False), 200)
+        rows.append(("1,000-bar window",
+                     f"cached p50 {pct(cached, 50) * 1e3:.2f} ms, p99 {pct(cached, 99) * 1e3:.2f} ms",
+                     f"uncached read p50 {pct(uncached, 50) * 1e3:.2f} ms, p99 {pct(uncached, 99) * 1e3:.2f} ms"))
+    finally:
+        Instrument.objects.filter(symbol=SYMBOL).delete()
+    width = max(len(r[0]) for r in rows)
+    for what, ours, baseline in rows:
+        print(f"{what:<{width}}  {ours:<44}  {baseline}")
+
+
+if __name__ == "__main__":
+    main()
