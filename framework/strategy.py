@@ -100,8 +100,9 @@ class _Buffers(threading.local):
             self.keep_alive[index] = None
             return
         rates = _as_rates(slot.rates, index)
-        self.keep_alive[index] = rates
-        self.rates_addr[index] = _address(rates)
+        if rates is not self.keep_alive[index]:
+            self.keep_alive[index] = rates
+            self.rates_addr[index] = _address(rates)
         info = (
             1.0,
             slot.required_timeframe,
