@@ -2,8 +2,8 @@
 
 Reference: https://developer.oanda.com/rest-live-v20/instrument-ep/ — ``granularity`` gives the timeframe,
 ``time`` is RFC 3339 (or UNIX seconds with ``Accept-Datetime-Format: UNIX``), prices are strings under
-``mid``/``bid``/``ask``; ``complete: false`` marks the forming candle. JSON has no useful line numbers, so
-errors give the candle's position (1-based) as the line and ``candles[i].mid.h`` style field names.
+``mid``/``bid``/``ask``; ``complete: false`` marks the forming candle (stored with ``complete=False``).
+JSON has no useful line numbers, so errors give the candle's position (1-based) as the line.
 """
 
 from __future__ import annotations
