@@ -33,6 +33,9 @@ class Instrument(models.Model):
     margin_rate = models.DecimalField(max_digits=8, decimal_places=6, default=Decimal("0.02"))
     spread_points = models.PositiveIntegerField(default=10, help_text="Paper broker spread in points")
     minimum_stop_points = models.PositiveIntegerField(default=0)
+    always_open = models.BooleanField(
+        default=False, help_text="Trades every day (e.g. crypto): no weekend or holiday closes"
+    )
     simulated = models.BooleanField(
         default=False, help_text="Demo instrument: its M1 bars come from the built-in simulated live feed"
     )

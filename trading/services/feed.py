@@ -13,9 +13,11 @@ import math
 import struct
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from django.db import transaction
 
-from trading.bars.cache import bars_cache_invalidate
+from trading.bars.store import bars_upsert
+from trading.bars.timeframes import BAR_DTYPE, bars_derive, bucket_start
 from trading.models import Bar, Instrument, Timeframe
 from trading.services.bar_clock import bar_open_time, fx_market_open
 
@@ -48,9 +50,11 @@ def _to_points(value: float, digits: int) -> int:
     return int(round(value * 10**digits))
 
 
-@transaction.atomic
+DERIVED_TIMEFRAMES = (Timeframe.M5, Timeframe.M15, Timeframe.H1)
+
+
 def feed_ensure(instrument: Instrument, until: datetime) -> int:
-    """Create the simulated M1 bars that closed by ``until``; returns how many were added."""
+    """Create the simulated M1 bars that closed by ``until`` (and M5/M15/H1 from them); returns M1 bars added."""
     if not instrument.simulated:
         return 0
     last_closed_open = bar_open_time(until, Timeframe.M1) - timedelta(minutes=1)
@@ -64,26 +68,42 @@ def feed_ensure(instrument: Instrument, until: datetime) -> int:
         start = last_closed_open - SEED_HISTORY
         prev_close = _START_PRICES.get(instrument.symbol, 1.0)
     else:
-        start = last[0] + timedelta(minutes=1)
-        prev_close = instrument.from_points(last[1])
-        prev_close = float(prev_close)
-        start = max(start, last_closed_open - MAX_FILL)
-    bars = []
+        start = max(last[0] + timedelta(minutes=1), last_closed_open - MAX_FILL)
+        prev_close = float(instrument.from_points(last[1]))
+    rows = []
     t = start
     digits = instrument.digits
     while t <= last_closed_open:
         if fx_market_open(t):
             o, h, lo, c, v = _next_bar(instrument.symbol, int(t.timestamp()) // 60, prev_close)
             op, hp, lp, cp = (_to_points(x, digits) for x in (o, h, lo, c))
-            hp, lp = max(hp, op, cp), min(lp, op, cp)
-            bars.append(Bar(instrument=instrument, timeframe=Timeframe.M1, time=t, open=op, high=hp, low=lp,
-                            close=cp, volume=v, spread=instrument.spread_points, complete=True))
+            rows.append((int(t.timestamp()), op, max(hp, op, cp), min(lp, op, cp), cp, v, instrument.spread_points, True))
             prev_close = cp / 10**digits
         t += timedelta(minutes=1)
-    if bars:
-        Bar.objects.bulk_create(bars, ignore_conflicts=True, batch_size=2000)
-        bars_cache_invalidate(instrument_id=instrument.pk, timeframe=Timeframe.M1)
-    return len(bars)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        bars_upsert(instrument_id=instrument.pk, timeframe=Timeframe.M1, bars=np.array(rows, dtype=BAR_DTYPE))
+        _derive(instrument, first_new=datetime.fromtimestamp(rows[0][0], tz=UTC), until=until)
+    return len(rows)
+
+
+def _derive(instrument: Instrument, *, first_new: datetime, until: datetime) -> None:
+    since = bucket_start(first_new, max(DERIVED_TIMEFRAMES))
+    source = np.array(
+        list(
+            Bar.objects.filter(instrument=instrument, timeframe=Timeframe.M1, time__gte=since)
+            .order_by("time")
+            .values_list("time", "open", "high", "low", "close", "volume", "spread", "complete")
+        ),
+        dtype=object,
+    )
+    array = np.empty(len(source), dtype=BAR_DTYPE)
+    for i, (t, o, h, lo, c, v, sp, done) in enumerate(source):
+        array[i] = (int(t.timestamp()), o, h, lo, c, v, -1 if sp is None else sp, done)
+    for timeframe in DERIVED_TIMEFRAMES:
+        derived = bars_derive(array, source_timeframe=Timeframe.M1, timeframe=timeframe, complete_through=until)
+        bars_upsert(instrument_id=instrument.pk, timeframe=timeframe, bars=derived)
 
 
 def feed_ensure_all(until: datetime | None = None) -> int:

@@ -86,9 +86,23 @@ def instance_validate(
                 errors.setdefault("parameters", []).append(
                     f"{name}={value!r} is outside {param.minimum}..{param.maximum}"
                 )
+    if spec is not None and isinstance(parameters, dict) and "parameters" not in errors and "timeframe" not in errors:
+        errors.update(_cross_field_errors(spec.id, timeframe, parameters))
     slot_errors = _slot_errors(rates_slots)
     if slot_errors:
         errors["rates_slots"] = slot_errors
     if max_spread is not None and max_spread < 0:
         errors.setdefault("max_spread", []).append(f"{max_spread} must be 0 (off) or positive")
     return errors
+
+
+def _cross_field_errors(strategy_id: int, timeframe: int | None, parameters: dict[str, Any]) -> dict[str, list[str]]:
+    """Rules between parameters (e.g. FAST_PERIOD < SLOW_PERIOD) live in the framework's settings check."""
+    from framework import StrategySettings
+    from framework.errors import SettingsError
+
+    try:
+        StrategySettings.for_strategy(strategy_id, instance_id=1, timeframe=int(timeframe or 0), params=parameters)
+    except SettingsError as e:
+        return {"parameters": [str(e)]}
+    return {}

@@ -111,11 +111,13 @@ def _finish(execution: Execution, started: float, **fields: object) -> None:
 def execution_run(*, instance_id: int, now: datetime | None = None) -> RunOutcome:
     """Run ``instance_id`` for the bar that closed at ``now``."""
     now = now or timezone.now()
-    instance = StrategyInstance.objects.select_related("account", "instrument").get(pk=instance_id)
+    instance = StrategyInstance.objects.select_related("account", "instrument").filter(pk=instance_id).first()
+    if instance is None:
+        return RunOutcome("not_runnable", detail=f"instance {instance_id} does not exist")
     if not (instance.enabled and instance.account.enabled and instance.operational_mode):
         return RunOutcome("not_runnable", detail="instance or account disabled")
     bar_time = last_closed_bar_open(now, instance.timeframe)
-    if not fx_market_open(bar_time):
+    if not instance.instrument.always_open and not fx_market_open(bar_time):
         return RunOutcome("market_closed", detail=f"bar {bar_time:%Y-%m-%d %H:%M} falls in the weekend or a holiday")
     for instrument in {p.instrument for p in slot_plans(instance)} | {instance.instrument}:
         feed_ensure(instrument, now)

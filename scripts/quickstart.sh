@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Sets up and runs Asirikuy Trader on embedded defaults: SQLite, the paper broker, a simulated live
+# feed, Celery over the filesystem transport. No server to install. Ctrl-C stops everything.
+#   ASIRIKUY_PORT (default 8000), FLOWER_PORT (default 5555), ASIRIKUY_STRATEGY_SHARDS (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PORT=${ASIRIKUY_PORT:-8000}
+FLOWER_PORT=${FLOWER_PORT:-5555}
+SHARDS=${ASIRIKUY_STRATEGY_SHARDS:-2}
+export ASIRIKUY_STRATEGY_SHARDS=$SHARDS
+export ASIRIKUY_MODE=embedded
+
+log() { printf '[quickstart] %s\n' "$*"; }
+
+need=()
+command -v gcc >/dev/null || need+=(gcc)
+command -v make >/dev/null || need+=(make)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    log "please install: ${need[*]} (e.g. sudo apt-get install ${need[*]})"; exit 1
+  fi
+fi
+
+log "Python environment"; bash scripts/setup_python.sh runtime
+log "building the C framework"; make -s -C framework/c
+PY="$ROOT/.venv/bin/python"
+CELERY="$ROOT/.venv/bin/celery"
+log "database (SQLite in var/)"; "$PY" manage.py migrate --noinput -v0
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py seed_demo
+
+mkdir -p var/log
+pids=()
+start() { local name=$1; shift; "$@" >"var/log/$name.log" 2>&1 & pids+=($!); log "started $name (pid $!, log var/log/$name.log)"; }
+stop_all() { log "stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop_all EXIT INT TERM
+
+start web "$ROOT/.venv/bin/gunicorn" asirikuy_site.wsgi -b "127.0.0.1:$PORT" -w 2 --access-logfile -
+for ((k = 0; k < SHARDS; k++)); do
+  start "strategy-$k" env ASIRIKUY_WORKER_SHARD=$k "$CELERY" -A asirikuy_site worker -P solo -Q "shard.$k" \
+    -n "strategy$k@%h" -l info
+done
+start io "$CELERY" -A asirikuy_site worker -P threads -c 8 -Q default,broker_io -n "io@%h" -l info
+start beat "$CELERY" -A asirikuy_site beat -l info
+start flower "$CELERY" -A asirikuy_site flower --address=127.0.0.1 --port="$FLOWER_PORT"
+
+password=$(cat var/secrets/demo_password)
+cat <<TXT
+
+  Asirikuy Trader is running (embedded mode: SQLite, paper broker, simulated feed).
+    Dashboard   http://127.0.0.1:$PORT/
+    Admin       http://127.0.0.1:$PORT/admin/
+    API docs    http://127.0.0.1:$PORT/api/docs/
+    Flower      http://127.0.0.1:$FLOWER_PORT/
+    Login       demo / $password
+  Three demo instances run on every M1 bar close; executions and trades appear within a few minutes.
+  Logs in var/log/. Press Ctrl-C to stop.
+
+TXT
+wait

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from framework.catalog import MA_CROSSOVER
+from trading.models import OperationalMode
+from trading.services.bar_clock import bar_close_time, bar_open_time, fx_market_open, last_closed_bar_open
+from trading.services.instances import instance_create, instance_set_enabled, instance_update
+
+
+@pytest.fixture
+def instance(paper_account, eurusd):
+    return instance_create(account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="ma",
+                           timeframe=60, parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20})
+
+
+def test_creating_an_instance_schedules_it_on_its_account_queue_at_the_bar_close(instance):
+    task = instance.periodic_task
+
+    assert task.task == "trading.tasks.execute_strategy"
+    assert json.loads(task.args) == [instance.instance_id]
+    assert task.queue == f"account.{instance.account_id}"
+    assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("0", "*", "UTC")
+    assert task.enabled
+    assert task.expire_seconds == 3600
+
+
+def test_changing_the_timeframe_to_d1_moves_the_run_to_the_new_york_roll(instance):
+    instance_update(instance, timeframe=1440)
+
+    crontab = instance.periodic_task.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("0", "17", "1-5")
+    assert str(crontab.timezone) == "America/New_York"
+
+
+def test_disabling_the_instance_or_choosing_disable_mode_disables_its_task(instance):
+    instance_set_enabled(instance, False)
+    assert not instance.periodic_task.enabled
+
+    instance_set_enabled(instance, True)
+    assert instance.periodic_task.enabled
+
+    instance_update(instance, operational_mode=OperationalMode.DISABLE)
+    assert not instance.periodic_task.enabled
+
+
+def test_invalid_settings_are_refused_naming_field_and_value_and_nothing_is_saved(paper_account, eurusd):
+    from trading.models import StrategyInstance
+    from django_celery_beat.models import PeriodicTask
+
+    with pytest.raises(ValidationError) as e:
+        instance_create(account=paper_account, instrument=eurusd, strategy_id=999, name="bad", timeframe=7,
+                        parameters={"FAST_PERIOD": 5}, rates_slots=[{"symbol": "eurusd", "timeframe": 60, "bars": 0}])
+
+    errors = e.value.message_dict
+    assert "999" in " ".join(errors["strategy_id"])
+    assert "7" in " ".join(errors["timeframe"])
+    assert any("bars 0" in m for m in errors["rates_slots"])
+    assert any("'eurusd'" in m for m in errors["rates_slots"])
+    assert not StrategyInstance.objects.exists()
+    assert not PeriodicTask.objects.filter(task="trading.tasks.execute_strategy").exists()
+
+
+def test_parameter_out_of_bounds_and_cross_field_rules_are_refused(paper_account, eurusd):
+    with pytest.raises(ValidationError) as e:
+        instance_create(account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="bad",
+                        timeframe=60, parameters={"FAST_PERIOD": 0})
+    assert any("FAST_PERIOD=0" in m for m in e.value.message_dict["parameters"])
+
+    with pytest.raises(ValidationError) as e:
+        instance_create(account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="bad",
+                        timeframe=60, parameters={"FAST_PERIOD": 30, "SLOW_PERIOD": 10})
+    assert any("FAST_PERIOD" in m and "SLOW_PERIOD" in m for m in e.value.message_dict["parameters"])
+
+
+@pytest.mark.parametrize(
+    ("moment", "timeframe", "opened"),
+    [
+        (datetime(2024, 3, 12, 14, 37, 12, tzinfo=UTC), 1, datetime(2024, 3, 12, 14, 37, tzinfo=UTC)),
+        (datetime(2024, 3, 12, 14, 37, 12, tzinfo=UTC), 60, datetime(2024, 3, 12, 14, 0, tzinfo=UTC)),
+        # after the US switch to summer time (10 March 2024) the FX day starts at 21:00 UTC
+        (datetime(2024, 3, 12, 14, 37, tzinfo=UTC), 1440, datetime(2024, 3, 11, 21, 0, tzinfo=UTC)),
+        (datetime(2024, 3, 8, 14, 37, tzinfo=UTC), 1440, datetime(2024, 3, 7, 22, 0, tzinfo=UTC)),
+        (datetime(2024, 3, 12, 14, 37, tzinfo=UTC), 240, datetime(2024, 3, 12, 13, 0, tzinfo=UTC)),
+        (datetime(2024, 3, 12, 14, 37, tzinfo=UTC), 10080, datetime(2024, 3, 10, 21, 0, tzinfo=UTC)),
+    ],
+)
+def test_bar_open_times_follow_utc_and_the_new_york_roll(moment, timeframe, opened):
+    assert bar_open_time(moment, timeframe) == opened
+
+
+def test_bar_close_and_last_closed_bar():
+    opened = datetime(2024, 3, 11, 21, 0, tzinfo=UTC)
+    assert bar_close_time(opened, 1440) == datetime(2024, 3, 12, 21, 0, tzinfo=UTC)
+    assert last_closed_bar_open(datetime(2024, 3, 12, 14, 37, tzinfo=UTC), 1440) == datetime(2024, 3, 10, 21, 0,
+                                                                                                tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("moment", "is_open"),
+    [
+        (datetime(2024, 3, 9, 12, 0, tzinfo=UTC), False),  # Saturday
+        (datetime(2024, 3, 10, 20, 59, tzinfo=UTC), False),  # Sunday 16:59 New York (EDT)
+        (datetime(2024, 3, 10, 21, 0, tzinfo=UTC), True),  # Sunday 17:00 New York
+        (datetime(2024, 3, 8, 21, 59, tzinfo=UTC), True),  # Friday 16:59 New York (EST)
+        (datetime(2024, 3, 8, 22, 0, tzinfo=UTC), False),  # Friday 17:00 New York
+        (datetime(2024, 12, 25, 12, 0, tzinfo=UTC), False),  # Christmas
+    ],
+)
+def test_fx_market_hours(moment, is_open):
+    assert fx_market_open(moment) is is_open
