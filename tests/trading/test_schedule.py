@@ -49,8 +49,9 @@ def test_disabling_the_instance_or_choosing_disable_mode_disables_its_task(insta
 
 
 def test_invalid_settings_are_refused_naming_field_and_value_and_nothing_is_saved(paper_account, eurusd):
-    from trading.models import StrategyInstance
     from django_celery_beat.models import PeriodicTask
+
+    from trading.models import StrategyInstance
 
     with pytest.raises(ValidationError) as e:
         instance_create(account=paper_account, instrument=eurusd, strategy_id=999, name="bad", timeframe=7,

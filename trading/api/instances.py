@@ -43,7 +43,8 @@ class InstanceOutputSerializer(ApiSerializer):
     last_run_at = serializers.DateTimeField(allow_null=True, default=None)
     last_bar_time = serializers.DateTimeField(allow_null=True, default=None)
     last_status = serializers.CharField(allow_null=True, default=None)
-    last_error = serializers.CharField(allow_null=True, default=None)
+    last_error = serializers.CharField(allow_null=True, default=None, help_text="Newest error of any run")
+    last_error_at = serializers.DateTimeField(allow_null=True, default=None)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -11,13 +11,19 @@ from trading.selectors.accounts import User
 
 
 def instance_annotate_last_run(qs: QuerySet[StrategyInstance]) -> QuerySet[StrategyInstance]:
-    """Add ``last_run_at``, ``last_bar_time``, ``last_status`` and ``last_error`` of the newest execution."""
+    """Add the newest run (``last_run_at``, ``last_bar_time``, ``last_status``) and the newest error.
+
+    ``last_error``/``last_error_at`` come from the newest run that recorded an error, which may be older
+    than the last run: a failure stays visible after later runs succeed.
+    """
     last = Execution.objects.filter(instance=OuterRef("pk")).order_by("-bar_time", "-id")
+    last_failed = last.exclude(error="")
     return qs.annotate(
         last_run_at=Subquery(last.values("started_at")[:1]),
         last_bar_time=Subquery(last.values("bar_time")[:1]),
         last_status=Subquery(last.values("status")[:1]),
-        last_error=Subquery(last.values("error")[:1]),
+        last_error=Subquery(last_failed.values("error")[:1]),
+        last_error_at=Subquery(last_failed.values("started_at")[:1]),
     )
 
 

@@ -118,15 +118,16 @@ def test_instance_run_now_queues_a_task(alice_api, instance):
     assert response.json()["task_id"]
 
 
-def test_instance_shows_its_last_run(alice_api, instance):
-    make_execution(instance, hours=0, status="success")
-    make_execution(instance, hours=1, status="failed", error="not enough rates data")
+def test_instance_shows_its_last_run_and_keeps_the_last_error_visible(alice_api, instance):
+    make_execution(instance, hours=0, status="failed", error="not enough rates data")
+    make_execution(instance, hours=1, status="success")
 
     body = alice_api.get(f"/api/v1/instances/{instance.pk}/").json()
 
-    assert body["last_status"] == "failed"
-    assert body["last_error"] == "not enough rates data"
+    assert body["last_status"] == "success"
     assert body["last_bar_time"] == "2024-03-04T11:00:00Z"
+    assert body["last_error"] == "not enough rates data"
+    assert body["last_error_at"] == "2024-03-04T11:00:00Z"
 
 
 @pytest.mark.parametrize(
