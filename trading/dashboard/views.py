@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from trading.dashboard.charts import equity_chart
 from trading.models import TradeState
 from trading.selectors.accounts import account_list_for_user, equity_series
+from trading.selectors.bars import bar_coverage_for_user
 from trading.selectors.catalog import strategy_names
 from trading.selectors.executions import execution_list_for_user
 from trading.selectors.instances import instance_list_for_user
@@ -16,6 +17,7 @@ from trading.selectors.trades import trade_list, trade_list_open, trade_totals
 
 RECENT_EXECUTIONS = 20
 CLOSED_TRADES = 50
+MAX_GAPS_SHOWN = 50
 
 
 @login_required
@@ -31,8 +33,15 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
         "instances": instances,
         "open_trades": list(trade_list_open(user=user)),
         "executions": list(execution_list_for_user(user=user)[:RECENT_EXECUTIONS]),
+        "coverage": bar_coverage_for_user(user=user, with_gaps=False),
     }
     return render(request, "dashboard/index.html", context)
+
+
+@login_required
+def dashboard_coverage(request: HttpRequest) -> HttpResponse:
+    context = {"coverage": bar_coverage_for_user(user=request.user, with_gaps=True), "max_gaps": MAX_GAPS_SHOWN}
+    return render(request, "dashboard/coverage.html", context)
 
 
 @login_required

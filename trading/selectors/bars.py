@@ -1,4 +1,4 @@
-"""Bars of one instrument and timeframe (market data is shared, not owned)."""
+"""Bars (market data is shared, not owned) and the coverage of the series a user's instances read."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from trading.models import Bar, Instrument
+from trading.bars.coverage import CoverageRow, bars_coverage
+from trading.models import Bar, Instrument, StrategyInstance
+from trading.selectors.accounts import User
 
 
 def bar_list(
@@ -19,3 +21,26 @@ def bar_list(
     if end is not None:
         qs = qs.filter(time__lte=end)
     return qs.order_by("time")
+
+
+def bar_series_for_user(*, user: User) -> list[tuple[int, int]]:
+    """Return the (instrument id, timeframe) series the user's instances read: primary and rates slots."""
+    if not user.is_authenticated:
+        return []
+    series: set[tuple[int, int]] = set()
+    symbols = dict(Instrument.objects.values_list("symbol", "id"))
+    for instance in StrategyInstance.objects.filter(account__owner=user).select_related("instrument"):
+        series.add((instance.instrument_id, instance.timeframe))
+        for slot in instance.slot_list():
+            instrument_id = symbols.get(slot.get("symbol") or instance.instrument.symbol)
+            if instrument_id is not None and isinstance(slot.get("timeframe"), int):
+                series.add((instrument_id, slot["timeframe"]))
+    return sorted(series)
+
+
+def bar_coverage_for_user(*, user: User, with_gaps: bool = False) -> list[CoverageRow]:
+    """Return bar coverage (first, last, count, optionally gaps) of the series the user's instances read."""
+    rows: list[CoverageRow] = []
+    for instrument_id, timeframe in bar_series_for_user(user=user):
+        rows.extend(bars_coverage(instrument_id=instrument_id, timeframe=timeframe, with_gaps=with_gaps))
+    return rows

@@ -121,3 +121,20 @@ def test_equity_chart_of_one_snapshot_is_a_flat_line_and_of_none_is_nothing():
 
     assert one is not None and len(one.equity_points.split()) == 2
     assert equity_chart([]) is None
+
+
+def test_dashboard_shows_bar_coverage_and_gaps_of_the_users_series(alice_client, alice_data, eurusd, usdjpy):
+    from tests.trading.api.builders import make_bars
+
+    bars = make_bars(eurusd, timeframe=60, count=5)
+    make_bars(usdjpy, timeframe=60, count=3, first_close=150123)  # no instance reads USDJPY
+    bars[2].delete()
+
+    index = alice_client.get("/").content.decode()
+    coverage = alice_client.get("/coverage/").content.decode()
+
+    assert "Bar data" in index and "EURUSD" in index
+    assert "USDJPY" not in index
+    assert '<td>2024-03-04 10:00</td><td>2024-03-04 14:00</td><td class="num">4</td>' in index
+    assert "Missing bars" in coverage
+    assert '<td>2024-03-04 12:00</td><td>2024-03-04 13:00</td><td class="num">1</td>' in coverage
