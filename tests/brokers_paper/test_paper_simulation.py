@@ -163,3 +163,23 @@ def test_market_order_fills_at_bid_plus_spread_and_equity_follows_the_price(acco
     assert acct.unrealized_pl == Decimal("4.000000")  # (1.10050 - 1.10010) × 10,000
     assert acct.equity == Decimal("10004.000000")
     assert acct.margin_used == Decimal("220.100000")  # 10,000 × 1.10050 × 0.02
+
+
+def test_manual_close_books_the_pl_and_a_second_request_is_refused(transactional_db, account, eurusd, alice):
+    from trading.exceptions import ApplicationError
+    from trading.services.trades import trade_close_manual
+
+    trade = open_trade(account, eurusd, "buy", "1.10000", sl=None, tp=None)
+    bar(eurusd, 0, "1.10100", "1.10110", "1.10090", "1.10100")
+
+    order = trade_close_manual(trade, user=alice)
+
+    trade.refresh_from_db()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DONE
+    assert trade.state == TradeState.CLOSED
+    assert trade.close_price == Decimal("1.10100")
+    assert trade.realized_pl == Decimal("10.000000")
+    assert trade.close_reason == CloseReason.MANUAL
+    with pytest.raises(ApplicationError, match="already closed"):
+        trade_close_manual(trade, user=alice)

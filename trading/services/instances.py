@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
@@ -46,11 +47,17 @@ def instance_create(
         max_open_orders=max_open_orders, max_spread=max_spread, operational_mode=operational_mode, enabled=enabled,
     )
     if instance_id is not None and StrategyInstance.objects.filter(pk=instance_id).exists():
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"instance_id": [f"magic number {instance_id} is already used by another instance"]})
     instance.full_clean(validate_unique=False)
-    instance.save(force_insert=True)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                instance.save(force_insert=True)
+            break
+        except IntegrityError as e:
+            if instance_id is not None or attempt == 4:
+                raise ValidationError({"instance_id": [f"magic number {instance.instance_id} is already used"]}) from e
+            instance.instance_id = _next_instance_id()  # another create took it a moment ago
     instance_schedule_sync(instance)
     return instance
 

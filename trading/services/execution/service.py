@@ -46,6 +46,7 @@ from trading.services.execution.inputs import (
 from trading.services.execution.runner import framework_prepare
 from trading.services.execution.translate import InstrumentSpec, Intent, signals_to_intents
 from trading.services.feed import feed_ensure
+from trading.services.orders.dispatch import orders_dispatch_after_commit
 from trading.services.prices import PriceUnavailable, quote_to_account_rate
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ def _run_claimed(
             signals=[_signal_json(s) for s in signals] + [{"note": n} for n in translation.notes],
         )
         if placed:
-            transaction.on_commit(lambda: _dispatch(instance))
+            orders_dispatch_after_commit(account=account, instrument_id=instance.instrument_id)
     return RunOutcome("ran", execution.pk, f"{len(signals)} signals, {placed} orders")
 
 
@@ -207,21 +208,6 @@ def _order_fields(instance: StrategyInstance, execution: Execution, intent: Inte
         else:
             fields["trade"] = target
     return fields
-
-
-def _dispatch(instance: StrategyInstance) -> None:
-    if instance.account.broker == Broker.PAPER:
-        from brokers.paper.simulate import paper_revalue
-        from trading.services.orders.dispatch import orders_dispatch
-
-        orders_dispatch(account_id=instance.account_id, instrument_id=instance.instrument_id)
-        paper_revalue(instance.account)
-    else:
-        from trading.tasks import orders_dispatch_task
-
-        orders_dispatch_task.apply_async(
-            kwargs={"account_id": instance.account_id, "instrument_id": instance.instrument_id}, queue="broker_io"
-        )
 
 
 def execution_enqueue(instance: StrategyInstance) -> str:

@@ -22,7 +22,7 @@ from brokers.errors import (
     BrokerTemporaryError,
     BrokerUnknownOutcomeError,
 )
-from trading.models import BrokerAccount, Order, OrderIntent, OrderStatus
+from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatus
 from trading.services.broker_clients import broker_for, instrument_ref
 from trading.services.orders.record import order_record_result
 
@@ -149,3 +149,26 @@ def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
         # An order created while we were releasing the lock would otherwise wait for the next run.
         if not Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW).exists():
             return handled
+
+
+def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) -> None:
+    """Send the account's NEW orders for one instrument once the current transaction commits.
+
+    The paper broker is in-process, so its orders go out at once in this process; real brokers get a
+    task on the broker_io queue, whose threaded worker overlaps round trips across instruments.
+    """
+
+    def run() -> None:
+        if account.broker == Broker.PAPER:
+            from brokers.paper.simulate import paper_revalue
+
+            orders_dispatch(account_id=account.pk, instrument_id=instrument_id)
+            paper_revalue(account)
+        else:
+            from trading.tasks import orders_dispatch_task
+
+            orders_dispatch_task.apply_async(
+                kwargs={"account_id": account.pk, "instrument_id": instrument_id}, queue="broker_io"
+            )
+
+    transaction.on_commit(run)
