@@ -23,7 +23,6 @@ from trading.bars.brokertime import from_framework_time
 from trading.bars.guard import StaleDataError, bars_check_fresh
 from trading.models import (
     Bar,
-    Broker,
     Execution,
     ExecutionStatus,
     Order,
@@ -31,8 +30,8 @@ from trading.models import (
     OrderStatus,
     StrategyInstance,
 )
+from trading.services.account_sync import account_sync, quote_for
 from trading.services.bar_clock import fx_market_open, last_closed_bar_open
-from trading.services.broker_clients import broker_for, instrument_ref
 from trading.services.execution.book import instance_book
 from trading.services.execution.inputs import (
     BROKER_TZ,
@@ -149,13 +148,8 @@ def _run_claimed(
 ) -> RunOutcome:
     account, instrument = instance.account, instance.instrument
     bars_check_fresh(instrument_id=instrument.pk, timeframe=instance.timeframe, now=now, last_bar_time=last_bar)
-    if account.broker == Broker.PAPER:
-        from brokers.paper.simulate import paper_account_process
-
-        paper_account_process(account, until=now)
-        account.refresh_from_db()
-    broker = broker_for(account)
-    quote = broker.get_quote(instrument_ref(instrument))
+    account_sync(account, now=now)
+    quote = quote_for(account, instrument)
     settings_ = instance_settings(instance)
     fw = framework_prepare(instance.instance_id, settings_)
     slots = build_slots(slot_plans(instance), now=now, bid=float(quote.bid))

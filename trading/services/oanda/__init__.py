@@ -1,0 +1,1 @@
+"""OANDA accounts on the platform: history sync, prices, reconciliation."""
