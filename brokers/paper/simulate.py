@@ -4,6 +4,7 @@ Rules (documented in the README too):
 - Bars are bid prices; the ask is bid + the bar's spread (or the instrument's spread).
 - Each new bar, in order: pending orders past their expiry are cancelled; pending orders trigger
   (buy side against the ask, sell side against the bid); then SL/TP of trades opened before the bar.
+- The trigger and exit rules are the pure functions of brokers.paper.rules (shared with the backtester).
 - Gaps: a level already passed at the bar's open fills at the open (worse for stops, better for limits),
   as a real broker would.
 - SL and TP both inside one bar: the stop loss wins (the pessimistic assumption).
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from brokers.base import OrderResult
 from brokers.paper.client import PaperBroker, money
+from brokers.paper.rules import exit_price, pending_fill_price
 from trading.models import (
     AccountSnapshot,
     Bar,
@@ -77,44 +79,19 @@ def _bars_after(instrument: Instrument, start: datetime, until: datetime) -> lis
 
 def _pending_fill_price(order: Order, bar: SimBar) -> Decimal | None:
     assert order.price is not None
-    level = order.price
-    if order.side == Side.BUY:
-        o, h, lo = bar.open + bar.spread, bar.high + bar.spread, bar.low + bar.spread
-    else:
-        o, h, lo = bar.open, bar.high, bar.low
-    buy_stop_or_sell_limit = (order.side == Side.BUY) == (order.order_type == "stop")
-    if buy_stop_or_sell_limit:  # triggers when price rises to the level
-        if o >= level:
-            return o
-        return level if h >= level else None
-    if o <= level:
-        return o
-    return level if lo <= level else None
+    return pending_fill_price(buy=order.side == Side.BUY, stop=order.order_type == "stop", level=order.price,
+                              open_=bar.open, high=bar.high, low=bar.low, spread=bar.spread)
 
 
 def _exit_price(trade: Trade, bar: SimBar) -> tuple[Decimal, str] | None:
-    if trade.side == Side.BUY:  # closes at the bid
-        o, h, lo = bar.open, bar.high, bar.low
-        sl_hit_open = trade.stop_loss is not None and o <= trade.stop_loss
-        tp_hit_open = trade.take_profit is not None and o >= trade.take_profit
-        sl_hit = trade.stop_loss is not None and lo <= trade.stop_loss
-        tp_hit = trade.take_profit is not None and h >= trade.take_profit
-    else:  # closes at the ask
-        o, h, lo = bar.open + bar.spread, bar.high + bar.spread, bar.low + bar.spread
-        sl_hit_open = trade.stop_loss is not None and o >= trade.stop_loss
-        tp_hit_open = trade.take_profit is not None and o <= trade.take_profit
-        sl_hit = trade.stop_loss is not None and h >= trade.stop_loss
-        tp_hit = trade.take_profit is not None and lo <= trade.take_profit
-    reason_sl = CloseReason.TRAILING_STOP if trade.trailing_distance else CloseReason.STOP_LOSS
-    if sl_hit_open:
-        return o, reason_sl
-    if tp_hit_open:
-        return o, CloseReason.TAKE_PROFIT
-    if sl_hit:
-        return trade.stop_loss, reason_sl  # type: ignore[return-value]
-    if tp_hit:
-        return trade.take_profit, CloseReason.TAKE_PROFIT  # type: ignore[return-value]
-    return None
+    hit = exit_price(buy=trade.side == Side.BUY, stop_loss=trade.stop_loss, take_profit=trade.take_profit,
+                     open_=bar.open, high=bar.high, low=bar.low, spread=bar.spread)
+    if hit is None:
+        return None
+    price, kind = hit
+    if kind == "take_profit":
+        return price, CloseReason.TAKE_PROFIT
+    return price, CloseReason.TRAILING_STOP if trade.trailing_distance else CloseReason.STOP_LOSS
 
 
 def _trail(trade: Trade, bar: SimBar) -> None:
