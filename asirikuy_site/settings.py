@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "trading",
+    "backtests",
 ]
 
 MIDDLEWARE = [

@@ -137,3 +137,31 @@ def bid_ask(bid: Decimal, ask: Decimal, quote_rate: Decimal) -> BidAsk:
     rate = float(quote_rate)
     return BidAsk(bid=float(bid), ask=float(ask), quote_conversion_bid=rate, quote_conversion_ask=rate)
 
+
+
+# --- pure helpers for in-memory replays (the backtester builds the same slots from arrays) -------------
+
+
+def bar_close_times(open_times: np.ndarray, timeframe: int) -> np.ndarray:
+    """Framework (broker) time at which each bar closes, as ``build_slots`` dates the forming bar after it."""
+    open_times = np.asarray(open_times, dtype=np.int64)
+    if timeframe <= 60:
+        utc = open_times + timeframe * 60
+    else:
+        from datetime import UTC
+
+        utc = np.array([int(bar_close_time(datetime.fromtimestamp(int(t), tz=UTC), timeframe).timestamp())
+                        for t in open_times], dtype=np.int64)
+    from trading.bars.brokertime import framework_times
+
+    return framework_times(utc, BROKER_TZ).astype(np.int64)
+
+
+def fill_slot_window(window: np.ndarray, series: np.ndarray, closed_end: int, count: int, bid: float | None,
+                     close_times: np.ndarray) -> None:
+    """Write a slot's rates into ``window`` (count + 1 CRATES): the ``count`` closed bars ending before index
+    ``closed_end`` of ``series``, then the forming bar with O=H=L=C=bid (the last close when ``bid`` is None, as
+    for a slot of another instrument) dated at the close of the last closed bar, as ``build_slots`` does."""
+    window[:count] = series[closed_end - count:closed_end]
+    price = float(series["close"][closed_end - 1]) if bid is None else bid
+    window[count] = (price, price, price, price, 0.0, int(close_times[closed_end - 1]))

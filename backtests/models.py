@@ -1,0 +1,90 @@
+"""Stored backtests: one BacktestRun (inputs, statistics, a downsampled curve) and its trades."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Engine(models.TextChoices):
+    PARITY = "parity", "Parity (Framework.run, live translation rules)"
+    FAST = "fast", "Fast (bar loop in C)"
+
+
+class BacktestRun(models.Model):
+    """One backtest of an instance's strategy over stored bars, with everything needed to repeat it."""
+
+    instance = models.ForeignKey(
+        "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="backtests"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.PARITY)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    progress = models.FloatField(default=0.0, help_text="0..1")
+    task_id = models.CharField(max_length=64, blank=True)
+    # Inputs
+    strategy_id = models.PositiveIntegerField()
+    symbol = models.CharField(max_length=20)
+    timeframe = models.PositiveIntegerField()
+    parameters = models.JSONField(default=dict, blank=True, help_text="Strategy parameters used (instance + overrides)")
+    start = models.DateTimeField(null=True, blank=True, help_text="First tested bar open (UTC); empty = all data")
+    end = models.DateTimeField(null=True, blank=True, help_text="Last tested bar open (UTC); empty = all data")
+    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
+    account_currency = models.CharField(max_length=3, default="USD")
+    costs = models.JSONField(default=dict, blank=True)
+    library_path = models.CharField(max_length=500, blank=True)
+    library_version = models.CharField(max_length=32, blank=True)
+    # Results
+    bars_tested = models.PositiveIntegerField(default=0)
+    first_bar = models.DateTimeField(null=True, blank=True)
+    last_bar = models.DateTimeField(null=True, blank=True)
+    statistics = models.JSONField(default=dict, blank=True)
+    curve = models.JSONField(default=dict, blank=True, help_text="Downsampled time/balance/equity")
+    rejected_orders = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Backtest {self.pk} {self.symbol} {self.engine} ({self.status})"
+
+
+class BacktestTrade(models.Model):
+    """One simulated trade; prices on the instrument's grid, money in the account currency."""
+
+    run = models.ForeignKey(BacktestRun, on_delete=models.CASCADE, related_name="trades")
+    ticket = models.PositiveIntegerField()
+    side = models.CharField(max_length=4)
+    order_type = models.CharField(max_length=8)
+    units = models.DecimalField(max_digits=20, decimal_places=6)
+    open_time = models.DateTimeField()
+    close_time = models.DateTimeField()
+    open_price = models.DecimalField(max_digits=20, decimal_places=10)
+    close_price = models.DecimalField(max_digits=20, decimal_places=10)
+    stop_loss = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    take_profit = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    pl = models.DecimalField(max_digits=20, decimal_places=6)
+    commission = models.DecimalField(max_digits=20, decimal_places=6)
+    swap = models.DecimalField(max_digits=20, decimal_places=6)
+    profit = models.DecimalField(max_digits=20, decimal_places=6)
+    balance = models.DecimalField(max_digits=20, decimal_places=6)
+    close_reason = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["run", "close_time", "ticket"]
+        indexes = [models.Index(fields=["run", "close_time"])]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket} {self.side} {self.units}"
