@@ -1,5 +1,5 @@
 """Admin for every trading model. Saves and actions go through the services (validation, scheduling)."""
 
-from trading.admin import accounts, bars, executions, instances, instruments, orders, trades
+from trading.admin import accounts, bars, executions, instances, instruments, orders, reconciliation, trades
 
-__all__ = ["accounts", "bars", "executions", "instances", "instruments", "orders", "trades"]
+__all__ = ["accounts", "bars", "executions", "instances", "instruments", "orders", "trades", "reconciliation"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trading.api import accounts, bars, catalog, executions, instances, instruments, orders, trades
+from trading.api import accounts, bars, catalog, executions, instances, instruments, orders, reconciliation, trades
 
 app_name = "api"
 
@@ -28,4 +28,8 @@ urlpatterns = [
     path("executions/<int:execution_id>/", executions.ExecutionDetailApi.as_view(), name="execution"),
     path("catalog/strategies/", catalog.StrategyListApi.as_view(), name="strategies"),
     path("catalog/strategies/<int:strategy_id>/", catalog.StrategyDetailApi.as_view(), name="strategy"),
+    path("accounts/<int:account_id>/reconcile/", reconciliation.AccountReconcileApi.as_view(), name="account-reconcile"),
+    path("discrepancies/", reconciliation.DiscrepancyListApi.as_view(), name="discrepancies"),
+    path("discrepancies/<int:discrepancy_id>/resolve/", reconciliation.DiscrepancyResolveApi.as_view(),
+         name="discrepancy-resolve"),
 ]

@@ -19,6 +19,13 @@ from trading.models.executions import Execution
 from trading.models.instances import StrategyInstance
 from trading.models.instruments import Instrument, InstrumentKind
 from trading.models.orders import PENDING_TICKET_OFFSET, Order, Trade
+from trading.models.reconciliation import (
+    Discrepancy,
+    DiscrepancyAction,
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    OrderSubmission,
+)
 
 __all__ = [
     "PENDING_TICKET_OFFSET",
@@ -28,6 +35,10 @@ __all__ = [
     "BrokerAccount",
     "BrokerEnvironment",
     "CloseReason",
+    "Discrepancy",
+    "DiscrepancyAction",
+    "DiscrepancyKind",
+    "DiscrepancyStatus",
     "Execution",
     "ExecutionStatus",
     "Instrument",
@@ -36,6 +47,7 @@ __all__ = [
     "Order",
     "OrderIntent",
     "OrderStatus",
+    "OrderSubmission",
     "OrderType",
     "Side",
     "StrategyInstance",

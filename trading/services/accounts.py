@@ -38,6 +38,8 @@ def account_create(
     if token:
         account.set_token(token)
     account.full_clean()
+    if broker == Broker.OANDA:
+        _oanda_check(account, token)
     account.save()
     if broker == Broker.PAPER:
         AccountSnapshot.objects.create(
@@ -57,12 +59,27 @@ def account_update(account: BrokerAccount, **fields: Any) -> BrokerAccount:
     if token:
         account.set_token(token)
     account.full_clean()
+    if account.broker == Broker.OANDA and (token or {"environment", "broker_account_id"} & set(fields)):
+        _oanda_check(account, token or account.get_token())
     account.save()
     if {"enabled"} & set(fields):
         from trading.services.schedule import account_schedules_sync
 
         account_schedules_sync(account)
     return account
+
+
+def _oanda_check(account: BrokerAccount, token: str) -> None:
+    """OANDA accounts: the token must open this account id in this environment (else a field error)."""
+    from trading.services.oanda.account_check import oanda_account_check
+
+    check = oanda_account_check(environment=account.environment, broker_account_id=account.broker_account_id,
+                                token=token)
+    account.currency = check.currency
+    account.fifo = not check.hedging_enabled
+    account.balance = check.balance
+    if not account.last_transaction_id:
+        account.last_transaction_id = check.last_transaction_id
 
 
 def account_set_token(account: BrokerAccount, token: str) -> None:

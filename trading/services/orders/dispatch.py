@@ -18,12 +18,14 @@ from django.utils import timezone
 from brokers.base import BrokerClient, OrderRequest, OrderResult
 from brokers.errors import (
     BrokerAuthError,
+    BrokerError,
     BrokerRejectedError,
     BrokerTemporaryError,
     BrokerUnknownOutcomeError,
 )
 from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatus
 from trading.services.broker_clients import broker_for, instrument_ref
+from trading.services.oanda.orders import order_lookup, order_park_unknown, order_submission_mark
 from trading.services.orders.record import order_record_result
 
 logger = logging.getLogger(__name__)
@@ -108,13 +110,21 @@ def _dispatch_one(broker: BrokerClient, order: Order) -> None:
         return
     if not _claim(order.pk):
         return
+    if order.intent == OrderIntent.OPEN:
+        order_submission_mark(broker, order)
     try:
         result = _send(broker, order)
-    except BrokerUnknownOutcomeError:
-        found = broker.find_order(order.client_order_id)
+    except BrokerUnknownOutcomeError as lost:
+        # Never resend here: look the order up in the transactions since it was sent, else park it.
+        note = f"outcome unknown: {lost}"
+        try:
+            found = order_lookup(broker, order) if order.intent == OrderIntent.OPEN else None
+        except BrokerError as lookup_error:
+            found = None
+            note = f"outcome unknown and lookup failed: {lookup_error}"
         if found is None:
-            Order.objects.filter(pk=order.pk).update(status=OrderStatus.UNKNOWN, reject_reason="outcome unknown")
-            logger.warning("order %s: outcome unknown after a lost answer; parked for reconciliation", order.pk)
+            order_park_unknown(order, note)
+            logger.warning("order %s: outcome unknown after a lost answer; parked for the resolver", order.pk)
             return
         result = found
     except BrokerRejectedError as e:

@@ -1,0 +1,90 @@
+"""``manage.py price_stream [--account ID] [--symbols EURUSD,USDJPY] [--max-seconds N]``.
+
+A long-running, supervised process: streams OANDA prices into Redis (one hash per symbol, read by
+``trading.services.oanda.prices``), reconnects with backoff after a drop or a stall (no heartbeat within
+``--heartbeat-timeout``), reports its health every ``--health-every`` seconds, and stops cleanly on
+SIGTERM or SIGINT. Run one per environment (practice, live) under systemd, supervisord or compose.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from brokers.oanda.stream import PriceStream, RedisPriceSink
+from trading.models import Broker, BrokerAccount, Instrument, StrategyInstance
+from trading.services.oanda.prices import price_key_prefix, price_redis, stream_health_key
+
+
+def _symbols(account: BrokerAccount, given: str | None) -> list[str]:
+    if given:
+        return [s.strip().upper() for s in given.split(",") if s.strip()]
+    used = StrategyInstance.objects.filter(account__broker=Broker.OANDA, account__environment=account.environment,
+                                           enabled=True).values_list("instrument__symbol", flat=True)
+    return sorted(set(used)) or list(Instrument.objects.values_list("symbol", flat=True))
+
+
+class Command(BaseCommand):
+    help = "Stream OANDA prices into Redis, supervised (reconnects, stall detection, health), until SIGTERM."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--account", type=int, help="OANDA account to stream with (default: the first enabled)")
+        parser.add_argument("--environment", choices=["practice", "live"], help="pick the account by environment")
+        parser.add_argument("--symbols", help="comma-separated platform symbols (default: those instances use)")
+        parser.add_argument("--max-seconds", type=float, help="stop after this long (tests, trials)")
+        parser.add_argument("--heartbeat-timeout", type=float, default=10.0)
+        parser.add_argument("--health-every", type=float, default=1.0)
+
+    def handle(self, *args, **options: Any) -> None:
+        accounts = BrokerAccount.objects.filter(broker=Broker.OANDA, enabled=True).exclude(token_encrypted="")
+        if options["account"]:
+            accounts = accounts.filter(pk=options["account"])
+        if options["environment"]:
+            accounts = accounts.filter(environment=options["environment"])
+        account = accounts.order_by("id").first()
+        if account is None:
+            raise CommandError("no enabled OANDA account with a token matches; add one first")
+        redis_client = price_redis()
+        if redis_client is None:
+            raise CommandError("REDIS_URL is not set: the price stream writes to Redis")
+        symbols = _symbols(account, options["symbols"])
+        if not symbols:
+            raise CommandError("no symbols to stream")
+        live = account.environment == "live"
+        stream = PriceStream(
+            stream_url=settings.OANDA_LIVE_STREAM_URL if live else settings.OANDA_PRACTICE_STREAM_URL,
+            token=account.get_token(), account_id=account.broker_account_id, symbols=symbols,
+            sink=RedisPriceSink(redis_client, prefix=price_key_prefix(account.environment),
+                                health_key=stream_health_key(account.environment)),
+            heartbeat_timeout=options["heartbeat_timeout"],
+        )
+        stop = threading.Event()
+
+        def _stop(signum: int, _frame: Any) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.stdout.write(f"streaming {', '.join(symbols)} for account {account.pk} ({account.environment})")
+        self.stdout.flush()
+        thread = stream.start()
+        deadline = time.monotonic() + options["max_seconds"] if options["max_seconds"] else None
+        sink = stream.sink
+        try:
+            while not stop.is_set() and thread.is_alive():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                sink.write_health(stream.health.as_dict())  # also refreshes counters between messages
+                stop.wait(options["health_every"])
+        finally:
+            stream.stop()
+        health = stream.health
+        if health.state == "failed":
+            raise CommandError(f"price stream failed: {health.last_error}")
+        self.stdout.write(f"stopped: {health.connects} connects, {health.reconnects} reconnects, {health.stalls} "
+                          f"stalls, {health.prices} prices")

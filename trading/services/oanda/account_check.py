@@ -1,0 +1,57 @@
+"""Check an OANDA token and account id against the chosen environment before the account is saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from brokers.errors import BrokerAuthError, BrokerError, BrokerNotFoundError
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    environment: str
+    broker_account_id: str
+    currency: str
+    balance: Decimal
+    hedging_enabled: bool
+    last_transaction_id: str
+
+
+def _urls(environment: str) -> tuple[str, str]:
+    if environment == "live":
+        return settings.OANDA_LIVE_URL, settings.OANDA_LIVE_STREAM_URL
+    return settings.OANDA_PRACTICE_URL, settings.OANDA_PRACTICE_STREAM_URL
+
+
+def oanda_account_check(*, environment: str, broker_account_id: str, token: str) -> AccountCheck:
+    """Ask OANDA whether ``token`` may use ``broker_account_id`` in ``environment``.
+
+    Raises a ValidationError naming the field at fault (token, broker_account_id or environment) with
+    OANDA's own reason.
+    """
+    from brokers.oanda import OandaClient
+
+    if not token:
+        raise ValidationError({"token": "an OANDA account needs its API token"})
+    base_url, stream_url = _urls(environment)
+    client = OandaClient(base_url=base_url, stream_url=stream_url, token=token, account_id=broker_account_id,
+                         environment=environment, max_retries=1, timeout=(5.0, 10.0))
+    try:
+        state = client.check_credentials()
+    except BrokerAuthError as e:
+        raise ValidationError({"token": str(e)}) from None
+    except BrokerNotFoundError as e:
+        raise ValidationError({"broker_account_id": str(e)}) from None
+    except BrokerError as e:
+        raise ValidationError(
+            {"environment": f"could not reach OANDA {environment} at {base_url}: {e}"}
+        ) from None
+    finally:
+        client.close()
+    return AccountCheck(environment=environment, broker_account_id=broker_account_id, currency=state.currency,
+                        balance=state.balance, hedging_enabled=state.hedging_enabled,
+                        last_transaction_id=state.last_transaction_id)
