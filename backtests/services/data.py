@@ -38,7 +38,7 @@ def _series(instrument_id: int, timeframe: int, start: datetime | None, end: dat
                                        end=start - timedelta(seconds=1), count=warm))
     out = {name: np.concatenate([getattr(p, name) for p in parts]) for name in main._fields}
     out["time"] = out["time"].astype("datetime64[s]").astype(np.int64)
-    out["warm"] = len(parts[0]) if start is not None else 0
+    out["warm"] = len(parts[0].time) if start is not None else 0
     return out
 
 
@@ -54,7 +54,7 @@ def market_data(
     scale = 10.0**digits
     primary = _series(instrument.pk, plans[0].timeframe, start, end, plans[0].bars + 1)
     n = len(primary["time"])
-    if n == 0:
+    if n == primary["warm"]:
         raise NoData(f"no {plans[0].timeframe}-minute bars of {instrument.symbol} in the range")
     primary_close_utc = primary["time"] + plans[0].timeframe * 60
     slots: list[SlotSeries] = []
