@@ -104,3 +104,12 @@ def new_order(oanda_account, oanda_eurusd, oanda_instance):
         )
 
     return make
+
+
+@pytest.fixture
+def alice_api(alice):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(alice)
+    return api

@@ -278,7 +278,8 @@ def discrepancy_resolve(
     *, discrepancy: Discrepancy, action: str, user: object | None = None, instance: StrategyInstance | None = None
 ) -> Discrepancy:
     """Apply one user action to an open difference; the only path by which reconciliation changes state."""
-    d = Discrepancy.objects.select_for_update().select_related("account", "instance").get(pk=discrepancy.pk)
+    d = Discrepancy.objects.select_for_update(of=("self",)).select_related("account", "instance").get(
+        pk=discrepancy.pk)
     if d.status != DiscrepancyStatus.OPEN:
         raise ValidationError({"status": f"this difference is already {d.status}"})
     if action not in ALLOWED_ACTIONS.get(d.kind, ()):
