@@ -38,7 +38,7 @@ def paper_account_tick(account_id: int) -> None:
     from brokers.paper.simulate import paper_account_process
     from trading.models import BrokerAccount
 
-    paper_account_process(BrokerAccount.objects.get(pk=account_id))
+    paper_account_process(BrokerAccount.objects.get(pk=account_id), write_trades=True)
 
 
 @shared_task(name="trading.tasks.market_tick", ignore_result=True)
@@ -51,3 +51,10 @@ def market_tick() -> int:
     for account in BrokerAccount.objects.filter(broker=Broker.PAPER, enabled=True):
         paper_account_tick.apply_async(args=[account.pk], queue=account.queue_name)
     return added
+
+
+@shared_task(name="trading.tasks.noop")
+def noop() -> bool:
+    """Does nothing: a health ping and the floor of the bar-close benchmark."""
+    return True
+from trading import tasks_oanda  # noqa: E402,F401 - registers the OANDA tasks with autodiscovery

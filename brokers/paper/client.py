@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from brokers.base import (
@@ -56,10 +56,15 @@ class PaperBroker:
             raise BrokerNotFoundError(f"paper broker has no instrument {symbol}", reason="INSTRUMENT_UNKNOWN") from e
 
     def _next_transaction_id(self) -> str:
-        account = BrokerAccount.objects.select_for_update().get(pk=self.account.pk)
-        current = int(account.last_transaction_id or 0)
-        new = str(current + 1)
-        BrokerAccount.objects.filter(pk=account.pk).update(last_transaction_id=new)
+        """One atomic UPDATE … RETURNING: concurrent fills on the account never share an id."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE trading_brokeraccount SET last_transaction_id = CAST(CAST(CASE WHEN last_transaction_id = ''"
+                " THEN '0' ELSE last_transaction_id END AS INTEGER) + 1 AS TEXT) WHERE id = %s"
+                " RETURNING last_transaction_id",
+                [self.account.pk],
+            )
+            new = str(cursor.fetchone()[0])
         self.account.last_transaction_id = new
         return new
 
@@ -104,7 +109,7 @@ class PaperBroker:
                 last_transaction_id=transaction_id,
             )
         fill_price = price.ask if request.side == "buy" else price.bid
-        trade_id = self._next_transaction_id()
+        trade_id = transaction_id  # one transaction creates the order, fills it and opens the trade
         signed = request.units if request.side == "buy" else -request.units
         fill = Fill(
             broker_order_id=transaction_id, transaction_id=trade_id, time=self._now(price.time), price=fill_price,

@@ -38,7 +38,7 @@ from trading.models import (
     TradeState,
 )
 from trading.services.orders.record import fill_record, order_record_result
-from trading.services.prices import PriceUnavailable, last_price, quote_to_account_rate
+from trading.services.prices import LastPrice, PriceUnavailable, last_price, quote_to_account_rate
 
 SNAPSHOT_EVERY = timedelta(minutes=1)
 MAX_CATCH_UP = timedelta(days=7)
@@ -142,25 +142,39 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
                         close_reason=reason)
 
 
-def paper_revalue(account: BrokerAccount, *, now: datetime | None = None) -> None:
-    """Recompute unrealized P/L, margin and equity from the latest prices; snapshot once a minute."""
+def paper_revalue(account: BrokerAccount, *, now: datetime | None = None, write_trades: bool = True) -> None:
+    """Recompute unrealized P/L, margin and equity from the latest prices; snapshot once a minute.
+
+    Prices and conversion rates are read once per instrument. ``write_trades`` also stores each open
+    trade's unrealized P/L and margin (the minute tick does; a strategy run only needs the totals).
+    """
     now = now or timezone.now()
     account.refresh_from_db(fields=["balance"])
     unrealized_total = Decimal(0)
     margin_total = Decimal(0)
-    broker = PaperBroker(account)
+    marks: dict[int, tuple[LastPrice, Decimal] | None] = {}
+    updates = []
     for trade in Trade.objects.filter(account=account, state=TradeState.OPEN).select_related("instrument"):
-        try:
-            price = last_price(trade.instrument)
-            rate = quote_to_account_rate(trade.instrument, account.currency, price=price.bid)
-        except PriceUnavailable:
+        if trade.instrument_id not in marks:
+            try:
+                price = last_price(trade.instrument)
+                marks[trade.instrument_id] = (price, quote_to_account_rate(trade.instrument, account.currency,
+                                                                           price=price.bid))
+            except PriceUnavailable:
+                marks[trade.instrument_id] = None
+        mark_rate = marks[trade.instrument_id]
+        if mark_rate is None:
             continue
+        price, rate = mark_rate
         mark = price.bid if trade.side == Side.BUY else price.ask
-        unrealized = broker.pl(trade.instrument, trade.side, trade.current_units, trade.open_price, mark)
-        margin = money(trade.current_units * mark * trade.instrument.margin_rate * rate)
-        Trade.objects.filter(pk=trade.pk).update(unrealized_pl=unrealized, margin_used=margin)
-        unrealized_total += unrealized
-        margin_total += margin
+        diff = (mark - trade.open_price) if trade.side == Side.BUY else (trade.open_price - mark)
+        trade.unrealized_pl = money(diff * trade.current_units * rate)
+        trade.margin_used = money(trade.current_units * mark * trade.instrument.margin_rate * rate)
+        unrealized_total += trade.unrealized_pl
+        margin_total += trade.margin_used
+        updates.append(trade)
+    if write_trades and updates:
+        Trade.objects.bulk_update(updates, ["unrealized_pl", "margin_used"], batch_size=500)
     equity = account.balance + unrealized_total
     BrokerAccount.objects.filter(pk=account.pk).update(
         unrealized_pl=unrealized_total, margin_used=margin_total, equity=equity
@@ -174,10 +188,25 @@ def paper_revalue(account: BrokerAccount, *, now: datetime | None = None) -> Non
         )
 
 
-@transaction.atomic
-def paper_account_process(account: BrokerAccount, *, until: datetime | None = None) -> None:
-    """Bring a paper account up to ``until``: simulate new bars for its open trades and pending orders."""
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def paper_account_process(account: BrokerAccount, *, until: datetime | None = None, write_trades: bool = False) -> bool:
+    """Bring a paper account up to ``until``: simulate new bars for its open trades and pending orders.
+
+    Returns False without touching the database when no bar has closed since the last pass.
+    """
     until = until or timezone.now()
+    done = account.paper_processed_until
+    if done is not None and _minute(done) >= _minute(until):
+        return False
+    _process(account, until, write_trades)
+    return True
+
+
+@transaction.atomic
+def _process(account: BrokerAccount, until: datetime, write_trades: bool) -> None:
     account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
     start = account.paper_processed_until or until
     start = max(start, until - MAX_CATCH_UP)
@@ -189,4 +218,4 @@ def paper_account_process(account: BrokerAccount, *, until: datetime | None = No
         _simulate_instrument(broker, instrument, start, until)
     BrokerAccount.objects.filter(pk=account.pk).update(paper_processed_until=until)
     account.paper_processed_until = until
-    paper_revalue(account, now=until)
+    paper_revalue(account, now=until, write_trades=write_trades)

@@ -18,12 +18,13 @@ def account_sync(account: BrokerAccount, *, now: datetime) -> None:
     if account.broker == Broker.PAPER:
         from brokers.paper.simulate import paper_account_process
 
-        paper_account_process(account, until=now)
+        if paper_account_process(account, until=now):
+            account.refresh_from_db()
     elif account.broker == Broker.OANDA:
         from trading.services.oanda.sync import oanda_account_sync
 
         oanda_account_sync(account)
-    account.refresh_from_db()
+        account.refresh_from_db()
 
 
 def quote_for(account: BrokerAccount, instrument: Instrument) -> Quote:
@@ -32,4 +33,9 @@ def quote_for(account: BrokerAccount, instrument: Instrument) -> Quote:
         from trading.services.oanda.prices import oanda_quote
 
         return oanda_quote(account, instrument)
+    if account.broker == Broker.PAPER:
+        from trading.services.prices import last_price
+
+        price = last_price(instrument)
+        return Quote(symbol=instrument.symbol, bid=price.bid, ask=price.ask, time=price.time)
     return broker_for(account).get_quote(instrument_ref(instrument))

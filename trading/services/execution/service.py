@@ -36,6 +36,7 @@ from trading.services.execution.book import instance_book
 from trading.services.execution.inputs import (
     BROKER_TZ,
     NotEnoughBars,
+    SlotPlan,
     account_info,
     bid_ask,
     build_slots,
@@ -119,7 +120,8 @@ def execution_run(*, instance_id: int, now: datetime | None = None) -> RunOutcom
     bar_time = last_closed_bar_open(now, instance.timeframe)
     if not instance.instrument.always_open and not fx_market_open(bar_time):
         return RunOutcome("market_closed", detail=f"bar {bar_time:%Y-%m-%d %H:%M} falls in the weekend or a holiday")
-    for instrument in {p.instrument for p in slot_plans(instance)} | {instance.instrument}:
+    plans = slot_plans(instance)
+    for instrument in {p.instrument for p in plans} | {instance.instrument}:
         feed_ensure(instrument, now)
     last_bar = _wait_for_bar(instance, bar_time)
     execution, claimed = _claim(instance, bar_time, now)
@@ -127,7 +129,7 @@ def execution_run(*, instance_id: int, now: datetime | None = None) -> RunOutcom
         return RunOutcome("duplicate", execution.pk, f"bar already {execution.status}")
     started = time.perf_counter()
     try:
-        return _run_claimed(instance, execution, now, last_bar, started)
+        return _run_claimed(instance, execution, now, last_bar, started, plans)
     except (StaleDataError, NotEnoughBars, PriceUnavailable) as e:
         _finish(execution, started, status=ExecutionStatus.SKIPPED, error=str(e))
         return RunOutcome("skipped", execution.pk, str(e))
@@ -144,7 +146,8 @@ def execution_run(*, instance_id: int, now: datetime | None = None) -> RunOutcom
 
 
 def _run_claimed(
-    instance: StrategyInstance, execution: Execution, now: datetime, last_bar: datetime | None, started: float
+    instance: StrategyInstance, execution: Execution, now: datetime, last_bar: datetime | None, started: float,
+    plans: list[SlotPlan],
 ) -> RunOutcome:
     account, instrument = instance.account, instance.instrument
     bars_check_fresh(instrument_id=instrument.pk, timeframe=instance.timeframe, now=now, last_bar_time=last_bar)
@@ -152,7 +155,7 @@ def _run_claimed(
     quote = quote_for(account, instrument)
     settings_ = instance_settings(instance)
     fw = framework_prepare(instance.instance_id, settings_)
-    slots = build_slots(slot_plans(instance), now=now, bid=float(quote.bid))
+    slots = build_slots(plans, now=now, bid=float(quote.bid))
     rate = quote_to_account_rate(instrument, account.currency, price=quote.bid)
     book = instance_book(instance, contract_size=instrument.contract_size, capacity=settings_.order_info_array_size)
     current_time = int(slots[0].rates["time"][-1])
@@ -168,13 +171,14 @@ def _run_claimed(
                             unit_precision=instrument.unit_precision, min_units=instrument.min_units),
     )
     with transaction.atomic():
-        placed = 0
-        for intent in translation.intents:
-            _, created = Order.objects.get_or_create(
-                client_order_id=_client_order_id(instance.instance_id, execution.bar_time, intent),
-                defaults=_order_fields(instance, execution, intent, book),
-            )
-            placed += int(created)
+        orders = [
+            Order(client_order_id=_client_order_id(instance.instance_id, execution.bar_time, intent),
+                  **_order_fields(instance, execution, intent, book))
+            for intent in translation.intents
+        ]
+        # A client id that already exists (a run that committed its orders, then lost its claim) is skipped.
+        Order.objects.bulk_create(orders, ignore_conflicts=True)
+        placed = len(orders) if execution.attempts == 1 else Order.objects.filter(execution=execution).count()
         _finish(
             execution, started, status=ExecutionStatus.SUCCESS, return_code=0, orders_placed=placed,
             signals=[_signal_json(s) for s in signals] + [{"note": n} for n in translation.notes],

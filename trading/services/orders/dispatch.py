@@ -170,10 +170,9 @@ def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) 
 
     def run() -> None:
         if account.broker == Broker.PAPER:
-            from brokers.paper.simulate import paper_revalue
-
+            # Fills move the balance at once; equity and margin are revalued at the next bar (minute tick
+            # or the next run), not after every order, which would cost a pass over all open trades.
             orders_dispatch(account_id=account.pk, instrument_id=instrument_id)
-            paper_revalue(account)
         else:
             from trading.tasks import orders_dispatch_task
 

@@ -21,7 +21,6 @@ from trading.models import (
     OrderIntent,
     OrderStatus,
     Side,
-    StrategyInstance,
     Trade,
     TradeState,
 )
@@ -78,7 +77,7 @@ def fill_record(
             units = abs(fill.units_opened or fill.units)
             opened = Trade.objects.create(
                 account=account,
-                instance=StrategyInstance.objects.filter(pk=instance_id).first() if instance_id else None,
+                instance_id=instance_id,
                 instrument=instrument,
                 broker_trade_id=fill.trade_opened,
                 side=Side.BUY if fill.units > 0 else Side.SELL,

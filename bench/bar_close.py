@@ -1,0 +1,223 @@
+"""Bar-close benchmark: 200 strategy instances executed by pinned Celery workers on one bar close.
+
+Run (starts a throw-away PostgreSQL + Redis and tears them down):
+
+    bash scripts/with_services.sh .venv/bin/python bench/bar_close.py [--instances 200] [--workers 2]
+
+Layouts, each measured on a fresh bar in the same run:
+  * spread: the instances on four paper accounts (two accounts per worker process);
+  * one account: all instances on ONE account (one pinned worker process does them all).
+Every instance sees bars whose last closed bar is an SMA(2)/SMA(4) crossover, so every run places
+an order and opens a trade (the worst case: each execution writes). Figures:
+  * wall time from "bar available" (bars committed) to the last execution recorded;
+  * p50/p99 of one execution's own duration (Execution.duration_ms: inputs, framework, orders; the
+    paper broker's fill happens after commit and is not included);
+  * the floor: a burst of the same number of no-op Celery tasks on the same workers.
+Instruments trade every day (always_open) so the benchmark runs on any day of the week.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from asirikuy_site.celery import app  # noqa: E402
+from framework.catalog import MA_CROSSOVER  # noqa: E402
+from trading.models import (  # noqa: E402
+    AccountSnapshot,
+    Bar,
+    BrokerAccount,
+    Execution,
+    Instrument,
+    Order,
+    StrategyInstance,
+    Trade,
+)
+from trading.services.accounts import account_create  # noqa: E402
+
+SYMBOLS = ["EURUSD", "GBPUSD", "AUDUSD", "NZDUSD", "EURGBP", "EURCHF", "USDCAD", "EURJPY"]
+
+
+def seed_instruments() -> list[Instrument]:
+    out = []
+    for symbol in SYMBOLS:
+        inst, _ = Instrument.objects.get_or_create(
+            symbol=symbol,
+            defaults=dict(broker_symbol=f"{symbol[:3]}_{symbol[3:]}", base_currency=symbol[:3],
+                          quote_currency=symbol[3:], digits=3 if symbol.endswith("JPY") else 5,
+                          spread_points=10, always_open=True),
+        )
+        out.append(inst)
+    # conversion pairs for non-USD quotes
+    for symbol, digits in (("GBPUSD", 5), ("USDCHF", 5), ("USDJPY", 3)):
+        Instrument.objects.get_or_create(symbol=symbol, defaults=dict(base_currency=symbol[:3], quote_currency=symbol[3:],
+                                                                     digits=digits, always_open=True))
+    return out
+
+
+def seed_bars(instruments: list[Instrument], last_closed_open: datetime, count: int = 60) -> None:
+    Bar.objects.all().delete()
+    rows = []
+    for inst in list(instruments) + list(Instrument.objects.exclude(symbol__in=SYMBOLS)):
+        price = 150000 if inst.digits == 3 else 110000
+        for i in range(count):
+            t = last_closed_open - timedelta(minutes=count - 1 - i)
+            o, c = (price, price - 5) if i < count - 1 else (price, price + 200)
+            rows.append(Bar(instrument=inst, timeframe=1, time=t, open=o, high=max(o, c) + 10,
+                            low=min(o, c) - 10, close=c, volume=50, complete=True))
+            price = c
+    Bar.objects.bulk_create(rows)
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def reset_trading() -> None:
+    Order.objects.all().delete()
+    Trade.objects.all().delete()
+    Execution.objects.all().delete()
+    StrategyInstance.objects.all().delete()
+    AccountSnapshot.objects.all().delete()
+    BrokerAccount.objects.all().delete()
+
+
+def make_instances(owner, instruments: list[Instrument], *, accounts: int, instances: int) -> list[StrategyInstance]:
+    from django_celery_beat.models import PeriodicTask
+
+    PeriodicTask.objects.filter(task="trading.tasks.execute_strategy").update(enabled=False)
+    accts = [account_create(owner=owner, name=f"bench {k}", initial_balance=Decimal("100000")) for k in range(accounts)]
+    made = []
+    for n in range(instances):
+        account = accts[n % accounts]
+        made.append(StrategyInstance.objects.create(
+            instance_id=10_000 + n, name=f"bench {n}", account=account, instrument=instruments[n % len(instruments)],
+            strategy_id=MA_CROSSOVER, timeframe=1,
+            parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5}, max_open_orders=1,
+        ))
+    return made
+
+
+def start_workers(n: int, logdir: Path) -> list[subprocess.Popen]:
+    procs = []
+    for k in range(n):
+        env = {**os.environ, "ASIRIKUY_WORKER_SHARD": str(k), "ASIRIKUY_STRATEGY_SHARDS": str(n),
+               "ASIRIKUY_BAR_WAIT_SECONDS": "0"}
+        log = open(logdir / f"worker{k}.log", "w")  # noqa: SIM115
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", "-P", "solo", "-Q", f"shard.{k}",
+             "-n", f"bench{k}@%h", "--without-gossip", "--without-mingle", "-l", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=1.0)
+        if len(replies) >= n:
+            return procs
+    raise SystemExit("workers did not come up within 60 s; see the logs in " + str(logdir))
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def wait_for_minute_start() -> datetime:
+    now = datetime.now(tz=UTC)
+    if now.second > 25:
+        time.sleep(61 - now.second)
+    return datetime.now(tz=UTC)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def floor_burst(count: int, workers: int) -> float:
+    t0 = time.perf_counter()
+    results = [app.send_task("trading.tasks.noop", queue=f"shard.{i % workers}") for i in range(count)]
+    for r in results:
+        r.get(timeout=120)
+    return time.perf_counter() - t0
+
+
+def bar_close_round(label: str, owner, instruments, *, accounts: int, instances: int) -> dict[str, float]:
+    reset_trading()
+    made = make_instances(owner, instruments, accounts=accounts, instances=instances)
+    time.sleep(12)  # the workers subscribe to new account queues within 10 s
+    start = wait_for_minute_start()
+    last_closed_open = start.replace(second=0, microsecond=0) - timedelta(minutes=1)
+    seed_bars(instruments, last_closed_open)
+    t0 = time.perf_counter()  # the bar is available
+    for inst in made:
+        app.send_task("trading.tasks.execute_strategy", args=[inst.instance_id], queue=f"account.{inst.account_id}")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        done = Execution.objects.exclude(status="running").count()
+        if done >= instances:
+            break
+        time.sleep(0.02)
+    wall = time.perf_counter() - t0
+    durations = list(Execution.objects.values_list("duration_ms", flat=True))
+    statuses = dict.fromkeys(Execution.objects.values_list("status", flat=True).distinct(), 0)
+    for s in statuses:
+        statuses[s] = Execution.objects.filter(status=s).count()
+    trades = Trade.objects.count()
+    print(f"\n[{label}] {instances} instances on {accounts} account(s)")
+    print(f"  bar available → last execution recorded: {wall:.3f} s  ({instances / wall:.0f} executions/s)")
+    print(f"  one execution (ms): p50 {statistics.median(durations):.2f}  p99 {percentile(durations, 99):.2f}  "
+          f"max {max(durations):.2f}")
+    print(f"  statuses {statuses}; trades opened {trades}")
+    return {"wall": wall, "p50": statistics.median(durations), "p99": percentile(durations, 99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instances", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    owner, _ = get_user_model().objects.get_or_create(username="bench")
+    instruments = seed_instruments()
+    logdir = Path(os.environ.get("ASIRIKUY_VAR_DIR", "/tmp")) / "bench-logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    os.environ["ASIRIKUY_STRATEGY_SHARDS"] = str(args.workers)
+    procs = start_workers(args.workers, logdir)
+    try:
+        floor_burst(20, args.workers)  # warm-up
+        floor = floor_burst(args.instances, args.workers)
+        spread = bar_close_round("spread", owner, instruments, accounts=4, instances=args.instances)
+        single = bar_close_round("one account", owner, instruments, accounts=1, instances=args.instances)
+        print(f"\nfloor: {args.instances} no-op tasks on {args.workers} workers: {floor:.3f} s")
+        print(f"ratio spread / floor: {spread['wall'] / floor:.2f}x;  one account / floor: {single['wall'] / floor:.2f}x")
+        print(f"targets: all done ≤ 1.5 s (spread {spread['wall']:.2f} s, one account {single['wall']:.2f} s); "
+              f"p99 ≤ 20 ms (spread {spread['p99']:.1f}, one account {single['p99']:.1f})")
+    finally:
+        stop_workers(procs)
+
+
+if __name__ == "__main__":
+    main()
