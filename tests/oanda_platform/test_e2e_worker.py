@@ -1,0 +1,105 @@
+"""End to end: a real strategy worker runs an instance on an OANDA practice account (the fake), a real
+threaded broker_io worker sends the order, and the trade lands in our database with the broker's id."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from asirikuy_site.celery import app
+from tests.e2e.test_worker_executes_strategy import _await_early_in_minute, _seed_crossover_bars
+from trading.models import Execution, ExecutionStatus, Instrument, Order, OrderStatus, Trade
+from trading.queues import shard_of
+
+from .conftest import eventually
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgresql://{auth}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.fixture
+def start_celery(transactional_db, tmp_path, fake):
+    """Celery worker processes pointed at the test database and the fake OANDA; stopped at the end."""
+    if connection.vendor != "postgresql":
+        pytest.fail("the worker end-to-end tests need PostgreSQL (run them through scripts/test.sh)")
+    procs: list[subprocess.Popen] = []
+
+    def start(name: str, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        env = {**os.environ, "DATABASE_URL": _database_url(), "ASIRIKUY_BAR_WAIT_SECONDS": "0",
+               "OANDA_PRACTICE_URL": fake.url, "OANDA_PRACTICE_STREAM_URL": fake.url, **(extra_env or {})}
+        log_path = tmp_path / f"{name}.log"
+        log = open(log_path, "w")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", *args, "-n", f"{name}@%h",
+             "--without-gossip", "--without-mingle", "-l", "info"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        proc.log_path = log_path  # type: ignore[attr-defined]
+        procs.append(proc)
+        eventually(lambda: "ready." in log_path.read_text() or proc.poll() is not None, timeout=60,
+                   interval=0.2, what=f"worker {name} to start")
+        if proc.poll() is not None:
+            raise AssertionError(f"worker {name} exited:\n{log_path.read_text()}")
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def test_instance_on_oanda_runs_end_to_end_through_real_workers(start_celery, fake, alice, oanda_settings):
+    from framework.catalog import MA_CROSSOVER
+    from trading.services.accounts import account_create
+    from trading.services.instances import instance_create
+
+    _await_early_in_minute()
+    instrument = Instrument.objects.create(symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR",
+                                           quote_currency="USD", digits=5, spread_points=10, always_open=True)
+    last_closed_open = datetime.now(tz=UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    _seed_crossover_bars(instrument, last_closed_open)
+    account = account_create(owner=alice, name="e2e OANDA", broker="oanda", environment="practice",
+                             broker_account_id=fake.account_id, token=fake.token)
+    instance = instance_create(account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name="e2e MA",
+                               timeframe=1, parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5})
+    start_celery("strategy", "-P", "solo", "-Q", f"shard.{shard_of(account.pk)}",
+                 extra_env={"ASIRIKUY_WORKER_SHARD": str(shard_of(account.pk))})
+    start_celery("io", "-P", "threads", "-c", "4", "-Q", "broker_io")
+
+    result = app.send_task("trading.tasks.execute_strategy", args=[instance.instance_id],
+                           queue=account.queue_name).get(timeout=90)
+    trade = eventually(lambda: Trade.objects.filter(instance=instance).exclude(broker_trade_id="").first(),
+                       timeout=60, what="the trade recorded from the broker's fill")
+    order = Order.objects.get(instance=instance)
+    sent = fake.transactions(type="MARKET_ORDER")
+
+    assert result["status"] == "ran", result
+    assert Execution.objects.get(pk=result["execution_id"]).status == ExecutionStatus.SUCCESS
+    assert order.status == OrderStatus.FILLED
+    assert len(sent) == 1
+    assert sent[0]["clientExtensions"]["id"] == order.client_order_id
+    assert sent[0]["clientExtensions"]["tag"] == f"asirikuy:{instance.instance_id}"
+    assert sent[0]["units"] == str(int(order.units))  # a buy: positive units
+    fill = fake.transactions(type="ORDER_FILL")[0]
+    assert trade.broker_trade_id == fill["tradeOpened"]["tradeID"]
+    assert trade.side == "buy" and trade.state == "open"
+    assert fake.count("POST", "/orders") == 1
