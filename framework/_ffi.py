@@ -167,6 +167,9 @@ class Library:
         # rates info, rates 0..9, results
         lib.c_runStrategy.argtypes = [_P, _S, _S, _S, _S, _P, _P, _P, _P, _P, _P] + [_P] * 10 + [_P]
         lib.c_runStrategy.restype = _I
+        self.has_backtest = hasattr(lib, "asirikuy_backtest_run")
+        if self.has_backtest:
+            _declare_backtest(lib)
         self.has_indicator = hasattr(lib, "asirikuy_indicator")
         if self.has_indicator:
             lib.asirikuy_indicator.argtypes = [_I, _P, _I, _I, ctypes.c_double, _P]
@@ -269,3 +272,105 @@ class Library:
         out = np.full(len(rates), np.nan)
         code = self._lib.asirikuy_indicator(kind, rates.ctypes.data, len(rates), period, param, out.ctypes.data)
         return int(code), out
+
+
+# --- our own fast backtest API (framework/c/include/asirikuy_backtest.h), absent from the legacy library -----
+
+
+class AskBtSlot(ctypes.Structure):
+    """One rates slot of a backtest: the whole series plus per-bar window ends."""
+
+    _fields_ = [
+        ("bars", _P), ("close_time", _P), ("closed_end", _P), ("count", _I), ("window", _I), ("timeframe", _I),
+        ("digits", _I), ("point", ctypes.c_double), ("same_instrument", _I), ("pad_", _I),
+    ]
+
+
+_LL = ctypes.c_longlong
+_D = ctypes.c_double
+
+
+class AskBtInput(ctypes.Structure):
+    """Inputs of asirikuy_backtest_run."""
+
+    _fields_ = [
+        ("settings", _D * 64),
+        *[(name, _P) for name in ("time_open", "close_time", "open", "high", "low", "close", "spread")],
+        ("slots", AskBtSlot * 10),
+        *[(name, _LL) for name in ("contract_size_e4", "min_units_ticks", "slippage", "min_stop")],
+        *[(name, _D) for name in ("contract_size", "fixed_rate", "initial_balance", "commission_per_lot", "swap_long",
+                                  "swap_short")],
+        *[(name, _I) for name in ("n_bars", "first", "last", "slot_count", "digits", "unit_precision", "rate_mode",
+                                  "min_stop_widen")],
+    ]
+
+
+BT_TRADE_INT_FIELDS = ("ticket", "side", "order_type", "units_ticks", "open_time", "close_time", "open_price",
+                       "close_price", "stop_loss", "take_profit", "reason")
+BT_TRADE_FLOAT_FIELDS = ("units", "pl", "commission", "swap", "profit")
+BT_TRADE_DTYPE = np.dtype([(n, "<i8") for n in BT_TRADE_INT_FIELDS] + [(n, "<f8") for n in BT_TRADE_FLOAT_FIELDS])
+
+
+class AskBtTrade(ctypes.Structure):
+    """One closed trade (BT_TRADE_DTYPE is its numpy mirror)."""
+
+    _fields_ = [(n, _LL) for n in BT_TRADE_INT_FIELDS] + [(n, _D) for n in BT_TRADE_FLOAT_FIELDS]
+
+
+class AskBtOutput(ctypes.Structure):
+    """Outputs: caller-allocated curves, library-allocated trades."""
+
+    _fields_ = [
+        ("time", _P), ("balance", _P), ("equity", _P), ("in_market", _P), ("trades", ctypes.POINTER(AskBtTrade)),
+        ("trade_count", _I), ("bars_done", _I), ("rejected", _I), ("stopped_out", _I),
+    ]
+
+
+def _declare_backtest(lib: ctypes.CDLL) -> None:
+    lib.asirikuy_backtest_run.argtypes = [ctypes.POINTER(AskBtInput), ctypes.POINTER(AskBtOutput)]
+    lib.asirikuy_backtest_run.restype = _I
+    lib.asirikuy_backtest_free.argtypes = [ctypes.POINTER(AskBtTrade)]
+    lib.asirikuy_backtest_free.restype = None
+
+
+def backtest_run(
+    library: Library,
+    *,
+    settings: np.ndarray,
+    arrays: dict[str, np.ndarray],
+    slots: list[dict[str, object]],
+    scalars: dict[str, float | int],
+    out_time: np.ndarray,
+    out_balance: np.ndarray,
+    out_equity: np.ndarray,
+    out_in_market: np.ndarray,
+) -> tuple[int, np.ndarray, int, int, int]:
+    """Call asirikuy_backtest_run; return (code, trades as BT_TRADE_DTYPE, bars done, rejected, stopped out).
+
+    ``arrays`` holds the int64 primary series, ``slots`` per slot: bars (CRATES, writable, count + 1),
+    close_time (int64), closed_end (int32) and the scalar fields of AskBtSlot. Every array must stay
+    alive and C-contiguous during the call (the caller keeps references).
+    """
+    if not library.has_backtest:
+        raise FrameworkLoadError(f"{library.path} has no asirikuy_backtest_run export")
+    inp = AskBtInput()
+    inp.settings[:] = [float(v) for v in settings]
+    for name in ("time_open", "close_time", "open", "high", "low", "close", "spread"):
+        setattr(inp, name, arrays[name].ctypes.data)
+    for index, slot in enumerate(slots):
+        target = inp.slots[index]
+        for name, value in slot.items():
+            setattr(target, name, value.ctypes.data if isinstance(value, np.ndarray) else value)
+    for name, value in scalars.items():
+        setattr(inp, name, value)
+    inp.slot_count = len(slots)
+    out = AskBtOutput(time=out_time.ctypes.data, balance=out_balance.ctypes.data, equity=out_equity.ctypes.data,
+                      in_market=out_in_market.ctypes.data)
+    code = int(library._lib.asirikuy_backtest_run(ctypes.byref(inp), ctypes.byref(out)))
+    trades = np.zeros(out.trade_count, dtype=BT_TRADE_DTYPE)
+    if out.trade_count:
+        raw = ctypes.string_at(ctypes.cast(out.trades, ctypes.c_void_p), out.trade_count * ctypes.sizeof(AskBtTrade))
+        trades = np.frombuffer(raw, dtype=BT_TRADE_DTYPE).copy()
+    if out.trades:
+        library._lib.asirikuy_backtest_free(out.trades)
+    return code, trades, int(out.bars_done), int(out.rejected), int(out.stopped_out)

@@ -38,25 +38,17 @@ class EngineResult:
 
 
 def _book(sim: SimBroker, instance_id: int, bid: int, ask: int, capacity: int,
-          closed_cache: list[OrderInfo]) -> tuple[list[OrderInfo], list[PositionView]]:
+          closed_cache: list[OrderInfo]) -> list[OrderInfo]:
     """The instance's orders as trading.services.execution.book builds them: open trades (newest first),
     pending orders (newest first), then the most recent closed trades up to the capacity."""
-    d = sim.data
-    digits, scale, cs = d.digits, sim.scale, sim.cs
+    scale, cs = sim.scale, sim.cs
     infos: list[OrderInfo] = []
-    positions: list[PositionView] = []
     for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True):
-        mark = bid if t.buy else ask
         infos.append(OrderInfo(
             ticket=t.ticket, instance_id=instance_id, order_type=OrderType.BUY if t.buy else OrderType.SELL,
             open_time=t.open_time, stop_loss=t.stop_loss / scale, take_profit=t.take_profit / scale,
-            open_price=t.open_price / scale, lots=t.units / cs, profit=sim.pl(t.buy, t.units, t.open_price, mark),
-            is_open=True,
-        ))
-        positions.append(PositionView(
-            ticket=t.ticket, side="buy" if t.buy else "sell", units=Decimal(t.units_ticks).scaleb(-d.unit_precision),
-            open_price=Decimal(t.open_price).scaleb(-digits), stop_loss=price_decimal(t.stop_loss, digits),
-            take_profit=price_decimal(t.take_profit, digits),
+            open_price=t.open_price / scale, lots=t.units / cs,
+            profit=sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask), is_open=True,
         ))
     for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True):
         kind = OrderType.BUYSTOP if o.stop else OrderType.BUYLIMIT
@@ -65,15 +57,29 @@ def _book(sim: SimBroker, instance_id: int, bid: int, ask: int, capacity: int,
             open_time=o.created, stop_loss=o.stop_loss / scale, take_profit=o.take_profit / scale,
             expiration=o.expires, open_price=o.price / scale, lots=o.units / cs, is_open=True,
         ))
-        positions.append(PositionView(
-            ticket=o.ticket, side="buy" if o.buy else "sell", units=Decimal(o.units_ticks).scaleb(-d.unit_precision),
-            open_price=Decimal(o.price).scaleb(-digits), stop_loss=price_decimal(o.stop_loss, digits),
-            take_profit=price_decimal(o.take_profit, digits), pending_type="stop" if o.stop else "limit",
-        ))
     room = capacity - len(infos)
     if room > 0:
         infos.extend(closed_cache[:room])
-    return infos, positions
+    return infos
+
+
+def _positions(sim: SimBroker) -> list[PositionView]:
+    """The same open trades and pending orders, in the same order, as translate.py sees them."""
+    digits, up = sim.data.digits, sim.data.unit_precision
+    positions: list[PositionView] = []
+    for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True):
+        positions.append(PositionView(
+            ticket=t.ticket, side="buy" if t.buy else "sell", units=Decimal(t.units_ticks).scaleb(-up),
+            open_price=Decimal(t.open_price).scaleb(-digits), stop_loss=price_decimal(t.stop_loss, digits),
+            take_profit=price_decimal(t.take_profit, digits),
+        ))
+    for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True):
+        positions.append(PositionView(
+            ticket=o.ticket, side="buy" if o.buy else "sell", units=Decimal(o.units_ticks).scaleb(-up),
+            open_price=Decimal(o.price).scaleb(-digits), stop_loss=price_decimal(o.stop_loss, digits),
+            take_profit=price_decimal(o.take_profit, digits), pending_type="stop" if o.stop else "limit",
+        ))
+    return positions
 
 
 def _closed_info(t: ClosedTrade, instance_id: int, scale: float, cs: float) -> OrderInfo:
@@ -119,7 +125,6 @@ def run_parity(
     account: AccountInfo | None = None
     prices: BidAsk | None = None
     infos: list[OrderInfo] = []
-    positions: list[PositionView] = []
     book_version = -1
     stopped_out = False
     k = 0
@@ -149,7 +154,7 @@ def run_parity(
             del closed_cache[capacity:]
             closed_seen = len(sim.closed)
         if sim.trades or sim.version != book_version:
-            infos, positions = _book(sim, instance_id, bid, ask, capacity, closed_cache)
+            infos = _book(sim, instance_id, bid, ask, capacity, closed_cache)
             book_version = sim.version
         if not stopped_out:
             signals = framework.run(
@@ -159,7 +164,7 @@ def run_parity(
             )
             if signals:
                 translation = signals_to_intents(
-                    signals, positions=positions, bid=Decimal(bid).scaleb(-data.digits),
+                    signals, positions=_positions(sim), bid=Decimal(bid).scaleb(-data.digits),
                     ask=Decimal(ask).scaleb(-data.digits), spec=spec,
                 )
                 _apply(sim, translation.intents, bid, ask, now)

@@ -1,0 +1,53 @@
+"""The fast engine: MarketData → asirikuy_backtest_run (the same strategy code, the loop in C)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backtests.engine.broker import ClosedTrade
+from backtests.engine.market import Costs, MarketData
+from backtests.engine.parity import EngineResult
+from framework import Framework, StrategySettings, get_framework
+from framework.backtest import fast_backtest
+
+_REASONS = ("strategy", "stop_loss", "take_profit", "end_of_test", "stop_out")
+_ORDER_TYPES = ("market", "stop", "limit")
+
+
+def _i64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def run_fast(*, data: MarketData, settings: StrategySettings, costs: Costs, initial_balance: float,
+             framework: Framework | None = None) -> EngineResult:
+    """Run the whole backtest in one C call; same results as run_parity on the same inputs."""
+    framework = framework or get_framework()
+    arrays = {"time_open": _i64(data.time_open), "close_time": _i64(data.close_time), "open": _i64(data.open),
+              "high": _i64(data.high), "low": _i64(data.low), "close": _i64(data.close), "spread": _i64(data.spread)}
+    slots = [
+        {"bars": s.crates, "close_time": _i64(s.close_time), "closed_end": np.ascontiguousarray(s.closed_end, np.int32),
+         "count": s.count, "window": s.window, "timeframe": s.timeframe, "digits": s.digits, "point": s.point,
+         "same_instrument": int(s.same_instrument)}
+        for s in data.slots
+    ]
+    scalars = {
+        "contract_size_e4": data.contract_size_e4, "min_units_ticks": data.min_units_ticks,
+        "slippage": costs.slippage_points, "min_stop": costs.min_stop_points, "contract_size": data.contract_size,
+        "fixed_rate": data.fixed_rate, "initial_balance": float(initial_balance),
+        "commission_per_lot": costs.commission_per_lot, "swap_long": costs.swap_long_per_lot,
+        "swap_short": costs.swap_short_per_lot, "n_bars": len(data.close), "first": data.first, "last": data.last,
+        "digits": data.digits, "unit_precision": data.unit_precision, "rate_mode": data.rate_mode,
+        "min_stop_widen": int(costs.min_stop_mode == "widen"),
+    }
+    trades, time, balance, equity, in_market, rejected, stopped = fast_backtest(
+        framework, settings=settings.array, arrays=arrays, slots=slots, scalars=scalars, bars=data.bar_count,
+    )
+    closed = [
+        ClosedTrade(int(t["ticket"]), "buy" if t["side"] == 0 else "sell", _ORDER_TYPES[t["order_type"]],
+                    float(t["units"]), int(t["open_time"]), int(t["close_time"]), int(t["open_price"]),
+                    int(t["close_price"]), int(t["stop_loss"]), int(t["take_profit"]), float(t["pl"]),
+                    float(t["commission"]), float(t["swap"]), float(t["profit"]), _REASONS[t["reason"]])
+        for t in trades
+    ]
+    return EngineResult(trades=closed, time=time, balance=balance, equity=equity, in_market=in_market,
+                        initial_balance=float(initial_balance), rejected=rejected, stopped_out=stopped)

@@ -1,0 +1,46 @@
+"""The fast backtest engine of our library (asirikuy_backtest_run), without ctypes.
+
+The loop, the order translation and the simulated broker run in C; see
+framework/c/include/asirikuy_backtest.h and backtests/engine/fast.py, which builds the inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from framework import _ffi
+from framework.errors import error_for_code
+from framework.strategy import Framework
+
+BT_TRADE_DTYPE = _ffi.BT_TRADE_DTYPE
+
+
+def has_fast_backtest(framework: Framework) -> bool:
+    """Return True when the loaded library exports our backtest API (the legacy library does not)."""
+    return framework.ffi.has_backtest
+
+
+def fast_backtest(
+    framework: Framework,
+    *,
+    settings: np.ndarray,
+    arrays: dict[str, np.ndarray],
+    slots: list[dict[str, object]],
+    scalars: dict[str, float | int],
+    bars: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """Run the C loop; return (trades, time, balance, equity, in_market, rejected, stopped_out).
+
+    Raises the FrameworkError subclass of a non-zero return code.
+    """
+    time = np.zeros(bars, dtype=np.int64)
+    balance = np.zeros(bars, dtype=np.float64)
+    equity = np.zeros(bars, dtype=np.float64)
+    in_market = np.zeros(bars, dtype=np.uint8)
+    code, trades, done, rejected, stopped = _ffi.backtest_run(
+        framework.ffi, settings=settings, arrays=arrays, slots=slots, scalars=scalars, out_time=time,
+        out_balance=balance, out_equity=equity, out_in_market=in_market,
+    )
+    if code != 0:
+        raise error_for_code(code, f"asirikuy_backtest_run (strategy {int(settings[52])})")
+    return trades, time[:done], balance[:done], equity[:done], in_market[:done].astype(bool), rejected, bool(stopped)

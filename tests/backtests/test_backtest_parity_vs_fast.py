@@ -1,0 +1,75 @@
+"""The fast engine (C loop) produces exactly the parity engine's trades and curves, on every catalog strategy."""
+
+from __future__ import annotations
+
+import pytest
+
+from backtests.engine.fast import run_fast
+from backtests.engine.market import Costs
+from backtests.engine.parity import run_parity
+from backtests.engine.synthetic import random_walk, synthetic_market
+from framework import StrategySettings, get_framework, strategy_catalog
+from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER, MEAN_REVERSION, RECORD_BARS
+
+# Parameters chosen so that the constructed bars give entries, reversals, pending orders, SL and TP hits.
+CASES = {
+    RECORD_BARS: ({}, [(1, 5)]),
+    MA_CROSSOVER: ({"FAST_PERIOD": 5, "SLOW_PERIOD": 20, "SL_ATR_MULTIPLIER": 6.0, "TP_ATR_MULTIPLIER": 5.0},
+                   [(1, 41)]),
+    CHANNEL_BREAKOUT: ({"CHANNEL_PERIOD": 12, "TRAIL_PERIOD": 6, "EXPIRY_BARS": 3, "SL_ATR_MULTIPLIER": 3.0,
+                        "TP_ATR_MULTIPLIER": 4.0}, [(1, 30)]),
+    MEAN_REVERSION: ({"TREND_TIMEFRAME": 15, "TREND_PERIOD": 10, "SL_ATR_MULTIPLIER": 4.0,
+                      "TP_ATR_MULTIPLIER": 2.0, "OVERSOLD": 35.0, "OVERBOUGHT": 65.0}, [(1, 30), (15, 20)]),
+}
+COSTS = [
+    Costs(),
+    Costs(spread_points=15, commission_per_lot=7.0, swap_long_per_lot=-3.0, swap_short_per_lot=1.5,
+          slippage_points=2),
+    Costs(min_stop_points=25, min_stop_mode="widen"),
+    Costs(min_stop_points=12, min_stop_mode="reject"),
+]
+
+
+def test_every_catalog_strategy_has_a_case():
+    assert {s.id for s in strategy_catalog()} == set(CASES)
+
+
+def run_both(strategy_id: int, costs: Costs, *, bars: int = 6000, seed: int = 3):
+    params, windows = CASES[strategy_id]
+    walk = random_walk(bars, seed=seed, step_points=6, t0=1_704_153_600)
+    settings = StrategySettings.for_strategy(strategy_id, instance_id=4242, timeframe=1, params=params,
+                                             account_risk_percent=0.5, max_open_orders=2, order_info_array_size=20,
+                                             is_backtesting=True)
+    parity = run_parity(data=synthetic_market(walk, timeframe=1, windows=windows), settings=settings, costs=costs,
+                        initial_balance=10_000.0, account_currency="USD", framework=get_framework())
+    fast = run_fast(data=synthetic_market(walk, timeframe=1, windows=windows), settings=settings, costs=costs,
+                    initial_balance=10_000.0)
+    return parity, fast
+
+
+@pytest.mark.parametrize("costs", COSTS, ids=["no-costs", "costs", "min-stop-widen", "min-stop-reject"])
+@pytest.mark.parametrize("strategy_id", sorted(CASES))
+def test_fast_engine_trades_equal_parity_engine_trades(strategy_id, costs):
+    parity, fast = run_both(strategy_id, costs)
+    assert [t.key() for t in fast.trades] == [t.key() for t in parity.trades]
+    assert fast.time.tolist() == parity.time.tolist()
+    assert fast.balance.tolist() == parity.balance.tolist()
+    assert fast.equity.tolist() == parity.equity.tolist()
+    assert fast.in_market.tolist() == parity.in_market.tolist()
+    assert (fast.rejected, fast.stopped_out) == (parity.rejected, parity.stopped_out)
+    if strategy_id != RECORD_BARS:
+        assert len(parity.trades) > 20
+
+
+def test_the_cases_cover_reversals_pending_orders_stops_and_targets():
+    seen = set()
+    for strategy_id in (MA_CROSSOVER, CHANNEL_BREAKOUT, MEAN_REVERSION):
+        parity, _ = run_both(strategy_id, COSTS[1])
+        seen |= {(t.order_type, t.reason) for t in parity.trades}
+    assert {("market", "strategy"), ("market", "stop_loss"), ("market", "take_profit"), ("stop", "stop_loss"),
+            ("stop", "take_profit")} <= seen
+
+
+def test_minimum_stop_rejections_match():
+    parity, fast = run_both(CHANNEL_BREAKOUT, Costs(min_stop_points=60))
+    assert parity.rejected > 0 and fast.rejected == parity.rejected
