@@ -1,0 +1,150 @@
+"""Backtest throughput: MA crossover on N synthetic M1 bars (default 1,000,000).
+
+Measures, in one run on the same bars: the parity engine (Framework.run per bar + the live translation +
+the Python simulated broker), the fast engine (asirikuy_backtest_run: one C call), the ceiling (a plain-C
+SMA(10)/SMA(30) crossover over the whole array in one ctypes call, compiled here with cc -O2), and
+backtrader (the same SMA crossover; only when importable) — plus peak RSS.
+
+    make -C framework/c
+    PYTHONPATH=. DJANGO_SETTINGS_MODULE=asirikuy_site.settings .venv/bin/python bench/backtest_speed.py [bars]
+
+backtrader lives only in a separate venv:
+
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install -r requirements.txt -r bench/requirements-backtrader.txt
+    PYTHONPATH=. DJANGO_SETTINGS_MODULE=asirikuy_site.settings .venv-bench/bin/python bench/backtest_speed.py
+"""
+
+from __future__ import annotations
+
+import ctypes
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+import numpy as np
+
+CEILING_C = r"""
+/* SMA(fast)/SMA(slow) crossover over the whole array: long on an up-cross, flat on a down-cross,
+ * filled at the next bar's open; returns the number of round trips, P/L through *pnl. */
+int sma_cross(const double* open, const double* close, int n, int fast, int slow, double* pnl) {
+  double sf = 0, ss = 0, prev = 0, entry = 0, total = 0;
+  int pos = 0, trades = 0, pending = 0;
+  for (int i = 0; i < n; ++i) {
+    if (pending == 1) { pos = 1; entry = open[i]; }
+    if (pending == -1) { pos = 0; total += open[i] - entry; ++trades; }
+    pending = 0;
+    sf += close[i]; ss += close[i];
+    if (i >= fast) sf -= close[i - fast];
+    if (i >= slow) ss -= close[i - slow];
+    if (i < slow - 1) continue;
+    double d = sf / fast - ss / slow;
+    if (d > 0 && prev <= 0 && !pos) pending = 1;
+    if (d < 0 && prev >= 0 && pos) pending = -1;
+    if (d != 0) prev = d;
+  }
+  *pnl = total;
+  return trades;
+}
+"""
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def ceiling(bars: dict) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        src, lib = Path(tmp) / "c.c", Path(tmp) / "c.so"
+        src.write_text(CEILING_C)
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+        fn = ctypes.CDLL(str(lib)).sma_cross
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+        fn.restype = ctypes.c_int
+        o, c = bars["open"] / 1e5, bars["close"] / 1e5
+        pnl = np.zeros(1)
+        t = time.perf_counter()
+        fn(o.ctypes.data, c.ctypes.data, len(c), 10, 30, pnl.ctypes.data)
+        return time.perf_counter() - t
+
+
+def backtrader_seconds(bars: dict) -> float | None:
+    try:
+        import backtrader as bt
+    except ImportError:
+        return None
+    import pandas as pd
+
+    frame = pd.DataFrame({"open": bars["open"] / 1e5, "high": bars["high"] / 1e5, "low": bars["low"] / 1e5,
+                          "close": bars["close"] / 1e5, "volume": 0.0},
+                         index=pd.to_datetime(bars["time"], unit="s"))
+
+    class Cross(bt.Strategy):
+        def __init__(self):
+            self.cross = bt.ind.CrossOver(bt.ind.SMA(period=10), bt.ind.SMA(period=30))
+
+        def next(self):
+            if self.cross > 0 and not self.position:
+                self.buy(size=1)
+            elif self.cross < 0 and self.position:
+                self.close()
+
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
+    cerebro.addstrategy(Cross)
+    t = time.perf_counter()
+    cerebro.run()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    django.setup()
+    from backtests.engine.fast import run_fast
+    from backtests.engine.market import Costs
+    from backtests.engine.parity import run_parity
+    from backtests.engine.synthetic import random_walk, synthetic_market
+    from framework import MA_CROSSOVER, StrategySettings, get_framework
+
+    bars = random_walk(n, seed=1, step_points=6)
+    settings = StrategySettings.for_strategy(
+        MA_CROSSOVER, instance_id=9001, timeframe=1, params={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
+        account_risk_percent=0.1, max_open_orders=1, order_info_array_size=20, is_backtesting=True)
+    windows = [(1, 41)]  # the live window for these parameters (slot_plans: 31 closed bars + 10)
+    costs = Costs()
+    rows = []
+
+    t = time.perf_counter()
+    fast = run_fast(data=synthetic_market(bars, timeframe=1, windows=windows), settings=settings, costs=costs,
+                    initial_balance=10_000.0)
+    rows.append(("fast engine (C loop)", len(fast.time), time.perf_counter() - t, len(fast.trades)))
+
+    t = time.perf_counter()
+    parity = run_parity(data=synthetic_market(bars, timeframe=1, windows=windows), settings=settings, costs=costs,
+                        initial_balance=10_000.0, account_currency="USD", framework=get_framework())
+    rows.append(("parity engine (Framework.run per bar)", len(parity.time), time.perf_counter() - t,
+                 len(parity.trades)))
+    assert [x.key() for x in parity.trades] == [x.key() for x in fast.trades], "engines disagree"
+
+    rows.append(("plain-C SMA cross, one ctypes call (ceiling)", n, ceiling(bars), None))
+    bt_seconds = backtrader_seconds(bars)
+    if bt_seconds is not None:
+        rows.append(("backtrader SMA cross (PandasData)", n, bt_seconds, None))
+
+    print(f"{n:,} M1 bars; peak RSS {peak_rss_mib():.0f} MiB")
+    print(f"{'engine':48s} {'bars':>10s} {'seconds':>9s} {'bars/s':>14s} {'trades':>7s}")
+    for name, count, seconds, trades in rows:
+        print(f"{name:48s} {count:10,d} {seconds:9.3f} {count / seconds:14,.0f} {trades if trades is not None else '':>7}")
+    speeds = {name: count / seconds for name, count, seconds, _ in rows}
+    fast_speed = speeds["fast engine (C loop)"]
+    print(f"fast / ceiling: 1/{speeds['plain-C SMA cross, one ctypes call (ceiling)'] / fast_speed:.1f}")
+    if bt_seconds is not None:
+        print(f"fast / backtrader: {fast_speed / speeds['backtrader SMA cross (PandasData)']:,.0f}x")
+
+
+if __name__ == "__main__":
+    main()
