@@ -146,19 +146,25 @@ def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
             if not acquired:
                 return handled  # another dispatcher holds this instrument and will see our orders
             while True:
-                order = (
-                    Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW)
-                    .select_related("instrument", "trade", "target")
-                    .order_by("id")
-                    .first()
-                )
-                if order is None:
+                # Ids first, sorted here: ORDER BY id LIMIT 1 would walk the primary key past every old order.
+                ids = sorted(_new_order_ids(account_id, instrument_id))
+                if not ids:
                     break
-                _dispatch_one(broker, order)
-                handled += 1
+                orders = {o.pk: o for o in Order.objects.filter(pk__in=ids).select_related("instrument", "trade", "target")}
+                for order_id in ids:
+                    _dispatch_one(broker, orders[order_id])
+                    handled += 1
         # An order created while we were releasing the lock would otherwise wait for the next run.
-        if not Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW).exists():
+        if not _new_order_ids(account_id, instrument_id):
             return handled
+
+
+def _new_order_ids(account_id: int, instrument_id: int) -> list[int]:
+    return list(
+        Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
 
 
 def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) -> None:
