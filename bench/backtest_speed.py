@@ -113,9 +113,9 @@ def main() -> None:
     bars = random_walk(n, seed=1, step_points=6)
     settings = StrategySettings.for_strategy(
         MA_CROSSOVER, instance_id=9001, timeframe=1, params={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
-        account_risk_percent=0.1, max_open_orders=1, order_info_array_size=20, is_backtesting=True)
+        account_risk_percent=0.01, max_open_orders=1, order_info_array_size=20, is_backtesting=True)
     windows = [(1, 41)]  # the live window for these parameters (slot_plans: 31 closed bars + 10)
-    costs = Costs()
+    costs = Costs(spread_points=0)  # a throughput run: no cost drift, so the account lasts all the bars
     rows = []
 
     t = time.perf_counter()
