@@ -86,3 +86,21 @@ def test_order_the_broker_never_received_is_sent_once_more_by_the_resolver(setti
     assert second == {}
     assert order.status == OrderStatus.FILLED
     assert len(fake.transactions(type="MARKET_ORDER")) == 1
+
+
+def test_dispatch_round_trip_figure(fake, oanda_account, new_order):
+    import statistics
+    import time
+
+    timings = []
+    for i in range(40):
+        order = new_order(side="buy" if i % 2 == 0 else "sell")
+        started = time.perf_counter()
+        _dispatch(order)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert order.status == OrderStatus.FILLED
+
+    assert fake.count("POST", "/orders") == 40
+    timings.sort()
+    print(f"\norder round trip through orders_dispatch against the fake: p50 {statistics.median(timings):.1f} ms, "
+          f"p90 {timings[int(len(timings) * 0.9)]:.1f} ms")
