@@ -51,11 +51,12 @@ def oanda_reconcile_task(account_id: int | None = None) -> dict[str, Any]:
 
 @shared_task(name="trading.tasks.oanda_bars_keep_current", acks_late=True, ignore_result=True,
              autoretry_for=(BrokerTemporaryError,), retry_backoff=2, max_retries=3, expires=60)
-def oanda_bars_keep_current_task(instrument_id: int, timeframe: int) -> int:
+def oanda_bars_keep_current_task(instrument_id: int, timeframe: int) -> str:
     from trading.models import Instrument
-    from trading.services.oanda.bars import bars_keep_current
+    from trading.services.oanda.bars import bars_await_close
 
-    return bars_keep_current(instrument=Instrument.objects.get(pk=instrument_id), timeframe=timeframe).inserted
+    newest = bars_await_close(instrument=Instrument.objects.get(pk=instrument_id), timeframe=timeframe, timeout=50)
+    return newest.isoformat() if newest else ""
 
 
 @worker_ready.connect

@@ -114,4 +114,26 @@ def bars_keep_current(*, instrument: Instrument, timeframe: int, account: Broker
     return oanda_backfill(instrument=instrument, timeframe=timeframe, start=start, account=account)
 
 
+def bars_await_close(*, instrument: Instrument, timeframe: int, now: datetime | None = None,
+                     timeout: float = 60.0, poll: float = 2.0) -> datetime | None:
+    """At a bar close: fetch until the bar that just closed is stored complete, or ``timeout`` passes.
+
+    OANDA marks a candle complete only once the next period's first tick arrives (seconds, sometimes
+    ~45 s late), so one fetch at the close is often too early. Returns the newest stored bar's open time.
+    """
+    import time
+
+    from trading.services.bar_clock import last_closed_bar_open
+
+    expected = last_closed_bar_open(now or datetime.now(UTC), timeframe)
+    deadline = time.monotonic() + timeout
+    while True:
+        report = bars_keep_current(instrument=instrument, timeframe=timeframe)
+        if report.last is not None and report.last >= expected:
+            return report.last
+        if time.monotonic() + poll > deadline:
+            return report.last
+        time.sleep(poll)
+
+
 register_bar_source(Broker.OANDA, oanda_bar_source)

@@ -49,9 +49,29 @@ def oanda_schedules_sync(account: BrokerAccount) -> list[PeriodicTask]:
     ]
 
 
+def oanda_bar_schedules_sync() -> int:
+    """One bar-close entry per (instrument, timeframe) that enabled OANDA instances read: fetch the new bar."""
+    from trading.models import StrategyInstance
+    from trading.services.schedule import _crontab_for
+
+    wanted = set(StrategyInstance.objects.filter(account__broker=Broker.OANDA, enabled=True)
+                 .values_list("instrument_id", "timeframe"))
+    names = []
+    for instrument_id, timeframe in sorted(wanted):
+        name = f"oanda bars {instrument_id}/{timeframe}"
+        names.append(name)
+        _upsert(name, task="trading.tasks.oanda_bars_keep_current", crontab=_crontab_for(timeframe), interval=None,
+                args=json.dumps([instrument_id, timeframe]), queue="broker_io", routing_key="broker_io",
+                expire_seconds=max(30, min(timeframe * 60, 3600)), enabled=True,
+                description="Fetch the bar that just closed from OANDA (waits, bounded, for a late candle)")
+    PeriodicTask.objects.filter(name__startswith="oanda bars ").exclude(name__in=names).update(enabled=False)
+    return len(names)
+
+
 def oanda_schedules_sync_all() -> int:
     count = 0
     for account in BrokerAccount.objects.filter(broker=Broker.OANDA):
         oanda_schedules_sync(account)
         count += 1
+    oanda_bar_schedules_sync()
     return count
