@@ -114,3 +114,9 @@ def test_bar_close_and_last_closed_bar():
 )
 def test_fx_market_hours(moment, is_open):
     assert fx_market_open(moment) is is_open
+
+
+def test_the_last_closed_daily_bar_on_a_sunday_evening_is_fridays():
+    sunday_evening = datetime(2024, 3, 11, 0, 30, tzinfo=UTC)  # Sunday 20:30 New York
+    # Monday's D1 bar opened Sunday 17:00 New York and is still forming; Friday's bar opened Thursday 17:00.
+    assert last_closed_bar_open(sunday_evening, 1440) == datetime(2024, 3, 7, 22, 0, tzinfo=UTC)
