@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "trading",
     "backtests",
+    "risk",
 ]
 
 MIDDLEWARE = [

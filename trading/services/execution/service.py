@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from framework import FrameworkError, OrderSignal
 from framework.errors import FrameworkInputError, SettingsError
+from risk.services.guard import intents_check
 from trading.bars.brokertime import from_framework_time
 from trading.bars.guard import StaleDataError, bars_check_fresh
 from trading.models import (
@@ -170,6 +171,9 @@ def _run_claimed(
         spec=InstrumentSpec(digits=instrument.digits, contract_size=instrument.contract_size,
                             unit_precision=instrument.unit_precision, min_units=instrument.min_units),
     )
+    # Guard rails: blocked entries are recorded (risk.BlockedSignal) and noted; exits always go on.
+    translation = intents_check(instance=instance, execution=execution, translation=translation, bid=quote.bid,
+                                ask=quote.ask, now=now)
     with transaction.atomic():
         orders = [
             Order(client_order_id=_client_order_id(instance.instance_id, execution.bar_time, intent),

@@ -23,6 +23,7 @@ from brokers.errors import (
     BrokerTemporaryError,
     BrokerUnknownOutcomeError,
 )
+from risk.services.market_hours import order_may_send, orders_queued
 from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatus
 from trading.services.broker_clients import broker_for, instrument_ref
 from trading.services.oanda.orders import order_lookup, order_park_unknown, order_submission_mark
@@ -96,6 +97,8 @@ def _claim(order_id: int) -> bool:
 
 
 def _dispatch_one(broker: BrokerClient, order: Order) -> None:
+    if not order_may_send(order, timezone.now()):  # risk: kill switch stops entries; market closed → drop or queue
+        return
     in_process = getattr(broker, "in_process", False)
     if in_process:
         # The paper broker is the database: send and record in one transaction.
@@ -162,6 +165,7 @@ def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
 def _new_order_ids(account_id: int, instrument_id: int) -> list[int]:
     return list(
         Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW)
+        .exclude(pk__in=orders_queued())  # held by risk until the market opens
         .order_by()
         .values_list("pk", flat=True)
     )

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RiskConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "risk"
+    verbose_name = "Risk and manual actions"
