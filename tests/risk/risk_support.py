@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from framework.catalog import MA_CROSSOVER
 
+BID = Decimal("1.10000")
 T0 = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday, market open
 SATURDAY = datetime(2024, 3, 16, 12, 0, tzinfo=UTC)
 MONDAY = datetime(2024, 3, 18, 9, 0, tzinfo=UTC)
