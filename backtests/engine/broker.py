@@ -50,7 +50,7 @@ class SimOrder:
     created: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClosedTrade:
     """One finished trade; prices in points, money in the account currency (floats)."""
 

@@ -42,12 +42,17 @@ def run_fast(*, data: MarketData, settings: StrategySettings, costs: Costs, init
     trades, time, balance, equity, in_market, rejected, stopped = fast_backtest(
         framework, settings=settings.array, arrays=arrays, slots=slots, scalars=scalars, bars=data.bar_count,
     )
+    sides = np.where(trades["side"] == 0, "buy", "sell").tolist()
+    kinds = np.asarray(_ORDER_TYPES)[trades["order_type"]].tolist()
+    reasons = np.asarray(_REASONS)[trades["reason"]].tolist()
+    columns = [trades[name].tolist() for name in ("ticket", "units", "open_time", "close_time", "open_price",
+                                                  "close_price", "stop_loss", "take_profit", "pl", "commission",
+                                                  "swap", "profit")]
     closed = [
-        ClosedTrade(int(t["ticket"]), "buy" if t["side"] == 0 else "sell", _ORDER_TYPES[t["order_type"]],
-                    float(t["units"]), int(t["open_time"]), int(t["close_time"]), int(t["open_price"]),
-                    int(t["close_price"]), int(t["stop_loss"]), int(t["take_profit"]), float(t["pl"]),
-                    float(t["commission"]), float(t["swap"]), float(t["profit"]), _REASONS[t["reason"]])
-        for t in trades
+        ClosedTrade(ticket, side, kind, units, open_time, close_time, open_price, close_price, sl, tp, pl, commission,
+                    swap, profit, reason)
+        for side, kind, reason, (ticket, units, open_time, close_time, open_price, close_price, sl, tp, pl, commission,
+                                 swap, profit) in zip(sides, kinds, reasons, zip(*columns, strict=True), strict=True)
     ]
     return EngineResult(trades=closed, time=time, balance=balance, equity=equity, in_market=in_market,
                         initial_balance=float(initial_balance), rejected=rejected, stopped_out=stopped)

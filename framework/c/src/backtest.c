@@ -49,6 +49,7 @@ typedef struct Sim {
   int n_closed, cap_closed;
   long long next_ticket;
   int rejected;
+  unsigned version; /* bumped on every change of the book (open, close, modify, cancel, expiry) */
 } Sim;
 
 typedef struct Signal {
@@ -108,6 +109,7 @@ static int close_trade(Sim* s, int index, long long price, long long time, int r
   memmove(&s->trades[index], &s->trades[index + 1],
           (size_t)(s->n_trades - index - 1) * sizeof(BtTrade));
   s->n_trades -= 1;
+  s->version += 1;
   const AskBtInput* in = s->in;
   double pl = pl_of(s, t.buy, t.units, t.open_price, price);
   double lots = t.units / in->contract_size;
@@ -140,6 +142,7 @@ static int close_trade(Sim* s, int index, long long price, long long time, int r
 static int close_all(Sim* s, long long bid, long long ask, long long time, int reason) {
   while (s->n_trades > 0)
     if (!close_trade(s, 0, s->trades[0].buy ? bid : ask, time, reason)) return 0;
+  if (s->n_orders) s->version += 1;
   s->n_orders = 0;
   return 1;
 }
@@ -198,7 +201,10 @@ static int on_bar(Sim* s, int i) {
     int keep = 0;
     for (int k = 0; k < s->n_orders; ++k) {
       BtOrder order = s->orders[k];
-      if (order.expires && order.expires <= t) continue;
+      if (order.expires && order.expires <= t) {
+        s->version += 1;
+        continue;
+      }
       long long price;
       if (!pending_fill(order.buy, order.stop, order.price, o, h, lo, sp, &price)) {
         s->orders[keep++] = order;
@@ -217,6 +223,7 @@ static int on_bar(Sim* s, int i) {
       nt->stop_loss = order.stop_loss;
       nt->take_profit = order.take_profit;
       opened_now += 1;
+      s->version += 1;
     }
     s->n_orders = keep;
   }
@@ -279,6 +286,7 @@ static int open_market(Sim* s, int buy, long long ticks, long long sl, long long
   t->open_price = price;
   t->stop_loss = sl;
   t->take_profit = tp;
+  s->version += 1;
   return 1;
 }
 
@@ -300,6 +308,7 @@ static int open_pending(Sim* s, int buy, int stop, long long ticks, long long pr
   o->take_profit = tp;
   o->expires = expires;
   o->created = time;
+  s->version += 1;
   return 1;
 }
 
@@ -316,6 +325,7 @@ static void cancel_ticket(Sim* s, long long ticket) {
     if (s->orders[i].ticket == ticket) {
       memmove(&s->orders[i], &s->orders[i + 1], (size_t)(s->n_orders - i - 1) * sizeof(BtOrder));
       s->n_orders -= 1;
+      s->version += 1;
       return;
     }
   }
@@ -334,6 +344,7 @@ static void modify_ticket(Sim* s, long long ticket, long long sl, long long tp, 
     }
     t->stop_loss = new_sl;
     t->take_profit = new_tp;
+    s->version += 1;
     return;
   }
 }
@@ -484,9 +495,14 @@ typedef struct Work {
   BookItem* items;
   COrderInfo* infos;
   Position* pos;
+  int* trade_of; /* per infos row: index in s->trades (an open trade) or -1 (a pending order) */
   StrategyResults* rows;
   Signal* signals; /* 18 bits per row at most */
   int cap;
+  int m;           /* rows of the current book */
+  int counts[6];   /* open orders per OrderType in the current book */
+  unsigned version; /* Sim.version the book was built at */
+  int built;
 } Work;
 
 static int work_reserve(Work* w, int need) {
@@ -498,9 +514,83 @@ static int work_reserve(Work* w, int need) {
   if (infos) w->infos = infos;
   Position* pos = realloc(w->pos, (size_t)cap * sizeof *pos);
   if (pos) w->pos = pos;
-  if (!items || !infos || !pos) return 0;
+  int* trade_of = realloc(w->trade_of, (size_t)cap * sizeof *trade_of);
+  if (trade_of) w->trade_of = trade_of;
+  if (!items || !infos || !pos || !trade_of) return 0;
   w->cap = cap;
   return 1;
+}
+
+/* The book as parity.py _book and Framework._fill_orders order it; rebuilt only when the simulated
+ * broker changed it (Sim.version), the open trades' profit is refreshed every bar by the caller. */
+static int build_book(const Sim* s, Work* w, double instance_id) {
+  const AskBtInput* in = s->in;
+  double scale = s->scale;
+  /* trades then orders, each newest first; then stable by open time (framework sort) */
+  int n_items = s->n_trades + s->n_orders;
+  if (!work_reserve(w, n_items + 1)) return 0;
+  int m = 0;
+  for (int t = 0; t < s->n_trades; ++t)
+    w->items[m++] = (BookItem){s->trades[t].open_time, s->trades[t].ticket, 0, t};
+  sort_by(w->items, m, later);
+  int first_order = m;
+  for (int o = 0; o < s->n_orders; ++o)
+    w->items[m++] = (BookItem){s->orders[o].created, s->orders[o].ticket, 1, o};
+  sort_by(w->items + first_order, m - first_order, later);
+  for (int j = 0; j < m; ++j) { /* positions in book order */
+    const BookItem* it = &w->items[j];
+    Position* p = &w->pos[j];
+    if (it->kind == 0) {
+      const BtTrade* t = &s->trades[it->index];
+      *p = (Position){t->ticket, t->units_ticks, t->stop_loss, t->take_profit, t->buy, 0};
+    } else {
+      const BtOrder* o = &s->orders[it->index];
+      *p = (Position){o->ticket, o->units_ticks, o->stop_loss, o->take_profit, o->buy, o->stop ? 2 : 1};
+    }
+  }
+  /* Framework._fill_orders: stable sort by open time, newest first */
+  sort_by(w->items, m, later_time);
+  memset(w->counts, 0, sizeof w->counts);
+  for (int j = 0; j < m; ++j) {
+    const BookItem* it = &w->items[j];
+    COrderInfo* c = &w->infos[j];
+    memset(c, 0, sizeof *c);
+    c->ticket = (double)it->ticket;
+    c->instanceId = instance_id;
+    c->isOpen = 1.0;
+    if (it->kind == 0) {
+      const BtTrade* t = &s->trades[it->index];
+      c->type = t->buy ? BUY : SELL;
+      c->openTime = (double)t->open_time;
+      c->stopLoss = (double)t->stop_loss / scale;
+      c->takeProfit = (double)t->take_profit / scale;
+      c->openPrice = (double)t->open_price / scale;
+      c->lots = t->units / in->contract_size;
+      w->trade_of[j] = it->index;
+    } else {
+      const BtOrder* o = &s->orders[it->index];
+      c->type = (o->stop ? BUYSTOP : BUYLIMIT) + (o->buy ? 0 : 1);
+      c->openTime = (double)o->created;
+      c->stopLoss = (double)o->stop_loss / scale;
+      c->takeProfit = (double)o->take_profit / scale;
+      c->expiriation = (double)o->expires;
+      c->openPrice = (double)o->price / scale;
+      c->lots = o->units / in->contract_size;
+      w->trade_of[j] = -1;
+    }
+    w->counts[(int)c->type] += 1;
+  }
+  w->m = m;
+  w->version = s->version;
+  w->built = 1;
+  return 1;
+}
+
+static void clear_rows(StrategyResults* rows, int count) {
+  for (int r = 0; r < count; ++r) {
+    memset(&rows[r], 0, sizeof rows[r]);
+    rows[r].ticketNumber = ASK_ALL_ORDER_TICKETS;
+  }
 }
 
 static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
@@ -509,8 +599,31 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
   double scale = s->scale;
   int mode = (int)st[OPERATIONAL_MODE];
   int max_orders = (int)st[MAX_OPEN_ORDERS];
-  double minimum_stop = (double)in->min_stop / scale;
+  double max_spread = st[MAX_SPREAD];
   AskContext ctx;
+  /* The fields that do not change between bars are set once; the strategy writes only rows_used,
+   * open_count and the result rows, which are reset before every call. */
+  memset(&ctx, 0, sizeof ctx);
+  ctx.settings = st;
+  ctx.instance_id = (int)st[STRATEGY_INSTANCE_ID];
+  ctx.strategy_id = (int)st[INTERNAL_STRATEGY_ID];
+  ctx.timeframe = (int)st[TIMEFRAME];
+  ctx.operational_mode = mode;
+  ctx.max_open_orders = max_orders;
+  ctx.contract_size = in->contract_size;
+  ctx.minimum_stop = (double)in->min_stop / scale;
+  ctx.results = w->rows;
+  ctx.result_rows = max_orders;
+  for (int k2 = 0; k2 < in->slot_count; ++k2) {
+    const AskBtSlot* sl = &in->slots[k2];
+    AskRatesView* v = &ctx.slots[k2];
+    v->count = sl->window + 1;
+    v->enabled = 1;
+    v->timeframe = sl->timeframe;
+    v->point = sl->point;
+    v->digits = sl->digits;
+  }
+  clear_rows(w->rows, max_orders);
   int k = 0;
   for (int i = in->first; i <= in->last; ++i) {
     if (!on_bar(s, i)) return INSUFFICIENT_MEMORY;
@@ -527,74 +640,25 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
       out->stopped_out = 1;
     }
     if (!stopped && mode != DISABLE) {
-      /* book: trades then orders, each newest first; then stable by open time (framework sort) */
-      int n_items = s->n_trades + s->n_orders;
-      if (!work_reserve(w, n_items + 1)) return INSUFFICIENT_MEMORY;
-      int m = 0;
-      for (int t = 0; t < s->n_trades; ++t)
-        w->items[m++] = (BookItem){s->trades[t].open_time, s->trades[t].ticket, 0, t};
-      sort_by(w->items, m, later);
-      int first_order = m;
-      for (int o = 0; o < s->n_orders; ++o)
-        w->items[m++] = (BookItem){s->orders[o].created, s->orders[o].ticket, 1, o};
-      sort_by(w->items + first_order, m - first_order, later);
-      for (int j = 0; j < m; ++j) { /* positions in book order */
-        const BookItem* it = &w->items[j];
-        Position* p = &w->pos[j];
-        if (it->kind == 0) {
-          const BtTrade* t = &s->trades[it->index];
-          *p = (Position){t->ticket, t->units_ticks, t->stop_loss, t->take_profit, t->buy, 0};
-        } else {
-          const BtOrder* o = &s->orders[it->index];
-          *p = (Position){o->ticket, o->units_ticks, o->stop_loss, o->take_profit, o->buy, o->stop ? 2 : 1};
-        }
+      if (!w->built || w->version != s->version) {
+        if (!build_book(s, w, st[STRATEGY_INSTANCE_ID])) return INSUFFICIENT_MEMORY;
       }
-      /* Framework._fill_orders: stable sort by open time, newest first */
-      sort_by(w->items, m, later_time);
+      int m = w->m;
       for (int j = 0; j < m; ++j) {
-        const BookItem* it = &w->items[j];
-        COrderInfo* c = &w->infos[j];
-        memset(c, 0, sizeof *c);
-        c->ticket = (double)it->ticket;
-        c->instanceId = st[STRATEGY_INSTANCE_ID];
-        c->isOpen = 1.0;
-        if (it->kind == 0) {
-          const BtTrade* t = &s->trades[it->index];
-          c->type = t->buy ? BUY : SELL;
-          c->openTime = (double)t->open_time;
-          c->stopLoss = (double)t->stop_loss / scale;
-          c->takeProfit = (double)t->take_profit / scale;
-          c->openPrice = (double)t->open_price / scale;
-          c->lots = t->units / in->contract_size;
-          c->profit = pl_of(s, t->buy, t->units, t->open_price, t->buy ? bid : ask);
-        } else {
-          const BtOrder* o = &s->orders[it->index];
-          c->type = (o->stop ? BUYSTOP : BUYLIMIT) + (o->buy ? 0 : 1);
-          c->openTime = (double)o->created;
-          c->stopLoss = (double)o->stop_loss / scale;
-          c->takeProfit = (double)o->take_profit / scale;
-          c->expiriation = (double)o->expires;
-          c->openPrice = (double)o->price / scale;
-          c->lots = o->units / in->contract_size;
-        }
+        int t_index = w->trade_of[j];
+        if (t_index < 0) continue;
+        const BtTrade* t = &s->trades[t_index];
+        w->infos[j].profit = pl_of(s, t->buy, t->units, t->open_price, t->buy ? bid : ask);
       }
-      memset(&ctx, 0, sizeof ctx);
-      ctx.settings = st;
-      ctx.instance_id = (int)st[STRATEGY_INSTANCE_ID];
-      ctx.strategy_id = (int)st[INTERNAL_STRATEGY_ID];
-      ctx.timeframe = (int)st[TIMEFRAME];
-      ctx.operational_mode = mode;
-      ctx.max_open_orders = max_orders;
       ctx.orders = w->infos;
       ctx.order_count = m;
       ctx.bid = bid_f;
       ctx.ask = ask_f;
       ctx.quote_conversion = rate;
       ctx.equity = st[DISABLE_COMPOUNDING] == 1.0 ? st[ORIGINAL_EQUITY] : equity;
-      ctx.contract_size = in->contract_size;
-      ctx.minimum_stop = minimum_stop;
       ctx.current_time = (int)now;
-      for (int j = 0; j < m; ++j) ctx.open_count[(int)w->infos[j].type] += 1;
+      memcpy(ctx.open_count, w->counts, sizeof ctx.open_count);
+      ctx.rows_used = 0;
       CRates saved[ASK_RATES_SLOTS];
       for (int k2 = 0; k2 < in->slot_count; ++k2) {
         const AskBtSlot* sl = &in->slots[k2];
@@ -602,32 +666,23 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
         double price = sl->same_instrument ? bid_f : sl->bars[end - 1].close;
         saved[k2] = sl->bars[end];
         sl->bars[end] = (CRates){price, price, price, price, 0.0, (int)sl->close_time[end - 1]};
-        AskRatesView* v = &ctx.slots[k2];
-        v->bars = sl->bars + (end - sl->window);
-        v->count = sl->window + 1;
-        v->enabled = 1;
-        v->timeframe = sl->timeframe;
-        v->point = sl->point;
-        v->digits = sl->digits;
+        ctx.slots[k2].bars = sl->bars + (end - sl->window);
       }
-      double max_spread = st[MAX_SPREAD];
       int spread_ok = max_spread == 0.0 || ask_f - bid_f <= max_spread + 1e-12;
       ctx.entries_allowed = mode == ENABLE && spread_ok;
-      for (int r = 0; r < max_orders; ++r) {
-        memset(&w->rows[r], 0, sizeof w->rows[r]);
-        w->rows[r].ticketNumber = ASK_ALL_ORDER_TICKETS;
-      }
-      ctx.results = w->rows;
-      ctx.result_rows = max_orders;
       int rc = strategy(&ctx);
       for (int k2 = in->slot_count - 1; k2 >= 0; --k2) {
         const AskBtSlot* sl = &in->slots[k2];
         sl->bars[sl->closed_end[i]] = saved[k2];
       }
       if (rc != SUCCESS) return rc;
-      int n_signals = decode(w->rows, max_orders, w->signals, max_orders * 18);
-      if (n_signals && !apply_signals(s, w->signals, n_signals, w->pos, m, bid, ask, now))
-        return INSUFFICIENT_MEMORY;
+      if (ctx.rows_used > 0) {
+        int n_signals = decode(w->rows, max_orders, w->signals, max_orders * 18);
+        /* apply_signals reads the positions of this book; it changes the broker (version). */
+        if (n_signals && !apply_signals(s, w->signals, n_signals, w->pos, m, bid, ask, now))
+          return INSUFFICIENT_MEMORY;
+        clear_rows(w->rows, ctx.rows_used);
+      }
     }
     if (i == in->last && s->n_trades > 0 && !close_all(s, bid, ask, now, R_END))
       return INSUFFICIENT_MEMORY;
@@ -675,6 +730,7 @@ ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* 
   free(w.items);
   free(w.infos);
   free(w.pos);
+  free(w.trade_of);
   free(w.rows);
   free(w.signals);
   free(s.trades);
