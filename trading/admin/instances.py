@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from framework import UnknownStrategyError, get_strategy
+from risk.services.audit import audit_record
 from trading.admin.base import OwnerScopedAdmin
 from trading.exceptions import ApplicationError
 from trading.models import Execution, StrategyInstance
@@ -127,6 +128,8 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
                 self.message_user(request, f"#{instance.pk}: {'; '.join(e.messages)}", messages.ERROR)
             else:
                 done += 1
+                audit_record(user=request.user, action="instance_enable" if enabled else "instance_disable",
+                             obj=instance, source="admin", details={"enabled": enabled})
         self.message_user(request, f"{'Enabled' if enabled else 'Disabled'} {done} instance(s).", messages.SUCCESS)
 
     @admin.action(description="Run selected instances now", permissions=["change"])
@@ -137,4 +140,6 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
             except ApplicationError as e:
                 self.message_user(request, f"#{instance.pk}: {e.message}", messages.ERROR)
             else:
+                audit_record(user=request.user, action="instance_run_now", obj=instance, source="admin",
+                             details={"task_id": task_id})
                 self.message_user(request, f"#{instance.pk}: run queued (task {task_id}).", messages.SUCCESS)

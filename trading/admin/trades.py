@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from risk.services.audit import audit_record
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.exceptions import ApplicationError
 from trading.models import Trade
@@ -50,4 +51,6 @@ class TradeAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
             except ApplicationError as e:
                 self.message_user(request, f"Trade {trade.pk}: {e.message}", messages.ERROR)
             else:
+                audit_record(user=request.user, action="trade_close", obj=trade, source="admin",
+                             details={"order": order.client_order_id})
                 self.message_user(request, f"Trade {trade.pk}: close order {order.client_order_id} sent.", messages.SUCCESS)

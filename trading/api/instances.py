@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from risk.services.audit import audit_record
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
 from trading.models.instances import INT32_MAX
@@ -133,14 +134,17 @@ class InstanceUpdateApi(APIView):
 class InstanceEnableApi(APIView):
     @extend_schema(operation_id="instances_enable", request=None, responses=InstanceOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
-        instance_set_enabled(_annotated(request, instance_id), True)
+        instance = instance_set_enabled(_annotated(request, instance_id), True)
+        audit_record(user=request.user, action="instance_enable", obj=instance, source="api", details={"enabled": True})
         return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
 
 
 class InstanceDisableApi(APIView):
     @extend_schema(operation_id="instances_disable", request=None, responses=InstanceOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
-        instance_set_enabled(_annotated(request, instance_id), False)
+        instance = instance_set_enabled(_annotated(request, instance_id), False)
+        audit_record(user=request.user, action="instance_disable", obj=instance, source="api",
+                     details={"enabled": False})
         return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
 
 
@@ -151,7 +155,9 @@ class InstanceRunApi(APIView):
         responses={202: inline_serializer("InstanceRunQueued", {"task_id": serializers.CharField()})},
     )
     def post(self, request: Request, instance_id: int) -> Response:
-        task_id = execution_enqueue(_annotated(request, instance_id))
+        instance = _annotated(request, instance_id)
+        task_id = execution_enqueue(instance)
+        audit_record(user=request.user, action="instance_run_now", obj=instance, source="api", details={"task_id": task_id})
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from risk.services.audit import audit_record
 from trading.api.orders import OrderOutputSerializer
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.models import TradeState
@@ -77,4 +78,6 @@ class TradeCloseApi(APIView):
         from trading.services.trades import trade_close_manual  # TEMP lazy: service not landed yet
 
         order = trade_close_manual(trade, user=request.user)
+        audit_record(user=request.user, action="trade_close", obj=trade, source="api",
+                     details={"order": order.client_order_id})
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)
