@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import uuid
 from typing import Any
 
 from django.core.cache import cache
@@ -42,8 +41,10 @@ def beat_lock_acquire(token: str) -> None:
 
 class SingleBeatScheduler(DatabaseScheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._lock_token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        beat_lock_acquire(self._lock_token)
+        # One token per process: celery beat builds a second, lazy scheduler just to print its banner.
+        self._lock_token = f"{socket.gethostname()}:{os.getpid()}"
+        if not kwargs.get("lazy"):
+            beat_lock_acquire(self._lock_token)
         super().__init__(*args, **kwargs)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
@@ -51,6 +52,10 @@ class SingleBeatScheduler(DatabaseScheduler):
         return min(super().tick(*args, **kwargs), LOCK_SECONDS / 3)
 
     def close(self) -> None:
-        if cache.get(LOCK_KEY) == self._lock_token:
-            cache.delete(LOCK_KEY)
+        beat_lock_release(self._lock_token)
         super().close()
+
+
+def beat_lock_release(token: str) -> None:
+    if cache.get(LOCK_KEY) == token:
+        cache.delete(LOCK_KEY)
