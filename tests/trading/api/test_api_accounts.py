@@ -2,11 +2,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.trading.api.builders import TOKEN
 from trading.models import BrokerAccount
 
 
-def test_account_create_stores_the_token_encrypted_and_never_returns_it(alice_api, alice):
+@pytest.fixture
+def oanda_practice(settings):
+    """A fake OANDA v20 server on 127.0.0.1 that knows TOKEN: account creation checks the token there."""
+    from brokers.oanda.fake import FakeOanda
+    from trading.services import broker_clients
+
+    fake = FakeOanda.start(token=TOKEN, account_id="101-004-1234567-001")
+    settings.OANDA_PRACTICE_URL = settings.OANDA_PRACTICE_STREAM_URL = fake.url
+    broker_clients._clients.clear()
+    yield fake
+    broker_clients._clients.clear()
+    fake.stop()
+
+
+def test_account_create_stores_the_token_encrypted_and_never_returns_it(alice_api, alice, oanda_practice):
     response = alice_api.post(
         "/api/v1/accounts/",
         {"name": "Practice", "broker": "oanda", "broker_account_id": "101-004-1234567-001", "token": TOKEN},
