@@ -26,7 +26,7 @@ from framework.errors import (
     UnknownStrategyError,
 )
 from framework.settings import StrategySettings
-from framework.strategy import Framework, get_framework, load_framework
+from framework.strategy import Framework, Runner, RunnerSlot, get_framework, load_framework
 from framework.types import (
     CRATES_DTYPE,
     AccountInfo,
@@ -58,6 +58,8 @@ __all__ = [
     "OrderType",
     "ParamSpec",
     "RatesSlot",
+    "Runner",
+    "RunnerSlot",
     "SettingsError",
     "SignalAction",
     "SlotSpec",

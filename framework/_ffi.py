@@ -252,6 +252,26 @@ class Library:
                 self._strings.buffers.pop(text, None)  # type: ignore[arg-type]
         return int(code)
 
+    def prepared_run(
+        self,
+        *,
+        settings: int,
+        symbol: str,
+        account_currency: str,
+        broker_name: str,
+        ref_broker_name: str,
+        time_and_count: int,
+        orders: int,
+        account: int,
+        bid_ask: int,
+        rates_info: int,
+        results: int,
+    ) -> PreparedRun:
+        """Return a c_runStrategy call whose arguments are all prebuilt (buffer addresses the caller owns)."""
+        return PreparedRun(self, settings=settings, texts=(symbol, account_currency, broker_name, ref_broker_name),
+                           time_and_count=time_and_count, orders=orders, account=account, bid_ask=bid_ask,
+                           rates_info=rates_info, results=results)
+
     def raw_run_function(self) -> object:
         """Return the declared c_runStrategy function object (for the benchmark's raw-call timing)."""
         return self._run
@@ -272,6 +292,36 @@ class Library:
         out = np.full(len(rates), np.nan)
         code = self._lib.asirikuy_indicator(kind, rates.ctypes.data, len(rates), period, param, out.ctypes.data)
         return int(code), out
+
+
+class PreparedRun:
+    """c_runStrategy with every argument built once, for calls repeated thousands of times (backtests).
+
+    The function object is a second lookup of the export without argtypes, so the prebuilt ctypes
+    arguments pass as they are (no per-call conversion); the rates slot pointers are mutable cells.
+    The char buffers are fresh copies: a library that normalises one in place sees its own result
+    on the next call.
+    """
+
+    def __init__(self, library: Library, *, settings: int, texts: tuple[str, str, str, str], time_and_count: int,
+                 orders: int, account: int, bid_ask: int, rates_info: int, results: int) -> None:
+        function = library._lib["c_runStrategy"]  # a new function object: the declared one keeps its argtypes
+        function.restype = _I
+        self.function = function
+        self._strings = [ctypes.create_string_buffer(text.encode(), max(16, len(text.encode()) + 1)) for text in texts]
+        self.rates = [ctypes.c_void_p() for _ in range(10)]
+        self.args = (
+            ctypes.c_void_p(settings), *self._strings, ctypes.c_void_p(time_and_count),
+            ctypes.c_void_p(time_and_count + 4), ctypes.c_void_p(orders), ctypes.c_void_p(account),
+            ctypes.c_void_p(bid_ask), ctypes.c_void_p(rates_info), *self.rates, ctypes.c_void_p(results),
+        )
+
+    def set_rates(self, index: int, address: int | None) -> None:
+        """Point rates slot ``index`` at ``address`` (None = NULL)."""
+        self.rates[index].value = address
+
+    def __call__(self) -> int:
+        return int(self.function(*self.args))
 
 
 # --- our own fast backtest API (framework/c/include/asirikuy_backtest.h), absent from the legacy library -----

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from framework.types import (
     BID_ASK_COUNT,
     CRATES_DTYPE,
     INT32_MAX,
+    ORDER_INFO_DTYPE,
     RATES_INFO_DTYPE,
     RATES_SLOTS,
     SETTINGS_COUNT,
@@ -308,6 +310,102 @@ class Framework:
             b.last_count = open_count
 
 
+@dataclass(frozen=True, slots=True)
+class RunnerSlot:
+    """The RatesInfo of one slot of a Runner; its bars are a window the caller points at (count bars)."""
+
+    required_timeframe: int
+    total_bars_required: int
+    actual_timeframe: int
+    count: int  # bars in every window, the forming bar included
+    point: float
+    digits: int
+
+
+class Runner:
+    """Repeated runs of one instance over buffers the caller updates in place (the parity backtester).
+
+    The same c_runStrategy call with the same inputs as Framework.run, with nothing converted per call:
+    the caller writes ``account`` (AccountInfo row), ``bid_ask`` (BidAsk row) and ``orders``
+    (ORDER_INFO_DTYPE rows, open orders first, as Framework.run lays them out) and points each rates slot at
+    ``count`` CRATES bars inside its own array (``set_window``; the array must outlive the calls). Not
+    thread-safe: one Runner per thread.
+    """
+
+    def __init__(
+        self,
+        framework: Framework,
+        *,
+        settings: StrategySettings,
+        symbol: str,
+        account_currency: str,
+        broker_name: str,
+        ref_broker_name: str,
+        account: AccountInfo,
+        prices: BidAsk,
+        slots: Sequence[RunnerSlot],
+    ) -> None:
+        if not slots or len(slots) > RATES_SLOTS:
+            raise FrameworkInputError(f"between 1 and {RATES_SLOTS} rates slots are needed, was {len(slots)}")
+        framework.ensure_instance(settings.instance_id)
+        self.instance_id = settings.instance_id
+        self.strategy_id = settings.strategy_id
+        self.symbol = symbol
+        self.settings = settings.array.copy()
+        self.account = np.array(account.as_row(), dtype=np.float64)
+        self.bid_ask = np.array(prices.as_row(), dtype=np.float64)
+        self.time_and_count = np.zeros(2, dtype=np.int32)
+        self.orders = np.zeros(max(settings.order_info_array_size, 1), dtype=ORDER_INFO_DTYPE)
+        self.rates_info = np.zeros(RATES_SLOTS, dtype=RATES_INFO_DTYPE)
+        info = self.rates_info.view(np.float64).reshape(RATES_SLOTS, 7)
+        for index, slot in enumerate(slots):
+            info[index] = (1.0, slot.required_timeframe, slot.total_bars_required, slot.actual_timeframe, slot.count,
+                           slot.point, slot.digits)
+        self.results = np.zeros((settings.max_open_orders, 10), dtype=np.float64)
+        self._call = framework.ffi.prepared_run(
+            settings=_address(self.settings), symbol=symbol, account_currency=account_currency,
+            broker_name=broker_name, ref_broker_name=ref_broker_name, time_and_count=_address(self.time_and_count),
+            orders=_address(self.orders), account=_address(self.account), bid_ask=_address(self.bid_ask),
+            rates_info=_address(self.rates_info), results=_address(self.results),
+        )
+        self._cells = self._call.rates
+        self._function, self._args = self._call.function, self._call.args
+        self._time = memoryview(self.time_and_count)
+        self._values = memoryview(self.results).cast("B").cast("d")
+        self._masks = range(1, 10 * settings.max_open_orders, 10)
+
+    @staticmethod
+    def address(array: np.ndarray) -> int:
+        """The address of an array's first element (windows are ``address(series) + start * itemsize``)."""
+        return _address(array)
+
+    def set_window(self, slot: int, address: int) -> None:
+        """Point rates slot ``slot`` at the address of the first of its ``count`` bars."""
+        self._cells[slot].value = address
+
+    def run(self, current_time: int, open_count: int) -> bool:
+        """Run the strategy once; True when it produced signals (read them with ``signals``)."""
+        time_and_count = self._time
+        time_and_count[0] = current_time
+        time_and_count[1] = open_count
+        code = self._function(*self._args)
+        if code != 0:
+            raise error_for_code(
+                code, f"instance {self.instance_id}, strategy {self.strategy_id}, {self.symbol}, time {current_time}"
+            )
+        values = self._values
+        for index in self._masks:
+            if values[index]:
+                return True
+        return False
+
+    def signals(self) -> list[OrderSignal]:
+        """Decode the last run's signals (as Framework.run returns them) and clear the result rows."""
+        signals = _decode(self.results)
+        self.results.fill(0.0)
+        return signals
+
+
 _lock = threading.Lock()
 _singleton: Framework | None = None
 
@@ -330,4 +428,4 @@ def get_framework() -> Framework:
     return _singleton
 
 
-__all__ = ["Framework", "FrameworkError", "get_framework", "load_framework", "resolve_config_path"]
+__all__ = ["Framework", "Runner", "RunnerSlot", "FrameworkError", "get_framework", "load_framework", "resolve_config_path"]

@@ -6,16 +6,29 @@ Works with any library implementing the ABI (it only calls ``get_framework().run
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 
-from backtests.engine.broker import ClosedTrade, SimBroker, points, price_decimal
+from backtests.engine.broker import ClosedTrade, SimBroker, SimTrade, points, price_decimal
 from backtests.engine.market import Costs, MarketData
-from framework import AccountInfo, BidAsk, Framework, OrderInfo, OrderType, RatesSlot, StrategySettings
-from trading.services.execution.inputs import BROKER_TZ, fill_slot_window
+from framework import (
+    CRATES_DTYPE,
+    AccountInfo,
+    BidAsk,
+    Framework,
+    FrameworkInputError,
+    OrderInfo,
+    OrderType,
+    Runner,
+    RunnerSlot,
+    StrategySettings,
+)
+from framework.types import ORDER_INFO_DTYPE
+from trading.services.execution.inputs import BROKER_TZ
 from trading.services.execution.translate import InstrumentSpec, PositionView, signals_to_intents
 
 Progress = Callable[[int, int], None]
@@ -91,6 +104,60 @@ def _closed_info(t: ClosedTrade, instance_id: int, scale: float, cs: float) -> O
     )
 
 
+_CRATES_LAYOUT = struct.Struct("<5di4x")  # CRATES_DTYPE: open, high, low, close, volume, time (int32), padding
+_ORDER_FIELDS = len(ORDER_INFO_DTYPE.names or ())
+_PROFIT = (ORDER_INFO_DTYPE.names or ()).index("profit")
+
+
+class _BookRows:
+    """The runner's order rows as Framework.run lays out ``_book``: open orders (newest first), then the most
+    recent closed trades up to the capacity, by open time. Rebuilt only when the simulated broker changed
+    (SimBroker.version); the open trades' profit is refreshed every bar through ``open_trades``."""
+
+    def __init__(self, runner: Runner, sim: SimBroker, instance_id: int) -> None:
+        self.rows = runner.orders.view(np.float64).reshape(len(runner.orders), _ORDER_FIELDS)
+        self.capacity = len(self.rows)
+        self.sim = sim
+        self.instance_id = instance_id
+        self.closed: list[OrderInfo] = []  # most recently closed first, up to the capacity
+        self.closed_seen = 0
+        self.blocks: dict[int, np.ndarray] = {}  # room for closed rows -> their rows, sorted
+        self.version = -1
+        self.open_count = 0
+        self.open_trades: list[tuple[int, SimTrade]] = []  # (index of the profit value, trade)
+
+    def refresh(self, bid: int, ask: int) -> None:
+        sim = self.sim
+        if sim.version == self.version:
+            return
+        self.version = sim.version
+        capacity = self.capacity
+        if len(sim.closed) != self.closed_seen:
+            new = [_closed_info(t, self.instance_id, sim.scale, sim.cs) for t in sim.closed[self.closed_seen:]]
+            self.closed = (new[::-1] + self.closed)[:capacity]
+            self.closed_seen = len(sim.closed)
+            self.blocks.clear()
+        opened = sorted(_book(sim, self.instance_id, bid, ask, capacity, []), key=lambda o: -o.open_time)
+        n_open = len(opened)
+        if n_open > capacity:
+            raise FrameworkInputError(f"{n_open} open orders exceed ORDERINFO_ARRAY_SIZE={capacity}")
+        room = capacity - n_open
+        block = self.blocks.get(room)
+        if block is None:
+            kept = sorted(self.closed[:room], key=lambda o: -o.open_time)
+            block = np.array([o.as_row() for o in kept], dtype=np.float64).reshape(len(kept), _ORDER_FIELDS)
+            self.blocks[room] = block
+        rows = self.rows
+        if n_open:
+            rows[:n_open] = [o.as_row() for o in opened]
+        rows[n_open:n_open + len(block)] = block
+        rows[n_open + len(block):] = 0.0
+        by_ticket = {t.ticket: t for t in sim.trades}
+        self.open_count = n_open
+        self.open_trades = [(j * _ORDER_FIELDS + _PROFIT, by_ticket[o.ticket]) for j, o in enumerate(opened)
+                            if o.ticket in by_ticket]
+
+
 def run_parity(
     *,
     data: MarketData,
@@ -101,7 +168,12 @@ def run_parity(
     framework: Framework,
     progress: Progress | None = None,
 ) -> EngineResult:
-    """Run the strategy at the close of every tested bar and simulate its orders."""
+    """Run the strategy at the close of every tested bar and simulate its orders.
+
+    Every call goes through c_runStrategy (``framework.Runner``: the buffers of Framework.run kept between bars
+    and written in place); each rates slot points at a window inside the slot's series, with the forming bar
+    written into the element after the window and restored after the call.
+    """
     instance_id = settings.instance_id
     framework.ensure_instance(instance_id, is_testing=True)
     sim = SimBroker(data, costs, initial_balance)
@@ -109,71 +181,84 @@ def run_parity(
                           unit_precision=data.unit_precision,
                           min_units=Decimal(data.min_units_ticks).scaleb(-data.unit_precision))
     scale = data.scale
-    windows = [np.zeros(s.window + 1, dtype=s.crates.dtype) for s in data.slots]
-    slots = [RatesSlot(rates=w, required_timeframe=s.timeframe, total_bars_required=s.window,
-                       actual_timeframe=s.timeframe, point=s.point, digits=s.digits)
-             for w, s in zip(windows, data.slots, strict=True)]
-    n = data.bar_count
-    time_out = np.zeros(n, dtype=np.int64)
-    balance_out = np.zeros(n)
-    equity_out = np.zeros(n)
-    in_market = np.zeros(n, dtype=bool)
-    capacity = settings.order_info_array_size
     minimum_stop = costs.min_stop_points / scale
-    closed_cache: list[OrderInfo] = []
-    closed_seen = 0
-    account: AccountInfo | None = None
-    prices: BidAsk | None = None
-    infos: list[OrderInfo] = []
-    book_version = -1
+    runner = Runner(
+        framework, settings=settings, symbol=data.symbol, account_currency=account_currency, broker_name=BROKER_TZ,
+        ref_broker_name=BROKER_TZ,
+        account=AccountInfo(account_number=1, balance=sim.balance, equity=sim.balance, margin=0.0, leverage=100.0,
+                            contract_size=data.contract_size, minimum_stop=minimum_stop, stopout_percent=50.0),
+        prices=BidAsk(bid=1.0, ask=1.0),
+        slots=[RunnerSlot(s.timeframe, s.window, s.timeframe, s.window + 1, s.point, s.digits) for s in data.slots],
+    )
+    account = memoryview(runner.account)
+    prices = memoryview(runner.bid_ask)
+    rate_mode = data.rate_mode
+    prices[4] = prices[5] = sim.rate(0 if rate_mode == 0 else 1)  # fixed rate; rate_mode 1 writes it every bar
+    order_values = memoryview(runner.orders.view(np.float64))
+    item = CRATES_DTYPE.itemsize
+    pack = _CRATES_LAYOUT.pack_into
+    slot_state = []
+    for s in data.slots:
+        if s.crates.dtype != CRATES_DTYPE or not s.crates.flags.c_contiguous or len(s.crates) < s.count + 1:
+            raise ValueError("slot series must be C-contiguous CRATES arrays with a spare element")
+        slot_state.append((len(slot_state), memoryview(s.crates.view(np.uint8)), Runner.address(s.crates), s.window,
+                           s.closed_end.tolist(), s.close_time.tolist(),
+                           None if s.same_instrument else s.crates["close"].tolist(), [0, b""]))
+    run, set_window = runner.run, runner.set_window
+    book = _BookRows(runner, sim, instance_id)
+    close, spread, close_time = data.close.tolist(), data.spread.tolist(), data.close_time.tolist()
+    balance_out: list[float] = []
+    equity_out: list[float] = []
+    in_market: list[bool] = []
     stopped_out = False
+    n = data.bar_count
     k = 0
     for i in range(data.first, data.last + 1):
-        sim.on_bar(i)
-        bid = int(data.close[i])
-        ask = bid + int(data.spread[i])
-        now = int(data.close_time[i])
+        if sim.trades or sim.orders:
+            sim.on_bar(i)
+        bid = close[i]
+        ask = bid + spread[i]
+        now = close_time[i]
         bid_f, ask_f = bid / scale, ask / scale
-        for window, slot_data in zip(windows, data.slots, strict=True):
-            fill_slot_window(window, slot_data.crates, int(slot_data.closed_end[i]), slot_data.window,
-                             bid_f if slot_data.same_instrument else None, slot_data.close_time)
-        rate = sim.rate(bid)
-        if prices is None or prices.bid != bid_f or prices.ask != ask_f or prices.quote_conversion_bid != rate:
-            prices = BidAsk(bid=bid_f, ask=ask_f, quote_conversion_bid=rate, quote_conversion_ask=rate)
-        unrealized = sim.unrealized(bid, ask)
-        equity = sim.balance + unrealized
+        prices[0] = bid_f
+        prices[1] = ask_f
+        if rate_mode:
+            prices[4] = prices[5] = sim.rate(bid)
+        equity = sim.balance + sim.unrealized(bid, ask) if sim.trades else sim.balance
         if equity <= 0.0:
             sim.close_all(bid, ask, now, "stop_out")
             stopped_out = True
-        if account is None or account.balance != sim.balance or account.equity != equity:
-            account = AccountInfo(account_number=1, balance=sim.balance, equity=equity, margin=0.0, leverage=100.0,
-                                  contract_size=data.contract_size, minimum_stop=minimum_stop, stopout_percent=50.0)
-        if len(sim.closed) != closed_seen:
-            for t in sim.closed[closed_seen:]:
-                closed_cache.insert(0, _closed_info(t, instance_id, scale, data.contract_size))
-            del closed_cache[capacity:]
-            closed_seen = len(sim.closed)
-        if sim.trades or sim.version != book_version:
-            infos = _book(sim, instance_id, bid, ask, capacity, closed_cache)
-            book_version = sim.version
+        account[1] = sim.balance
+        account[2] = equity
+        book.refresh(bid, ask)
+        open_trades = book.open_trades
+        for index, t in open_trades:
+            order_values[index] = sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask)
         if not stopped_out:
-            signals = framework.run(
-                instance_id=instance_id, settings=settings, symbol=data.symbol, account_currency=account_currency,
-                broker_name=BROKER_TZ, ref_broker_name=BROKER_TZ, current_time=now, orders=infos, account=account,
-                prices=prices, slots=slots,
-            )
-            if signals:
+            for slot, raw, base, window, closed_end, slot_close_time, other_close, saved in slot_state:
+                end = closed_end[i]
+                offset = end * item
+                saved[0] = offset
+                saved[1] = raw[offset:offset + item].tobytes()
+                price = bid_f if other_close is None else other_close[end - 1]
+                pack(raw, offset, price, price, price, price, 0.0, slot_close_time[end - 1])
+                set_window(slot, base + (end - window) * item)
+            try:
+                signalled = run(now, book.open_count)
+            finally:
+                for _, raw, _, _, _, _, _, saved in slot_state:
+                    raw[saved[0]:saved[0] + item] = saved[1]
+            if signalled:
                 translation = signals_to_intents(
-                    signals, positions=_positions(sim), bid=Decimal(bid).scaleb(-data.digits),
+                    runner.signals(), positions=_positions(sim), bid=Decimal(bid).scaleb(-data.digits),
                     ask=Decimal(ask).scaleb(-data.digits), spec=spec,
                 )
                 _apply(sim, translation.intents, bid, ask, now)
         if i == data.last and sim.trades:
             sim.close_all(bid, ask, now, "end_of_test")
-        time_out[k] = now
-        balance_out[k] = sim.balance
-        equity_out[k] = sim.balance + sim.unrealized(bid, ask) if sim.trades else sim.balance
-        in_market[k] = bool(sim.trades)
+        balance_out.append(sim.balance)
+        equity_out.append(sim.balance + sim.unrealized(bid, ask) if sim.trades else sim.balance)
+        in_market.append(bool(sim.trades))
         k += 1
         if progress is not None and k % PROGRESS_EVERY == 0:
             progress(k, n)
@@ -181,9 +266,9 @@ def run_parity(
             break
     if progress is not None:
         progress(k, n)
-    return EngineResult(trades=sim.closed, time=time_out[:k], balance=balance_out[:k], equity=equity_out[:k],
-                        in_market=in_market[:k], initial_balance=float(initial_balance), rejected=sim.rejected,
-                        stopped_out=stopped_out)
+    return EngineResult(trades=sim.closed, time=data.close_time[data.first:data.first + k].astype(np.int64), balance=np.array(balance_out),
+                        equity=np.array(equity_out), in_market=np.array(in_market, dtype=bool),
+                        initial_balance=float(initial_balance), rejected=sim.rejected, stopped_out=stopped_out)
 
 
 def _apply(sim: SimBroker, intents: list, bid: int, ask: int, now: int) -> None:
