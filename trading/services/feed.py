@@ -74,7 +74,7 @@ def feed_ensure(instrument: Instrument, until: datetime) -> int:
     t = start
     digits = instrument.digits
     while t <= last_closed_open:
-        if fx_market_open(t):
+        if instrument.always_open or fx_market_open(t):
             o, h, lo, c, v = _next_bar(instrument.symbol, int(t.timestamp()) // 60, prev_close)
             op, hp, lp, cp = (_to_points(x, digits) for x in (o, h, lo, c))
             rows.append((int(t.timestamp()), op, max(hp, op, cp), min(lp, op, cp), cp, v, instrument.spread_points, True))

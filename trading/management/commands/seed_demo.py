@@ -59,7 +59,10 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
         for spec in INSTRUMENTS:
-            Instrument.objects.update_or_create(symbol=spec["symbol"], defaults={**spec, "simulated": True})
+            # The simulated feed runs every day, so the demo shows trading even at the weekend.
+            Instrument.objects.update_or_create(
+                symbol=spec["symbol"], defaults={**spec, "simulated": True, "always_open": True}
+            )
         account = BrokerAccount.objects.filter(owner=user, name="Demo paper account").first()
         if account is None:
             account = account_create(owner=user, name="Demo paper account", initial_balance=Decimal("10000"))

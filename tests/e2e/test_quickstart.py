@@ -1,0 +1,74 @@
+"""README command 1 on embedded defaults: set-up, web, workers and beat; an execution appears."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+_SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "ASIRIKUY_MODE",
+                 "DJANGO_SECRET_KEY", "ASIRIKUY_TOKEN_KEYS", "ASIRIKUY_VAR_DIR", "DJANGO_SETTINGS_MODULE")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _count(db: Path, sql: str) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:  # tables not created yet, or a writer holds the lock
+        return 0
+
+
+def _http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except OSError:
+        return None
+
+
+def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in _SERVICE_VARS}
+    port = _free_port()
+    env.update(ASIRIKUY_VAR_DIR=str(tmp_path / "var"), ASIRIKUY_PORT=str(port), FLOWER_PORT=str(_free_port()))
+    log = open(tmp_path / "quickstart.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(["bash", "scripts/quickstart.sh"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    db = tmp_path / "var" / "asirikuy.sqlite3"
+    try:
+        wait_until(lambda: "is running" in (tmp_path / "quickstart.log").read_text() or proc.poll() is not None,
+                   timeout=300, interval=1, what="the quickstart to start its processes")
+        assert proc.poll() is None, (tmp_path / "quickstart.log").read_text()
+        status = wait_until(lambda: _http_status(f"http://127.0.0.1:{port}/admin/login/"), timeout=60, interval=0.5,
+                            what="the web server to answer")
+        assert status == 200
+        # The demo instances run on the next M1 bar close: allow the rest of this minute and the next.
+        wait_until(lambda: _count(db, "SELECT count(*) FROM trading_execution WHERE status = 'success'") >= 3,
+                   timeout=150, interval=2, what="the three demo instances' first executions")
+        assert _count(db, "SELECT count(*) FROM trading_order") >= 1
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
