@@ -15,7 +15,7 @@ from framework import (
     RunnerSlot,
     StrategySettings,
 )
-from framework.errors import InvalidParameterError
+from framework.errors import NotEnoughRatesDataError
 
 WINDOW = 12  # closed bars per window; the forming bar is the element after them
 
@@ -60,11 +60,11 @@ def test_runner_over_sliding_windows_gives_framework_run_signals(fw, instance_id
 
 
 def test_runner_raises_the_error_of_a_failing_call(fw, instance_id):
-    settings = _settings(instance_id, params={"FAST_PERIOD": 5, "SLOW_PERIOD": 5})  # FAST < SLOW is required
+    settings = _settings(instance_id, params={"SLOW_PERIOD": 20})  # needs 22 bars, the windows hold 13
     series = random_walk_bars(40)
     runner = _runner(fw, settings)
     runner.set_window(0, Runner.address(series))
-    with pytest.raises(InvalidParameterError):
+    with pytest.raises(NotEnoughRatesDataError):
         runner.run(int(series["time"][WINDOW]) + 3600, 0)
 
 
