@@ -241,16 +241,29 @@ class AuditListApi(APIView):
                                   queryset=audit_list_for_user(user=request.user))
 
 
+class CloseAllOutputSerializer(ApiSerializer):
+    reason = serializers.CharField()
+    trades_closed = serializers.DictField(child=serializers.CharField(), help_text="trade id → close order id")
+    unsent_entries_cancelled = serializers.ListField(child=serializers.IntegerField())
+    pending_entries_cancelled = serializers.DictField(child=serializers.CharField(),
+                                                      help_text="order id → cancel order id")
+
+
+class InstanceStateOutputSerializer(ApiSerializer):
+    instance = serializers.IntegerField()
+    enabled = serializers.BooleanField()
+
+
 class InstanceCloseAllApi(APIView):
-    @extend_schema(operation_id="risk_instance_close_all", request=None, responses={202: serializers.DictField()})
+    @extend_schema(operation_id="risk_instance_close_all", request=None, responses={202: CloseAllOutputSerializer})
     def post(self, request: Request, instance_id: int) -> Response:
         instance = get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
         done = instance_close_all(instance=instance, user=request.user, source="api")
-        return Response(done, status=status.HTTP_202_ACCEPTED)
+        return Response(CloseAllOutputSerializer(done).data, status=status.HTTP_202_ACCEPTED)
 
 
 class InstancePauseApi(APIView):
-    @extend_schema(operation_id="risk_instance_pause", request=None, responses={200: serializers.DictField()})
+    @extend_schema(operation_id="risk_instance_pause", request=None, responses=InstanceStateOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
         instance = get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
         instance = instance_pause(instance=instance, user=request.user, source="api")
@@ -258,7 +271,7 @@ class InstancePauseApi(APIView):
 
 
 class InstanceResumeApi(APIView):
-    @extend_schema(operation_id="risk_instance_resume", request=None, responses={200: serializers.DictField()})
+    @extend_schema(operation_id="risk_instance_resume", request=None, responses=InstanceStateOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
         instance = get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
         instance = instance_resume(instance=instance, user=request.user, source="api")
