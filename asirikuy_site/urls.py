@@ -7,9 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/risk/", include("risk.urls")),
+    path("api/v1/backtests/", include("backtests.urls")),
     path("api/v1/", include("trading.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("risk/", include("risk.dashboard_urls")),
+    path("backtests/", include("backtests.dashboard_urls")),
     path("", include("trading.dashboard.urls")),
 ]

@@ -153,5 +153,18 @@ def _store(run: BacktestRun, output: RunOutput, fw, duration: float) -> None:
     )
 
 
+def backtest_run_enqueue(*, run: BacktestRun) -> BacktestRun:
+    """Queue ``run`` on Celery once the current transaction commits; its task id is stored on the row."""
+    from uuid import uuid4
+
+    from backtests.tasks import backtest_run_task
+
+    task_id = str(uuid4())
+    BacktestRun.objects.filter(pk=run.pk).update(task_id=task_id)
+    run.task_id = task_id
+    transaction.on_commit(lambda: backtest_run_task.apply_async(args=[run.pk], task_id=task_id))
+    return run
+
+
 def backtest_run_progress(*, run_id: int, fraction: float) -> None:
     BacktestRun.objects.filter(pk=run_id).update(progress=round(fraction, 4))

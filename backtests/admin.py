@@ -1,0 +1,94 @@
+"""Admin: backtest runs and trades (read-only), and a "Backtest last 30 days" action on strategy instances."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from backtests.models import BacktestRun, BacktestTrade
+from trading.models import StrategyInstance
+
+LAST_DAYS = 30
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class _OwnerScoped:
+    owner_lookups: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return qs
+        from django.db.models import Q
+
+        condition = Q()
+        for lookup in self.owner_lookups:
+            condition |= Q(**{lookup: request.user})
+        return qs.filter(condition).distinct()
+
+
+@admin.register(BacktestRun)
+class BacktestRunAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
+    owner_lookups = ("owner", "instance__account__owner")
+    list_display = ("id", "symbol", "timeframe", "strategy_id", "engine", "status", "progress", "bars_tested",
+                    "net_profit", "created_at", "report")
+    list_filter = ("status", "engine", "symbol", "strategy_id")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Net profit")
+    def net_profit(self, obj: BacktestRun) -> Any:
+        return (obj.statistics or {}).get("net_profit", "-")
+
+    @admin.display(description="Report")
+    def report(self, obj: BacktestRun) -> str:
+        return format_html('<a href="{}">page</a> · <a href="{}">HTML</a> · <a href="{}">CSV</a>',
+                           reverse("backtests-dashboard:detail", args=[obj.pk]),
+                           reverse("backtests-api:run-report", args=[obj.pk]),
+                           reverse("backtests-api:run-trades-csv", args=[obj.pk]))
+
+
+@admin.register(BacktestTrade)
+class BacktestTradeAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
+    owner_lookups = ("run__owner", "run__instance__account__owner")
+    list_display = ("run", "ticket", "side", "order_type", "units", "open_time", "close_time", "open_price",
+                    "close_price", "profit", "balance", "close_reason")
+    list_filter = ("close_reason", "side", "order_type")
+    list_select_related = ("run",)
+    search_fields = ("=run__id", "=ticket")
+
+
+@admin.action(description=f"Backtest last {LAST_DAYS} days (parity engine, queued)")
+def backtest_last_30_days(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    from backtests.services.runs import backtest_run_create, backtest_run_enqueue
+
+    end = timezone.now()
+    for instance in queryset.select_related("instrument", "account"):
+        run = backtest_run_enqueue(run=backtest_run_create(instance=instance, start=end - timedelta(days=LAST_DAYS),
+                                                           end=end, owner=request.user))
+        modeladmin.message_user(request, format_html('Backtest <a href="{}">{}</a> of {} queued.',
+                                                     reverse("backtests-dashboard:detail", args=[run.pk]), run.pk,
+                                                     instance), messages.SUCCESS)
+
+
+def _add_instance_action() -> None:
+    """Add the action to the StrategyInstance admin of trading/admin without editing it."""
+    instance_admin = admin.site._registry.get(StrategyInstance)
+    if instance_admin is not None and backtest_last_30_days not in (instance_admin.actions or ()):
+        instance_admin.actions = (*(instance_admin.actions or ()), backtest_last_30_days)
+
+
+_add_instance_action()

@@ -1,0 +1,140 @@
+"""Backtests API: create (queued on Celery), list and read the caller's runs; trades as CSV; the HTML report."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backtests.engine.market import Costs
+from backtests.models import BacktestRun, Engine
+from backtests.report import report_context, trades_csv
+from backtests.selectors import backtest_run_list_for_user
+from backtests.services.runs import backtest_run_create, backtest_run_enqueue
+from framework import get_strategy
+from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
+from trading.models import StrategyInstance
+
+
+class BacktestRunOutputSerializer(ApiSerializer):
+    id = serializers.IntegerField()
+    instance = serializers.IntegerField(source="instance_id", allow_null=True)
+    engine = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.FloatField()
+    task_id = serializers.CharField()
+    strategy_id = serializers.IntegerField()
+    symbol = serializers.CharField()
+    timeframe = serializers.IntegerField()
+    parameters = serializers.JSONField()
+    start = serializers.DateTimeField(allow_null=True)
+    end = serializers.DateTimeField(allow_null=True)
+    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2)
+    account_currency = serializers.CharField()
+    costs = serializers.JSONField()
+    bars_tested = serializers.IntegerField()
+    first_bar = serializers.DateTimeField(allow_null=True)
+    last_bar = serializers.DateTimeField(allow_null=True)
+    statistics = serializers.JSONField()
+    rejected_orders = serializers.IntegerField()
+    duration_seconds = serializers.FloatField()
+    library_version = serializers.CharField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class BacktestRunInputSerializer(ApiSerializer):
+    instance = serializers.IntegerField(help_text="Id of one of your strategy instances")
+    start = serializers.DateTimeField(required=False, allow_null=True, help_text="First bar open, UTC")
+    end = serializers.DateTimeField(required=False, allow_null=True, help_text="Last bar open, UTC")
+    engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.PARITY)
+    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2, default="10000",
+                                               min_value=1)
+    parameters = serializers.DictField(child=serializers.FloatField(), required=False, default=dict,
+                                       help_text="Strategy parameters overriding the instance's")
+    spread_points = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                             help_text="Fixed spread; empty = each bar's stored spread")
+    commission_per_lot = serializers.FloatField(default=0.0, min_value=0.0)
+    swap_long_per_lot = serializers.FloatField(default=0.0)
+    swap_short_per_lot = serializers.FloatField(default=0.0)
+    slippage_points = serializers.IntegerField(default=0, min_value=0)
+    min_stop_points = serializers.IntegerField(default=0, min_value=0)
+    min_stop_mode = serializers.ChoiceField(choices=["reject", "widen"], default="reject")
+
+    def validate(self, data: dict) -> dict:
+        user = self.context["user"]
+        instance = StrategyInstance.objects.filter(pk=data["instance"], account__owner=user).select_related(
+            "instrument", "account").first()
+        if instance is None:
+            raise serializers.ValidationError({"instance": [f"no instance {data['instance']} of yours"]})
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise serializers.ValidationError({"end": ["must be after start"]})
+        spec = get_strategy(instance.strategy_id)
+        for name, value in data.get("parameters", {}).items():
+            try:
+                param = spec.param(name)
+            except (KeyError, LookupError):
+                raise serializers.ValidationError({"parameters": [f"{spec.name} has no parameter {name}"]}) from None
+            if not param.minimum <= value <= param.maximum or (param.integer and value != int(value)):
+                kind = "an integer " if param.integer else ""
+                raise serializers.ValidationError(
+                    {"parameters": [f"{name} must be {kind}in [{param.minimum}, {param.maximum}] (was {value})"]})
+        data["instance_obj"] = instance
+        return data
+
+
+class BacktestRunListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(operation_id="backtests_list", responses=BacktestRunOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return paginated_response(serializer_class=BacktestRunOutputSerializer,
+                                  queryset=backtest_run_list_for_user(user=request.user), request=request, view=self)
+
+    @extend_schema(operation_id="backtests_create", request=BacktestRunInputSerializer,
+                   responses={201: BacktestRunOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = validate_input(BacktestRunInputSerializer, request.data, context={"user": request.user})
+        costs = Costs(**{name: data[name] for name in ("commission_per_lot", "swap_long_per_lot", "swap_short_per_lot",
+                                                       "slippage_points", "min_stop_points", "min_stop_mode")},
+                      spread_points=data.get("spread_points"))
+        run = backtest_run_create(instance=data["instance_obj"], start=data.get("start"), end=data.get("end"),
+                                  costs=costs, initial_balance=data["initial_balance"], engine=data["engine"],
+                                  parameters=data["parameters"], owner=request.user)
+        run = backtest_run_enqueue(run=run)
+        return Response(BacktestRunOutputSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+def _run(request: Request, run_id: int) -> BacktestRun:
+    return get_object_or_404(backtest_run_list_for_user(user=request.user).select_related("instance"), pk=run_id)
+
+
+class BacktestRunDetailApi(APIView):
+    @extend_schema(operation_id="backtests_retrieve", responses=BacktestRunOutputSerializer)
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(BacktestRunOutputSerializer(_run(request, run_id)).data)
+
+
+class BacktestTradesCsvApi(APIView):
+    @extend_schema(operation_id="backtests_trades_csv", responses={(200, "text/csv"): str})
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        run = _run(request, run_id)
+        response = HttpResponse(trades_csv(run), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="backtest-{run.pk}-trades.csv"'
+        return response
+
+
+class BacktestReportApi(APIView):
+    @extend_schema(operation_id="backtests_report", responses={(200, "text/html"): str})
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        run = _run(request, run_id)
+        response = HttpResponse(render_to_string("backtests/report.html", report_context(run)),
+                                content_type="text/html; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="backtest-{run.pk}.html"'
+        return response

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from backtests import views
+
+app_name = "backtests-dashboard"
+
+urlpatterns = [
+    path("<int:run_id>/", views.backtest_detail, name="detail"),
+]

@@ -1,0 +1,12 @@
+"""Read queries of the backtester; every per-user query is filtered by owner."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from backtests.models import BacktestRun
+
+
+def backtest_run_list_for_user(*, user) -> QuerySet[BacktestRun]:
+    """Runs the user started or whose instance is on one of the user's accounts."""
+    return BacktestRun.objects.filter(Q(owner=user) | Q(instance__account__owner=user)).distinct()

@@ -1,0 +1,28 @@
+"""Celery tasks of the backtester: one backtest run, one optimisation pass (ids in, the services do the work)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# A backtest of a million bars takes seconds (fast) to minutes (parity): far above the 60 s default.
+LONG = {"soft_time_limit": 6 * 3600, "time_limit": 6 * 3600 + 60}
+PROGRESS_STEP = 0.01
+
+
+@shared_task(bind=True, name="backtests.run", **LONG)
+def backtest_run_task(self, run_id: int) -> dict:
+    """Execute a stored BacktestRun; progress goes to its row and to the task state (Flower shows it)."""
+    from backtests.services.runs import backtest_run_execute, backtest_run_progress
+
+    last = [0.0]
+
+    def progress(fraction: float) -> None:
+        if fraction - last[0] < PROGRESS_STEP and fraction < 1.0:
+            return
+        last[0] = fraction
+        backtest_run_progress(run_id=run_id, fraction=fraction)
+        if self.request.id and not self.request.is_eager:
+            self.update_state(state="PROGRESS", meta={"run_id": run_id, "progress": round(fraction, 4)})
+
+    run = backtest_run_execute(run_id=run_id, progress=progress)
+    return {"run_id": run.pk, "status": run.status, "net_profit": run.statistics.get("net_profit")}

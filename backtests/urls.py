@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from backtests import api
+
+app_name = "backtests-api"
+
+urlpatterns = [
+    path("", api.BacktestRunListApi.as_view(), name="run-list"),
+    path("<int:run_id>/", api.BacktestRunDetailApi.as_view(), name="run-detail"),
+    path("<int:run_id>/trades.csv", api.BacktestTradesCsvApi.as_view(), name="run-trades-csv"),
+    path("<int:run_id>/report.html", api.BacktestReportApi.as_view(), name="run-report"),
+]
