@@ -35,10 +35,13 @@ def orders_dispatch_task(account_id: int, instrument_id: int) -> int:
 
 @shared_task(name="trading.tasks.paper_account_tick", acks_late=True, ignore_result=True)
 def paper_account_tick(account_id: int) -> None:
-    from brokers.paper.simulate import paper_account_process
+    from brokers.paper.simulate import paper_account_process, paper_revalue
     from trading.models import BrokerAccount
 
-    paper_account_process(BrokerAccount.objects.get(pk=account_id), write_trades=True)
+    account = BrokerAccount.objects.get(pk=account_id)
+    if not paper_account_process(account, write_trades=True):
+        # A strategy run already simulated this bar; still refresh each trade's open P/L and margin.
+        paper_revalue(account, write_trades=True)
 
 
 @shared_task(name="trading.tasks.market_tick", ignore_result=True)

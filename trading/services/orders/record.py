@@ -47,7 +47,8 @@ def order_record_result(order: Order, result: OrderResult) -> None:
         order.filled_at = result.fill.time
         trade = fill_record(
             account=order.account, instrument=order.instrument, fill=result.fill, instance_id=order.instance_id,
-            order=order, close_reason=CloseReason.STRATEGY if order.instance_id else CloseReason.MANUAL,
+            # A close the strategy asked for comes from a run; anything else was a person (or a risk rule).
+            order=order, close_reason=CloseReason.STRATEGY if order.execution_id else CloseReason.MANUAL,
         )
         if trade is not None:
             order.trade = trade
