@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from backtests.models import BacktestRun, BacktestTrade
+from backtests.models import BacktestRun, BacktestTrade, Optimization, OptimizationPass
 from trading.models import StrategyInstance
 
 LAST_DAYS = 30
@@ -69,6 +69,52 @@ class BacktestTradeAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     list_filter = ("close_reason", "side", "order_type")
     list_select_related = ("run",)
     search_fields = ("=run__id", "=ticket")
+
+
+@admin.register(Optimization)
+class OptimizationAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
+    owner_lookups = ("owner", "instance__account__owner")
+    list_display = ("id", "symbol", "timeframe", "strategy_id", "method", "engine", "status", "passes_done",
+                    "passes_total", "created_at", "table")
+    list_filter = ("status", "method", "engine")
+
+    @admin.display(description="Passes")
+    def table(self, obj: Optimization) -> str:
+        return format_html('<a href="{}">sortable table</a>', reverse("backtests-dashboard:optimization", args=[obj.pk]))
+
+
+SORTABLE = ("net_profit", "profit_factor", "equity_drawdown_relative", "total_trades", "sharpe_ratio")
+
+
+def _stat_column(key: str):
+    @admin.display(description=key.replace("_", " "), ordering=f"stat_{key}")
+    def column(self, obj: OptimizationPass) -> Any:
+        return (obj.statistics or {}).get(key, "-")
+
+    column.__name__ = f"stat_{key}_column"
+    return column
+
+
+@admin.register(OptimizationPass)
+class OptimizationPassAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
+    """Every pass with its main statistics as sortable columns (click a header)."""
+
+    owner_lookups = ("optimization__owner", "optimization__instance__account__owner")
+    list_display = ("optimization", "index", "parameters", "status", *(f"stat_{k}_column" for k in SORTABLE),
+                    "duration_seconds", "worker")
+    list_filter = ("status", "optimization")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        from django.db.models import FloatField
+        from django.db.models.fields.json import KeyTextTransform
+        from django.db.models.functions import Cast
+
+        qs = super().get_queryset(request)
+        return qs.annotate(**{f"stat_{k}": Cast(KeyTextTransform(k, "statistics"), FloatField()) for k in SORTABLE})
+
+
+for _key in SORTABLE:
+    setattr(OptimizationPassAdmin, f"stat_{_key}_column", _stat_column(_key))
 
 
 @admin.action(description=f"Backtest last {LAST_DAYS} days (parity engine, queued)")

@@ -12,9 +12,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backtests.engine.market import Costs
-from backtests.models import BacktestRun, Engine
+from backtests.models import BacktestRun, Engine, SearchMethod
 from backtests.report import report_context, trades_csv
-from backtests.selectors import backtest_run_list_for_user
+from backtests.selectors import backtest_run_list_for_user, optimization_list_for_user
+from backtests.services.optimization import (
+    OptimizationError,
+    optimization_create,
+    optimization_enqueue,
+    optimization_pass_apply,
+    optimization_passes_sorted,
+)
 from backtests.services.runs import backtest_run_create, backtest_run_enqueue
 from framework import get_strategy
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
@@ -138,3 +145,108 @@ class BacktestReportApi(APIView):
                                 content_type="text/html; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="backtest-{run.pk}.html"'
         return response
+
+
+# --- optimisation -------------------------------------------------------------------------------------------
+
+
+class OptimizationPassOutputSerializer(ApiSerializer):
+    id = serializers.IntegerField()
+    index = serializers.IntegerField()
+    parameters = serializers.JSONField()
+    status = serializers.CharField()
+    statistics = serializers.JSONField()
+    bars_tested = serializers.IntegerField()
+    duration_seconds = serializers.FloatField()
+    worker = serializers.CharField()
+    error = serializers.CharField()
+
+
+class OptimizationOutputSerializer(ApiSerializer):
+    id = serializers.IntegerField()
+    instance = serializers.IntegerField(source="instance_id", allow_null=True)
+    method = serializers.CharField()
+    space = serializers.JSONField()
+    samples = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    engine = serializers.CharField()
+    status = serializers.CharField()
+    start = serializers.DateTimeField(allow_null=True)
+    end = serializers.DateTimeField(allow_null=True)
+    costs = serializers.JSONField()
+    passes_total = serializers.IntegerField()
+    passes_done = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class OptimizationInputSerializer(BacktestRunInputSerializer):
+    method = serializers.ChoiceField(choices=SearchMethod.choices, default=SearchMethod.GRID)
+    space = serializers.DictField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
+    samples = serializers.IntegerField(default=0, min_value=0)
+    seed = serializers.IntegerField(default=0)
+    engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.FAST)
+
+
+def _costs(data: dict) -> Costs:
+    return Costs(**{name: data[name] for name in ("commission_per_lot", "swap_long_per_lot", "swap_short_per_lot",
+                                                  "slippage_points", "min_stop_points", "min_stop_mode")},
+                 spread_points=data.get("spread_points"))
+
+
+class OptimizationListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(operation_id="optimizations_list", responses=OptimizationOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return paginated_response(serializer_class=OptimizationOutputSerializer,
+                                  queryset=optimization_list_for_user(user=request.user), request=request, view=self)
+
+    @extend_schema(operation_id="optimizations_create", request=OptimizationInputSerializer,
+                   responses={201: OptimizationOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = validate_input(OptimizationInputSerializer, request.data, context={"user": request.user})
+        try:
+            opt = optimization_create(
+                instance=data["instance_obj"], space=data["space"], method=data["method"], samples=data["samples"],
+                seed=data["seed"], start=data.get("start"), end=data.get("end"), costs=_costs(data),
+                initial_balance=data["initial_balance"], engine=data["engine"], owner=request.user)
+        except OptimizationError as e:
+            raise serializers.ValidationError({"space": [str(e)]}) from e
+        optimization_enqueue(optimization=opt)
+        opt.refresh_from_db()
+        return Response(OptimizationOutputSerializer(opt).data, status=status.HTTP_201_CREATED)
+
+
+class OptimizationDetailApi(APIView):
+    class FilterSerializer(ApiSerializer):
+        sort = serializers.CharField(default="net_profit", help_text="Any statistic key")
+        order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+    @extend_schema(operation_id="optimizations_retrieve", parameters=[FilterSerializer],
+                   responses=OptimizationOutputSerializer)
+    def get(self, request: Request, optimization_id: int) -> Response:
+        filters = validate_input(OptimizationDetailApi.FilterSerializer, request.query_params)
+        opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
+        passes = optimization_passes_sorted(optimization=opt, key=filters["sort"],
+                                            descending=filters["order"] == "desc")
+        return Response({**OptimizationOutputSerializer(opt).data,
+                         "passes": OptimizationPassOutputSerializer(passes, many=True).data})
+
+
+class OptimizationPassApplyApi(APIView):
+    class InputSerializer(ApiSerializer):
+        mode = serializers.ChoiceField(choices=["update", "create"])
+        name = serializers.CharField(required=False, max_length=100)
+
+    @extend_schema(operation_id="optimizations_pass_apply", request=InputSerializer,
+                   responses={200: dict, 201: dict})
+    def post(self, request: Request, optimization_id: int, pass_id: int) -> Response:
+        data = validate_input(OptimizationPassApplyApi.InputSerializer, request.data)
+        opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
+        p = get_object_or_404(opt.passes.all(), pk=pass_id)
+        if opt.instance is None or opt.instance.account.owner_id != request.user.pk:
+            raise serializers.ValidationError({"optimization": ["its instance is gone or not yours"]})
+        instance = optimization_pass_apply(optimization_pass=p, create=data["mode"] == "create", name=data.get("name"))
+        return Response({"instance": instance.pk, "parameters": instance.parameters},
+                        status=status.HTTP_201_CREATED if data["mode"] == "create" else status.HTTP_200_OK)

@@ -8,4 +8,5 @@ app_name = "backtests-dashboard"
 
 urlpatterns = [
     path("<int:run_id>/", views.backtest_detail, name="detail"),
+    path("optimizations/<int:optimization_id>/", views.optimization_detail, name="optimization"),
 ]

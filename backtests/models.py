@@ -88,3 +88,64 @@ class BacktestTrade(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket} {self.side} {self.units}"
+
+
+class SearchMethod(models.TextChoices):
+    GRID = "grid", "Grid (every combination)"
+    RANDOM = "random", "Random (uniform samples)"
+
+
+class Optimization(models.Model):
+    """A search over an instance's parameters: one OptimizationPass (a backtest, one Celery task) per point."""
+
+    instance = models.ForeignKey(
+        "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="optimizations"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    method = models.CharField(max_length=8, choices=SearchMethod.choices, default=SearchMethod.GRID)
+    space = models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
+    samples = models.PositiveIntegerField(default=0, help_text="Random search: number of passes")
+    seed = models.BigIntegerField(default=0)
+    engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    strategy_id = models.PositiveIntegerField()
+    symbol = models.CharField(max_length=20)
+    timeframe = models.PositiveIntegerField()
+    base_parameters = models.JSONField(default=dict, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
+    account_currency = models.CharField(max_length=3, default="USD")
+    costs = models.JSONField(default=dict, blank=True)
+    passes_total = models.PositiveIntegerField(default=0)
+    passes_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Optimisation {self.pk} {self.symbol} {self.method} ({self.passes_done}/{self.passes_total})"
+
+
+class OptimizationPass(models.Model):
+    """One point of an optimisation: its parameters and the statistics of its backtest."""
+
+    optimization = models.ForeignKey(Optimization, on_delete=models.CASCADE, related_name="passes")
+    index = models.PositiveIntegerField()
+    parameters = models.JSONField()
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    statistics = models.JSONField(default=dict, blank=True)
+    bars_tested = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0.0)
+    worker = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["optimization", "index"]
+        constraints = [models.UniqueConstraint(fields=["optimization", "index"], name="optimization_pass_unique")]
+
+    def __str__(self) -> str:
+        return f"Pass {self.index} of optimisation {self.optimization_id}"

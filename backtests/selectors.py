@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from backtests.models import BacktestRun
+from backtests.models import BacktestRun, Optimization
 
 
 def backtest_run_list_for_user(*, user) -> QuerySet[BacktestRun]:
     """Runs the user started or whose instance is on one of the user's accounts."""
     return BacktestRun.objects.filter(Q(owner=user) | Q(instance__account__owner=user)).distinct()
+
+
+def optimization_list_for_user(*, user) -> QuerySet[Optimization]:
+    """Optimisations the user started or whose instance is on one of the user's accounts."""
+    return Optimization.objects.filter(Q(owner=user) | Q(instance__account__owner=user)).distinct()

@@ -26,3 +26,12 @@ def backtest_run_task(self, run_id: int) -> dict:
 
     run = backtest_run_execute(run_id=run_id, progress=progress)
     return {"run_id": run.pk, "status": run.status, "net_profit": run.statistics.get("net_profit")}
+
+
+@shared_task(bind=True, name="backtests.optimization_pass", **LONG)
+def optimization_pass_task(self, pass_id: int) -> dict:
+    """Backtest one optimisation pass (one task per pass, so passes spread over every worker)."""
+    from backtests.services.optimization import optimization_pass_execute
+
+    p = optimization_pass_execute(pass_id=pass_id)
+    return {"pass_id": p.pk, "status": p.status, "net_profit": p.statistics.get("net_profit")}

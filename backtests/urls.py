@@ -11,4 +11,8 @@ urlpatterns = [
     path("<int:run_id>/", api.BacktestRunDetailApi.as_view(), name="run-detail"),
     path("<int:run_id>/trades.csv", api.BacktestTradesCsvApi.as_view(), name="run-trades-csv"),
     path("<int:run_id>/report.html", api.BacktestReportApi.as_view(), name="run-report"),
+    path("optimizations/", api.OptimizationListApi.as_view(), name="optimization-list"),
+    path("optimizations/<int:optimization_id>/", api.OptimizationDetailApi.as_view(), name="optimization-detail"),
+    path("optimizations/<int:optimization_id>/passes/<int:pass_id>/apply/", api.OptimizationPassApplyApi.as_view(),
+         name="optimization-pass-apply"),
 ]

@@ -6,11 +6,30 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from backtests.engine.stats import MT_NAMES
 from backtests.report import report_context
-from backtests.selectors import backtest_run_list_for_user
+from backtests.selectors import backtest_run_list_for_user, optimization_list_for_user
+from backtests.services.optimization import optimization_passes_sorted
+
+COLUMNS = ("net_profit", "profit_factor", "expected_payoff", "equity_drawdown_relative", "total_trades",
+           "sharpe_ratio", "recovery_factor")
 
 
 @login_required
 def backtest_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(backtest_run_list_for_user(user=request.user).select_related("instance"), pk=run_id)
     return render(request, "backtests/detail.html", report_context(run))
+
+
+@login_required
+def optimization_detail(request: HttpRequest, optimization_id: int) -> HttpResponse:
+    """The passes of an optimisation, sorted by the statistic in ?sort= (&order=asc|desc)."""
+    opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
+    key = request.GET.get("sort", "net_profit")
+    descending = request.GET.get("order", "desc") != "asc"
+    passes = optimization_passes_sorted(optimization=opt, key=key, descending=descending)
+    names = sorted({name for p in passes for name in p.parameters})
+    rows = [(p, [p.parameters.get(n) for n in names], [(p.statistics or {}).get(c) for c in COLUMNS]) for p in passes]
+    columns = [(c, MT_NAMES.get(c, c)) for c in COLUMNS]
+    return render(request, "backtests/optimization.html", {"opt": opt, "rows": rows, "names": names,
+                                                           "columns": columns, "sort": key, "descending": descending})

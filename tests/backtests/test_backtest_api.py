@@ -107,3 +107,17 @@ def test_admin_action_queues_a_30_day_backtest(alice, ma_instance, rf, django_ca
     run = BacktestRun.objects.get()
     assert len(queued) == 1 and run.instance == ma_instance and run.owner == alice
     assert (run.end - run.start).days == 30
+
+
+def test_admin_changelists_render_for_a_superuser(django_user_model, ma_instance, client):
+    from backtests.services.optimization import optimization_create
+
+    admin_user = django_user_model.objects.create_superuser("root", password="root-pass-123")
+    run = backtest_run_create(instance=ma_instance)
+    backtest_run_task.apply(args=[run.pk])
+    optimization_create(instance=ma_instance, space={"FAST_PERIOD": [7]})
+    client.force_login(admin_user)
+    for name in ("backtestrun", "backtesttrade", "optimization", "optimizationpass"):
+        assert client.get(f"/admin/backtests/{name}/").status_code == 200
+    assert client.get("/admin/backtests/optimizationpass/?o=5").status_code == 200  # sorted by a statistic
+    assert client.get(f"/admin/backtests/backtestrun/{run.pk}/change/").status_code == 200

@@ -1,0 +1,173 @@
+"""Optimisation: grid or random search over an instance's parameters, one Celery task per pass.
+
+Bounds and integrality come from the framework catalog (ParamSpec). Each pass is an independent backtest
+task on the default queue, so passes spread over every worker process of every machine; the pass that
+finishes last marks the optimisation done (an atomic counter, no chord result backend needed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import socket
+import time
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backtests.engine.market import Costs
+from backtests.models import Engine, Optimization, OptimizationPass, RunStatus, SearchMethod
+from backtests.services.data import instance_with_parameters
+from backtests.services.runs import _json_safe, engine_run
+from framework import get_strategy
+from trading.models import StrategyInstance
+from trading.services.instances import instance_create, instance_update
+
+MAX_PASSES = 10_000
+
+
+class OptimizationError(ValueError):
+    """A search space the catalog does not allow, or one with too many passes."""
+
+
+def _axis(name: str, spec, rule) -> list[float]:
+    """The values of one parameter: a list, or {min, max, step} (step defaults to 1 for integers)."""
+    try:
+        param = spec.param(name)
+    except KeyError:
+        raise OptimizationError(f"{spec.name} has no parameter {name}") from None
+    if isinstance(rule, list):
+        values = [float(v) for v in rule]
+    elif isinstance(rule, dict):
+        lo = float(rule.get("min", param.minimum))
+        hi = float(rule.get("max", param.maximum))
+        step = float(rule.get("step", 1 if param.integer else (hi - lo) / 10 or 1))
+        if step <= 0 or hi < lo:
+            raise OptimizationError(f"{name}: need min <= max and step > 0")
+        count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        values = [round(lo + k * step, 10) for k in range(count)]
+    else:
+        raise OptimizationError(f"{name}: give a list of values or {{min, max, step}}")
+    for v in values:
+        if not param.minimum <= v <= param.maximum or (param.integer and v != int(v)):
+            kind = "integers " if param.integer else ""
+            raise OptimizationError(f"{name} must be {kind}in [{param.minimum}, {param.maximum}] (was {v})")
+    if not values:
+        raise OptimizationError(f"{name}: no values")
+    return values
+
+
+def optimization_points(*, strategy_id: int, space: dict, method: str, samples: int = 0,
+                        seed: int = 0) -> list[dict[str, float]]:
+    """The parameter sets of a search: every grid combination, or ``samples`` uniform draws from the grid."""
+    spec = get_strategy(strategy_id)
+    if not space:
+        raise OptimizationError("the search space is empty")
+    axes = {name: _axis(name, spec, rule) for name, rule in space.items()}
+    names = list(axes)
+    if method == SearchMethod.GRID:
+        total = math.prod(len(v) for v in axes.values())
+        if total > MAX_PASSES:
+            raise OptimizationError(f"{total} grid passes exceed {MAX_PASSES}")
+        points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
+    else:
+        if not 1 <= samples <= MAX_PASSES:
+            raise OptimizationError(f"random search needs 1..{MAX_PASSES} samples")
+        rng = np.random.default_rng(seed)
+        points = [{name: axes[name][int(rng.integers(len(axes[name])))] for name in names} for _ in range(samples)]
+    out = []
+    for p in points:  # integers as ints, so the stored parameters read like the instance's own
+        out.append({k: (int(v) if spec.param(k).integer else v) for k, v in p.items()})
+    return out
+
+
+@transaction.atomic
+def optimization_create(
+    *, instance: StrategyInstance, space: dict, method: str = SearchMethod.GRID, samples: int = 0, seed: int = 0,
+    start: datetime | None = None, end: datetime | None = None, costs: Costs | None = None,
+    initial_balance: Decimal = Decimal("10000"), engine: str = Engine.FAST, owner=None,
+) -> Optimization:
+    """Record an optimisation and its pending passes (nothing is queued: see optimization_enqueue)."""
+    points = optimization_points(strategy_id=instance.strategy_id, space=space, method=method, samples=samples,
+                                 seed=seed)
+    opt = Optimization.objects.create(
+        instance=instance, owner=owner, method=method, space=space, samples=samples, seed=seed, engine=engine,
+        strategy_id=instance.strategy_id, symbol=instance.instrument.symbol, timeframe=instance.timeframe,
+        base_parameters=instance.parameters or {}, start=start, end=end, initial_balance=initial_balance,
+        account_currency=instance.account.currency, costs=(costs or Costs()).as_json(), passes_total=len(points),
+    )
+    OptimizationPass.objects.bulk_create(
+        [OptimizationPass(optimization=opt, index=i, parameters=p) for i, p in enumerate(points)])
+    return opt
+
+
+def optimization_enqueue(*, optimization: Optimization) -> None:
+    """Queue one task per pending pass once the current transaction commits."""
+    from celery import group
+
+    from backtests.tasks import optimization_pass_task
+
+    ids = list(optimization.passes.filter(status=RunStatus.PENDING).values_list("pk", flat=True))
+    Optimization.objects.filter(pk=optimization.pk).update(status=RunStatus.RUNNING)
+    transaction.on_commit(lambda: group(optimization_pass_task.s(pk) for pk in ids).apply_async())
+
+
+def optimization_pass_execute(*, pass_id: int) -> OptimizationPass:
+    """Backtest one pass and store its statistics; the last pass to finish closes the optimisation."""
+    p = OptimizationPass.objects.select_related("optimization__instance__instrument",
+                                                "optimization__instance__account").get(pk=pass_id)
+    opt = p.optimization
+    started = time.perf_counter()
+    fields: dict = {"finished_at": timezone.now(), "worker": socket.gethostname()}
+    try:
+        if opt.instance is None:
+            raise ValueError("the instance of this optimisation was deleted")
+        instance = instance_with_parameters(opt.instance, p.parameters)
+        output = engine_run(instance=instance, start=opt.start, end=opt.end, costs=Costs(**opt.costs),
+                            initial_balance=float(opt.initial_balance), engine=opt.engine,
+                            account_currency=opt.account_currency)
+        fields.update(status=RunStatus.DONE, statistics=_json_safe(output.statistics),
+                      bars_tested=len(output.result.time), error="")
+    except Exception as e:  # recorded on the pass; the other passes go on
+        fields.update(status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}")
+    fields["duration_seconds"] = time.perf_counter() - started
+    with transaction.atomic():
+        OptimizationPass.objects.filter(pk=p.pk).update(**fields)
+        Optimization.objects.filter(pk=opt.pk).update(passes_done=F("passes_done") + 1)
+        Optimization.objects.filter(pk=opt.pk, passes_done__gte=F("passes_total")).update(
+            status=RunStatus.DONE, finished_at=timezone.now())
+    p.refresh_from_db()
+    return p
+
+
+def optimization_passes_sorted(*, optimization: Optimization, key: str = "net_profit",
+                               descending: bool = True) -> list[OptimizationPass]:
+    """Passes ordered by one statistic (passes without it last)."""
+    passes = list(optimization.passes.all())
+    with_value = [p for p in passes if isinstance((p.statistics or {}).get(key), int | float)]
+    without = [p for p in passes if p not in with_value]
+    with_value.sort(key=lambda p: (p.statistics[key], -p.index), reverse=descending)
+    return with_value + without
+
+
+def optimization_pass_apply(*, optimization_pass: OptimizationPass, create: bool = False,
+                            name: str | None = None) -> StrategyInstance:
+    """Write a pass's parameters into the optimised instance, or into a new instance like it."""
+    source = optimization_pass.optimization.instance
+    if source is None:
+        raise OptimizationError("the instance of this optimisation was deleted")
+    parameters = {**(source.parameters or {}), **optimization_pass.parameters}
+    if not create:
+        return instance_update(source, parameters=parameters)
+    return instance_create(
+        account=source.account, instrument=source.instrument, strategy_id=source.strategy_id,
+        name=name or f"{source.name} (optimisation {optimization_pass.optimization_id} pass "
+                     f"{optimization_pass.index})"[:100],
+        timeframe=source.timeframe, parameters=parameters, rates_slots=source.rates_slots,
+        risk_percent=source.risk_percent, max_open_orders=source.max_open_orders, max_spread=source.max_spread,
+        operational_mode=source.operational_mode, enabled=False,
+    )
