@@ -8,6 +8,11 @@ backtrader (the same SMA crossover; only when importable) — plus peak RSS.
     make -C framework/c
     PYTHONPATH=. DJANGO_SETTINGS_MODULE=asirikuy_site.settings .venv/bin/python bench/backtest_speed.py [bars]
 
+Optimisation scaling (100 passes of the parity engine as Celery tasks, 1 then 2 worker processes; needs the
+throw-away PostgreSQL + Redis of scripts/with_services.sh):
+
+    bash scripts/with_services.sh .venv/bin/python bench/backtest_speed.py --optimization [bars per pass]
+
 backtrader lives only in a separate venv:
 
     python3 -m venv .venv-bench
@@ -101,7 +106,73 @@ def backtrader_seconds(bars: dict) -> float | None:
     return time.perf_counter() - t
 
 
+def optimization_scaling(bars_per_pass: int) -> None:
+    """Time 100 optimisation passes (one Celery task each) with 1 and with 2 worker processes."""
+    import os
+    import signal
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from backtests.engine.synthetic import random_walk
+    from backtests.models import Optimization, RunStatus
+    from backtests.services.optimization import optimization_create, optimization_enqueue
+    from framework import MA_CROSSOVER
+    from trading.models import Bar, BrokerAccount, Instrument, StrategyInstance
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123")
+    eurusd = Instrument.objects.create(symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR",
+                                       quote_currency="USD", digits=5, pip_location=-4,
+                                       contract_size=Decimal("100000"), margin_rate=Decimal("0.02"), spread_points=10)
+    account = BrokerAccount.objects.create(owner=user, name="bench", broker="paper", currency="USD",
+                                           balance=Decimal("10000"), equity=Decimal("10000"))
+    walk = random_walk(bars_per_pass, seed=5, t0=1_704_153_600)
+    Bar.objects.bulk_create([
+        Bar(instrument=eurusd, timeframe=1, time=datetime.fromtimestamp(int(t), tz=UTC), open=int(o), high=int(h),
+            low=int(lo), close=int(c), volume=1)
+        for t, o, h, lo, c in zip(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], strict=True)
+    ], batch_size=5000)
+    instance = StrategyInstance.objects.create(instance_id=7001, name="bench", account=account, instrument=eurusd,
+                                               strategy_id=MA_CROSSOVER, timeframe=1, max_open_orders=1,
+                                               parameters={"FAST_PERIOD": 10, "SLOW_PERIOD": 30}, enabled=False)
+    space = {"FAST_PERIOD": {"min": 2, "max": 11}, "SLOW_PERIOD": {"min": 20, "max": 65, "step": 5}}
+    results = {}
+    for processes in (1, 2):
+        log = open(f"/tmp/bench-opt-worker-{processes}.log", "w")  # noqa: SIM115 (closed below)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", "-P", "prefork", "-c", str(processes),
+             "-Q", "default", "-n", f"bench{processes}@%h", "--without-gossip", "--without-mingle", "-l", "warning"],
+            env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            time.sleep(5)  # let the pool start (not part of the timing)
+            opt = optimization_create(instance=instance, space=space, engine="parity")
+            t = time.perf_counter()
+            optimization_enqueue(optimization=opt)
+            while Optimization.objects.get(pk=opt.pk).status != RunStatus.DONE:
+                if worker.poll() is not None:
+                    raise SystemExit(f"worker exited; see /tmp/bench-opt-worker-{processes}.log")
+                time.sleep(0.2)
+            results[processes] = time.perf_counter() - t
+            workers = sorted(set(opt.passes.values_list("worker", flat=True)))
+            print(f"{processes} worker process(es): 100 passes x {bars_per_pass:,} bars in {results[processes]:.2f} s "
+                  f"({100 / results[processes]:.1f} passes/s) on {workers}")
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+            log.close()
+    print(f"speed-up 2 vs 1 worker processes: {results[1] / results[2]:.2f}x (ideal 2.00x; "
+          f"{os.cpu_count()} CPUs on this machine)")
+
+
 def main() -> None:
+    if "--optimization" in sys.argv:
+        args = [a for a in sys.argv[1:] if a != "--optimization"]
+        optimization_scaling(int(args[0]) if args else 20_000)
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     django.setup()
     from backtests.engine.fast import run_fast
