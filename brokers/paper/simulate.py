@@ -37,8 +37,10 @@ from trading.models import (
     Trade,
     TradeState,
 )
+from trading.services.orders.dispatch import orders_dispatch_after_commit
 from trading.services.orders.record import fill_record, order_record_result
 from trading.services.prices import LastPrice, PriceUnavailable, last_price, quote_to_account_rate
+from trading.services.virtual.watch import PriceBar, virtual_watch
 
 SNAPSHOT_EVERY = timedelta(minutes=1)
 MAX_CATCH_UP = timedelta(days=7)
@@ -113,7 +115,8 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
     bars = _bars_after(instrument, start, until)
     for bar in bars:
         opened_now: set[int] = set()
-        pending = Order.objects.filter(account=account, instrument=instrument, status=OrderStatus.PENDING).order_by("id")
+        pending = Order.objects.filter(account=account, instrument=instrument, status=OrderStatus.PENDING,
+                                       virtual=False).order_by("id")
         for order in pending:
             if order.expires_at is not None and order.expires_at <= bar.time:
                 Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
@@ -129,7 +132,7 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
                 if order.trade_id:
                     opened_now.add(order.trade_id)
         trades = Trade.objects.filter(
-            account=account, instrument=instrument, state=TradeState.OPEN, open_time__lte=bar.time
+            account=account, instrument=instrument, state=TradeState.OPEN, open_time__lte=bar.time, virtual=False
         ).exclude(pk__in=opened_now).select_related("instrument")
         for trade in trades:
             exit_ = _exit_price(trade, bar)
@@ -140,6 +143,13 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
             fill = broker.close_fill(trade, price=price, time=bar.time)
             fill_record(account=account, instrument=instrument, fill=fill, instance_id=trade.instance_id, order=None,
                         close_reason=reason)
+        if account.virtual_mode:
+            # Virtual order mode: the platform executes virtual pending orders and SL/TP by the same bar rules;
+            # their netting order goes out when this pass commits (trading/services/virtual/README.md).
+            netting = virtual_watch(account=account, instrument=instrument, bar=PriceBar(
+                time=bar.time, open=bar.open, high=bar.high, low=bar.low, spread=bar.spread))
+            if netting is not None:
+                orders_dispatch_after_commit(account=account, instrument_id=instrument.pk)
 
 
 def paper_revalue(account: BrokerAccount, *, now: datetime | None = None, write_trades: bool = True) -> None:
@@ -170,9 +180,12 @@ def paper_revalue(account: BrokerAccount, *, now: datetime | None = None, write_
         diff = (mark - trade.open_price) if trade.side == Side.BUY else (trade.open_price - mark)
         trade.unrealized_pl = money(diff * trade.current_units * rate)
         trade.margin_used = money(trade.current_units * mark * trade.instrument.margin_rate * rate)
+        updates.append(trade)
+        if trade.virtual:  # virtual trades are shown with their P/L, but the broker's net trades hold the money
+            trade.margin_used = Decimal(0)
+            continue
         unrealized_total += trade.unrealized_pl
         margin_total += trade.margin_used
-        updates.append(trade)
     if write_trades and updates:
         Trade.objects.bulk_update(updates, ["unrealized_pl", "margin_used"], batch_size=500)
     equity = account.balance + unrealized_total

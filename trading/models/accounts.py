@@ -26,6 +26,11 @@ class BrokerAccount(models.Model):
     token_hint = models.CharField(max_length=8, blank=True, editable=False)
     currency = models.CharField(max_length=3, default="USD")
     fifo = models.BooleanField(default=False, help_text="FIFO / no hedging (US NFA accounts)")
+    virtual_orders = models.BooleanField(
+        null=True, blank=True, default=False,
+        help_text="Virtual order mode: strategy orders are virtual, the broker holds one net position per "
+                  "instrument. Empty = automatic (on when the account is FIFO / no hedging).",
+    )
     enabled = models.BooleanField(default=True)
     leverage = models.DecimalField(max_digits=8, decimal_places=2, default=50)
     balance = money_field()
@@ -56,6 +61,11 @@ class BrokerAccount(models.Model):
     def queue_name(self) -> str:
         """The Celery queue this account's strategy runs are pinned to."""
         return f"account.{self.pk}"
+
+    @property
+    def virtual_mode(self) -> bool:
+        """Whether strategy orders are virtual here (the flag, or the FIFO flag when left automatic)."""
+        return self.fifo if self.virtual_orders is None else self.virtual_orders
 
     @property
     def has_token(self) -> bool:

@@ -45,6 +45,15 @@ class Order(models.Model):
         help_text="The pending order a cancel targets",
     )
     status = models.CharField(max_length=12, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    # Virtual order mode (trading/services/virtual/README.md): a virtual order is executed by the platform
+    # against the virtual book and never sent; a netting order (no instance) is the real market order that
+    # moves the broker's net position by the change of the virtual orders it serves.
+    virtual = models.BooleanField(default=False)
+    netting = models.BooleanField(default=False)
+    netting_order = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="served",
+        help_text="Virtual orders: the netting order that moved the broker position for this one",
+    )
     broker_order_id = models.CharField(max_length=64, blank=True)
     reject_reason = models.CharField(max_length=200, blank=True)
     fill_price = price_field(null=True, blank=True)
@@ -92,6 +101,10 @@ class Trade(models.Model):
     commission = money_field()
     margin_used = money_field()
     state = models.CharField(max_length=8, choices=TradeState.choices, default=TradeState.OPEN)
+    # Virtual order mode: a virtual trade exists only in the database (broker_trade_id "V<id>"); a netting
+    # trade is a real broker trade that makes up the account's net position (no instance).
+    virtual = models.BooleanField(default=False)
+    netting = models.BooleanField(default=False)
     close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

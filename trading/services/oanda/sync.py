@@ -151,6 +151,11 @@ def oanda_account_sync_report(account: BrokerAccount) -> SyncReport:
     db_open = Trade.objects.filter(account=account, state=TradeState.OPEN).count()
     if applied:
         logger.info("OANDA account %s: %d transactions applied, now at %s", account.pk, applied, last_id)
+    if account.virtual_mode:
+        # Virtual order mode: virtual pending orders and SL/TP are watched at the current (streamed) price.
+        from trading.services.virtual.watch import virtual_watch_prices
+
+        virtual_watch_prices(account)
     return SyncReport(applied=applied, last_transaction_id=str(last_id), open_trades_broker=len(broker_trades),
                       open_trades_db=db_open)
 

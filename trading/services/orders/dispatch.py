@@ -28,6 +28,7 @@ from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatu
 from trading.services.broker_clients import broker_for, instrument_ref
 from trading.services.oanda.orders import order_lookup, order_park_unknown, order_submission_mark
 from trading.services.orders.record import order_record_result
+from trading.services.virtual.execute import virtual_orders_execute
 
 logger = logging.getLogger(__name__)
 LOCK_SECONDS = 120
@@ -61,6 +62,11 @@ def _request_for(order: Order) -> OrderRequest:
 
 
 def _send(broker: BrokerClient, order: Order) -> OrderResult:
+    if order.netting and getattr(broker, "in_process", False):
+        # Virtual mode: the paper broker hedges, so the net position is reduced FIFO here (virtual/README.md).
+        from trading.services.virtual.netting import paper_netting_fill
+
+        return paper_netting_fill(broker, order)
     if order.intent == OrderIntent.OPEN:
         return broker.submit_order(_request_for(order))
     if order.intent == OrderIntent.CLOSE:
@@ -97,7 +103,8 @@ def _claim(order_id: int) -> bool:
 
 
 def _dispatch_one(broker: BrokerClient, order: Order) -> None:
-    if not order_may_send(order, timezone.now()):  # risk: kill switch stops entries; market closed → drop or queue
+    # A netting order carries virtual orders that already passed this gate (and exits must reach the broker).
+    if not order.netting and not order_may_send(order, timezone.now()):  # risk: kill switch stops entries; market closed → drop or queue
         return
     in_process = getattr(broker, "in_process", False)
     if in_process:
@@ -148,6 +155,10 @@ def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
         with _instrument_lock(account_id, instrument_id) as acquired:
             if not acquired:
                 return handled  # another dispatcher holds this instrument and will see our orders
+            if account.virtual_mode:
+                # Virtual order mode: strategy orders are executed against the virtual book here, under the
+                # same lock; what is left to send is one netting order (trading/services/virtual/README.md).
+                handled += virtual_orders_execute(account=account, instrument_id=instrument_id)
             while True:
                 # Ids first, sorted here: ORDER BY id LIMIT 1 would walk the primary key past every old order.
                 ids = sorted(_new_order_ids(account_id, instrument_id))

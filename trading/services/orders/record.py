@@ -36,6 +36,7 @@ _STATUS_BY_RESULT = {
 def order_record_result(order: Order, result: OrderResult) -> None:
     """Store what the broker said about ``order``; idempotent for a result already recorded."""
     order = Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
+    first_fill = order.status != OrderStatus.FILLED
     if result.status == "filled":
         order.status = OrderStatus.FILLED if order.intent == OrderIntent.OPEN else OrderStatus.DONE
     else:
@@ -53,6 +54,11 @@ def order_record_result(order: Order, result: OrderResult) -> None:
         if trade is not None:
             order.trade = trade
     order.save()
+    if order.netting and result.fill is not None and first_fill:
+        # Virtual mode: the real fill's price and costs go to the virtual orders it served.
+        from trading.services.virtual.netting import netting_fill_attribute
+
+        netting_fill_attribute(order, result.fill)
 
 
 def fill_record(
