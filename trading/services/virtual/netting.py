@@ -33,6 +33,7 @@ from trading.services.virtual.book import money, signed, virtual_pl, virtual_quo
 
 IN_FLIGHT = (OrderStatus.NEW, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 REPAIR_NEEDS_CONFIRMATION = "a net repair sends a market order: look at virtual_net_check first, then confirm"
+REPAIR_IN_FLIGHT = "a netting order of this instrument is still in flight or unknown: let the resolver settle it first"
 
 
 def paper_netting_fill(broker: object, order: Order) -> OrderResult:
@@ -110,12 +111,12 @@ class NetLine:
     symbol: str
     virtual_net: Decimal
     broker_net: Decimal
-    in_flight: Decimal  # netting orders sent or being sent whose outcome is not recorded yet
+    in_flight: Decimal  # netting orders not sent yet, being sent, or whose answer was lost (UNKNOWN)
 
     @property
     def difference(self) -> Decimal:
-        """What a repair would trade: virtual − broker − in flight."""
-        return self.virtual_net - self.broker_net - self.in_flight
+        """What a repair would trade: virtual − broker. Only meaningful when nothing is in flight."""
+        return self.virtual_net - self.broker_net
 
 
 def _broker_nets(account: BrokerAccount) -> dict[str, Decimal]:
@@ -154,11 +155,15 @@ def virtual_net_check(account: BrokerAccount) -> list[NetLine]:
 def virtual_net_repair(*, account: BrokerAccount, instrument: Instrument, confirmed: bool) -> Order | None:
     """Send the market order that makes the broker net equal the virtual net (only when ``confirmed``).
 
-    In-flight netting orders count as traded: an order whose answer was lost is settled by the resolver,
-    never doubled here. Returns the repair order, or None when there is nothing to repair.
+    Refused while a netting order of the instrument is in flight: one whose answer was lost may or may not
+    be in the broker's position, and only the resolver can tell. Returns the repair order, or None when
+    there is nothing to repair.
     """
+    extra = {"account": account.pk, "instrument": instrument.symbol}
     if not confirmed:
-        raise ApplicationError(REPAIR_NEEDS_CONFIRMATION, {"account": account.pk, "instrument": instrument.symbol})
+        raise ApplicationError(REPAIR_NEEDS_CONFIRMATION, extra)
+    if Order.objects.filter(account=account, instrument=instrument, netting=True, status__in=IN_FLIGHT).exists():
+        raise ApplicationError(REPAIR_IN_FLIGHT, extra)
     line = next((n for n in virtual_net_check(account) if n.instrument_id == instrument.pk), None)
     if line is None or line.difference == 0:
         return None
