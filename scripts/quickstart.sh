@@ -10,6 +10,7 @@ FLOWER_PORT=${FLOWER_PORT:-5555}
 SHARDS=${ASIRIKUY_STRATEGY_SHARDS:-2}
 export ASIRIKUY_STRATEGY_SHARDS=$SHARDS
 export ASIRIKUY_MODE=embedded
+VAR=${ASIRIKUY_VAR_DIR:-$ROOT/var}
 
 log() { printf '[quickstart] %s\n' "$*"; }
 
@@ -30,13 +31,13 @@ log "Python environment"; bash scripts/setup_python.sh runtime
 log "building the C framework"; make -s -C framework/c
 PY="$ROOT/.venv/bin/python"
 CELERY="$ROOT/.venv/bin/celery"
-log "database (SQLite in var/)"; "$PY" manage.py migrate --noinput -v0
+log "database (SQLite in $VAR)"; "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py seed_demo
 
-mkdir -p var/log
+mkdir -p "$VAR/log"
 pids=()
-start() { local name=$1; shift; "$@" >"var/log/$name.log" 2>&1 & pids+=($!); log "started $name (pid $!, log var/log/$name.log)"; }
+start() { local name=$1; shift; "$@" >"$VAR/log/$name.log" 2>&1 & pids+=($!); log "started $name (pid $!, log $VAR/log/$name.log)"; }
 stop_all() { log "stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop_all EXIT INT TERM
 
@@ -49,7 +50,7 @@ start io "$CELERY" -A asirikuy_site worker -P threads -c 8 -Q default,broker_io 
 start beat "$CELERY" -A asirikuy_site beat -l info
 start flower "$CELERY" -A asirikuy_site flower --address=127.0.0.1 --port="$FLOWER_PORT"
 
-password=$(cat var/secrets/demo_password)
+password=$(cat "$VAR/secrets/demo_password")
 cat <<TXT
 
   Asirikuy Trader is running (embedded mode: SQLite, paper broker, simulated feed).
@@ -59,7 +60,7 @@ cat <<TXT
     Flower      http://127.0.0.1:$FLOWER_PORT/
     Login       demo / $password
   Three demo instances run on every M1 bar close; executions and trades appear within a few minutes.
-  Logs in var/log/. Press Ctrl-C to stop.
+  Logs in $VAR/log/. Press Ctrl-C to stop.
 
 TXT
 wait

@@ -65,10 +65,19 @@ def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
                    timeout=150, interval=2, what="the three demo instances' first executions")
         assert _count(db, "SELECT count(*) FROM trading_order") >= 1
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        _stop_group(proc)
         log.close()
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """The quickstart's trap stops its children on TERM; KILL the group if it does not."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
