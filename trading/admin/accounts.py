@@ -6,14 +6,20 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
-from trading.models import AccountSnapshot, BrokerAccount
+from trading.exceptions import ApplicationError
+from trading.models import AccountSnapshot, BrokerAccount, Instrument
 from trading.services.accounts import account_create, account_update
+from trading.services.virtual.account import account_set_virtual_orders
+from trading.services.virtual.netting import virtual_net_check, virtual_net_repair
 
 # The fields account_update accepts (besides the token).
 UPDATABLE_FIELDS = ("name", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled")
@@ -34,7 +40,8 @@ class BrokerAccountForm(forms.ModelForm):
 
     class Meta:
         model = BrokerAccount
-        fields = ("owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled")
+        fields = ("owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "virtual_orders",
+                  "leverage", "enabled")
 
 
 @admin.register(BrokerAccount)
@@ -48,9 +55,47 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
     list_filter = ("broker", "environment", "enabled", "currency")
     search_fields = ("name", "broker_account_id", "owner__username")
     date_hierarchy = "created_at"
+    actions = ["virtual_net_show", "virtual_net_repair_confirmed"]
+
+    @admin.action(description="Virtual orders: show virtual net vs broker net")
+    def virtual_net_show(self, request: HttpRequest, queryset: QuerySet[BrokerAccount]) -> None:
+        for account in queryset:
+            for line in virtual_net_check(account):
+                level = messages.WARNING if line.difference or line.in_flight else messages.INFO
+                self.message_user(request, f"{account}: {line.symbol} virtual {line.virtual_net}, broker "
+                                  f"{line.broker_net}, in flight {line.in_flight}, difference {line.difference}", level)
+
+    @admin.action(description="Virtual orders: repair the net differences (shows them first)")
+    def virtual_net_repair_confirmed(self, request: HttpRequest, queryset: QuerySet[BrokerAccount]) -> Any:
+        rows = [(account, line) for account in queryset for line in virtual_net_check(account) if line.difference]
+        if request.POST.get("confirm") != "yes":
+            # Show what would be traded; the repair happens only when this page is submitted.
+            items = format_html_join("", "<li>{}: {} virtual {} broker {} in flight {} → trade {}</li>",
+                                     ((a, n.symbol, n.virtual_net, n.broker_net, n.in_flight, n.difference)
+                                      for a, n in rows)) or format_html("<li>no differences</li>")
+            hidden = format_html_join("", '<input type="hidden" name="_selected_action" value="{}">',
+                                      ((a.pk,) for a in queryset))
+            return HttpResponse(format_html(
+                '<h1>Repair virtual net positions</h1><ul>{}</ul><form method="post">'
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}'
+                '<input type="hidden" name="action" value="virtual_net_repair_confirmed">'
+                '<input type="hidden" name="confirm" value="yes"><button type="submit">Send the repair orders</button>'
+                "</form>", items, get_token(request), hidden))
+        for account, line in rows:
+            try:
+                order = virtual_net_repair(account=account, instrument=Instrument.objects.get(pk=line.instrument_id),
+                                           confirmed=True)
+            except ApplicationError as e:
+                self.message_user(request, f"{account}: {line.symbol}: {e.message}", messages.ERROR)
+                continue
+            if order is not None:
+                self.message_user(request, f"{account}: {line.symbol}: repair order {order.client_order_id} "
+                                  f"{order.side} {order.units}")
+        return None
 
     def get_fieldsets(self, request: HttpRequest, obj: BrokerAccount | None = None) -> Any:
-        main = ["owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled"]
+        main = ["owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "virtual_orders",
+                "leverage", "enabled"]
         credentials = ["token", "token_hint", "has_token"]
         if obj is None:
             return [(None, {"fields": [*main, "initial_balance"]}), ("Credentials", {"fields": credentials})]
@@ -84,9 +129,12 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
                 fifo=data["fifo"], leverage=data["leverage"], enabled=data["enabled"],
                 initial_balance=data.get("initial_balance") or Decimal("10000"),
             )
+            account_set_virtual_orders(created, data.get("virtual_orders"))
             obj.pk = created.pk
             obj._state.adding = False
             return
+        if "virtual_orders" in form.changed_data:
+            account_set_virtual_orders(BrokerAccount.objects.get(pk=obj.pk), data["virtual_orders"])
         changes = {name: data[name] for name in form.changed_data if name in UPDATABLE_FIELDS}
         if token:
             changes["token"] = token

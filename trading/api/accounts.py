@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -18,6 +19,7 @@ from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_stri
 from trading.models import Broker, BrokerEnvironment
 from trading.selectors.accounts import account_list_for_user
 from trading.services.accounts import account_create, account_update
+from trading.services.virtual.account import account_set_virtual_orders
 
 
 class AccountOutputSerializer(ApiSerializer):
@@ -28,6 +30,8 @@ class AccountOutputSerializer(ApiSerializer):
     broker_account_id = serializers.CharField()
     currency = serializers.CharField()
     fifo = serializers.BooleanField()
+    virtual_orders = serializers.BooleanField(allow_null=True)
+    virtual_mode = serializers.BooleanField()
     enabled = serializers.BooleanField()
     leverage = decimal_string()
     balance = decimal_string()
@@ -69,6 +73,8 @@ class AccountCreateApi(APIView):
         token = _token_field(required=False, allow_blank=True, default="")
         currency = serializers.CharField(max_length=3, default="USD")
         fifo = serializers.BooleanField(default=False)
+        virtual_orders = serializers.BooleanField(
+            allow_null=True, default=None, help_text="Virtual order mode; null = automatic (on for FIFO accounts)")
         leverage = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("50"))
         initial_balance = serializers.DecimalField(max_digits=24, decimal_places=6, default=Decimal("10000"))
         enabled = serializers.BooleanField(default=True)
@@ -76,7 +82,10 @@ class AccountCreateApi(APIView):
     @extend_schema(operation_id="accounts_create", request=InputSerializer, responses={201: AccountOutputSerializer})
     def post(self, request: Request) -> Response:
         data = validate_input(AccountCreateApi.InputSerializer, request.data)
-        account = account_create(owner=request.user, **data)
+        virtual_orders = data.pop("virtual_orders")
+        with transaction.atomic():
+            account = account_create(owner=request.user, **data)
+            account = account_set_virtual_orders(account, virtual_orders)
         return Response(AccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
 
 
@@ -95,6 +104,7 @@ class AccountUpdateApi(APIView):
         token = _token_field(required=False)
         currency = serializers.CharField(max_length=3, required=False)
         fifo = serializers.BooleanField(required=False)
+        virtual_orders = serializers.BooleanField(allow_null=True, required=False)
         leverage = serializers.DecimalField(max_digits=8, decimal_places=2, required=False)
         enabled = serializers.BooleanField(required=False)
 
@@ -102,7 +112,11 @@ class AccountUpdateApi(APIView):
     def patch(self, request: Request, account_id: int) -> Response:
         account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
         data = validate_input(AccountUpdateApi.InputSerializer, request.data, partial=True)
-        account = account_update(account, **data)
+        with transaction.atomic():
+            if "virtual_orders" in data:
+                account = account_set_virtual_orders(account, data.pop("virtual_orders"))
+            if data:
+                account = account_update(account, **data)
         return Response(AccountOutputSerializer(account).data)
 
 
