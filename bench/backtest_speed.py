@@ -197,7 +197,7 @@ def main() -> None:
     t = time.perf_counter()
     parity = run_parity(data=synthetic_market(bars, timeframe=1, windows=windows), settings=settings, costs=costs,
                         initial_balance=10_000.0, account_currency="USD", framework=get_framework())
-    rows.append(("parity engine (Framework.run per bar)", len(parity.time), time.perf_counter() - t,
+    rows.append(("parity engine (c_runStrategy per bar, Runner)", len(parity.time), time.perf_counter() - t,
                  len(parity.trades)))
     assert [x.key() for x in parity.trades] == [x.key() for x in fast.trades], "engines disagree"
 
