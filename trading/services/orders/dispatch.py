@@ -159,16 +159,17 @@ def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
                 # Virtual order mode: strategy orders are executed against the virtual book here, under the
                 # same lock; what is left to send is one netting order (trading/services/virtual/README.md).
                 handled += virtual_orders_execute(account=account, instrument_id=instrument_id)
-            while True:
-                # Ids first, sorted here: ORDER BY id LIMIT 1 would walk the primary key past every old order.
-                ids = sorted(_new_order_ids(account_id, instrument_id))
-                if not ids:
-                    break
-                orders = {o.pk: o for o in Order.objects.filter(pk__in=ids).select_related("instrument", "trade", "target")}
-                for order_id in ids:
-                    _dispatch_one(broker, orders[order_id])
-                    handled += 1
-        # An order created while we were releasing the lock would otherwise wait for the next run.
+            # Ids first, sorted here: ORDER BY id LIMIT 1 would walk the primary key past every old order.
+            ids = sorted(_new_order_ids(account_id, instrument_id))
+            orders = {
+                o.pk: o
+                for o in Order.objects.filter(pk__in=ids).select_related("instrument", "trade", "target").order_by()
+            } if ids else {}
+            for order_id in ids:
+                _dispatch_one(broker, orders[order_id])
+                handled += 1
+        # Checked after the lock is released: an order created meanwhile, whose own dispatcher found the lock
+        # taken, would otherwise wait for the next run.
         if not _new_order_ids(account_id, instrument_id):
             return handled
 
