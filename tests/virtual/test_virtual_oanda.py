@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trading.models import CloseReason, Order, OrderStatus, Trade, TradeState
+from trading.models.reconciliation import Discrepancy
 from trading.services.oanda.orders import orders_resolve_unknown
+from trading.services.oanda.reconcile import reconcile_detect
 from trading.services.oanda.sync import oanda_account_sync
 
 from .conftest import dispatch, nets, place
@@ -121,3 +123,18 @@ def test_lost_answer_found_at_once_is_recorded_and_attributed(fake, oanda_fifo, 
     assert _virtual(a).open_price == Decimal("1.10010")
     assert fake.count("POST", "/orders") == 1
     assert nets(oanda_fifo) == (Decimal(3000), Decimal(3000), Decimal(0))
+
+
+def test_reconciliation_of_a_virtual_account_reports_no_difference(fake, oanda_fifo, oanda_pair, eurusd):
+    a, b = oanda_pair
+    place(a, side="buy", units="10000")
+    place(b, side="sell", units="4000")
+    dispatch(oanda_fifo, eurusd)
+    oanda_account_sync(oanda_fifo)
+
+    reconcile_detect(oanda_fifo)
+
+    # Two virtual trades in our book, one netting trade of 6,000 at the broker: that is agreement.
+    assert Trade.objects.filter(account=oanda_fifo, state=TradeState.OPEN, virtual=True).count() == 2
+    assert _broker_units(fake) == Decimal(6000)
+    assert not Discrepancy.objects.filter(account=oanda_fifo).exists()

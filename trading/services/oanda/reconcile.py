@@ -85,14 +85,15 @@ def _existing_instance(instance_id: int | None) -> int | None:
 
 
 def _trade_findings(account: BrokerAccount, broker_trades: list[BrokerTrade]) -> list[_Finding]:
-    ours = {t.broker_trade_id: t for t in Trade.objects.filter(account=account, state=TradeState.OPEN)}
-    known = set(Trade.objects.filter(account=account).values_list("broker_trade_id", flat=True))
+    # Virtual trades (FIFO accounts) live only in our book; the broker holds their netting trades instead.
+    ours = {t.broker_trade_id: t for t in Trade.objects.filter(account=account, state=TradeState.OPEN, virtual=False)}
+    known = set(Trade.objects.filter(account=account, virtual=False).values_list("broker_trade_id", flat=True))
     findings: list[_Finding] = []
     for bt in broker_trades:
         mine = ours.get(bt.broker_trade_id)
         common = {"broker_trade_id": bt.broker_trade_id, "symbol": bt.symbol, "side": bt.side,
                   "broker_units": bt.current_units, "broker_price": bt.open_price}
-        if mine is None or mine.instance_id is None:
+        if mine is None or (mine.instance_id is None and not mine.netting):
             origin = ("tagged for instance " + str(bt.instance_id)) if bt.instance_id else "opened outside the platform"
             recorded = "recorded as unassigned" if mine is not None else (
                 "closed in the database" if bt.broker_trade_id in known else "not in the database")
@@ -119,7 +120,9 @@ def _trade_findings(account: BrokerAccount, broker_trades: list[BrokerTrade]) ->
 
 
 def _order_findings(account: BrokerAccount, broker_orders: list[BrokerOrder]) -> list[_Finding]:
-    ours = {o.broker_order_id: o for o in Order.objects.filter(account=account, status=OrderStatus.PENDING)}
+    # Virtual pending orders are watched by the platform and never rest at the broker.
+    ours = {o.broker_order_id: o for o in Order.objects.filter(account=account, status=OrderStatus.PENDING,
+                                                               virtual=False)}
     by_client = set(Order.objects.filter(account=account).values_list("client_order_id", flat=True))
     findings: list[_Finding] = []
     for bo in broker_orders:
@@ -133,7 +136,9 @@ def _order_findings(account: BrokerAccount, broker_orders: list[BrokerOrder]) ->
             detail=f"pending {bo.order_type} {bo.side} {bo.units} {bo.symbol} @ {bo.price}",
         ))
     at_broker = {o.broker_order_id for o in broker_orders} | {o.client_order_id for o in broker_orders}
-    for mine in Order.objects.filter(account=account, status=OrderStatus.PENDING).select_related("instrument"):
+    for mine in Order.objects.filter(account=account, status=OrderStatus.PENDING, virtual=False).select_related(
+        "instrument"
+    ):
         if mine.broker_order_id not in at_broker and mine.client_order_id not in at_broker:
             findings.append(_Finding(
                 DiscrepancyKind.ORDER_ONLY_IN_DB, broker_order_id=mine.broker_order_id or mine.client_order_id,
