@@ -33,7 +33,9 @@ def fx_day_start(now: datetime) -> datetime:
 
 
 def _trades(account: BrokerAccount, instance: StrategyInstance | None) -> Q:
-    return Q(account=account) if instance is None else Q(instance=instance)
+    # On a virtual (FIFO) account the broker's netting trades mirror the instances' virtual ones:
+    # count the strategy exposure once, through the virtual trades.
+    return Q(account=account, netting=False) if instance is None else Q(instance=instance)
 
 
 def instance_net_pl(instance: StrategyInstance, since: datetime | None) -> Decimal:
