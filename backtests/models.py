@@ -149,3 +149,84 @@ class OptimizationPass(models.Model):
 
     def __str__(self) -> str:
         return f"Pass {self.index} of optimisation {self.optimization_id}"
+
+
+class WindowMode(models.TextChoices):
+    ROLLING = "rolling", "Rolling (the in-sample start moves with each window)"
+    ANCHORED = "anchored", "Anchored (every in-sample part starts at the first window's start)"
+
+
+class WalkForward(models.Model):
+    """Walk-forward analysis: per window, optimise in-sample, test the best pass out-of-sample, stitch the OOS parts."""
+
+    instance = models.ForeignKey(
+        "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="walk_forwards"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    mode = models.CharField(max_length=8, choices=WindowMode.choices, default=WindowMode.ROLLING)
+    start = models.DateTimeField(help_text="Start of the first in-sample part (UTC)")
+    in_sample = models.DurationField(help_text="Length of each rolling in-sample part (the first one when anchored)")
+    out_of_sample = models.DurationField(help_text="Length of each out-of-sample part; also the step")
+    windows = models.PositiveIntegerField()
+    method = models.CharField(max_length=8, choices=SearchMethod.choices, default=SearchMethod.GRID)
+    space = models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
+    samples = models.PositiveIntegerField(default=0)
+    seed = models.BigIntegerField(default=0)
+    select_by = models.CharField(max_length=40, default="net_profit", help_text="Statistic that picks the best pass")
+    select_descending = models.BooleanField(default=True, help_text="Highest value wins (False: lowest)")
+    engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    task_id = models.CharField(max_length=64, blank=True)
+    strategy_id = models.PositiveIntegerField()
+    symbol = models.CharField(max_length=20)
+    timeframe = models.PositiveIntegerField()
+    base_parameters = models.JSONField(default=dict, blank=True)
+    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
+    account_currency = models.CharField(max_length=3, default="USD")
+    costs = models.JSONField(default=dict, blank=True)
+    # Results
+    windows_done = models.PositiveIntegerField(default=0)
+    efficiency = models.FloatField(null=True, blank=True, help_text="mean annualised OOS return / mean annualised IS")
+    parameter_stability = models.JSONField(default=dict, blank=True, help_text="{parameter: {mean, std, cv}}")
+    statistics = models.JSONField(default=dict, blank=True, help_text="Statistics of the stitched OOS run")
+    curve = models.JSONField(default=dict, blank=True, help_text="Stitched OOS time/balance/equity (downsampled)")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Walk-forward {self.pk} {self.symbol} {self.mode} x{self.windows} ({self.status})"
+
+
+class WalkForwardWindow(models.Model):
+    """One window: its in-sample optimisation, the chosen parameters and both statistics. Ranges are [start, end)."""
+
+    walk_forward = models.ForeignKey(WalkForward, on_delete=models.CASCADE, related_name="window_rows")
+    index = models.PositiveIntegerField()
+    in_sample_start = models.DateTimeField()
+    in_sample_end = models.DateTimeField()
+    out_of_sample_start = models.DateTimeField()
+    out_of_sample_end = models.DateTimeField()
+    optimization = models.ForeignKey(Optimization, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="walk_forward_windows")
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    parameters = models.JSONField(default=dict, blank=True, help_text="Parameters of the best in-sample pass")
+    in_sample_statistics = models.JSONField(default=dict, blank=True)
+    out_of_sample_statistics = models.JSONField(default=dict, blank=True)
+    in_sample_return = models.FloatField(null=True, blank=True, help_text="Annualised (simple) in-sample return")
+    out_of_sample_return = models.FloatField(null=True, blank=True, help_text="Annualised (simple) OOS return")
+    efficiency = models.FloatField(null=True, blank=True, help_text="OOS return / IS return (IS return > 0 only)")
+    start_balance = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    end_balance = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["walk_forward", "index"]
+        constraints = [models.UniqueConstraint(fields=["walk_forward", "index"], name="walk_forward_window_unique")]
+
+    def __str__(self) -> str:
+        return f"Window {self.index} of walk-forward {self.walk_forward_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from backtests.models import BacktestRun, Optimization
+from backtests.models import BacktestRun, Optimization, WalkForward
 
 
 def backtest_run_list_for_user(*, user) -> QuerySet[BacktestRun]:
@@ -15,3 +15,8 @@ def backtest_run_list_for_user(*, user) -> QuerySet[BacktestRun]:
 def optimization_list_for_user(*, user) -> QuerySet[Optimization]:
     """Optimisations the user started or whose instance is on one of the user's accounts."""
     return Optimization.objects.filter(Q(owner=user) | Q(instance__account__owner=user)).distinct()
+
+
+def walkforward_list_for_user(*, user) -> QuerySet[WalkForward]:
+    """Walk-forwards the user started or whose instance is on one of the user's accounts."""
+    return WalkForward.objects.filter(Q(owner=user) | Q(instance__account__owner=user)).distinct()

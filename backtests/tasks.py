@@ -35,3 +35,12 @@ def optimization_pass_task(self, pass_id: int) -> dict:
 
     p = optimization_pass_execute(pass_id=pass_id)
     return {"pass_id": p.pk, "status": p.status, "net_profit": p.statistics.get("net_profit")}
+
+
+@shared_task(bind=True, name="backtests.walkforward", **LONG)
+def walkforward_task(self, walk_forward_id: int) -> dict:
+    """Run a stored walk-forward: its windows one after another inside this task (each optimisation too)."""
+    from backtests.services.walkforward import walkforward_execute
+
+    wf = walkforward_execute(walk_forward_id=walk_forward_id)
+    return {"walk_forward_id": wf.pk, "status": wf.status, "efficiency": wf.efficiency}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from backtests import api
+from backtests import api, api_walkforward
 
 app_name = "backtests-api"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("optimizations/<int:optimization_id>/", api.OptimizationDetailApi.as_view(), name="optimization-detail"),
     path("optimizations/<int:optimization_id>/passes/<int:pass_id>/apply/", api.OptimizationPassApplyApi.as_view(),
          name="optimization-pass-apply"),
+    path("walkforwards/", api_walkforward.WalkForwardListApi.as_view(), name="walkforward-list"),
+    path("walkforwards/<int:walk_forward_id>/", api_walkforward.WalkForwardDetailApi.as_view(), name="walkforward-detail"),
 ]

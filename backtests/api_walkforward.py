@@ -1,0 +1,110 @@
+"""Walk-forward API: create (queued on Celery), list and read the caller's walk-forwards with their windows."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backtests.api import OptimizationInputSerializer, _costs
+from backtests.engine.stats import MT_NAMES
+from backtests.models import WindowMode
+from backtests.selectors import walkforward_list_for_user
+from backtests.services.walkforward import WalkForwardError, walkforward_create, walkforward_enqueue
+from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
+
+
+class WalkForwardWindowOutputSerializer(ApiSerializer):
+    index = serializers.IntegerField()
+    in_sample_start = serializers.DateTimeField()
+    in_sample_end = serializers.DateTimeField()
+    out_of_sample_start = serializers.DateTimeField()
+    out_of_sample_end = serializers.DateTimeField()
+    optimization = serializers.IntegerField(source="optimization_id", allow_null=True)
+    status = serializers.CharField()
+    parameters = serializers.JSONField()
+    in_sample_statistics = serializers.JSONField()
+    out_of_sample_statistics = serializers.JSONField()
+    in_sample_return = serializers.FloatField(allow_null=True)
+    out_of_sample_return = serializers.FloatField(allow_null=True)
+    efficiency = serializers.FloatField(allow_null=True)
+    start_balance = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    end_balance = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    error = serializers.CharField()
+
+
+class WalkForwardOutputSerializer(ApiSerializer):
+    id = serializers.IntegerField()
+    instance = serializers.IntegerField(source="instance_id", allow_null=True)
+    mode = serializers.CharField()
+    start = serializers.DateTimeField()
+    in_sample = serializers.DurationField()
+    out_of_sample = serializers.DurationField()
+    windows = serializers.IntegerField()
+    method = serializers.CharField()
+    space = serializers.JSONField()
+    samples = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    select_by = serializers.CharField()
+    select_descending = serializers.BooleanField()
+    engine = serializers.CharField()
+    status = serializers.CharField()
+    task_id = serializers.CharField()
+    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2)
+    costs = serializers.JSONField()
+    windows_done = serializers.IntegerField()
+    efficiency = serializers.FloatField(allow_null=True)
+    parameter_stability = serializers.JSONField()
+    statistics = serializers.JSONField()
+    curve = serializers.JSONField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class WalkForwardInputSerializer(OptimizationInputSerializer):
+    start = serializers.DateTimeField(help_text="Start of the first in-sample part, UTC")
+    mode = serializers.ChoiceField(choices=WindowMode.choices, default=WindowMode.ROLLING)
+    in_sample = serializers.DurationField(help_text="In-sample length, e.g. '90 00:00:00' (90 days)")
+    out_of_sample = serializers.DurationField(help_text="Out-of-sample length; also the step between windows")
+    windows = serializers.IntegerField(min_value=1)
+    select_by = serializers.ChoiceField(choices=sorted(MT_NAMES), default="net_profit")
+    select_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+
+class WalkForwardListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(operation_id="walkforwards_list", responses=WalkForwardOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return paginated_response(serializer_class=WalkForwardOutputSerializer,
+                                  queryset=walkforward_list_for_user(user=request.user), request=request, view=self)
+
+    @extend_schema(operation_id="walkforwards_create", request=WalkForwardInputSerializer,
+                   responses={201: WalkForwardOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = validate_input(WalkForwardInputSerializer, request.data, context={"user": request.user})
+        try:
+            wf = walkforward_create(
+                instance=data["instance_obj"], start=data["start"], in_sample=data["in_sample"],
+                out_of_sample=data["out_of_sample"], windows=data["windows"], mode=data["mode"], space=data["space"],
+                method=data["method"], samples=data["samples"], seed=data["seed"], select_by=data["select_by"],
+                select_descending=data["select_order"] == "desc", costs=_costs(data),
+                initial_balance=data["initial_balance"], engine=data["engine"], owner=request.user)
+        except WalkForwardError as e:
+            raise serializers.ValidationError({"walk_forward": [str(e)]}) from e
+        wf = walkforward_enqueue(walk_forward=wf)
+        wf.refresh_from_db()
+        return Response(WalkForwardOutputSerializer(wf).data, status=status.HTTP_201_CREATED)
+
+
+class WalkForwardDetailApi(APIView):
+    @extend_schema(operation_id="walkforwards_retrieve", responses=WalkForwardOutputSerializer)
+    def get(self, request: Request, walk_forward_id: int) -> Response:
+        wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+        rows = wf.window_rows.order_by("index")
+        return Response({**WalkForwardOutputSerializer(wf).data,
+                         "window_rows": WalkForwardWindowOutputSerializer(rows, many=True).data})
