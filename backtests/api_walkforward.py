@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 from backtests.api import OptimizationInputSerializer, _costs
 from backtests.engine.stats import MT_NAMES
 from backtests.models import WindowMode
+from backtests.report import equity_chart, statistics_rows
 from backtests.selectors import walkforward_list_for_user
 from backtests.services.walkforward import WalkForwardError, walkforward_create, walkforward_enqueue
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
@@ -108,3 +111,15 @@ class WalkForwardDetailApi(APIView):
         rows = wf.window_rows.order_by("index")
         return Response({**WalkForwardOutputSerializer(wf).data,
                          "window_rows": WalkForwardWindowOutputSerializer(rows, many=True).data})
+
+
+class WalkForwardReportApi(APIView):
+    @extend_schema(operation_id="walkforwards_report", responses={(200, "text/html"): str})
+    def get(self, request: Request, walk_forward_id: int) -> HttpResponse:
+        wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+        context = {"wf": wf, "rows": list(wf.window_rows.order_by("index")), "equity": equity_chart(wf),
+                   "statistics": statistics_rows(wf)}
+        response = HttpResponse(render_to_string("backtests/walkforward_report.html", context),
+                                content_type="text/html; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="walkforward-{wf.pk}.html"'
+        return response

@@ -17,4 +17,6 @@ urlpatterns = [
          name="optimization-pass-apply"),
     path("walkforwards/", api_walkforward.WalkForwardListApi.as_view(), name="walkforward-list"),
     path("walkforwards/<int:walk_forward_id>/", api_walkforward.WalkForwardDetailApi.as_view(), name="walkforward-detail"),
+    path("walkforwards/<int:walk_forward_id>/report.html", api_walkforward.WalkForwardReportApi.as_view(),
+         name="walkforward-report"),
 ]

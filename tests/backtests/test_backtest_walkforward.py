@@ -187,6 +187,8 @@ def test_api_creates_queues_and_returns_the_owner_s_walkforward(alice, bob, ma_i
     assert detail["status"] == "done" and len(detail["window_rows"]) == 2
     assert detail["window_rows"][1]["in_sample_start"] == detail["window_rows"][0]["in_sample_start"]
     assert [w["id"] for w in client.get(URL).json()["results"]] == [wf.pk]
+    report = client.get(f"{URL}{wf.pk}/report.html")
+    assert report.status_code == 200 and b"<polyline" in report.content and b"Parameter stability" in report.content
     assert client.post(URL, {**body, "space": {"NOPE": [1]}}, format="json").status_code == 400
     client.force_authenticate(bob)
     assert client.get(f"{URL}{wf.pk}/").status_code == 404
