@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from backtests.models import BacktestRun, BacktestTrade, Optimization, OptimizationPass
+from backtests.models import (
+    BacktestRun,
+    BacktestTrade,
+    Optimization,
+    OptimizationPass,
+    WalkForward,
+    WalkForwardWindow,
+)
 from trading.models import StrategyInstance
 
 LAST_DAYS = 30
@@ -81,6 +88,28 @@ class OptimizationAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     @admin.display(description="Passes")
     def table(self, obj: Optimization) -> str:
         return format_html('<a href="{}">sortable table</a>', reverse("backtests-dashboard:optimization", args=[obj.pk]))
+
+
+class WalkForwardWindowInline(_ReadOnly, admin.TabularInline):
+    model = WalkForwardWindow
+    extra = 0
+    can_delete = False
+    fields = ("index", "in_sample_start", "in_sample_end", "out_of_sample_start", "out_of_sample_end", "parameters",
+              "in_sample_return", "out_of_sample_return", "efficiency", "start_balance", "end_balance", "status")
+    readonly_fields = fields
+
+
+@admin.register(WalkForward)
+class WalkForwardAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
+    owner_lookups = ("owner", "instance__account__owner")
+    list_display = ("id", "symbol", "timeframe", "strategy_id", "mode", "windows", "windows_done", "status",
+                    "efficiency", "created_at", "report")
+    list_filter = ("status", "mode", "engine")
+    inlines = [WalkForwardWindowInline]
+
+    @admin.display(description="Report")
+    def report(self, obj: WalkForward) -> str:
+        return format_html('<a href="{}">report</a>', reverse("backtests-api:walkforward-report", args=[obj.pk]))
 
 
 SORTABLE = ("net_profit", "profit_factor", "equity_drawdown_relative", "total_trades", "sharpe_ratio")

@@ -202,3 +202,16 @@ def test_walkforward_command_runs_and_prints_the_windows(ma_instance, capsys):
     out = capsys.readouterr().out
     wf = WalkForward.objects.get()
     assert wf.status == RunStatus.DONE and f"walk-forward {wf.pk}" in out and "efficiency" in out
+
+
+@pytest.mark.django_db
+def test_admin_lists_and_shows_a_walkforward_with_its_windows(django_user_model, ma_instance, client):
+    wf = walkforward_create(instance=ma_instance, start=START, in_sample=timedelta(hours=8),
+                            out_of_sample=timedelta(hours=4), windows=2, space=SPACE)
+    client.force_login(django_user_model.objects.create_superuser("root", password="root-pass-123"))
+
+    listing = client.get("/admin/backtests/walkforward/")
+    page = client.get(f"/admin/backtests/walkforward/{wf.pk}/change/")
+
+    assert listing.status_code == 200 and f"/api/v1/backtests/walkforwards/{wf.pk}/report.html" in listing.text
+    assert page.status_code == 200 and "Walk forward windows" in page.text
