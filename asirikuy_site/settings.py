@@ -212,6 +212,12 @@ OANDA_PRACTICE_URL = env_str("OANDA_PRACTICE_URL", "https://api-fxpractice.oanda
 OANDA_PRACTICE_STREAM_URL = env_str("OANDA_PRACTICE_STREAM_URL", "https://stream-fxpractice.oanda.com")
 OANDA_LIVE_URL = env_str("OANDA_LIVE_URL", "https://api-fxtrade.oanda.com")
 OANDA_LIVE_STREAM_URL = env_str("OANDA_LIVE_STREAM_URL", "https://stream-fxtrade.oanda.com")
+# A streamed price older than this is not used; the run asks OANDA for a snapshot instead.
+OANDA_PRICE_MAX_AGE_SECONDS = env_int("OANDA_PRICE_MAX_AGE_SECONDS", 10, minimum=1, maximum=300)
+# An order whose answer was lost is looked up, never resent, for at least this long after sending.
+OANDA_LOOKUP_GRACE_SECONDS = env_int("OANDA_LOOKUP_GRACE_SECONDS", 5, minimum=0, maximum=600)
+# A market order with no trace at the broker after this long is cancelled, not placed late.
+OANDA_RESEND_MAX_AGE_SECONDS = env_int("OANDA_RESEND_MAX_AGE_SECONDS", 60, minimum=5, maximum=3600)
 
 # --- DRF -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
