@@ -3,68 +3,27 @@ threaded broker_io worker sends the order, and the trade lands in our database w
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from asirikuy_site.celery import app
 from tests.e2e.test_worker_executes_strategy import _await_early_in_minute, _seed_crossover_bars
+from tests.e2e.workers import Workers
 from trading.models import Execution, ExecutionStatus, Instrument, Order, OrderStatus, Trade
 from trading.queues import shard_of
 
 from .conftest import eventually
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgresql://{auth}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 @pytest.fixture
 def start_celery(transactional_db, tmp_path, fake):
     """Celery worker processes pointed at the test database and the fake OANDA; stopped at the end."""
-    if connection.vendor != "postgresql":
-        pytest.fail("the worker end-to-end tests need PostgreSQL (run them through scripts/test.sh)")
-    procs: list[subprocess.Popen] = []
-
-    def start(name: str, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-        env = {**os.environ, "DATABASE_URL": _database_url(), "ASIRIKUY_BAR_WAIT_SECONDS": "0",
-               "OANDA_PRACTICE_URL": fake.url, "OANDA_PRACTICE_STREAM_URL": fake.url, **(extra_env or {})}
-        log_path = tmp_path / f"{name}.log"
-        log = open(log_path, "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", *args, "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle", "-l", "info"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        proc.log_path = log_path  # type: ignore[attr-defined]
-        procs.append(proc)
-        eventually(lambda: "ready." in log_path.read_text() or proc.poll() is not None, timeout=60,
-                   interval=0.2, what=f"worker {name} to start")
-        if proc.poll() is not None:
-            raise AssertionError(f"worker {name} exited:\n{log_path.read_text()}")
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    workers = Workers(tmp_path, {"OANDA_PRACTICE_URL": fake.url, "OANDA_PRACTICE_STREAM_URL": fake.url})
+    yield workers.start
+    workers.stop()
 
 
 def test_instance_on_oanda_runs_end_to_end_through_real_workers(start_celery, fake, alice, oanda_settings):
