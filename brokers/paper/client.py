@@ -47,13 +47,23 @@ class PaperBroker:
 
     def __init__(self, account: BrokerAccount) -> None:
         self.account = account
+        self._instruments: dict[str, Instrument] = {}  # by symbol, for the life of this client (one dispatch)
 
     # --- helpers ---------------------------------------------------------------------------
+    def instrument_known(self, instrument: Instrument) -> None:
+        """Remember an instrument row the caller already holds, so requests for its symbol need no lookup."""
+        self._instruments[instrument.symbol] = instrument
+
     def _instrument(self, symbol: str) -> Instrument:
+        known = self._instruments.get(symbol)
+        if known is not None:
+            return known
         try:
-            return Instrument.objects.get(symbol=symbol)
+            inst = Instrument.objects.get(symbol=symbol)
         except Instrument.DoesNotExist as e:
             raise BrokerNotFoundError(f"paper broker has no instrument {symbol}", reason="INSTRUMENT_UNKNOWN") from e
+        self._instruments[symbol] = inst
+        return inst
 
     def _next_transaction_id(self) -> str:
         """One atomic UPDATE … RETURNING: concurrent fills on the account never share an id."""
@@ -91,8 +101,9 @@ class PaperBroker:
         price = last_price(inst)
         return Quote(symbol=inst.symbol, bid=price.bid, ask=price.ask, time=price.time)
 
-    @transaction.atomic
     def submit_order(self, request: OrderRequest) -> OrderResult:
+        # Every check comes before the one write (the transaction id, a single atomic UPDATE), so a rejected
+        # request writes nothing and no savepoint is needed around it.
         inst = self._instrument(request.instrument.symbol)
         if request.units <= 0:
             raise BrokerRejectedError(f"units must be positive, was {request.units}", reason="UNITS_INVALID")
@@ -100,10 +111,10 @@ class PaperBroker:
             price = last_price(inst)
         except PriceUnavailable as e:
             raise BrokerRejectedError(str(e), reason="MARKET_HALTED") from e
+        if request.order_type != "market" and (request.price is None or request.price <= 0):
+            raise BrokerRejectedError("a pending order needs a positive price", reason="PRICE_INVALID")
         transaction_id = self._next_transaction_id()
         if request.order_type != "market":
-            if request.price is None or request.price <= 0:
-                raise BrokerRejectedError("a pending order needs a positive price", reason="PRICE_INVALID")
             return OrderResult(
                 status="pending", client_order_id=request.client_order_id, broker_order_id=transaction_id,
                 last_transaction_id=transaction_id,

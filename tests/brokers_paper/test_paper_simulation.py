@@ -183,3 +183,40 @@ def test_manual_close_books_the_pl_and_a_second_request_is_refused(transactional
     assert trade.close_reason == CloseReason.MANUAL
     with pytest.raises(ApplicationError, match="already closed"):
         trade_close_manual(trade, user=alice)
+
+
+def test_dispatched_fill_keeps_the_claim_time_and_writes_the_result(account, eurusd, ma_like_instance):
+    # The dispatcher records the fill on the row it claimed (no re-read): the claim's submitted_at stays.
+    bar(eurusd, 0, "1.10000", "1.10010", "1.09990", "1.10000")
+    order = Order.objects.create(
+        client_order_id="m2", account=account, instance=ma_like_instance, instrument=eurusd, intent="open",
+        order_type="market", side="sell", units=Decimal("1000"), status=OrderStatus.NEW,
+    )
+
+    assert orders_dispatch(account_id=account.pk, instrument_id=eurusd.pk, account=account) == 1
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FILLED
+    assert order.submitted_at is not None
+    assert order.fill_price == Decimal("1.10000")  # a sell fills at the bid
+    assert order.broker_order_id == order.trade.broker_trade_id
+    assert order.trade.side == "sell" and order.trade.current_units == Decimal("1000")
+
+
+def test_rejected_pending_order_consumes_no_transaction_id(account, eurusd, ma_like_instance):
+    from brokers.base import InstrumentRef, OrderRequest
+    from brokers.errors import BrokerRejectedError
+    from brokers.paper import PaperBroker
+
+    bar(eurusd, 0, "1.10000", "1.10010", "1.09990", "1.10000")
+    broker = PaperBroker(account)
+    before = BrokerAccount.objects.get(pk=account.pk).last_transaction_id
+    ref = InstrumentRef(symbol="EURUSD", broker_symbol="EUR_USD", digits=5, unit_precision=0)
+    with pytest.raises(BrokerRejectedError, match="positive price"):
+        broker.submit_order(OrderRequest(client_order_id="p0", instance_id=77, instrument=ref, side="buy",
+                                         units=Decimal("1000"), order_type="limit", price=None))
+    assert BrokerAccount.objects.get(pk=account.pk).last_transaction_id == before
+    placed = broker.submit_order(OrderRequest(client_order_id="p1", instance_id=77, instrument=ref, side="buy",
+                                              units=Decimal("1000"), order_type="limit", price=Decimal("1.09")))
+    assert placed.status == "pending"
+    assert BrokerAccount.objects.get(pk=account.pk).last_transaction_id == placed.broker_order_id

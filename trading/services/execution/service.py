@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from framework import FrameworkError, OrderSignal
@@ -64,8 +64,11 @@ class RunOutcome:
 
 def _claim(instance: StrategyInstance, bar_time: datetime, now: datetime) -> tuple[Execution, bool]:
     try:
-        with transaction.atomic():
-            return Execution.objects.create(instance=instance, bar_time=bar_time, started_at=now), True
+        if connection.in_atomic_block:  # a failed INSERT must not break the caller's transaction
+            with transaction.atomic():
+                return Execution.objects.create(instance=instance, bar_time=bar_time, started_at=now), True
+        # Autocommit: the INSERT is its own transaction already (no BEGIN/COMMIT round trips around it).
+        return Execution.objects.create(instance=instance, bar_time=bar_time, started_at=now), True
     except IntegrityError:
         existing = Execution.objects.get(instance=instance, bar_time=bar_time)
         if existing.status == ExecutionStatus.RUNNING and existing.started_at < now - STALE_CLAIM:

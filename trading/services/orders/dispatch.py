@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from brokers.base import BrokerClient, OrderRequest, OrderResult
@@ -27,7 +28,7 @@ from risk.services.market_hours import order_may_send, orders_queued
 from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatus
 from trading.services.broker_clients import broker_for, instrument_ref
 from trading.services.oanda.orders import order_lookup, order_park_unknown, order_submission_mark
-from trading.services.orders.record import order_record_result
+from trading.services.orders.record import order_record_claimed, order_record_result
 from trading.services.virtual.execute import virtual_orders_execute
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _dispatch_one(broker: BrokerClient, order: Order) -> None:
                 result = _send(broker, order)
             except BrokerRejectedError as e:
                 result = OrderResult(status="rejected", client_order_id=order.client_order_id, reason=str(e))
-            order_record_result(order, result)
+            order_record_claimed(order, result)  # claimed above, in this transaction: no second read of the row
         return
     if not _claim(order.pk):
         return
@@ -146,10 +147,15 @@ def _dispatch_one(broker: BrokerClient, order: Order) -> None:
     order_record_result(order, result)
 
 
-def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
-    """Send every NEW order of one account and instrument, oldest first. Returns how many were handled."""
-    account = BrokerAccount.objects.get(pk=account_id)
+def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccount | None = None) -> int:
+    """Send every NEW order of one account and instrument, oldest first. Returns how many were handled.
+
+    ``account``: the account row when the caller already holds it (a run's after-commit dispatch).
+    """
+    if account is None or account.pk != account_id:
+        account = BrokerAccount.objects.get(pk=account_id)
     broker = broker_for(account)
+    remember_instrument = getattr(broker, "instrument_known", None)
     handled = 0
     while True:
         with _instrument_lock(account_id, instrument_id) as acquired:
@@ -159,28 +165,31 @@ def orders_dispatch(*, account_id: int, instrument_id: int) -> int:
                 # Virtual order mode: strategy orders are executed against the virtual book here, under the
                 # same lock; what is left to send is one netting order (trading/services/virtual/README.md).
                 handled += virtual_orders_execute(account=account, instrument_id=instrument_id)
-            # Ids first, sorted here: ORDER BY id LIMIT 1 would walk the primary key past every old order.
-            ids = sorted(_new_order_ids(account_id, instrument_id))
-            orders = {
-                o.pk: o
-                for o in Order.objects.filter(pk__in=ids).select_related("instrument", "trade", "target").order_by()
-            } if ids else {}
-            for order_id in ids:
-                _dispatch_one(broker, orders[order_id])
+            # The rows in one query, sorted here: ORDER BY id would walk the primary key past every old order.
+            orders = sorted(
+                _new_orders(account_id, instrument_id).select_related("instrument", "trade", "target"),
+                key=lambda o: o.pk,
+            )
+            for order in orders:
+                order.account = account  # the same row for every order: loaded once, not once per order
+                if remember_instrument is not None:
+                    remember_instrument(order.instrument)
+            for order in orders:
+                _dispatch_one(broker, order)
                 handled += 1
         # Checked after the lock is released: an order created meanwhile, whose own dispatcher found the lock
         # taken, would otherwise wait for the next run.
-        if not _new_order_ids(account_id, instrument_id):
+        if not _new_orders(account_id, instrument_id).exists():
             return handled
 
 
-def _new_order_ids(account_id: int, instrument_id: int) -> list[int]:
-    return list(
+def _new_orders(account_id: int, instrument_id: int) -> QuerySet[Order]:
+    return (
         Order.objects.filter(account_id=account_id, instrument_id=instrument_id, status=OrderStatus.NEW)
         .exclude(pk__in=orders_queued())  # held by risk until the market opens
         .order_by()
-        .values_list("pk", flat=True)
     )
+
 
 
 def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) -> None:
@@ -194,7 +203,7 @@ def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) 
         if account.broker == Broker.PAPER:
             # Fills move the balance at once; equity and margin are revalued at the next bar (minute tick
             # or the next run), not after every order, which would cost a pass over all open trades.
-            orders_dispatch(account_id=account.pk, instrument_id=instrument_id)
+            orders_dispatch(account_id=account.pk, instrument_id=instrument_id, account=account)
         else:
             from trading.tasks import orders_dispatch_task
 

@@ -32,11 +32,31 @@ _STATUS_BY_RESULT = {
 }
 
 
+# What recording a result writes to the order row (updated_at: auto_now, refreshed by save()).
+_RESULT_FIELDS = ["status", "broker_order_id", "reject_reason", "fill_price", "filled_at", "trade", "updated_at"]
+
+
 @transaction.atomic
 def order_record_result(order: Order, result: OrderResult) -> None:
     """Store what the broker said about ``order``; idempotent for a result already recorded."""
     order = Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
-    first_fill = order.status != OrderStatus.FILLED
+    _record(order, result, first_fill=order.status != OrderStatus.FILLED)
+
+
+def order_record_claimed(order: Order, result: OrderResult) -> None:
+    """``order_record_result`` for a caller that claimed ``order`` (NEW → SUBMITTING) in the current transaction.
+
+    The claim's UPDATE holds the row lock and the row cannot have been filled, so the row is not read again;
+    ``order.account`` and ``order.instrument`` must be loaded. The same columns are written either way.
+    """
+    if order.netting:  # the netting attribution wants the stored row
+        order_record_result(order, result)
+        return
+    order.status = OrderStatus.SUBMITTING
+    _record(order, result, first_fill=True)
+
+
+def _record(order: Order, result: OrderResult, *, first_fill: bool) -> None:
     if result.status == "filled":
         order.status = OrderStatus.FILLED if order.intent == OrderIntent.OPEN else OrderStatus.DONE
     else:
@@ -53,7 +73,7 @@ def order_record_result(order: Order, result: OrderResult) -> None:
         )
         if trade is not None:
             order.trade = trade
-    order.save()
+    order.save(update_fields=_RESULT_FIELDS)
     if order.netting and result.fill is not None and first_fill:
         # Virtual mode: the real fill's price and costs go to the virtual orders it served.
         from trading.services.virtual.netting import netting_fill_attribute
