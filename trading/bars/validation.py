@@ -67,12 +67,13 @@ class RawBars:
     errors: list[RowError] = field(default_factory=list)
     dropped: int = 0
     notes: dict[str, str] = field(default_factory=dict)
+    layout: dict | None = None  # delimited text: {"header": bool, "width": int, "roles": {role: column}}
 
 
 # --- times -------------------------------------------------------------------------------------------------
 
 
-def _fixed_layout(fmt: str, width: int) -> list[tuple[str, int, int]] | None:
+def fixed_layout(fmt: str, width: int) -> list[tuple[str, int, int]] | None:
     """(directive or literal, start, width) for a fixed-width format, or None if not fixed-width."""
     layout: list[tuple[str, int, int]] = []
     pos, i, frac = 0, 0, None
@@ -104,20 +105,25 @@ def _fixed_layout(fmt: str, width: int) -> list[tuple[str, int, int]] | None:
 
 def _parse_fixed(values: np.ndarray, layout: list[tuple[str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
     width = layout[-1][1] + layout[-1][2]
-    codes = values.view(np.uint32).reshape(len(values), width).astype(np.int64)
-    ok = np.ones(len(values), dtype=bool)
+    return parse_fixed_codes(values.view(np.uint32).reshape(len(values), width), layout)
+
+
+def parse_fixed_codes(codes: np.ndarray, layout: list[tuple[str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch seconds and a mask of successes of fixed-width times given as a (rows, width) array of char codes."""
+    n = len(codes)
+    ok = np.ones(n, dtype=bool)
     parts = {"Y": 1970, "m": 1, "d": 1, "H": 0, "M": 0, "S": 0}
     parsed: dict[str, np.ndarray] = {}
     for kind, start, w in layout:
         if kind.startswith("="):
             ok &= codes[:, start] == ord(kind[1])
             continue
-        digits = codes[:, start:start + w] - 48
+        digits = codes[:, start:start + w].astype(np.int64) - 48
         ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
         if kind != "f":
             parsed[kind] = digits @ (10 ** np.arange(w - 1, -1, -1, dtype=np.int64))
-    year, month, day = (parsed.get(k, np.full(len(values), parts[k])) for k in ("Y", "m", "d"))
-    hour, minute, second = (parsed.get(k, np.full(len(values), parts[k])) for k in ("H", "M", "S"))
+    year, month, day = (parsed.get(k, np.full(n, parts[k])) for k in ("Y", "m", "d"))
+    hour, minute, second = (parsed.get(k, np.full(n, parts[k])) for k in ("H", "M", "S"))
     ok &= (month >= 1) & (month <= 12) & (day >= 1) & (hour < 24) & (minute < 60) & (second < 60)
     months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     days_in_month = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
@@ -144,7 +150,7 @@ def parse_times(values: list[str], fmt: str) -> tuple[np.ndarray, np.ndarray]:
         return seconds, ok
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
     width = int(np.bincount(lengths).argmax())
-    layout = _fixed_layout(fmt, width) if fmt != "unix" else None
+    layout = fixed_layout(fmt, width) if fmt != "unix" else None
     if layout is not None:
         same = lengths == width
         fixed = np.array(values, dtype=f"<U{width}") if same.all() else np.array(
@@ -238,6 +244,39 @@ def detect_timeframe(times: np.ndarray) -> int | None:
     values, counts = np.unique(steps, return_counts=True)
     minutes = int(values[counts.argmax()]) // 60
     return minutes if minutes in Timeframe.values else None
+
+
+def assemble_clean(seconds: np.ndarray, points: dict[str, np.ndarray], volume: np.ndarray,
+                   spread: np.ndarray | None, *, source_tz: str, timeframe: int | None, file_timeframe: int | None,
+                   align_tz: str = NY_ROLL) -> tuple[np.ndarray, int] | None:
+    """The bars :func:`build_bars` makes of a file that passes every check, or None when any check fails.
+
+    The fast import path's second half: ``seconds`` are the parsed wall-clock times of every row. It reports
+    nothing; on None the caller runs :func:`build_bars` on the same file for the exact error report.
+    """
+    if source_tz != "UTC":
+        seconds = utc_from_wall_seconds(seconds, source_tz)
+    o, h, lo, c = (points[name] for name in PRICE_FIELDS)
+    if (h < lo).any() or (h < np.maximum(o, c)).any() or (lo > np.minimum(o, c)).any():
+        return None
+    if len(seconds) > 1 and not (np.diff(seconds) > 0).all():
+        return None
+    if timeframe is None:
+        timeframe = file_timeframe or detect_timeframe(seconds)
+        if timeframe is None:
+            return None
+    elif file_timeframe is not None and file_timeframe != timeframe:
+        return None
+    if not is_aligned(seconds, timeframe, align_tz).all():
+        return None
+    bars = np.zeros(len(seconds), dtype=BAR_DTYPE)
+    bars["time"] = seconds
+    for name in PRICE_FIELDS:
+        bars[name] = points[name]
+    bars["volume"] = volume
+    bars["spread"] = spread if spread is not None else -1
+    bars["complete"] = True
+    return bars, timeframe
 
 
 def build_bars(raw: RawBars, *, digits: int, timeframe: int | None,

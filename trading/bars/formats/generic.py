@@ -124,6 +124,7 @@ def to_raw(header: list[str] | None, columns: list[list[str]], numbers: np.ndarr
         volume=columns[roles["volume"]] if "volume" in roles else None,
         spread=columns[roles["spread"]] if "spread" in roles else None,
         errors=errors, notes={"date_format": fmt},
+        layout={"header": header is not None, "width": len(header) if header else len(columns), "roles": roles},
     )
 
 
