@@ -43,7 +43,18 @@ def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacit
     def lots(units: Decimal) -> float:
         return float(units / contract_size)
 
-    for t in Trade.objects.filter(instance=instance, state=TradeState.OPEN).order_by("-open_time"):
+    # Open trades and the newest closed ones (at most ``capacity``, trimmed to the room left below) in one query.
+    trades = list(
+        Trade.objects.filter(instance=instance, state=TradeState.OPEN).order_by().union(
+            Trade.objects.filter(instance=instance, state=TradeState.CLOSED).order_by("-close_time")[:capacity],
+            all=True,
+        )
+    )
+    open_trades = sorted((t for t in trades if t.state == TradeState.OPEN), key=lambda t: t.open_time, reverse=True)
+    # DESC puts NULLs first, as the database would.
+    closed_trades = sorted((t for t in trades if t.state != TradeState.OPEN),
+                           key=lambda t: (t.close_time is None, t.close_time or t.open_time), reverse=True)
+    for t in open_trades:
         infos.append(OrderInfo(
             ticket=t.ticket, instance_id=instance.instance_id, order_type=_market_type(t.side),
             open_time=framework_time(t.open_time, BROKER_TZ), stop_loss=float(t.stop_loss or 0),
@@ -70,7 +81,7 @@ def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacit
         by_ticket[o.ticket] = o
     room = max(capacity - len(infos), 0)
     if room:
-        for t in Trade.objects.filter(instance=instance, state=TradeState.CLOSED).order_by("-close_time")[:room]:
+        for t in closed_trades[:room]:
             infos.append(OrderInfo(
                 ticket=t.ticket, instance_id=instance.instance_id, order_type=_market_type(t.side),
                 open_time=framework_time(t.open_time, BROKER_TZ),
