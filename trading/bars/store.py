@@ -10,12 +10,13 @@ window cache of the series is invalidated after commit. SQLite uses ``bulk_creat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 from django.db import connection, transaction
+from psycopg.copy import QueuedLibpqWriter
 
 from trading.bars.cache import bars_cache_invalidate
 from trading.bars.timeframes import BAR_DTYPE
@@ -73,14 +74,21 @@ def bars_to_array(bars: np.ndarray | Iterable[BarRow]) -> np.ndarray:
     return array
 
 
-def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterable[BarRow]) -> UpsertReport:
-    """Insert new bars and update changed ones of one series, in one transaction; invalidate its cache."""
+Progress = Callable[[int, int], None]  # (bars written, bars in all)
+
+
+def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterable[BarRow],
+                progress: Progress | None = None) -> UpsertReport:
+    """Insert new bars and update changed ones of one series, in one transaction; invalidate its cache.
+
+    ``progress`` (PostgreSQL only) is called as the COPY stream goes out, every ``_CHUNK`` bars.
+    """
     array = bars_to_array(bars)
     if len(array) == 0:
         return UpsertReport(rows=0, inserted=0, updated=0, unchanged=0)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            inserted, updated = _upsert_pg(instrument_id, timeframe, array)
+            inserted, updated = _upsert_pg(instrument_id, timeframe, array, progress)
         else:
             inserted, updated = _upsert_generic(instrument_id, timeframe, array)
         bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
@@ -101,13 +109,17 @@ def _copy_payload(fields: dict[str, np.ndarray | int], count: int) -> np.ndarray
     return rows
 
 
-def _copy_in(cursor, statement: str, fields: dict[str, np.ndarray | int], array: np.ndarray) -> None:
-    with cursor.copy(statement) as copy:
+def _copy_in(cursor, statement: str, fields: dict[str, np.ndarray | int], array: np.ndarray,
+             progress: Callable[[int], None] | None) -> None:
+    # The queued writer sends from a worker thread, so numpy builds the next chunk while the last one goes out.
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         copy.write(_COPY_HEADER)
         for start in range(0, len(array), _CHUNK):
             part = {k: (v[start:start + _CHUNK] if isinstance(v, np.ndarray) else v) for k, v in fields.items()}
             count = min(_CHUNK, len(array) - start)
-            copy.write(_copy_payload(part, count).tobytes())
+            copy.write(memoryview(_copy_payload(part, count).view(np.uint8)))
+            if progress:
+                progress(count)
         copy.write(_COPY_TRAILER)
 
 
@@ -119,21 +131,31 @@ def _pg_fields(array: np.ndarray, extra: dict[str, int]) -> dict[str, np.ndarray
     return fields
 
 
-def _copy_groups(cursor, table: str, array: np.ndarray, extra: dict[str, int]) -> None:
+def _copy_groups(cursor, table: str, array: np.ndarray, extra: dict[str, int],
+                 progress: Progress | None = None) -> None:
     """COPY ``array`` into ``table``; bars with and without a spread go in two passes (NULL has no width)."""
     known = array["spread"] >= 0
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, len(array))
+
     for mask, with_spread in ((known, True), (~known, False)):
         if not mask.any():
             continue
-        part = array[mask]
+        part = array if mask.all() else array[mask]
         fields = _pg_fields(part, extra)
         if with_spread:
             fields["spread"] = part["spread"]
         statement = f"COPY {table} ({', '.join(fields)}) FROM STDIN (FORMAT BINARY)"
-        _copy_in(cursor, statement, fields, part)
+        _copy_in(cursor, statement, fields, part, advance)
 
 
-def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[int, int]:
+def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray,
+               progress: Progress | None = None) -> tuple[int, int]:
     first = datetime.fromtimestamp(int(array["time"][0]), tz=UTC)
     last = datetime.fromtimestamp(int(array["time"][-1]), tz=UTC)
     raw = connection.connection
@@ -146,7 +168,8 @@ def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[i
         )
         overlap = cursor.fetchone()[0]
         if not overlap:
-            _copy_groups(cursor, "trading_bar", array, {"instrument_id": instrument_id, "timeframe": timeframe})
+            _copy_groups(cursor, "trading_bar", array, {"instrument_id": instrument_id, "timeframe": timeframe},
+                         progress)
             if len(array) >= _ANALYZE_AFTER:
                 # Fresh statistics, or the planner may sort a whole series instead of reading the index.
                 cursor.execute("ANALYZE trading_bar")
@@ -156,7 +179,7 @@ def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[i
             "low int8, close int8, volume int8, spread int4, complete bool) ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE bars_stage")
-        _copy_groups(cursor, "bars_stage", array, {})
+        _copy_groups(cursor, "bars_stage", array, {}, progress)
         cursor.execute(
             """
             WITH merged AS (
