@@ -10,7 +10,7 @@ window cache of the series is invalidated after commit. SQLite uses ``bulk_creat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -86,78 +86,86 @@ def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterab
     array = bars_to_array(bars)
     if len(array) == 0:
         return UpsertReport(rows=0, inserted=0, updated=0, unchanged=0)
+    if connection.vendor == "postgresql":
+        chunks = (array[start:start + _CHUNK] for start in range(0, len(array), _CHUNK))
+        return bars_upsert_stream(instrument_id=instrument_id, timeframe=timeframe, first=int(array["time"][0]),
+                                  last=int(array["time"][-1]), count=len(array), chunks=chunks, progress=progress)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            inserted, updated = _upsert_pg(instrument_id, timeframe, array, progress)
-        else:
-            inserted, updated = _upsert_generic(instrument_id, timeframe, array)
+        inserted, updated = _upsert_generic(instrument_id, timeframe, array)
         bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
     return UpsertReport(rows=len(array), inserted=inserted, updated=updated,
                         unchanged=len(array) - inserted - updated)
 
 
-def _copy_payload(fields: dict[str, np.ndarray | int], count: int) -> np.ndarray:
-    """Rows of a COPY BINARY stream (without header/trailer) as one structured array."""
+def bars_upsert_stream(*, instrument_id: int, timeframe: int, first: int, last: int, count: int,
+                       chunks: Iterator[np.ndarray], progress: Progress | None = None) -> UpsertReport:
+    """:func:`bars_upsert` of bars that arrive in chunks (PostgreSQL): each chunk goes out on the COPY stream
+    as soon as it is made, so the caller's parsing overlaps the server's inserting.
+
+    ``chunks`` yields BAR_DTYPE arrays, each strictly increasing in time and later than the one before, from
+    ``first`` to ``last`` (UTC epoch seconds), ``count`` bars in all. An exception raised by ``chunks``
+    aborts the COPY and rolls the whole upsert back.
+    """
+    with transaction.atomic():
+        inserted, updated = _upsert_pg(instrument_id, timeframe, first, last, count, chunks, progress)
+        bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
+    return UpsertReport(rows=count, inserted=inserted, updated=updated, unchanged=count - inserted - updated)
+
+
+def _copy_payload(fields: dict[str, np.ndarray | int], count: int, nulls: tuple[str, ...] = ()) -> np.ndarray:
+    """Rows of a COPY BINARY stream (without header/trailer) as one structured array; ``nulls`` are NULL."""
     spec: list[tuple[str, str]] = [("n", ">i2")]
     for name in fields:
-        spec += [(f"len_{name}", ">i4"), (name, _FIELD_TYPES[name])]
+        spec += [(f"len_{name}", ">i4")] if name in nulls else [(f"len_{name}", ">i4"), (name, _FIELD_TYPES[name])]
     rows = np.empty(count, dtype=np.dtype(spec))
     rows["n"] = len(fields)
     for name, values in fields.items():
+        if name in nulls:
+            rows[f"len_{name}"] = -1
+            continue
         rows[f"len_{name}"] = np.dtype(_FIELD_TYPES[name]).itemsize
         rows[name] = values
     return rows
 
 
-def _copy_in(cursor, statement: str, fields: dict[str, np.ndarray | int], array: np.ndarray,
-             progress: Callable[[int], None] | None) -> None:
-    # The queued writer sends from a worker thread, so numpy builds the next chunk while the last one goes out.
-    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+def _chunk_payloads(chunk: np.ndarray, extra: dict[str, int]) -> list[np.ndarray]:
+    """COPY rows of a chunk of bars: those with a spread and those without (NULL), in either order."""
+    known = chunk["spread"] >= 0
+    payloads = []
+    for mask in (known, ~known):
+        if not mask.any():
+            continue
+        part = chunk if mask.all() else chunk[mask]
+        fields: dict[str, np.ndarray | int] = dict(extra)
+        fields["time"] = (part["time"] - _PG_EPOCH_OFFSET) * 1_000_000
+        for name in ("open", "high", "low", "close", "volume", "spread", "complete"):
+            fields[name] = part[name]
+        payloads.append(_copy_payload(fields, len(part), nulls=() if mask is known else ("spread",)))
+    return payloads
+
+
+def _copy_chunks(cursor, table: str, chunks: Iterator[np.ndarray], extra: dict[str, int], count: int,
+                 progress: Progress | None) -> None:
+    """COPY the bars of ``chunks`` into ``table`` in one stream."""
+    columns = ", ".join([*extra, *_COLUMNS])
+    done = 0
+    # The queued writer sends from a worker thread, so the next chunk is made while the last one goes out.
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)",
+                     writer=QueuedLibpqWriter(cursor)) as copy:
         copy.write(_COPY_HEADER)
-        for start in range(0, len(array), _CHUNK):
-            part = {k: (v[start:start + _CHUNK] if isinstance(v, np.ndarray) else v) for k, v in fields.items()}
-            count = min(_CHUNK, len(array) - start)
-            copy.write(memoryview(_copy_payload(part, count).view(np.uint8)))
+        for chunk in chunks:
+            for payload in _chunk_payloads(chunk, extra):
+                copy.write(memoryview(payload.view(np.uint8)))
+            done += len(chunk)
             if progress:
-                progress(count)
+                progress(done, count)
         copy.write(_COPY_TRAILER)
 
 
-def _pg_fields(array: np.ndarray, extra: dict[str, int]) -> dict[str, np.ndarray | int]:
-    fields: dict[str, np.ndarray | int] = dict(extra)
-    fields["time"] = (array["time"] - _PG_EPOCH_OFFSET) * 1_000_000
-    for name in ("open", "high", "low", "close", "volume", "complete"):
-        fields[name] = array[name]
-    return fields
-
-
-def _copy_groups(cursor, table: str, array: np.ndarray, extra: dict[str, int],
-                 progress: Progress | None = None) -> None:
-    """COPY ``array`` into ``table``; bars with and without a spread go in two passes (NULL has no width)."""
-    known = array["spread"] >= 0
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress(done, len(array))
-
-    for mask, with_spread in ((known, True), (~known, False)):
-        if not mask.any():
-            continue
-        part = array if mask.all() else array[mask]
-        fields = _pg_fields(part, extra)
-        if with_spread:
-            fields["spread"] = part["spread"]
-        statement = f"COPY {table} ({', '.join(fields)}) FROM STDIN (FORMAT BINARY)"
-        _copy_in(cursor, statement, fields, part, advance)
-
-
-def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray,
-               progress: Progress | None = None) -> tuple[int, int]:
-    first = datetime.fromtimestamp(int(array["time"][0]), tz=UTC)
-    last = datetime.fromtimestamp(int(array["time"][-1]), tz=UTC)
+def _upsert_pg(instrument_id: int, timeframe: int, first_second: int, last_second: int, count: int,
+               chunks: Iterator[np.ndarray], progress: Progress | None = None) -> tuple[int, int]:
+    first = datetime.fromtimestamp(first_second, tz=UTC)
+    last = datetime.fromtimestamp(last_second, tz=UTC)
     raw = connection.connection
     with raw.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [int(instrument_id), int(timeframe)])
@@ -168,18 +176,18 @@ def _upsert_pg(instrument_id: int, timeframe: int, array: np.ndarray,
         )
         overlap = cursor.fetchone()[0]
         if not overlap:
-            _copy_groups(cursor, "trading_bar", array, {"instrument_id": instrument_id, "timeframe": timeframe},
-                         progress)
-            if len(array) >= _ANALYZE_AFTER:
+            _copy_chunks(cursor, "trading_bar", chunks, {"instrument_id": instrument_id, "timeframe": timeframe},
+                         count, progress)
+            if count >= _ANALYZE_AFTER:
                 # Fresh statistics, or the planner may sort a whole series instead of reading the index.
                 cursor.execute("ANALYZE trading_bar")
-            return len(array), 0
+            return count, 0
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS bars_stage (time timestamptz NOT NULL, open int8, high int8, "
             "low int8, close int8, volume int8, spread int4, complete bool) ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE bars_stage")
-        _copy_groups(cursor, "bars_stage", array, {}, progress)
+        _copy_chunks(cursor, "bars_stage", chunks, {}, count, progress)
         cursor.execute(
             """
             WITH merged AS (
