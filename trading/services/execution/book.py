@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
+
 from framework import OrderInfo
 from framework import OrderType as FwOrderType
 from trading.bars.brokertime import framework_time
@@ -35,6 +37,20 @@ def _market_type(side: str) -> FwOrderType:
     return FwOrderType.BUY if side == Side.BUY else FwOrderType.SELL
 
 
+def _trades(instance: StrategyInstance, capacity: int) -> tuple[list[Trade], list[Trade]]:
+    """Open trades (newest first) and the newest ``capacity`` closed ones (newest close first)."""
+    open_q = Trade.objects.filter(instance=instance, state=TradeState.OPEN)
+    closed_q = Trade.objects.filter(instance=instance, state=TradeState.CLOSED).order_by("-close_time")[:capacity]
+    if not connection.features.supports_slicing_ordering_in_compound:  # SQLite: no LIMIT inside a UNION
+        return list(open_q.order_by("-open_time")), list(closed_q)
+    trades = list(open_q.order_by().union(closed_q, all=True))  # one round trip instead of two
+    open_trades = sorted((t for t in trades if t.state == TradeState.OPEN), key=lambda t: t.open_time, reverse=True)
+    # NULL close times first, as ORDER BY close_time DESC puts them.
+    closed = sorted((t for t in trades if t.state != TradeState.OPEN),
+                    key=lambda t: (t.close_time is None, t.close_time or t.open_time), reverse=True)
+    return open_trades, closed
+
+
 def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacity: int) -> InstanceBook:
     infos: list[OrderInfo] = []
     positions: list[PositionView] = []
@@ -43,17 +59,7 @@ def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacit
     def lots(units: Decimal) -> float:
         return float(units / contract_size)
 
-    # Open trades and the newest closed ones (at most ``capacity``, trimmed to the room left below) in one query.
-    trades = list(
-        Trade.objects.filter(instance=instance, state=TradeState.OPEN).order_by().union(
-            Trade.objects.filter(instance=instance, state=TradeState.CLOSED).order_by("-close_time")[:capacity],
-            all=True,
-        )
-    )
-    open_trades = sorted((t for t in trades if t.state == TradeState.OPEN), key=lambda t: t.open_time, reverse=True)
-    # DESC puts NULLs first, as the database would.
-    closed_trades = sorted((t for t in trades if t.state != TradeState.OPEN),
-                           key=lambda t: (t.close_time is None, t.close_time or t.open_time), reverse=True)
+    open_trades, closed_trades = _trades(instance, capacity)
     for t in open_trades:
         infos.append(OrderInfo(
             ticket=t.ticket, instance_id=instance.instance_id, order_type=_market_type(t.side),
