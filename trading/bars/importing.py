@@ -18,12 +18,13 @@ from django.db import connection, transaction
 from trading.bars import formats
 from trading.bars.brokertime import NY_ROLL
 from trading.bars.formats import fast
-from trading.bars.store import bars_upsert
-from trading.bars.validation import BarImportError, RowError, assemble_clean, build_bars
+from trading.bars.store import bars_upsert, bars_upsert_stream
+from trading.bars.validation import BarImportError, RawBars, RowError, assemble_clean, build_bars
 from trading.models import Instrument
 
 BULK = 100_000  # imports of at least this many bars commit without waiting for the WAL flush
 FAST_FORMATS = ("csv", "metatrader", "histdata")
+PIECE_CHARS = 4_000_000  # big files are parsed and sent in pieces of about this size (~80k M1 bars)
 HEAD_LINES = 64  # the per-line parse of this many lines settles the layout for the fast path
 Progress = Callable[[str, int, int], None]
 
@@ -71,8 +72,12 @@ def bars_import(*, source: str | Path | IO, fmt: str | None, instrument: Instrum
     text, file = _read(source)
     if progress:
         progress("parse", 0, 1)
+    streamed = _fast_stream(text, fmt=fmt, file=file, instrument=instrument, timeframe=timeframe,
+                            align_tz=align_tz, progress=progress, **format_options)
+    if streamed is not None:
+        return streamed
     quick = _fast_bars(text, fmt=fmt, file=file, instrument=instrument, timeframe=timeframe, align_tz=align_tz,
-                      **format_options)
+                       **format_options)
     if quick is not None:
         return _write(*quick, instrument, progress)
     name, raw = formats.parse(text, fmt=fmt, file=file, **format_options)
@@ -99,13 +104,8 @@ def _head(text: str, lines: int) -> str:
     return text[:end]
 
 
-def _fast_bars(text: str, *, fmt: str | None, file: str, instrument: Instrument, timeframe: int | None,
-               align_tz: str, **format_options) -> tuple[ImportReport, np.ndarray] | None:
-    """The report and bars of a well-formed delimited file read by :mod:`trading.bars.formats.fast`.
-
-    None when the format has no fast path, the file does not fit it, or any row fails a check: the caller
-    then runs the per-line path, which reports the errors exactly.
-    """
+def _fast_head(text: str, *, fmt: str | None, file: str, **format_options) -> tuple[str, RawBars] | None:
+    """(format, per-line parse of the first lines) when the file may take the fast path, else None."""
     name = fmt or formats.detect_format(text, file)
     if name not in FAST_FORMATS:
         return None
@@ -116,6 +116,103 @@ def _fast_bars(text: str, *, fmt: str | None, file: str, instrument: Instrument,
         return None
     if head.errors or (head_text is not text and len(head.lines) < HEAD_LINES - 10):
         return None  # the head must decide delimiter, header and date format as the whole file would
+    return name, head
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    """``text`` cut after newlines into pieces of about ``size`` characters (the last one up to 1.5×)."""
+    pieces, start = [], 0
+    while len(text) - start > size * 3 // 2:
+        cut = text.find("\n", start + size) + 1
+        if cut <= 0:
+            break
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+class _NotFast(Exception):
+    """A piece of the file does not fit the fast path, or fails a check: import it the per-line way."""
+
+
+def _fast_stream(text: str, *, fmt: str | None, file: str, instrument: Instrument, timeframe: int | None,
+                 align_tz: str, progress: Progress | None, **format_options) -> ImportReport | None:
+    """Import a big well-formed file piece by piece, each piece going out on the COPY stream (PostgreSQL)
+    while the next is parsed. None, with nothing written, when the file is small, the timeframe is not
+    known up front, or any piece does not fit the fast path or fails a check (the per-line path follows).
+    """
+    if connection.vendor != "postgresql" or len(text) < 2 * PIECE_CHARS:
+        return None
+    found = _fast_head(text, fmt=fmt, file=file, **format_options)
+    if found is None:
+        return None
+    name, head = found
+    if timeframe is not None and head.timeframe is not None and timeframe != head.timeframe:
+        return None
+    timeframe = timeframe or head.timeframe
+    if timeframe is None:
+        return None  # detected from every time of the file: use the whole-file path
+    pieces = _pieces(text, PIECE_CHARS)
+
+    def bars_of(index: int) -> np.ndarray:
+        columns = fast.read_delimited(pieces[index], head, digits=instrument.digits,
+                                      header=bool(head.layout and head.layout["header"]) and index == 0)
+        done = None if columns is None else assemble_clean(
+            columns["seconds"], columns["points"], columns["volume"], columns["spread"], source_tz=head.source_tz,
+            timeframe=timeframe, file_timeframe=head.timeframe, align_tz=align_tz)
+        if done is None:
+            raise _NotFast
+        return done[0]
+
+    try:
+        ends = {0: bars_of(0), len(pieces) - 1: bars_of(len(pieces) - 1)}
+    except _NotFast:
+        return None
+    first, last = int(ends[0]["time"][0]), int(ends[len(pieces) - 1]["time"][-1])
+
+    def chunks():
+        previous = None
+        for index in range(len(pieces)):
+            bars = ends[index] if index in ends else bars_of(index)
+            if previous is not None and bars["time"][0] <= previous:
+                raise _NotFast
+            previous = bars["time"][-1]
+            yield bars
+
+    report = ImportReport(file=file, format=name, instrument=instrument.symbol, timeframe=timeframe,
+                          notes=dict(head.notes, source_tz=head.source_tz))
+    expected = text.count("\n")
+    if progress:
+        progress("write", 0, expected)
+    try:
+        with transaction.atomic():
+            if expected >= BULK:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            written = bars_upsert_stream(
+                instrument_id=instrument.id, timeframe=timeframe, first=first, last=last, count=expected,
+                chunks=chunks(), progress=(lambda done, total: progress("write", done, total)) if progress else None)
+    except _NotFast:
+        return None  # rolled back: nothing was written
+    report.rows_read = written.rows
+    report.inserted, report.updated, report.unchanged = written.inserted, written.updated, written.unchanged
+    if progress:
+        progress("write", written.rows, written.rows)
+    return report
+
+
+def _fast_bars(text: str, *, fmt: str | None, file: str, instrument: Instrument, timeframe: int | None,
+               align_tz: str, **format_options) -> tuple[ImportReport, np.ndarray] | None:
+    """The report and bars of a well-formed delimited file read by :mod:`trading.bars.formats.fast`.
+
+    None when the format has no fast path, the file does not fit it, or any row fails a check: the caller
+    then runs the per-line path, which reports the errors exactly.
+    """
+    found = _fast_head(text, fmt=fmt, file=file, **format_options)
+    if found is None:
+        return None
+    name, head = found
     columns = fast.read_delimited(text, head, digits=instrument.digits)
     if columns is None:
         return None

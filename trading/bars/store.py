@@ -98,18 +98,18 @@ def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterab
 
 
 def bars_upsert_stream(*, instrument_id: int, timeframe: int, first: int, last: int, count: int,
-                       chunks: Iterator[np.ndarray], progress: Progress | None = None) -> UpsertReport:
+                       chunks: Iterable[np.ndarray], progress: Progress | None = None) -> UpsertReport:
     """:func:`bars_upsert` of bars that arrive in chunks (PostgreSQL): each chunk goes out on the COPY stream
     as soon as it is made, so the caller's parsing overlaps the server's inserting.
 
     ``chunks`` yields BAR_DTYPE arrays, each strictly increasing in time and later than the one before, from
-    ``first`` to ``last`` (UTC epoch seconds), ``count`` bars in all. An exception raised by ``chunks``
-    aborts the COPY and rolls the whole upsert back.
+    ``first`` to ``last`` (UTC epoch seconds); ``count`` is the expected number of bars, for ``progress``
+    only. An exception raised by ``chunks`` aborts the COPY and rolls the whole upsert back.
     """
     with transaction.atomic():
-        inserted, updated = _upsert_pg(instrument_id, timeframe, first, last, count, chunks, progress)
+        rows, inserted, updated = _upsert_pg(instrument_id, timeframe, first, last, count, iter(chunks), progress)
         bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
-    return UpsertReport(rows=count, inserted=inserted, updated=updated, unchanged=count - inserted - updated)
+    return UpsertReport(rows=rows, inserted=inserted, updated=updated, unchanged=rows - inserted - updated)
 
 
 def _copy_payload(fields: dict[str, np.ndarray | int], count: int, nulls: tuple[str, ...] = ()) -> np.ndarray:
@@ -145,8 +145,8 @@ def _chunk_payloads(chunk: np.ndarray, extra: dict[str, int]) -> list[np.ndarray
 
 
 def _copy_chunks(cursor, table: str, chunks: Iterator[np.ndarray], extra: dict[str, int], count: int,
-                 progress: Progress | None) -> None:
-    """COPY the bars of ``chunks`` into ``table`` in one stream."""
+                 progress: Progress | None) -> int:
+    """COPY the bars of ``chunks`` into ``table`` in one stream; return how many there were."""
     columns = ", ".join([*extra, *_COLUMNS])
     done = 0
     # The queued writer sends from a worker thread, so the next chunk is made while the last one goes out.
@@ -158,12 +158,13 @@ def _copy_chunks(cursor, table: str, chunks: Iterator[np.ndarray], extra: dict[s
                 copy.write(memoryview(payload.view(np.uint8)))
             done += len(chunk)
             if progress:
-                progress(done, count)
+                progress(done, max(count, done))
         copy.write(_COPY_TRAILER)
+    return done
 
 
 def _upsert_pg(instrument_id: int, timeframe: int, first_second: int, last_second: int, count: int,
-               chunks: Iterator[np.ndarray], progress: Progress | None = None) -> tuple[int, int]:
+               chunks: Iterator[np.ndarray], progress: Progress | None = None) -> tuple[int, int, int]:
     first = datetime.fromtimestamp(first_second, tz=UTC)
     last = datetime.fromtimestamp(last_second, tz=UTC)
     raw = connection.connection
@@ -176,18 +177,18 @@ def _upsert_pg(instrument_id: int, timeframe: int, first_second: int, last_secon
         )
         overlap = cursor.fetchone()[0]
         if not overlap:
-            _copy_chunks(cursor, "trading_bar", chunks, {"instrument_id": instrument_id, "timeframe": timeframe},
-                         count, progress)
-            if count >= _ANALYZE_AFTER:
+            rows = _copy_chunks(cursor, "trading_bar", chunks,
+                                {"instrument_id": instrument_id, "timeframe": timeframe}, count, progress)
+            if rows >= _ANALYZE_AFTER:
                 # Fresh statistics, or the planner may sort a whole series instead of reading the index.
                 cursor.execute("ANALYZE trading_bar")
-            return count, 0
+            return rows, rows, 0
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS bars_stage (time timestamptz NOT NULL, open int8, high int8, "
             "low int8, close int8, volume int8, spread int4, complete bool) ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE bars_stage")
-        _copy_chunks(cursor, "bars_stage", chunks, {}, count, progress)
+        rows = _copy_chunks(cursor, "bars_stage", chunks, {}, count, progress)
         cursor.execute(
             """
             WITH merged AS (
@@ -209,7 +210,7 @@ def _upsert_pg(instrument_id: int, timeframe: int, first_second: int, last_secon
             {"iid": instrument_id, "tf": timeframe},
         )
         inserted, updated = cursor.fetchone()
-    return int(inserted), int(updated)
+    return rows, int(inserted), int(updated)
 
 
 def _upsert_generic(instrument_id: int, timeframe: int, array: np.ndarray) -> tuple[int, int]:

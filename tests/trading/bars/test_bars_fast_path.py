@@ -3,6 +3,7 @@ every file it cannot read exactly, or that has an error, to the per-line path.""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 
 from tests.trading.bars.conftest import DATA
 from trading.bars import formats
-from trading.bars.importing import _fast_bars
-from trading.bars.validation import build_bars
+from trading.bars.importing import _fast_bars, bars_import
+from trading.bars.validation import BarImportError, RowError, build_bars
 from trading.models import Instrument
 
 EURUSD = Instrument(symbol="EURUSD", digits=5)
@@ -132,3 +133,69 @@ def test_one_odd_line_sends_the_file_to_the_per_line_path(line, replacement):
         assert (errors, len(bars)) == ([], 2_000 - (not replacement))
     else:
         assert [e.line for e in errors] == [line + 1]
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Stream files in pieces of ~50 kB so that a 20k-bar file crosses many piece boundaries."""
+    from trading.bars import importing
+
+    monkeypatch.setattr(importing, "PIECE_CHARS", 50_000)
+
+
+def stored_array(instrument):
+    from trading.models import Bar
+
+    rows = Bar.objects.filter(instrument=instrument, timeframe=1).order_by("time").values_list(
+        "time", "open", "high", "low", "close", "volume", "spread", "complete")
+    return [(int(t.timestamp()), o, h, lo, c, v, -1 if s is None else s, k) for t, o, h, lo, c, v, s, k in rows]
+
+
+@pytest.mark.django_db
+def test_streamed_import_stores_the_per_line_paths_bars_and_reimports_as_unchanged(eurusd, small_pieces):
+    text = generated(20_000, seed=7)
+    _, raw = formats.parse(text, fmt="metatrader", file="f.csv", source_tz="MT_GMT2_US_DST")
+    expected, _, _, errors = build_bars(raw, digits=5, timeframe=1, align_tz="OANDA")
+    seen = []
+
+    report = bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1,
+                         on_error="stop", source_tz="MT_GMT2_US_DST", progress=lambda *a: seen.append(a))
+    again = bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1,
+                        on_error="stop", source_tz="MT_GMT2_US_DST")
+
+    assert errors == []
+    assert (report.rows_read, report.inserted, report.notes["date_format"]) == (20_000, 20_000, "%Y.%m.%d %H:%M")
+    assert stored_array(eurusd) == expected.tolist()
+    assert len([a for a in seen if a[0] == "write"]) > 20  # one per piece, and more
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 20_000)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("line", [15_000, 19_999])
+def test_a_bad_line_deep_in_a_streamed_file_rolls_back_and_gets_the_exact_report(eurusd, small_pieces, line):
+    lines = generated(20_000, seed=7).split("\n")
+    lines[line] = lines[line].replace(",", ";", 1)  # 6 fields
+    text = "\n".join(lines)
+
+    with pytest.raises(BarImportError) as caught:
+        bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="stop",
+                    source_tz="UTC")
+    report = bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1,
+                         on_error="skip", source_tz="UTC")
+
+    assert caught.value.errors == [RowError("<upload>", line + 1, "row", lines[line], "has 6 fields, expected 7")]
+    assert (report.inserted, report.skipped, len(stored_array(eurusd))) == (19_999, 1, 19_999)
+
+
+@pytest.mark.django_db
+def test_times_going_back_across_a_piece_boundary_are_reported(eurusd, small_pieces):
+    lines = generated(20_000, seed=7).split("\n")
+    lines[10_000] = lines[0]  # far earlier than its neighbours, whatever piece it lands in
+    text = "\n".join(lines)
+
+    with pytest.raises(BarImportError) as caught:
+        bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="stop",
+                    source_tz="UTC")
+
+    assert [(e.line, e.field) for e in caught.value.errors] == [(10_001, "date time")]
+    assert stored_array(eurusd) == []

@@ -116,19 +116,21 @@ def _counts(codes: np.ndarray, pad: np.ndarray) -> np.ndarray:
     return np.rint(value / np.power(10.0, decimals)).astype(np.int64)
 
 
-def read_delimited(text: str, head: RawBars, *, digits: int) -> dict | None:
+def read_delimited(text: str, head: RawBars, *, digits: int, header: bool | None = None) -> dict | None:
     """Columns of every row of ``text`` parsed as ``head`` (the per-line parse of its first lines) says.
+
+    ``header=False`` reads a later piece of the file (no header line whatever ``head`` found).
 
     Returns {"seconds": wall-clock epoch seconds, "points": {field: points}, "volume", "spread" (or None),
     "rows"}, or None when the file does not fit the fast path or a value fails a check.
     """
     try:
-        return _read(text, head, digits)
+        return _read(text, head, digits, head.layout["header"] if header is None and head.layout else header)
     except _Reject:
         return None
 
 
-def _read(text: str, head: RawBars, digits: int) -> dict:
+def _read(text: str, head: RawBars, digits: int, header: bool | None) -> dict:
     layout = head.layout
     delimiter = head.notes.get("delimiter", "")
     if layout is None or head.errors or len(delimiter) != 1 or delimiter == " " or head.time_format == "unix":
@@ -141,7 +143,7 @@ def _read(text: str, head: RawBars, digits: int) -> dict:
         data = data.replace(b"\r\n", b"\n")
     if data.translate(None, _ALLOWED) or not data[:1].strip():
         raise _Reject  # other line breaks, control characters, or a blank first line
-    if layout["header"]:
+    if header:
         cut = data.find(b"\n")
         data = data[cut + 1:] if cut >= 0 else b""
     data = data.rstrip(b"\n")
