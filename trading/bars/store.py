@@ -81,7 +81,8 @@ def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterab
                 progress: Progress | None = None) -> UpsertReport:
     """Insert new bars and update changed ones of one series, in one transaction; invalidate its cache.
 
-    ``progress`` (PostgreSQL only) is called as the COPY stream goes out, every ``_CHUNK`` bars.
+    ``progress(done, total)`` is called as the COPY stream goes out, every ``_CHUNK`` bars (other databases:
+    once, at the end).
     """
     array = bars_to_array(bars)
     if len(array) == 0:
@@ -93,6 +94,8 @@ def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterab
     with transaction.atomic():
         inserted, updated = _upsert_generic(instrument_id, timeframe, array)
         bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
+    if progress:
+        progress(len(array), len(array))
     return UpsertReport(rows=len(array), inserted=inserted, updated=updated,
                         unchanged=len(array) - inserted - updated)
 

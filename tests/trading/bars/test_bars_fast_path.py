@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from django.db import connection
 
 from tests.trading.bars.conftest import DATA
 from trading.bars import formats
@@ -166,7 +167,8 @@ def test_streamed_import_stores_the_per_line_paths_bars_and_reimports_as_unchang
     assert errors == []
     assert (report.rows_read, report.inserted, report.notes["date_format"]) == (20_000, 20_000, "%Y.%m.%d %H:%M")
     assert stored_array(eurusd) == expected.tolist()
-    assert len([a for a in seen if a[0] == "write"]) > 20  # one per piece, and more
+    if connection.vendor == "postgresql":  # streamed piece by piece: progress for each piece
+        assert len([a for a in seen if a[0] == "write"]) > 20
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 20_000)
 
 
