@@ -152,9 +152,10 @@ def _copy_chunks(cursor, table: str, chunks: Iterator[np.ndarray], extra: dict[s
     """COPY the bars of ``chunks`` into ``table`` in one stream; return how many there were."""
     columns = ", ".join([*extra, *_COLUMNS])
     done = 0
-    # The queued writer sends from a worker thread, so the next chunk is made while the last one goes out.
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)",
-                     writer=QueuedLibpqWriter(cursor)) as copy:
+    # The queued writer sends from a worker thread, so the next chunk is made while the last one goes out;
+    # small upserts (live bars) don't need the thread.
+    writer = QueuedLibpqWriter(cursor) if count > _CHUNK else None
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", writer=writer) as copy:
         copy.write(_COPY_HEADER)
         for chunk in chunks:
             for payload in _chunk_payloads(chunk, extra):
