@@ -7,6 +7,7 @@ from django.urls import path
 from trading.api import (
     accounts,
     bars,
+    bars_data,
     catalog,
     executions,
     instances,
@@ -30,6 +31,8 @@ urlpatterns = [
     path("instances/<int:instance_id>/disable/", instances.InstanceDisableApi.as_view(), name="instance-disable"),
     path("instances/<int:instance_id>/run/", instances.InstanceRunApi.as_view(), name="instance-run"),
     path("bars/", bars.BarListApi.as_view(), name="bars"),
+    path("bars/import/", bars_data.BarImportApi.as_view(), name="bars-import"),
+    path("bars/coverage/", bars_data.BarCoverageApi.as_view(), name="bars-coverage"),
     path("orders/", orders.OrderListApi.as_view(), name="orders"),
     path("orders/<int:order_id>/", orders.OrderDetailApi.as_view(), name="order"),
     path("trades/", trades.TradeListApi.as_view(), name="trades"),

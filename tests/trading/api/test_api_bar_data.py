@@ -1,0 +1,56 @@
+"""Bar import upload (staff only) and coverage through the API, on the sample files of the bars suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from trading.models import Bar
+
+DATA = Path(__file__).resolve().parents[1] / "bars" / "data"
+
+
+def _upload(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (DATA / name).read_bytes(), content_type="text/csv")
+
+
+def test_only_staff_may_import_bars(alice_api, eurusd):
+    response = alice_api.post("/api/v1/bars/import/", {"file": _upload("generic_eurusd_m5.csv"),
+                                                       "instrument": "EURUSD", "timeframe": 5}, format="multipart")
+
+    assert response.status_code == 403
+    assert not Bar.objects.exists()
+
+
+def test_staff_import_stores_the_bars_and_coverage_reports_them(alice_api, alice, eurusd):
+    alice.is_staff = True
+    alice.save()
+    rows = len((DATA / "generic_eurusd_m5.csv").read_text().strip().splitlines()) - 1
+
+    response = alice_api.post("/api/v1/bars/import/", {"file": _upload("generic_eurusd_m5.csv"),
+                                                       "instrument": "EURUSD", "timeframe": 5}, format="multipart")
+    coverage = alice_api.get("/api/v1/bars/coverage/?instrument=EURUSD&timeframe=5")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["inserted"] == rows
+    assert Bar.objects.filter(instrument=eurusd, timeframe=5).count() == rows
+    assert coverage.status_code == 200
+    [row] = coverage.json()
+    assert (row["symbol"], row["timeframe"], row["count"]) == ("EURUSD", 5, rows)
+
+
+def test_a_broken_file_is_refused_with_file_line_field_and_value_and_nothing_is_written(alice_api, alice, eurusd):
+    alice.is_staff = True
+    alice.save()
+
+    response = alice_api.post("/api/v1/bars/import/", {"file": _upload("generic_eurusd_m5_broken.csv"),
+                                                       "instrument": "EURUSD", "timeframe": 5, "on_error": "stop"},
+                              format="multipart")
+
+    assert response.status_code == 400, response.content
+    errors = response.json()["extra"]["errors"]
+    assert errors[0]["file"] == "generic_eurusd_m5_broken.csv"
+    assert errors[0]["line"] == 3
+    assert errors[0]["field"] == "high"
+    assert not Bar.objects.exists()
