@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from trading.models import Bar
+from trading.bars.importing import bars_import
+from trading.bars.validation import BarImportError
+from trading.models import Bar, Instrument, Timeframe
+
+
+class BarImportForm(forms.Form):
+    file = forms.FileField()
+    instrument = forms.ModelChoiceField(queryset=Instrument.objects.all(), to_field_name="symbol")
+    timeframe = forms.TypedChoiceField(choices=[("", "detect")] + list(Timeframe.choices), coerce=int,
+                                       empty_value=None, required=False)
+    format = forms.ChoiceField(choices=[("", "detect"), ("generic", "generic CSV"), ("metatrader", "MetaTrader"),
+                                        ("histdata", "HistData"), ("dukascopy", "Dukascopy"), ("oanda", "OANDA JSON")],
+                               required=False)
+    on_error = forms.ChoiceField(choices=[("stop", "stop at the first error (nothing written)"),
+                                          ("skip", "skip bad rows and report them")])
+    source_tz = forms.CharField(required=False, help_text="Broker clock of a MetaTrader export, e.g. UTC")
 
 
 def _price(field: str) -> object:
@@ -47,3 +66,38 @@ class BarAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Bar | None = None) -> bool:
         return False
+
+    change_list_template = "admin/trading/bar/change_list.html"
+
+    def get_urls(self) -> list:
+        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="trading_bar_import")]
+        return extra + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a file of bars (staff with the bar permission); the report lands in the messages."""
+        if not request.user.has_perm("trading.delete_bar"):
+            messages.error(request, "You may not import bars.")
+            return HttpResponseRedirect(reverse("admin:trading_bar_changelist"))
+        form = BarImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            source = io.BytesIO(upload.read())
+            source.name = upload.name  # type: ignore[attr-defined]
+            options = {"source_tz": form.cleaned_data["source_tz"]} if form.cleaned_data["source_tz"] else {}
+            try:
+                report = bars_import(source=source, fmt=form.cleaned_data["format"] or None,
+                                     instrument=form.cleaned_data["instrument"],
+                                     timeframe=form.cleaned_data["timeframe"],
+                                     on_error=form.cleaned_data["on_error"], **options)
+            except BarImportError as e:
+                messages.error(request, f"{e.message} " + "; ".join(str(x) for x in e.errors[:20]))
+            except UnicodeDecodeError as e:
+                messages.error(request, f"{upload.name} is not UTF-8 text: {e.reason}")
+            else:
+                messages.success(request, report.summary())
+                for error in report.errors[:20]:
+                    messages.warning(request, str(error))
+                return HttpResponseRedirect(reverse("admin:trading_bar_changelist"))
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import bars",
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/trading/bar/import.html", context)

@@ -54,3 +54,16 @@ def test_a_broken_file_is_refused_with_file_line_field_and_value_and_nothing_is_
     assert errors[0]["line"] == 3
     assert errors[0]["field"] == "high"
     assert not Bar.objects.exists()
+
+
+def test_admin_import_page_stores_the_bars_and_reports_them(admin_client, eurusd):
+    page = admin_client.get("/admin/trading/bar/import/")
+    response = admin_client.post("/admin/trading/bar/import/", {
+        "file": _upload("generic_eurusd_m5.csv"), "instrument": "EURUSD", "timeframe": "5", "on_error": "stop",
+    }, follow=True)
+
+    assert page.status_code == 200
+    assert b"Import bars" in page.content
+    assert response.status_code == 200
+    assert Bar.objects.filter(instrument=eurusd, timeframe=5).exists()
+    assert b"inserted" in response.content
