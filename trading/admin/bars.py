@@ -70,7 +70,10 @@ class BarAdmin(admin.ModelAdmin):
     change_list_template = "admin/trading/bar/change_list.html"
 
     def get_urls(self) -> list:
-        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="trading_bar_import")]
+        extra = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="trading_bar_import"),
+            path("coverage/", self.admin_site.admin_view(self.coverage_view), name="trading_bar_coverage"),
+        ]
         return extra + super().get_urls()
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
@@ -101,3 +104,11 @@ class BarAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "form": form, "title": "Import bars",
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/trading/bar/import.html", context)
+
+    def coverage_view(self, request: HttpRequest) -> HttpResponse:
+        """First and last bar, count and gaps (weekends and holidays are not gaps) per instrument and timeframe."""
+        from trading.bars.coverage import bars_coverage
+
+        context = {**self.admin_site.each_context(request), "rows": bars_coverage(), "title": "Bar coverage",
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/trading/bar/coverage.html", context)

@@ -67,3 +67,19 @@ def test_admin_import_page_stores_the_bars_and_reports_them(admin_client, eurusd
     assert response.status_code == 200
     assert Bar.objects.filter(instrument=eurusd, timeframe=5).exists()
     assert b"inserted" in response.content
+
+
+def test_admin_coverage_page_lists_each_series_with_its_gaps(admin_client, eurusd):
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday
+    for minute in (0, 1, 2, 6, 7):  # 3, 4 and 5 are missing
+        Bar.objects.create(instrument=eurusd, timeframe=1, time=start + timedelta(minutes=minute),
+                           open=110000, high=110010, low=109990, close=110000)
+
+    page = admin_client.get("/admin/trading/bar/coverage/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "EURUSD" in html
+    assert "2024-03-12 10:03 → 2024-03-12 10:06 (3)" in html
