@@ -142,6 +142,14 @@ class BrokerOrder:
 
 
 @dataclass(frozen=True)
+class TradeFinancing:
+    """One trade's share of a daily financing charge (account currency; negative = paid)."""
+
+    broker_trade_id: str
+    financing: Decimal
+
+
+@dataclass(frozen=True)
 class BrokerEvent:
     """One broker transaction, reduced to what history sync needs."""
 
@@ -154,6 +162,7 @@ class BrokerEvent:
     client_order_id: str = ""
     fill: Fill | None = None
     financing: Decimal = Decimal("0")
+    trade_financings: tuple[TradeFinancing, ...] = ()  # DAILY_FINANCING split per open trade
     raw_type_detail: dict[str, str] = field(default_factory=dict)
 
 

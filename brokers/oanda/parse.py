@@ -17,6 +17,7 @@ from brokers.base import (
     OrderTypeLiteral,
     Quote,
     TradeClose,
+    TradeFinancing,
 )
 from brokers.errors import BrokerProtocolError
 from brokers.oanda.schemas import (
@@ -196,6 +197,16 @@ def client_order_id_of(txn: J) -> str:
     return str(txn.get("clientOrderID") or ext.get("id") or "")
 
 
+def trade_financings(txn: J) -> tuple[TradeFinancing, ...]:
+    """DAILY_FINANCING -> each open trade's share (positionFinancings[].openTradeFinancings[])."""
+    out = []
+    for position in txn.get("positionFinancings") or ():
+        for row in position.get("openTradeFinancings") or ():
+            out.append(TradeFinancing(broker_trade_id=str(req(row, "tradeID")),
+                                      financing=dec(row.get("financing", "0"), "openTradeFinancings.financing")))
+    return tuple(out)
+
+
 def event(txn: J) -> BrokerEvent:
     """Any transaction -> BrokerEvent; ORDER_FILL carries a typed Fill."""
     ttype = str(req(txn, "type"))
@@ -216,6 +227,7 @@ def event(txn: J) -> BrokerEvent:
         client_order_id=client_order_id_of(txn),
         fill=fill(txn) if ttype == "ORDER_FILL" else None,
         financing=dec(txn.get("financing", "0"), "financing") if ttype == "DAILY_FINANCING" else Decimal("0"),
+        trade_financings=trade_financings(txn) if ttype == "DAILY_FINANCING" else (),
         raw_type_detail=detail,
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from brokers.oanda.fake.broker import Account, FakeBroker
 from brokers.oanda.fake.candles import make_candles
+from brokers.oanda.fake.financing import daily_financing
 from brokers.oanda.fake.server import REST_FAULTS, STREAM_FAULTS, FakeServer, Fault, SeenRequest
 from brokers.oanda.symbols import to_broker_symbol
 
@@ -173,6 +174,12 @@ class FakeOanda:
     def open_trades(self, account_id: str | None = None) -> list[dict[str, Any]]:
         with self.broker.lock:
             return [dict(t) for t in self.broker._open_trades(self.account(account_id), None)]
+
+    def daily_financing(self, account_id: str | None = None, *, annual_rate: Decimal | str = "-0.0100",
+                        amounts: dict[str, Decimal] | None = None) -> dict[str, Any] | None:
+        """Charge one day of financing on every open trade (OANDA's 17:00 New York DAILY_FINANCING)."""
+        return daily_financing(self.broker, self.account(account_id), annual_rate=Decimal(annual_rate),
+                               amounts=amounts)
 
     def open_trade_external(self, symbol: str, units: int | str, account_id: str | None = None) -> str:
         """Open a trade as if placed by hand on OANDA's platform (no client extensions); returns its id."""

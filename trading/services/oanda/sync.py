@@ -28,6 +28,7 @@ from trading.models import (
     TradeState,
 )
 from trading.services.broker_clients import broker_for
+from trading.services.oanda.financing import financing_record
 from trading.services.orders.record import fill_record, order_record_result
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ def _our_order(account: BrokerAccount, event: BrokerEvent) -> Order | None:
 
 
 def _record_event(account: BrokerAccount, event: BrokerEvent) -> None:
+    if event.type == "DAILY_FINANCING":
+        financing_record(account, event)
+        return
     ours = _our_order(account, event)
     if event.fill is not None:
         if ours is not None and ours.status in _UNRESOLVED:
