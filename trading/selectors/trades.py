@@ -10,23 +10,12 @@ from django.db.models import Count, QuerySet, Sum
 
 from trading.models import Trade, TradeState
 from trading.selectors.accounts import User
+from trading.selectors.filtering import owned_records_filter
 
 
 def trade_filter(qs: QuerySet[Trade], filters: dict[str, Any]) -> QuerySet[Trade]:
     """Apply the trade filters (account, instance, instrument, state, open-time range) to ``qs``."""
-    if filters.get("account") is not None:
-        qs = qs.filter(account_id=filters["account"])
-    if filters.get("instance") is not None:
-        qs = qs.filter(instance_id=filters["instance"])
-    if filters.get("instrument"):
-        qs = qs.filter(instrument__symbol=filters["instrument"])
-    if filters.get("state"):
-        qs = qs.filter(state=filters["state"])
-    if filters.get("start") is not None:
-        qs = qs.filter(open_time__gte=filters["start"])
-    if filters.get("end") is not None:
-        qs = qs.filter(open_time__lte=filters["end"])
-    return qs
+    return owned_records_filter(qs, filters, state_field="state", time_field="open_time")
 
 
 def trade_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Trade]:
