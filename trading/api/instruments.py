@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -15,6 +12,7 @@ from rest_framework.views import APIView
 from trading.api.permissions import IsStaffForWrites
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.models import Instrument, InstrumentKind
+from trading.services.instruments import instrument_create, instrument_update
 
 
 class InstrumentOutputSerializer(ApiSerializer):
@@ -49,16 +47,6 @@ class _InstrumentFields(ApiSerializer):
     minimum_stop_points = serializers.IntegerField(min_value=0, required=False)
 
 
-@transaction.atomic
-def _instrument_save(instrument: Instrument, fields: dict[str, object]) -> Instrument:
-    # No instrument service exists yet; this only applies the model's own validation (clean()).
-    for key, value in fields.items():
-        setattr(instrument, key, value)
-    instrument.full_clean()
-    instrument.save()
-    return instrument
-
-
 class InstrumentListApi(APIView):
     permission_classes = [IsStaffForWrites]
     pagination_class = LimitOffsetPagination
@@ -82,7 +70,7 @@ class InstrumentCreateApi(APIView):
     @extend_schema(operation_id="instruments_create", request=InputSerializer, responses={201: InstrumentOutputSerializer})
     def post(self, request: Request) -> Response:
         data = validate_input(InstrumentCreateApi.InputSerializer, request.data)
-        instrument = _instrument_save(Instrument(contract_size=Decimal("100000")), data)
+        instrument = instrument_create(**data)
         return Response(InstrumentOutputSerializer(instrument).data, status=status.HTTP_201_CREATED)
 
 
@@ -105,7 +93,7 @@ class InstrumentUpdateApi(APIView):
     def patch(self, request: Request, symbol: str) -> Response:
         instrument = get_object_or_404(Instrument, symbol=symbol)
         data = validate_input(InstrumentUpdateApi.InputSerializer, request.data, partial=True)
-        instrument = _instrument_save(instrument, data)
+        instrument = instrument_update(instrument, **data)
         return Response(InstrumentOutputSerializer(instrument).data)
 
 

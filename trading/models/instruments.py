@@ -74,5 +74,19 @@ class Instrument(models.Model):
             errors["contract_size"] = f"contract size must be positive, was {self.contract_size}"
         if self.margin_rate is not None and not (0 < self.margin_rate <= 1):
             errors["margin_rate"] = f"margin rate must be in (0, 1], was {self.margin_rate}"
+        if self.pk is not None and self.digits is not None and "digits" not in errors:
+            errors.update(self._stored_points_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _stored_points_errors(self) -> dict[str, str]:
+        """Bars are stored as integer points of ``digits``: changing digits under them would rescale every price."""
+        stored = type(self).objects.filter(pk=self.pk).values_list("digits", flat=True).first()
+        if stored is None or stored == self.digits:
+            return {}
+        bars = self.bars.count()
+        if not bars:
+            return {}
+        return {"digits": f"digits cannot change from {stored} to {self.digits} while {bars} bars of {self.symbol} "
+                          f"are stored in {stored}-digit points; export them, delete them, change digits and "
+                          f"import them again"}

@@ -69,3 +69,27 @@ def test_instrument_update_by_staff_changes_the_spread(admin_user, eurusd):
     assert response.status_code == 200, response.content
     eurusd.refresh_from_db()
     assert eurusd.spread_points == 14
+
+
+def test_instrument_digits_cannot_change_under_stored_bars(admin_user, eurusd):
+    from datetime import UTC, datetime
+
+    from rest_framework.test import APIClient
+
+    from trading.models import Bar
+
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    assert client.patch("/api/v1/instruments/EURUSD/", {"digits": 4}, format="json").status_code == 200  # no bars yet
+    Bar.objects.create(instrument=eurusd, timeframe=1, time=datetime(2024, 1, 2, 10, 0, tzinfo=UTC), open=11000,
+                       high=11005, low=10995, close=11001)
+
+    refused = client.patch("/api/v1/instruments/EURUSD/", {"digits": 5, "spread_points": 20}, format="json")
+    unchanged = client.patch("/api/v1/instruments/EURUSD/", {"digits": 4, "spread_points": 12}, format="json")
+
+    assert refused.status_code == 400
+    message = refused.json()["extra"]["fields"]["digits"][0]
+    assert "from 4 to 5" in message and "1 bars" in message
+    assert unchanged.status_code == 200, unchanged.content
+    eurusd.refresh_from_db()
+    assert (eurusd.digits, eurusd.spread_points) == (4, 12)  # the refused change wrote nothing
