@@ -1,4 +1,11 @@
-"""Bars: filters by instrument and timeframe, prices shown as decimals (stored as integer points)."""
+"""Bars: a read-only list filtered by instrument and timeframe, prices shown as decimals (stored as integer
+points), plus the file import and the coverage pages.
+
+``Bar``'s primary key is (instrument, timeframe, time). Django 5.2's admin refuses to register a model with a
+composite key because its change, delete and history views and its actions address rows by one ``pk`` value.
+The bar admin has none of those: it serves only the list and its own two pages, so it is put in the site's
+registry by :func:`_register`, the one place that knows about the refusal.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +45,6 @@ def _price(field: str) -> object:
     return show
 
 
-@admin.register(Bar)
 class BarAdmin(admin.ModelAdmin):
     list_display = (
         "instrument", "timeframe", "time", "open_price", "high_price", "low_price", "close_price", "volume",
@@ -60,11 +66,17 @@ class BarAdmin(admin.ModelAdmin):
     low_price = _price("low")
     close_price = _price("close")
 
-    # Bars come from the broker's history; they can be viewed and deleted (to re-fetch), never edited.
+    list_display_links = None  # no change page: rows are not addressed one by one
+    actions = None
+
+    # Bars come from files and the broker's history: listed, imported again to correct, never edited here.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Bar | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Bar | None = None) -> bool:
         return False
 
     change_list_template = "admin/trading/bar/change_list.html"
@@ -73,8 +85,9 @@ class BarAdmin(admin.ModelAdmin):
         extra = [
             path("import/", self.admin_site.admin_view(self.import_view), name="trading_bar_import"),
             path("coverage/", self.admin_site.admin_view(self.coverage_view), name="trading_bar_coverage"),
+            path("", self.admin_site.admin_view(self.changelist_view), name="trading_bar_changelist"),
         ]
-        return extra + super().get_urls()
+        return extra  # no add/change/delete/history views: they need a single-column primary key
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload a file of bars (staff with the bar permission); the report lands in the messages."""
@@ -112,3 +125,13 @@ class BarAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "rows": bars_coverage(), "title": "Bar coverage",
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/trading/bar/coverage.html", context)
+
+
+def _register(site: admin.AdminSite) -> None:
+    """Register :class:`BarAdmin` as ``site.register`` would, minus its composite-key refusal (see the module
+    docstring: the views that need a single-column key are not served)."""
+    if Bar not in site._registry:
+        site._registry[Bar] = BarAdmin(Bar, site)
+
+
+_register(admin.site)

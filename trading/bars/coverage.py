@@ -65,7 +65,7 @@ def bars_coverage(*, instrument_id: int | None = None, timeframe: int | None = N
     if timeframe is not None:
         rows = rows.filter(timeframe=timeframe)
     summary = (rows.values("instrument_id", "instrument__symbol", "timeframe")
-               .annotate(first=Min("time"), last=Max("time"), count=Count("id"))
+               .annotate(first=Min("time"), last=Max("time"), count=Count("time"))
                .order_by("instrument__symbol", "timeframe"))
     result = []
     for item in summary:
