@@ -1,4 +1,4 @@
-"""Admin: backtest runs and trades (read-only), and a "Backtest last 30 days" action on strategy instances."""
+"""Admin: backtests, optimisations, walk-forwards and drift reports (read-only); a backtest action on instances."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from backtests.models import (
     BacktestRun,
     BacktestTrade,
+    DriftReport,
+    DriftTrade,
     Optimization,
     OptimizationPass,
     WalkForward,
@@ -110,6 +112,30 @@ class WalkForwardAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     @admin.display(description="Report")
     def report(self, obj: WalkForward) -> str:
         return format_html('<a href="{}">report</a>', reverse("backtests-api:walkforward-report", args=[obj.pk]))
+
+
+class DriftTradeInline(_ReadOnly, admin.TabularInline):
+    model = DriftTrade
+    extra = 0
+    can_delete = False
+    fields = ("index", "match", "side", "live_trade", "live_open_time", "live_open_price", "live_close_price",
+              "live_profit", "live_close_reason", "backtest_open_time", "backtest_open_price", "backtest_close_price",
+              "backtest_profit", "backtest_close_reason", "entry_slippage_points", "exit_slippage_points",
+              "profit_difference", "note")
+    readonly_fields = fields
+
+
+@admin.register(DriftReport)
+class DriftReportAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
+    owner_lookups = ("owner", "instance__account__owner")
+    list_display = ("id", "instance", "symbol", "start", "end", "status", "verdict", "matched", "live_only",
+                    "backtest_only", "profit_difference", "created_at", "page")
+    list_filter = ("status", "verdict")
+    inlines = [DriftTradeInline]
+
+    @admin.display(description="Page")
+    def page(self, obj: DriftReport) -> str:
+        return format_html('<a href="{}">table</a>', reverse("backtests-dashboard:drift", args=[obj.pk]))
 
 
 SORTABLE = ("net_profit", "profit_factor", "equity_drawdown_relative", "total_trades", "sharpe_ratio")

@@ -230,3 +230,107 @@ class WalkForwardWindow(models.Model):
 
     def __str__(self) -> str:
         return f"Window {self.index} of walk-forward {self.walk_forward_id}"
+
+
+class DriftVerdict(models.TextChoices):
+    MATCH = "match", "Match (same trades at the same prices)"
+    PRICE_DRIFT = "price_drift", "Same trades, prices or P/L differ"
+    TRADE_DRIFT = "trade_drift", "Trades only live or only in the replay"
+
+
+class DriftMatch(models.TextChoices):
+    BOTH = "both", "Live and replay"
+    LIVE_ONLY = "live_only", "Only live"
+    BACKTEST_ONLY = "backtest_only", "Only in the replay"
+
+
+class DriftReport(models.Model):
+    """Live (or paper) trading of an instance over a period against a parity replay of the same bars."""
+
+    instance = models.ForeignKey(
+        "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="drift_reports"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    task_id = models.CharField(max_length=64, blank=True)
+    start = models.DateTimeField(help_text="First bar open of the period (UTC)")
+    end = models.DateTimeField(help_text="Last bar open of the period (UTC)")
+    tolerance_seconds = models.PositiveIntegerField(help_text="Open times this close (same side) are the same trade")
+    strategy_id = models.PositiveIntegerField()
+    symbol = models.CharField(max_length=20)
+    timeframe = models.PositiveIntegerField()
+    parameters = models.JSONField(default=dict, blank=True)
+    initial_balance = models.DecimalField(max_digits=20, decimal_places=2,
+                                          help_text="Account balance at the start (the replay starts from it)")
+    account_currency = models.CharField(max_length=3, default="USD")
+    costs = models.JSONField(default=dict, blank=True)
+    # Results
+    bars_replayed = models.PositiveIntegerField(default=0)
+    live_executions = models.PositiveIntegerField(default=0)
+    live_executions_failed = models.PositiveIntegerField(default=0, help_text="Failed or skipped live runs")
+    matched = models.PositiveIntegerField(default=0)
+    live_only = models.PositiveIntegerField(default=0)
+    backtest_only = models.PositiveIntegerField(default=0)
+    close_reason_differences = models.PositiveIntegerField(default=0)
+    live_profit = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    backtest_profit = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    profit_difference = models.DecimalField(max_digits=20, decimal_places=6, default=0,
+                                            help_text="Live - replay, matched trades closed in the period")
+    entry_slippage = models.DecimalField(max_digits=20, decimal_places=6, default=0,
+                                         help_text="Account currency, matched trades; positive = live filled worse")
+    exit_slippage = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    verdict = models.CharField(max_length=12, choices=DriftVerdict.choices, blank=True)
+    summary = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Drift {self.pk} #{self.instance_id} {self.start:%Y-%m-%d %H:%M}..{self.end:%Y-%m-%d %H:%M}"
+
+
+class DriftTrade(models.Model):
+    """One row of a drift report: a live trade, its replayed twin, or one without the other."""
+
+    report = models.ForeignKey(DriftReport, on_delete=models.CASCADE, related_name="rows")
+    index = models.PositiveIntegerField()
+    match = models.CharField(max_length=16, choices=DriftMatch.choices)
+    side = models.CharField(max_length=4)
+    live_trade = models.ForeignKey("trading.Trade", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    live_signal_bar = models.DateTimeField(null=True, blank=True, help_text="Bar of the live run that opened it")
+    live_units = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    live_open_time = models.DateTimeField(null=True, blank=True)
+    live_open_price = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    live_close_time = models.DateTimeField(null=True, blank=True)
+    live_close_price = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    live_profit = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    live_close_reason = models.CharField(max_length=16, blank=True)
+    backtest_ticket = models.PositiveIntegerField(null=True, blank=True)
+    backtest_units = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    backtest_open_time = models.DateTimeField(null=True, blank=True)
+    backtest_open_price = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    backtest_close_time = models.DateTimeField(null=True, blank=True)
+    backtest_close_price = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    backtest_profit = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    backtest_close_reason = models.CharField(max_length=16, blank=True)
+    open_offset_seconds = models.IntegerField(null=True, blank=True, help_text="Live open time - replay open time")
+    entry_slippage_points = models.IntegerField(null=True, blank=True, help_text="Positive = live filled worse")
+    entry_slippage = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    exit_slippage_points = models.IntegerField(null=True, blank=True, help_text="Positive = live filled worse")
+    exit_slippage = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    profit_difference = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True,
+                                            help_text="Live - replay (both closed in the period)")
+    close_reason_differs = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["report", "index"]
+        constraints = [models.UniqueConstraint(fields=["report", "index"], name="drift_trade_unique")]
+
+    def __str__(self) -> str:
+        return f"Row {self.index} of drift {self.report_id} ({self.match})"

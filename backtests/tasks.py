@@ -1,4 +1,4 @@
-"""Celery tasks of the backtester: one backtest run, one optimisation pass (ids in, the services do the work)."""
+"""Celery tasks of the backtester: runs, optimisation passes, walk-forwards, drift reports (ids in, services work)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,12 @@ def walkforward_task(self, walk_forward_id: int) -> dict:
 
     wf = walkforward_execute(walk_forward_id=walk_forward_id)
     return {"walk_forward_id": wf.pk, "status": wf.status, "efficiency": wf.efficiency}
+
+
+@shared_task(bind=True, name="backtests.drift_report", **LONG)
+def drift_report_task(self, report_id: int) -> dict:
+    """Replay a stored drift report's period and compare it with what the instance did live."""
+    from backtests.services.drift import drift_report_execute
+
+    report = drift_report_execute(report_id=report_id)
+    return {"report_id": report.pk, "status": report.status, "verdict": report.verdict}

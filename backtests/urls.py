@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from backtests import api, api_walkforward
+from backtests import api, api_drift, api_walkforward
 
 app_name = "backtests-api"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("walkforwards/<int:walk_forward_id>/", api_walkforward.WalkForwardDetailApi.as_view(), name="walkforward-detail"),
     path("walkforwards/<int:walk_forward_id>/report.html", api_walkforward.WalkForwardReportApi.as_view(),
          name="walkforward-report"),
+    path("drift/", api_drift.DriftReportListApi.as_view(), name="drift-list"),
+    path("drift/<int:report_id>/", api_drift.DriftReportDetailApi.as_view(), name="drift-detail"),
 ]

@@ -1,4 +1,4 @@
-"""Dashboard page of one backtest run (server-rendered SVG, no JavaScript)."""
+"""Dashboard pages of the backtester: runs, optimisations, drift reports (server-rendered, no JavaScript)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from backtests.engine.stats import MT_NAMES
 from backtests.report import report_context
-from backtests.selectors import backtest_run_list_for_user, optimization_list_for_user
+from backtests.selectors import backtest_run_list_for_user, drift_report_list_for_user, optimization_list_for_user
 from backtests.services.optimization import optimization_passes_sorted
 
 COLUMNS = ("net_profit", "profit_factor", "expected_payoff", "equity_drawdown_relative", "total_trades",
@@ -33,3 +33,16 @@ def optimization_detail(request: HttpRequest, optimization_id: int) -> HttpRespo
     columns = [(c, MT_NAMES.get(c, c)) for c in COLUMNS]
     return render(request, "backtests/optimization.html", {"opt": opt, "rows": rows, "names": names,
                                                            "columns": columns, "sort": key, "descending": descending})
+
+
+@login_required
+def drift_list(request: HttpRequest) -> HttpResponse:
+    reports = drift_report_list_for_user(user=request.user).order_by("-created_at")[:200]
+    return render(request, "backtests/drift_list.html", {"reports": reports})
+
+
+@login_required
+def drift_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    """One drift report: the summary, the totals and one row per trade (live vs replay)."""
+    report = get_object_or_404(drift_report_list_for_user(user=request.user), pk=report_id)
+    return render(request, "backtests/drift.html", {"report": report, "rows": list(report.rows.all())})
