@@ -17,6 +17,18 @@ def execute_strategy(instance_id: int) -> dict[str, Any]:
     return {"status": outcome.status, "execution_id": outcome.execution_id, "detail": outcome.detail}
 
 
+@shared_task(name="trading.tasks.execute_bar_close", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+def execute_bar_close(account_id: int, timeframe: int) -> dict[str, Any]:
+    """Beat's bar-close run: every enabled instance of one account and timeframe, in one pass."""
+    from trading.services.execution import execution_bar_close
+
+    outcomes = execution_bar_close(account_id=account_id, timeframe=timeframe)
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return {"account_id": account_id, "timeframe": timeframe, "outcomes": counts}
+
+
 @shared_task(
     name="trading.tasks.orders_dispatch",
     acks_late=True,

@@ -50,15 +50,41 @@ def _q(value: Decimal) -> str:
     return str(value.quantize(RATIO_PLACES))
 
 
+@dataclass(frozen=True)
+class RiskContext:
+    """What the guard reads once per account and bar close, shared by every instance of a batch."""
+
+    kill_switch: bool
+    account_limits: list[RiskLimit]
+    instance_limits: dict[int, list[RiskLimit]]
+
+    def limits_for(self, instance_id: int) -> list[RiskLimit]:
+        return [*self.account_limits, *self.instance_limits.get(instance_id, [])]
+
+
+def risk_context_load(*, account_id: int, instance_ids: list[int]) -> RiskContext:
+    """Kill switch and the limits covering ``instance_ids`` of one account: two queries for a whole batch."""
+    limits = RiskLimit.objects.filter(
+        Q(account_id=account_id, instance__isnull=True) | Q(instance_id__in=instance_ids)
+    ).select_related("instance")
+    account_limits: list[RiskLimit] = []
+    instance_limits: dict[int, list[RiskLimit]] = {}
+    for limit in limits:
+        if limit.instance_id is None:
+            account_limits.append(limit)
+        else:
+            instance_limits.setdefault(limit.instance_id, []).append(limit)
+    return RiskContext(kill_switch_engaged(account_id), account_limits, instance_limits)
+
+
 class _Checker:
-    def __init__(self, instance: StrategyInstance, bid: Decimal, ask: Decimal, now: datetime) -> None:
+    def __init__(self, instance: StrategyInstance, bid: Decimal, ask: Decimal, now: datetime,
+                 context: RiskContext) -> None:
         self.instance, self.account, self.instrument = instance, instance.account, instance.instrument
         self.bid, self.ask, self.now = bid, ask, now
-        limits = RiskLimit.objects.filter(
-            Q(account=self.account, instance__isnull=True) | Q(instance=instance)
-        ).select_related("instance")
-        self.scopes = [_Scope(limit) for limit in sorted(limits, key=lambda li: li.instance_id is not None)]
-        self.kill_switch = kill_switch_engaged(self.account.pk)
+        # Account-wide limits first, then the instance's own.
+        self.scopes = [_Scope(limit) for limit in context.limits_for(instance.instance_id)]
+        self.kill_switch = context.kill_switch
 
     def check(self, intent: Intent) -> tuple[str, dict[str, object]] | None:
         if self.kill_switch:
@@ -150,12 +176,17 @@ class _Checker:
 
 def intents_check(
     *, instance: StrategyInstance, execution: Execution | None, translation: Translation, bid: Decimal, ask: Decimal,
-    now: datetime,
+    now: datetime, context: RiskContext | None = None,
 ) -> Translation:
-    """Return ``translation`` without the opening intents a guard rail blocks; record each block."""
+    """Return ``translation`` without the opening intents a guard rail blocks; record each block.
+
+    ``context``: the batch's shared kill switch and limits (read once per bar close); loaded here when None.
+    """
     if not any(intent.kind == "open" for intent in translation.intents):
         return translation
-    checker = _Checker(instance, bid, ask, now)
+    if context is None:
+        context = risk_context_load(account_id=instance.account_id, instance_ids=[instance.instance_id])
+    checker = _Checker(instance, bid, ask, now, context)
     allowed: list[Intent] = []
     notes: list[str] = []
     blocks: list[BlockedSignal] = []

@@ -67,15 +67,18 @@ def _cancel(order: Order, reason: str) -> bool:
     ) == 1
 
 
-def order_may_send(order: Order, now: datetime | None = None) -> bool:
+def order_may_send(order: Order, now: datetime | None = None, *, kill_switch: bool | None = None) -> bool:
     """True when ``order`` may go to the broker at ``now``; else it is cancelled or held, and recorded.
 
     Entries are cancelled while a kill switch covers the account (exits, modifies and cancels still go).
     While the market is closed the account's policy drops the order (cancelled, "market closed") or
     queues it: it stays NEW, out of dispatch, until ``orders_release_queued`` sees the market open.
+    ``kill_switch``: the switch as the caller read it for this dispatch pass (read here when None).
     """
     now = now or timezone.now()
-    if order.intent == OrderIntent.OPEN and kill_switch_engaged(order.account_id):
+    if order.intent == OrderIntent.OPEN and (
+        kill_switch if kill_switch is not None else kill_switch_engaged(order.account_id)
+    ):
         with transaction.atomic():
             if _cancel(order, "kill switch engaged"):
                 _record(order, rule=BlockRule.KILL_SWITCH, outcome=BlockOutcome.DROPPED,

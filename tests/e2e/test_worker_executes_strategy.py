@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -43,22 +44,25 @@ def _seed_crossover_bars(instrument: Instrument, last_closed_open: datetime, cou
     Bar.objects.bulk_create(bars)
 
 
-@pytest.fixture
-def seeded(alice):
+def _seed(alice, *, instances: int):
     _await_early_in_minute()
     instrument = Instrument.objects.create(
         symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR", quote_currency="USD", digits=5,
         spread_points=10, always_open=True,
     )
     now = datetime.now(tz=UTC)
-    last_closed_open = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
-    _seed_crossover_bars(instrument, last_closed_open)
+    _seed_crossover_bars(instrument, now.replace(second=0, microsecond=0) - timedelta(minutes=1))
     account = account_create(owner=alice, name="e2e paper", initial_balance=Decimal("10000"))
-    instance = instance_create(
-        account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name="e2e MA", timeframe=1,
-        parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5},
-    )
-    return instance
+    return [
+        instance_create(account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name=f"e2e MA {k}",
+                        timeframe=1, parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5})
+        for k in range(instances)
+    ]
+
+
+@pytest.fixture
+def seeded(alice):
+    return _seed(alice, instances=1)[0]
 
 
 def test_worker_runs_the_instance_and_a_redelivery_places_nothing_new(seeded, start_worker):
@@ -91,9 +95,9 @@ def test_a_failing_strategy_is_recorded_and_the_worker_keeps_serving(seeded, sta
     instance = seeded
     start_worker(shard=shard_of(instance.account_id), name="strategy")
     # Too few bars for the slow average: the framework refuses the run with NOT_ENOUGH_RATES_DATA.
-    Bar.objects.filter(instrument=instance.instrument).exclude(
-        pk__in=Bar.objects.filter(instrument=instance.instrument).order_by("-time").values("pk")[:2]
-    ).delete()
+    second_newest = Bar.objects.filter(instrument=instance.instrument).order_by("-time").values_list(
+        "time", flat=True)[1]
+    Bar.objects.filter(instrument=instance.instrument, time__lt=second_newest).delete()
     instance.rates_slots = [{"symbol": "EURUSD", "timeframe": 1, "bars": 2}]
     instance.save()
 
@@ -108,3 +112,31 @@ def test_a_failing_strategy_is_recorded_and_the_worker_keeps_serving(seeded, sta
     assert "NOT_ENOUGH_RATES_DATA" in execution.error or "rates" in execution.error.lower()
     assert any(alive), "the worker stopped answering after a failed run"
     wait_until(lambda: Execution.objects.filter(pk=failed["execution_id"]).exists(), timeout=1, what="execution row")
+
+
+def test_worker_runs_the_accounts_bar_close_batch_and_redeliveries_place_nothing_new(alice, start_worker):
+    instances = _seed(alice, instances=3)
+    account = instances[0].account
+    start_worker(shard=shard_of(account.pk), name="strategy")
+    task = account.instances.first().periodic_task  # what beat sends at the bar close
+    assert (task.task, task.queue) == ("trading.tasks.execute_bar_close", account.queue_name)
+
+    first = app.send_task(task.task, args=json.loads(task.args), queue=task.queue).get(timeout=60)
+
+    assert first["outcomes"] == {"ran": 3}, first
+    for instance in instances:
+        assert Execution.objects.get(instance=instance).status == ExecutionStatus.SUCCESS
+        assert Trade.objects.get(instance=instance).side == "buy"
+    orders_before = Order.objects.count()
+    assert orders_before == 3
+
+    # The batch again (a redelivery or a second beat), then one instance's own task for the same bar.
+    again = app.send_task(task.task, args=json.loads(task.args), queue=task.queue).get(timeout=60)
+    single = app.send_task("trading.tasks.execute_strategy", args=[instances[0].instance_id],
+                           queue=account.queue_name).get(timeout=60)
+
+    assert again["outcomes"] == {"duplicate": 3}, again
+    assert single["status"] == "duplicate", single
+    assert Order.objects.count() == orders_before
+    assert Trade.objects.count() == 3
+    assert Execution.objects.count() == 3

@@ -44,9 +44,10 @@ class StrategyInstance(models.Model):
     )
     operational_mode = models.PositiveSmallIntegerField(choices=OperationalMode.choices, default=OperationalMode.ENABLE)
     enabled = models.BooleanField(default=True)
-    periodic_task = models.OneToOneField(
+    # The (account, timeframe) bar-close entry that runs this instance with the others of that pair.
+    periodic_task = models.ForeignKey(
         "django_celery_beat.PeriodicTask", null=True, blank=True, editable=False, on_delete=models.SET_NULL,
-        related_name="strategy_instance",
+        related_name="strategy_instances",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

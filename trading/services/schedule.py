@@ -1,4 +1,7 @@
-"""Keeps each strategy instance's django-celery-beat entry in step with the instance.
+"""Keeps one django-celery-beat entry per (account, timeframe) in step with the account's instances.
+
+Beat sends one task per account and timeframe at each bar close (``trading.tasks.execute_bar_close``) on the
+account's pinned queue; that task runs every enabled instance of the pair in one pass (execution.batch).
 
 Runs are timed to bar closes. Intraday timeframes close on UTC boundaries; H4, D1 and W1 follow the FX
 day that rolls at 17:00 New York, so their crontabs are written in America/New_York and beat handles the
@@ -12,11 +15,15 @@ import json
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from trading.models import BrokerAccount, OperationalMode, StrategyInstance, Timeframe
 
-EXECUTE_TASK = "trading.tasks.execute_strategy"
+EXECUTE_TASK = "trading.tasks.execute_bar_close"
+# The earlier layout: one periodic task per instance, named "execute_strategy #<instance id>".
+LEGACY_TASK = "trading.tasks.execute_strategy"
+LEGACY_PREFIX = "execute_strategy #"
 
 
 @dataclass(frozen=True)
@@ -64,41 +71,94 @@ def instance_is_schedulable(instance: StrategyInstance) -> bool:
     )
 
 
+def bar_close_task_name(account_id: int, timeframe: int) -> str:
+    label = Timeframe(timeframe).label if timeframe in Timeframe.values else f"{timeframe}m"
+    return f"bar close: account {account_id} {label}"
+
+
+def _task_key(task: PeriodicTask) -> tuple[int, int] | None:
+    try:
+        account_id, timeframe = json.loads(task.args)
+        return int(account_id), int(timeframe)
+    except (ValueError, TypeError):
+        return None
+
+
 @transaction.atomic
-def instance_schedule_sync(instance: StrategyInstance) -> PeriodicTask:
-    """Create or update the instance's periodic task; it is disabled when the instance cannot run."""
+def bar_close_schedules_sync() -> dict[tuple[int, int], PeriodicTask]:
+    """Exactly one periodic task per (account, timeframe) that has instances; none for the others.
+
+    A task is enabled while at least one of its instances can run, disabled while none can, and deleted
+    once no instance is left. Per-instance tasks of the earlier layout are deleted. Idempotent, and cheap
+    enough (two grouped reads) to run after every change of an instance or account, so moves between
+    accounts or timeframes, deletes and enable switches all end in the same state.
+    """
+    runnable = Q(enabled=True, account__enabled=True) & ~Q(operational_mode=OperationalMode.DISABLE)
+    wanted = {
+        (row["account_id"], row["timeframe"]): row["runnable"] > 0
+        for row in StrategyInstance.objects.order_by().values("account_id", "timeframe")
+        .annotate(runnable=Count("pk", filter=runnable))
+    }
+    accounts = set(BrokerAccount.objects.filter(pk__in={a for a, _ in wanted}).values_list("pk", flat=True))
+    existing: dict[tuple[int, int], PeriodicTask] = {}
+    for task in PeriodicTask.objects.select_for_update().filter(task=EXECUTE_TASK):
+        key = _task_key(task)
+        if key is None or key not in wanted or key in existing or task.name != bar_close_task_name(*key):
+            task.delete()  # no instance left for it (or a stray copy)
+        else:
+            existing[key] = task
+    PeriodicTask.objects.filter(task=LEGACY_TASK, name__startswith=LEGACY_PREFIX).delete()
+    out = {}
+    for (account_id, timeframe), enabled in wanted.items():
+        if account_id not in accounts:
+            continue
+        task = _task_put(existing.get((account_id, timeframe)), account_id, timeframe, enabled)
+        StrategyInstance.objects.filter(account_id=account_id, timeframe=timeframe).exclude(
+            periodic_task=task).update(periodic_task=task)
+        out[(account_id, timeframe)] = task
+    return out
+
+
+def _task_put(task: PeriodicTask | None, account_id: int, timeframe: int, enabled: bool) -> PeriodicTask:
+    queue = f"account.{account_id}"
     values = {
         "task": EXECUTE_TASK,
-        "crontab": _crontab_for(instance.timeframe),
+        "crontab": _crontab_for(timeframe),
         "interval": None,
-        "args": json.dumps([instance.instance_id]),
+        "args": json.dumps([account_id, timeframe]),
         "kwargs": "{}",
-        "queue": instance.account.queue_name,
-        "routing_key": instance.account.queue_name,
+        "queue": queue,
+        "routing_key": queue,
         # A run delivered after the next bar has closed would trade on stale data: let it expire.
-        "expire_seconds": max(30, min(instance.timeframe * 60, 86400)),
-        "enabled": instance_is_schedulable(instance),
-        "description": f"Bar-close run of strategy instance {instance.instance_id} ({instance.name})",
+        "expire_seconds": max(30, min(timeframe * 60, 86400)),
+        "enabled": enabled,
+        "description": f"Bar-close runs of every {Timeframe(timeframe).label} instance of account {account_id}",
     }
-    task = instance.periodic_task
     if task is None:
-        task = PeriodicTask.objects.filter(name=_task_name(instance)).first()
-    if task is None:
-        task = PeriodicTask.objects.create(name=_task_name(instance), **values)
-    else:
-        for key, value in values.items():
-            setattr(task, key, value)
+        return PeriodicTask.objects.create(name=bar_close_task_name(account_id, timeframe), **values)
+    changed = [key for key, value in values.items() if getattr(task, key) != value]
+    if changed:  # saving tells beat to reload its schedule: only when something changed
+        for key in changed:
+            setattr(task, key, values[key])
         task.save()
-    if instance.periodic_task_id != task.id:
-        instance.periodic_task = task
-        instance.save(update_fields=["periodic_task"])
+    return task
+
+
+def instance_schedule_sync(instance: StrategyInstance) -> PeriodicTask | None:
+    """Bring the bar-close schedule in step after ``instance`` changed; returns the task that runs it."""
+    task = bar_close_schedules_sync().get((instance.account_id, instance.timeframe))
+    instance.periodic_task = task
     return task
 
 
 def account_schedules_sync(account: BrokerAccount) -> None:
-    for instance in account.instances.select_related("account").all():
-        instance_schedule_sync(instance)
+    bar_close_schedules_sync()
 
 
-def _task_name(instance: StrategyInstance) -> str:
-    return f"execute_strategy #{instance.instance_id}"
+def schedules_sync_receiver(**_: object) -> None:
+    """Signal receiver: re-sync the bar-close schedule (in the sender's transaction, so it rolls back with it).
+
+    Connected to instance and account deletes (admin, API, shell alike) and to post_migrate, which converts
+    the per-instance entries of the earlier layout the first time ``migrate`` runs after an upgrade.
+    """
+    bar_close_schedules_sync()

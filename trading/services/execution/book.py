@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from framework import OrderInfo
 from framework import OrderType as FwOrderType
@@ -33,25 +34,58 @@ class InstanceBook:
     by_ticket: dict[int, Trade | Order]
 
 
+@dataclass(frozen=True)
+class BookRows:
+    """One instance's rows: open trades (newest first), pending entries (newest first), recent closes."""
+
+    open_trades: list[Trade]
+    pending: list[Order]
+    closed: list[Trade]  # newest close first (NULL close times first), at most ``capacity``
+    capacity: int
+
+    def for_instance(self, instance_id: int, *, contract_size: Decimal, capacity: int) -> InstanceBook:
+        return _book(instance_id, self, contract_size=contract_size, capacity=capacity)
+
+
 def _market_type(side: str) -> FwOrderType:
     return FwOrderType.BUY if side == Side.BUY else FwOrderType.SELL
 
 
-def _trades(instance: StrategyInstance, capacity: int) -> tuple[list[Trade], list[Trade]]:
-    """Open trades (newest first) and the newest ``capacity`` closed ones (newest close first)."""
-    open_q = Trade.objects.filter(instance=instance, state=TradeState.OPEN)
-    closed_q = Trade.objects.filter(instance=instance, state=TradeState.CLOSED).order_by("-close_time")[:capacity]
-    if not connection.features.supports_slicing_ordering_in_compound:  # SQLite: no LIMIT inside a UNION
-        return list(open_q.order_by("-open_time")), list(closed_q)
-    trades = list(open_q.order_by().union(closed_q, all=True))  # one round trip instead of two
-    open_trades = sorted((t for t in trades if t.state == TradeState.OPEN), key=lambda t: t.open_time, reverse=True)
-    # NULL close times first, as ORDER BY close_time DESC puts them.
-    closed = sorted((t for t in trades if t.state != TradeState.OPEN),
-                    key=lambda t: (t.close_time is None, t.close_time or t.open_time), reverse=True)
-    return open_trades, closed
+def _newest_closes(instance_ids: list[int], capacity: int) -> list[Trade]:
+    """The newest ``capacity`` closed trades of each instance, in one query for the whole batch."""
+    rank = Window(RowNumber(), partition_by=[F("instance_id")],
+                  order_by=[F("close_time").desc(nulls_first=True), F("open_time").desc()])
+    return list(Trade.objects.filter(instance_id__in=instance_ids, state=TradeState.CLOSED)
+                .annotate(rank=rank).filter(rank__lte=capacity))
+
+
+def instance_books(instance_ids: list[int], *, capacity: int) -> dict[int, BookRows]:
+    """The book rows of every instance in ``instance_ids``: three queries however many instances."""
+    by_instance: dict[int, tuple[list[Trade], list[Order], list[Trade]]] = {i: ([], [], []) for i in instance_ids}
+    for t in Trade.objects.filter(instance_id__in=instance_ids, state=TradeState.OPEN):
+        by_instance[t.instance_id][0].append(t)
+    pending = Order.objects.filter(
+        instance_id__in=instance_ids, intent=OrderIntent.OPEN, status__in=(OrderStatus.PENDING, OrderStatus.NEW)
+    ).exclude(order_type="market")
+    for o in pending:
+        by_instance[o.instance_id][1].append(o)
+    for t in _newest_closes(instance_ids, capacity):
+        by_instance[t.instance_id][2].append(t)
+    out = {}
+    for instance_id, (open_trades, orders, closed) in by_instance.items():
+        open_trades.sort(key=lambda t: t.open_time, reverse=True)
+        orders.sort(key=lambda o: o.created_at, reverse=True)
+        closed.sort(key=lambda t: (t.close_time is None, t.close_time or t.open_time), reverse=True)
+        out[instance_id] = BookRows(open_trades, orders, closed, capacity)
+    return out
 
 
 def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacity: int) -> InstanceBook:
+    rows = instance_books([instance.instance_id], capacity=capacity)[instance.instance_id]
+    return rows.for_instance(instance.instance_id, contract_size=contract_size, capacity=capacity)
+
+
+def _book(instance_id: int, rows: BookRows, *, contract_size: Decimal, capacity: int) -> InstanceBook:
     infos: list[OrderInfo] = []
     positions: list[PositionView] = []
     by_ticket: dict[int, Trade | Order] = {}
@@ -59,10 +93,9 @@ def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacit
     def lots(units: Decimal) -> float:
         return float(units / contract_size)
 
-    open_trades, closed_trades = _trades(instance, capacity)
-    for t in open_trades:
+    for t in rows.open_trades:
         infos.append(OrderInfo(
-            ticket=t.ticket, instance_id=instance.instance_id, order_type=_market_type(t.side),
+            ticket=t.ticket, instance_id=instance_id, order_type=_market_type(t.side),
             open_time=framework_time(t.open_time, BROKER_TZ), stop_loss=float(t.stop_loss or 0),
             take_profit=float(t.take_profit or 0), open_price=float(t.open_price), lots=lots(t.current_units),
             profit=float(t.unrealized_pl), swap=float(t.financing), commission=float(t.commission), is_open=True,
@@ -70,12 +103,9 @@ def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacit
         positions.append(PositionView(ticket=t.ticket, side=t.side, units=t.current_units,  # type: ignore[arg-type]
                                       open_price=t.open_price, stop_loss=t.stop_loss, take_profit=t.take_profit))
         by_ticket[t.ticket] = t
-    pending = Order.objects.filter(
-        instance=instance, intent=OrderIntent.OPEN, status__in=(OrderStatus.PENDING, OrderStatus.NEW)
-    ).exclude(order_type="market").order_by("-created_at")
-    for o in pending:
+    for o in rows.pending:
         infos.append(OrderInfo(
-            ticket=o.ticket, instance_id=instance.instance_id, order_type=_PENDING_TYPES[(o.side, o.order_type)],
+            ticket=o.ticket, instance_id=instance_id, order_type=_PENDING_TYPES[(o.side, o.order_type)],
             open_time=framework_time(o.created_at, BROKER_TZ), stop_loss=float(o.stop_loss or 0),
             take_profit=float(o.take_profit or 0),
             expiration=framework_time(o.expires_at, BROKER_TZ) if o.expires_at else 0,
@@ -86,14 +116,13 @@ def instance_book(instance: StrategyInstance, *, contract_size: Decimal, capacit
                                       take_profit=o.take_profit, pending_type=o.order_type))  # type: ignore[arg-type]
         by_ticket[o.ticket] = o
     room = max(capacity - len(infos), 0)
-    if room:
-        for t in closed_trades[:room]:
-            infos.append(OrderInfo(
-                ticket=t.ticket, instance_id=instance.instance_id, order_type=_market_type(t.side),
-                open_time=framework_time(t.open_time, BROKER_TZ),
-                close_time=framework_time(t.close_time, BROKER_TZ) if t.close_time else 0,
-                stop_loss=float(t.stop_loss or 0), take_profit=float(t.take_profit or 0),
-                open_price=float(t.open_price), close_price=float(t.close_price or 0), lots=lots(t.initial_units),
-                profit=float(t.realized_pl), swap=float(t.financing), commission=float(t.commission), is_open=False,
-            ))
+    for t in rows.closed[:room]:
+        infos.append(OrderInfo(
+            ticket=t.ticket, instance_id=instance_id, order_type=_market_type(t.side),
+            open_time=framework_time(t.open_time, BROKER_TZ),
+            close_time=framework_time(t.close_time, BROKER_TZ) if t.close_time else 0,
+            stop_loss=float(t.stop_loss or 0), take_profit=float(t.take_profit or 0),
+            open_price=float(t.open_price), close_price=float(t.close_price or 0), lots=lots(t.initial_units),
+            profit=float(t.realized_pl), swap=float(t.financing), commission=float(t.commission), is_open=False,
+        ))
     return InstanceBook(infos=infos, positions=positions, by_ticket=by_ticket)

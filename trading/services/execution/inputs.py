@@ -96,14 +96,28 @@ def bars_dtype() -> np.dtype:
     return CRATES_DTYPE
 
 
-def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float) -> list[RatesSlot]:
-    """Closed bars of every slot up to ``now``, plus the forming bar the ABI expects last."""
+# Closed bars already read in this bar close, by (instrument, timeframe, count, end): a batch reads each once.
+BarsMemo = dict[tuple[int, int, int, datetime], np.ndarray]
+
+
+def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsMemo | None = None) -> list[RatesSlot]:
+    """Closed bars of every slot up to ``now``, plus the forming bar the ABI expects last.
+
+    ``memo``: bars read by earlier instances of the same batch; the arrays in it are never written to
+    (each slot's rates are a new array).
+    """
     slots = []
     for plan in plans:
-        closed = bars_as_crates(
-            instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars,
-            end=now - timedelta(minutes=plan.timeframe), broker_tz=BROKER_TZ,
-        )
+        end = now - timedelta(minutes=plan.timeframe)
+        key = (plan.instrument.pk, plan.timeframe, plan.bars, end)
+        closed = memo.get(key) if memo is not None else None
+        if closed is None:
+            closed = bars_as_crates(
+                instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars, end=end,
+                broker_tz=BROKER_TZ,
+            )
+            if memo is not None:
+                memo[key] = closed
         if len(closed) == 0:
             raise NotEnoughBars(f"slot {plan.index}: no {plan.timeframe}-minute bars of {plan.instrument.symbol}")
         from trading.bars.brokertime import from_framework_time

@@ -24,6 +24,7 @@ from brokers.errors import (
     BrokerTemporaryError,
     BrokerUnknownOutcomeError,
 )
+from risk.services.kill_switch import kill_switch_engaged
 from risk.services.market_hours import order_may_send, orders_queued
 from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatus
 from trading.services.broker_clients import broker_for, instrument_ref
@@ -103,9 +104,10 @@ def _claim(order_id: int) -> bool:
     ) == 1
 
 
-def _dispatch_one(broker: BrokerClient, order: Order) -> None:
+def _dispatch_one(broker: BrokerClient, order: Order, kill_switch: bool | None = None) -> None:
     # A netting order carries virtual orders that already passed this gate (and exits must reach the broker).
-    if not order.netting and not order_may_send(order, timezone.now()):  # risk: kill switch stops entries; market closed → drop or queue
+    # risk: kill switch stops entries; market closed → drop or queue
+    if not order.netting and not order_may_send(order, timezone.now(), kill_switch=kill_switch):
         return
     in_process = getattr(broker, "in_process", False)
     if in_process:
@@ -174,8 +176,11 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
                 order.account = account  # the same row for every order: loaded once, not once per order
                 if remember_instrument is not None:
                     remember_instrument(order.instrument)
+            # The kill switch once per pass (under the lock), not once per order: a pass takes well under a second.
+            kill_switch = (kill_switch_engaged(account_id)
+                           if any(o.intent == OrderIntent.OPEN and not o.netting for o in orders) else None)
             for order in orders:
-                _dispatch_one(broker, order)
+                _dispatch_one(broker, order, kill_switch)
                 handled += 1
         # Checked after the lock is released: an order created meanwhile, whose own dispatcher found the lock
         # taken, would otherwise wait for the next run.

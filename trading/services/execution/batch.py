@@ -1,0 +1,402 @@
+"""One bar close of one account: every runnable instance in one pass, sharing what they have in common.
+
+A Celery task per instance costs several milliseconds of overhead before any work; an account's instances
+also share the account sync, the quote of each instrument, the kill switch and risk limits, and the bars of
+each (instrument, timeframe). So beat sends one task per (account, timeframe) and this module runs the lot:
+claim every (instance, bar) in one statement, read the shared inputs once, run each strategy, write all
+orders and execution rows in one transaction, then dispatch once per instrument.
+
+Each instance keeps its own Execution row (status, error, signals, duration); a failure of one instance is
+recorded on its row and the others go on. Idempotency is per (instance, bar), as for a single run: a row
+already claimed is left alone, and orders carry deterministic client ids under a unique constraint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from brokers.base import Quote
+from framework import FrameworkError, OrderSignal
+from framework.errors import FrameworkInputError, SettingsError
+from risk.services.guard import RiskContext, intents_check, risk_context_load
+from trading.bars.brokertime import from_framework_time
+from trading.bars.guard import StaleDataError, bars_check_fresh
+from trading.models import (
+    Bar,
+    BrokerAccount,
+    Execution,
+    ExecutionStatus,
+    Instrument,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    StrategyInstance,
+)
+from trading.services.account_sync import account_sync, quote_for
+from trading.services.bar_clock import fx_market_open, last_closed_bar_open
+from trading.services.execution.book import BookRows, InstanceBook, instance_books
+from trading.services.execution.claim import executions_claim
+from trading.services.execution.inputs import (
+    BROKER_TZ,
+    ORDER_INFO_SIZE,
+    BarsMemo,
+    NotEnoughBars,
+    SlotPlan,
+    account_info,
+    bid_ask,
+    build_slots,
+    instance_settings,
+    slot_plans,
+)
+from trading.services.execution.runner import framework_prepare
+from trading.services.execution.translate import InstrumentSpec, Intent, signals_to_intents
+from trading.services.feed import feed_ensure
+from trading.services.orders.dispatch import orders_dispatch_after_commit
+from trading.services.prices import PriceUnavailable, quote_to_account_rate
+
+logger = logging.getLogger(__name__)
+_FINISH_FIELDS = ["status", "duration_ms", "return_code", "orders_placed", "signals", "error"]
+_INTENTS = {"open": OrderIntent.OPEN, "close": OrderIntent.CLOSE, "modify": OrderIntent.MODIFY,
+            "cancel": OrderIntent.CANCEL}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: str  # "ran", "failed", "skipped", "duplicate", "not_runnable", "market_closed"
+    execution_id: int | None = None
+    detail: str = ""
+    instance_id: int | None = None
+
+
+@dataclass
+class _Job:
+    instance: StrategyInstance
+    bar_time: datetime
+    plans: list[SlotPlan] | None = None
+    plan_error: Exception | None = None
+    execution: Execution | None = None
+    own_seconds: float = 0.0  # this instance's own work; shared work is added in equal shares
+    orders: list[Order] = field(default_factory=list)
+    outcome: RunOutcome | None = None
+
+
+@dataclass
+class _Shared:
+    """Inputs read once per batch."""
+
+    account: BrokerAccount
+    now: datetime
+    last_bars: dict[tuple[int, int], datetime | None]
+    quotes: dict[int, Quote | Exception] = field(default_factory=dict)
+    rates: dict[int, Decimal] = field(default_factory=dict)
+    bars: BarsMemo = field(default_factory=dict)
+    risk: RiskContext | None = None
+    books: dict[int, BookRows] | None = None
+    instance_ids: list[int] = field(default_factory=list)
+    capacity: int = ORDER_INFO_SIZE  # the largest order-info array of the batch: one book read serves all
+
+
+def instance_is_runnable(instance: StrategyInstance) -> bool:
+    return bool(instance.enabled and instance.account.enabled and instance.operational_mode)
+
+
+def execution_bar_close(*, account_id: int, timeframe: int, now: datetime | None = None) -> list[RunOutcome]:
+    """Run every enabled instance of ``account_id`` on ``timeframe`` for the bar that closed at ``now``."""
+    instances = list(
+        StrategyInstance.objects.select_related("account", "instrument")
+        .filter(account_id=account_id, timeframe=timeframe, enabled=True, account__enabled=True)
+        .order_by("instance_id")
+    )
+    return execution_batch_run(instances, now=now or timezone.now())
+
+
+def execution_batch_run(instances: list[StrategyInstance], *, now: datetime) -> list[RunOutcome]:
+    """Run ``instances`` (all of one account) for the bar each last closed at ``now``; one outcome each."""
+    outcomes: dict[int, RunOutcome] = {}
+    jobs: list[_Job] = []
+    for instance in instances:
+        bar_time = last_closed_bar_open(now, instance.timeframe)
+        if not instance_is_runnable(instance):
+            outcomes[instance.instance_id] = RunOutcome("not_runnable", detail="instance or account disabled")
+        elif not instance.instrument.always_open and not fx_market_open(bar_time):
+            outcomes[instance.instance_id] = RunOutcome(
+                "market_closed", detail=f"bar {bar_time:%Y-%m-%d %H:%M} falls in the weekend or a holiday")
+        else:
+            jobs.append(_plan(instance, bar_time))
+    if jobs:
+        for job in _run_jobs(jobs, now):
+            assert job.outcome is not None
+            outcomes[job.instance.instance_id] = job.outcome
+    return [_with_instance(outcomes[i.instance_id], i.instance_id) for i in instances]
+
+
+def _with_instance(outcome: RunOutcome, instance_id: int) -> RunOutcome:
+    return RunOutcome(outcome.status, outcome.execution_id, outcome.detail, instance_id)
+
+
+def _plan(instance: StrategyInstance, bar_time: datetime) -> _Job:
+    job = _Job(instance, bar_time)
+    try:
+        job.plans = slot_plans(instance)
+    except Exception as e:  # bad slots are this instance's problem, recorded on its execution
+        job.plan_error = e
+    return job
+
+
+def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
+    account = jobs[0].instance.account
+    instruments: dict[int, Instrument] = {}
+    for job in jobs:
+        instruments[job.instance.instrument_id] = job.instance.instrument
+        for plan in job.plans or []:
+            instruments.setdefault(plan.instrument.pk, plan.instrument)
+    for instrument in instruments.values():
+        feed_ensure(instrument, now)
+    last_bars = _wait_for_bars(jobs)
+    claims = executions_claim([(job.instance, job.bar_time) for job in jobs], now)
+    shared_started = time.perf_counter()
+    claimed: list[_Job] = []
+    for job in jobs:
+        execution, mine = claims.get(job.instance.instance_id, (None, False))
+        if execution is None or not mine:
+            detail = f"bar already {execution.status}" if execution is not None else "bar already claimed"
+            job.outcome = RunOutcome("duplicate", execution.pk if execution else None, detail)
+            continue
+        job.execution = execution
+        claimed.append(job)
+    if not claimed:
+        return jobs
+    shared = _Shared(account=account, now=now, last_bars=last_bars,
+                     instance_ids=[job.instance.instance_id for job in claimed],
+                     capacity=max(max(ORDER_INFO_SIZE, job.instance.max_open_orders + 1) for job in claimed))
+    try:
+        account_sync(account, now=now)
+    except Exception as e:  # every claimed instance records why; the worker keeps serving its queue
+        logger.exception("account %s: sync before the bar close failed", account.pk)
+        seconds = time.perf_counter() - shared_started
+        for job in claimed:
+            job.own_seconds = seconds / len(claimed)
+            _fail(job, status=ExecutionStatus.FAILED, error=f"account sync failed: {type(e).__name__}: {e}")
+        _write(claimed, account, 0.0)
+        return jobs
+    for job in claimed:
+        job.instance.account = account  # the synced row, shared
+    shared_seconds = time.perf_counter() - shared_started
+    for job in claimed:
+        started = time.perf_counter()
+        _run_one(job, shared)
+        job.own_seconds += time.perf_counter() - started
+    write_started = time.perf_counter()
+    _write(claimed, account, shared_seconds, write_started)
+    return jobs
+
+
+def _wait_for_bars(jobs: list[_Job]) -> dict[tuple[int, int], datetime | None]:
+    """Newest complete primary bar per (instrument, timeframe), waiting (bounded) for the expected ones."""
+    wanted: dict[tuple[int, int], datetime] = {}
+    for job in jobs:
+        key = (job.instance.instrument_id, job.instance.timeframe)
+        wanted[key] = max(wanted.get(key, job.bar_time), job.bar_time)
+    deadline = time.monotonic() + settings.BAR_WAIT_SECONDS
+    while True:
+        last = _last_bars(list(wanted))
+        missing = [key for key, bar_time in wanted.items() if last.get(key) is None or last[key] < bar_time]
+        if not missing or time.monotonic() >= deadline:
+            return last
+        time.sleep(0.25)
+
+
+def _last_bars(keys: list[tuple[int, int]]) -> dict[tuple[int, int], datetime | None]:
+    if len(keys) == 1:  # the common case (one instrument): the index's last row, no grouping
+        (instrument_id, timeframe), = keys
+        last = (Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe, complete=True)
+                .order_by("-time").values_list("time", flat=True).first())
+        return {keys[0]: last}
+    out: dict[tuple[int, int], datetime | None] = dict.fromkeys(keys)
+    timeframes = {tf for _, tf in keys}
+    rows = (Bar.objects.filter(instrument_id__in={i for i, _ in keys}, timeframe__in=timeframes, complete=True)
+            .values("instrument_id", "timeframe").annotate(last=Max("time")).order_by())
+    for row in rows:
+        key = (row["instrument_id"], row["timeframe"])
+        if key in out:
+            out[key] = row["last"]
+    return out
+
+
+def _quote(shared: _Shared, instrument: Instrument) -> Quote:
+    got = shared.quotes.get(instrument.pk)
+    if got is None:
+        try:
+            got = quote_for(shared.account, instrument)
+        except Exception as e:  # remembered, so every instance of this instrument records the same reason
+            got = e
+        shared.quotes[instrument.pk] = got
+    if isinstance(got, Exception):
+        raise got
+    return got
+
+
+def _rate(shared: _Shared, instrument: Instrument, bid: Decimal) -> Decimal:
+    rate = shared.rates.get(instrument.pk)
+    if rate is None:
+        rate = shared.rates[instrument.pk] = quote_to_account_rate(instrument, shared.account.currency, price=bid)
+    return rate
+
+
+def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> InstanceBook:
+    if shared.books is None:  # the first instance that gets here reads the books of the whole batch
+        shared.books = instance_books(shared.instance_ids, capacity=max(shared.capacity, capacity))
+    rows = shared.books.get(instance.instance_id)
+    if rows is None or rows.capacity < capacity:
+        rows = instance_books([instance.instance_id], capacity=capacity)[instance.instance_id]
+    return rows.for_instance(instance.instance_id, contract_size=instance.instrument.contract_size,
+                             capacity=capacity)
+
+
+def _run_one(job: _Job, shared: _Shared) -> None:
+    instance, execution = job.instance, job.execution
+    assert execution is not None
+    try:
+        if job.plan_error is not None:
+            raise job.plan_error
+        assert job.plans is not None
+        _compute(job, shared)
+    except (StaleDataError, NotEnoughBars, PriceUnavailable) as e:
+        _fail(job, status=ExecutionStatus.SKIPPED, error=str(e), outcome="skipped")
+    except FrameworkError as e:
+        _fail(job, status=ExecutionStatus.FAILED, error=str(e), return_code=e.code)
+    except (FrameworkInputError, SettingsError) as e:
+        _fail(job, status=ExecutionStatus.FAILED, error=f"invalid input: {e}", outcome_detail=str(e))
+    except Exception as e:  # one instance's failure never stops the others (nor the worker)
+        logger.exception("instance %s: run for bar %s failed", instance.instance_id, job.bar_time)
+        _fail(job, status=ExecutionStatus.FAILED, error=f"{type(e).__name__}: {e}", outcome_detail=str(e))
+
+
+def _fail(job: _Job, *, status: str, error: str, return_code: int | None = None, outcome: str = "failed",
+          outcome_detail: str | None = None) -> None:
+    execution = job.execution
+    assert execution is not None
+    execution.status, execution.error, execution.return_code = status, error, return_code
+    job.orders = []
+    job.outcome = RunOutcome(outcome, execution.pk, outcome_detail if outcome_detail is not None else error)
+
+
+def _compute(job: _Job, shared: _Shared) -> None:
+    instance, execution, plans = job.instance, job.execution, job.plans
+    assert execution is not None and plans is not None
+    account, instrument, now = shared.account, instance.instrument, shared.now
+    bars_check_fresh(instrument_id=instrument.pk, timeframe=instance.timeframe, now=now,
+                     last_bar_time=shared.last_bars.get((instrument.pk, instance.timeframe)))
+    quote = _quote(shared, instrument)
+    settings_ = instance_settings(instance)
+    fw = framework_prepare(instance.instance_id, settings_)
+    slots = build_slots(plans, now=now, bid=float(quote.bid), memo=shared.bars)
+    rate = _rate(shared, instrument, quote.bid)
+    book = _book(shared, instance, settings_.order_info_array_size)
+    signals = fw.run(
+        instance_id=instance.instance_id, settings=settings_, symbol=instrument.symbol,
+        account_currency=account.currency, broker_name=BROKER_TZ, ref_broker_name=BROKER_TZ,
+        current_time=int(slots[0].rates["time"][-1]), orders=book.infos, account=account_info(account, instrument),
+        prices=bid_ask(quote.bid, quote.ask, rate), slots=slots,
+    )
+    translation = signals_to_intents(
+        signals, positions=book.positions, bid=quote.bid, ask=quote.ask,
+        spec=InstrumentSpec(digits=instrument.digits, contract_size=instrument.contract_size,
+                            unit_precision=instrument.unit_precision, min_units=instrument.min_units),
+    )
+    if any(intent.kind == "open" for intent in translation.intents) and shared.risk is None:
+        shared.risk = risk_context_load(account_id=account.pk, instance_ids=shared.instance_ids)
+    # Guard rails: blocked entries are recorded (risk.BlockedSignal) and noted; exits always go on.
+    translation = intents_check(instance=instance, execution=execution, translation=translation, bid=quote.bid,
+                                ask=quote.ask, now=now, context=shared.risk)
+    job.orders = [
+        Order(client_order_id=_client_order_id(instance.instance_id, execution.bar_time, intent),
+              **_order_fields(instance, execution, intent, book))
+        for intent in translation.intents
+    ]
+    execution.status, execution.return_code = ExecutionStatus.SUCCESS, 0
+    execution.signals = [_signal_json(s) for s in signals] + [{"note": n} for n in translation.notes]
+    job.outcome = RunOutcome("ran", execution.pk, f"{len(signals)} signals, {len(job.orders)} orders")
+
+
+def _write(jobs: list[_Job], account: BrokerAccount, shared_seconds: float, write_started: float | None = None) -> None:
+    """All orders and execution rows in one transaction; per instance when that fails, so one bad row stays one."""
+    try:
+        with transaction.atomic():
+            _write_rows(jobs, account, shared_seconds, write_started)
+    except Exception:
+        logger.exception("account %s: batch write failed; writing each instance on its own", account.pk)
+        for job in jobs:
+            try:
+                with transaction.atomic():
+                    _write_rows([job], account, shared_seconds, write_started)
+            except Exception as e:
+                logger.exception("instance %s: writing the run failed", job.instance.instance_id)
+                _fail(job, status=ExecutionStatus.FAILED, error=f"recording the run failed: {type(e).__name__}: {e}")
+                _finish_rows([job], 0.0, None)
+
+
+def _write_rows(jobs: list[_Job], account: BrokerAccount, shared_seconds: float, write_started: float | None) -> None:
+    orders = [order for job in jobs for order in job.orders]
+    # A client id that already exists (a run that committed its orders, then lost its claim) is skipped.
+    Order.objects.bulk_create(orders, ignore_conflicts=True)
+    for job in jobs:
+        execution = job.execution
+        assert execution is not None
+        if execution.status == ExecutionStatus.SUCCESS:
+            execution.orders_placed = (len(job.orders) if execution.attempts == 1
+                                       else Order.objects.filter(execution=execution).count())
+    _finish_rows(jobs, shared_seconds, write_started)
+    for instrument_id in dict.fromkeys(order.instrument_id for order in orders):
+        orders_dispatch_after_commit(account=account, instrument_id=instrument_id)
+
+
+def _finish_rows(jobs: list[_Job], shared_seconds: float, write_started: float | None) -> None:
+    # Shared work (account sync, quotes, the write itself) is charged in equal shares to the batch's runs.
+    write_seconds = time.perf_counter() - write_started if write_started is not None else 0.0
+    share = (shared_seconds + write_seconds) / len(jobs)
+    executions = []
+    for job in jobs:
+        execution = job.execution
+        assert execution is not None
+        execution.duration_ms = (job.own_seconds + share) * 1000.0
+        executions.append(execution)
+    Execution.objects.bulk_update(executions, _FINISH_FIELDS)
+
+
+def _client_order_id(instance_id: int, bar_time: datetime, intent: Intent) -> str:
+    return f"at{instance_id}-{int(bar_time.timestamp())}-{intent.row}{intent.kind[0]}{intent.seq}"
+
+
+def _signal_json(signal: OrderSignal) -> dict[str, object]:
+    return {
+        "action": signal.action.value, "type": signal.order_type.name, "ticket": signal.ticket, "lots": signal.lots,
+        "entry": signal.entry_price, "sl": signal.sl_distance, "tp": signal.tp_distance,
+        "trailing": signal.trailing, "expiration": signal.expiration,
+    }
+
+
+def _order_fields(instance: StrategyInstance, execution: Execution, intent: Intent,
+                  book: InstanceBook) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "account_id": instance.account_id, "instance": instance, "instrument_id": instance.instrument_id,
+        "execution": execution, "intent": _INTENTS[intent.kind], "order_type": intent.order_type,
+        "side": intent.side, "units": intent.units, "price": intent.price, "stop_loss": intent.stop_loss,
+        "take_profit": intent.take_profit, "bar_time": execution.bar_time, "status": OrderStatus.NEW,
+    }
+    if intent.expires_at:
+        fields["expires_at"] = from_framework_time(intent.expires_at, BROKER_TZ)
+    if intent.target_ticket is not None:
+        target = book.by_ticket[intent.target_ticket]
+        fields["target" if intent.kind == "cancel" else "trade"] = target
+    return fields
+
