@@ -96,7 +96,8 @@ class WalkForwardWindowInline(_ReadOnly, admin.TabularInline):
     model = WalkForwardWindow
     extra = 0
     can_delete = False
-    fields = ("index", "in_sample_start", "in_sample_end", "out_of_sample_start", "out_of_sample_end", "parameters",
+    fields = ("index", "in_sample_start", "in_sample_end", "out_of_sample_start", "out_of_sample_end", "optimised_at",
+              "parameters",
               "in_sample_return", "out_of_sample_return", "efficiency", "start_balance", "end_balance", "status")
     readonly_fields = fields
 
@@ -104,14 +105,24 @@ class WalkForwardWindowInline(_ReadOnly, admin.TabularInline):
 @admin.register(WalkForward)
 class WalkForwardAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     owner_lookups = ("owner", "instance__account__owner")
-    list_display = ("id", "symbol", "timeframe", "strategy_id", "mode", "windows", "windows_done", "status",
-                    "efficiency", "created_at", "report")
+    list_display = ("id", "symbol", "timeframe", "strategy_id", "mode", "windows", "windows_optimised",
+                    "windows_done", "status", "efficiency", "created_at", "report")
     list_filter = ("status", "mode", "engine")
     inlines = [WalkForwardWindowInline]
+    actions = ["cancel"]
 
     @admin.display(description="Report")
     def report(self, obj: WalkForward) -> str:
-        return format_html('<a href="{}">report</a>', reverse("backtests-api:walkforward-report", args=[obj.pk]))
+        return format_html('<a href="{}">page</a> · <a href="{}">report</a>',
+                           reverse("backtests-dashboard:walkforward", args=[obj.pk]),
+                           reverse("backtests-api:walkforward-report", args=[obj.pk]))
+
+    @admin.action(description="Cancel (queued passes are skipped)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from backtests.services.walkforward_run import walkforward_cancel
+
+        cancelled = [wf.pk for wf in queryset if walkforward_cancel(walk_forward_id=wf.pk)]
+        self.message_user(request, f"Cancelled: {cancelled or 'none (all had ended)'}", messages.SUCCESS)
 
 
 class DriftTradeInline(_ReadOnly, admin.TabularInline):

@@ -16,7 +16,8 @@ from backtests.engine.stats import MT_NAMES
 from backtests.models import WindowMode
 from backtests.report import equity_chart, statistics_rows
 from backtests.selectors import walkforward_list_for_user
-from backtests.services.walkforward import WalkForwardError, walkforward_create, walkforward_enqueue
+from backtests.services.walkforward import WalkForwardError, walkforward_create
+from backtests.services.walkforward_run import walkforward_cancel, walkforward_enqueue, walkforward_progress
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
 
 
@@ -28,6 +29,7 @@ class WalkForwardWindowOutputSerializer(ApiSerializer):
     out_of_sample_end = serializers.DateTimeField()
     optimization = serializers.IntegerField(source="optimization_id", allow_null=True)
     status = serializers.CharField()
+    optimised_at = serializers.DateTimeField(allow_null=True)
     parameters = serializers.JSONField()
     in_sample_statistics = serializers.JSONField()
     out_of_sample_statistics = serializers.JSONField()
@@ -58,6 +60,7 @@ class WalkForwardOutputSerializer(ApiSerializer):
     task_id = serializers.CharField()
     initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2)
     costs = serializers.JSONField()
+    windows_optimised = serializers.IntegerField()
     windows_done = serializers.IntegerField()
     efficiency = serializers.FloatField(allow_null=True)
     parameter_stability = serializers.JSONField()
@@ -109,8 +112,22 @@ class WalkForwardDetailApi(APIView):
     def get(self, request: Request, walk_forward_id: int) -> Response:
         wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
         rows = wf.window_rows.order_by("index")
+        progress = walkforward_progress(walk_forward=wf)
         return Response({**WalkForwardOutputSerializer(wf).data,
+                         "progress": {"fraction": progress.fraction, "passes_done": progress.passes_done,
+                                      "passes_total": progress.passes_total},
                          "window_rows": WalkForwardWindowOutputSerializer(rows, many=True).data})
+
+
+class WalkForwardCancelApi(APIView):
+    @extend_schema(operation_id="walkforwards_cancel", request=None, responses={200: WalkForwardOutputSerializer})
+    def post(self, request: Request, walk_forward_id: int) -> Response:
+        """Cancel a pending or running walk-forward: queued passes are skipped, the run is marked cancelled."""
+        wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+        if not walkforward_cancel(walk_forward_id=wf.pk):
+            raise serializers.ValidationError({"status": [f"walk-forward {wf.pk} already ended ({wf.status})"]})
+        wf.refresh_from_db()
+        return Response(WalkForwardOutputSerializer(wf).data)
 
 
 class WalkForwardReportApi(APIView):

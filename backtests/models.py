@@ -11,6 +11,10 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+STATUS_LENGTH = 12
 
 
 class Engine(models.TextChoices):
@@ -26,7 +30,7 @@ class BacktestRun(models.Model):
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.PARITY)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     progress = models.FloatField(default=0.0, help_text="0..1")
     task_id = models.CharField(max_length=64, blank=True)
     # Inputs
@@ -107,7 +111,7 @@ class Optimization(models.Model):
     samples = models.PositiveIntegerField(default=0, help_text="Random search: number of passes")
     seed = models.BigIntegerField(default=0)
     engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     strategy_id = models.PositiveIntegerField()
     symbol = models.CharField(max_length=20)
     timeframe = models.PositiveIntegerField()
@@ -135,7 +139,7 @@ class OptimizationPass(models.Model):
     optimization = models.ForeignKey(Optimization, on_delete=models.CASCADE, related_name="passes")
     index = models.PositiveIntegerField()
     parameters = models.JSONField()
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     statistics = models.JSONField(default=dict, blank=True)
     bars_tested = models.PositiveIntegerField(default=0)
     duration_seconds = models.FloatField(default=0.0)
@@ -175,7 +179,7 @@ class WalkForward(models.Model):
     select_by = models.CharField(max_length=40, default="net_profit", help_text="Statistic that picks the best pass")
     select_descending = models.BooleanField(default=True, help_text="Highest value wins (False: lowest)")
     engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     task_id = models.CharField(max_length=64, blank=True)
     strategy_id = models.PositiveIntegerField()
     symbol = models.CharField(max_length=20)
@@ -185,7 +189,8 @@ class WalkForward(models.Model):
     account_currency = models.CharField(max_length=3, default="USD")
     costs = models.JSONField(default=dict, blank=True)
     # Results
-    windows_done = models.PositiveIntegerField(default=0)
+    windows_optimised = models.PositiveIntegerField(default=0, help_text="Windows whose in-sample search finished")
+    windows_done = models.PositiveIntegerField(default=0, help_text="Windows tested out-of-sample")
     efficiency = models.FloatField(null=True, blank=True, help_text="mean annualised OOS return / mean annualised IS")
     parameter_stability = models.JSONField(default=dict, blank=True, help_text="{parameter: {mean, std, cv}}")
     statistics = models.JSONField(default=dict, blank=True, help_text="Statistics of the stitched OOS run")
@@ -213,7 +218,8 @@ class WalkForwardWindow(models.Model):
     out_of_sample_end = models.DateTimeField()
     optimization = models.ForeignKey(Optimization, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="walk_forward_windows")
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
+    optimised_at = models.DateTimeField(null=True, blank=True, help_text="When its in-sample search finished")
     parameters = models.JSONField(default=dict, blank=True, help_text="Parameters of the best in-sample pass")
     in_sample_statistics = models.JSONField(default=dict, blank=True)
     out_of_sample_statistics = models.JSONField(default=dict, blank=True)
@@ -251,7 +257,7 @@ class DriftReport(models.Model):
         "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="drift_reports"
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.PENDING)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     task_id = models.CharField(max_length=64, blank=True)
     start = models.DateTimeField(help_text="First bar open of the period (UTC)")
     end = models.DateTimeField(help_text="Last bar open of the period (UTC)")

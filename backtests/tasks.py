@@ -39,10 +39,26 @@ def optimization_pass_task(self, pass_id: int) -> dict:
 
 @shared_task(bind=True, name="backtests.walkforward", **LONG)
 def walkforward_task(self, walk_forward_id: int) -> dict:
-    """Run a stored walk-forward: its windows one after another inside this task (each optimisation too)."""
-    from backtests.services.walkforward import walkforward_execute
+    """Start a stored walk-forward: create each window's search and send one task per pass of every window."""
+    from backtests.services.walkforward_run import walkforward_start
 
-    wf = walkforward_execute(walk_forward_id=walk_forward_id)
+    return {"walk_forward_id": walk_forward_id, "passes_queued": walkforward_start(walk_forward_id=walk_forward_id)}
+
+
+@shared_task(bind=True, name="backtests.walkforward_pass", **LONG)
+def walkforward_pass_task(self, pass_id: int) -> dict:
+    """One in-sample pass of a walk-forward window; the last one of the last window queues the stitch."""
+    from backtests.services.walkforward_run import walkforward_pass_execute
+
+    return {"pass_id": pass_id, "last": walkforward_pass_execute(pass_id=pass_id)}
+
+
+@shared_task(bind=True, name="backtests.walkforward_stitch", **LONG)
+def walkforward_stitch_task(self, walk_forward_id: int) -> dict:
+    """Test every window out-of-sample in order and store the stitched results."""
+    from backtests.services.walkforward_run import walkforward_stitch
+
+    wf = walkforward_stitch(walk_forward_id=walk_forward_id)
     return {"walk_forward_id": wf.pk, "status": wf.status, "efficiency": wf.efficiency}
 
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("walkforwards/<int:walk_forward_id>/", api_walkforward.WalkForwardDetailApi.as_view(), name="walkforward-detail"),
     path("walkforwards/<int:walk_forward_id>/report.html", api_walkforward.WalkForwardReportApi.as_view(),
          name="walkforward-report"),
+    path("walkforwards/<int:walk_forward_id>/cancel/", api_walkforward.WalkForwardCancelApi.as_view(),
+         name="walkforward-cancel"),
     path("drift/", api_drift.DriftReportListApi.as_view(), name="drift-list"),
     path("drift/<int:report_id>/", api_drift.DriftReportDetailApi.as_view(), name="drift-detail"),
 ]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from backtests.engine.stats import MT_NAMES
-from backtests.report import report_context
-from backtests.selectors import backtest_run_list_for_user, drift_report_list_for_user, optimization_list_for_user
-from backtests.services.optimization import optimization_passes_sorted
+from backtests.report import equity_chart, report_context, statistics_rows
+from backtests.selectors import (
+    backtest_run_list_for_user,
+    drift_report_list_for_user,
+    optimization_list_for_user,
+    walkforward_list_for_user,
+)
+from backtests.services.optimization import OPEN_STATUSES, optimization_passes_sorted
+from backtests.services.walkforward_run import walkforward_cancel, walkforward_progress
 
 COLUMNS = ("net_profit", "profit_factor", "expected_payoff", "equity_drawdown_relative", "total_trades",
            "sharpe_ratio", "recovery_factor")
@@ -46,3 +54,32 @@ def drift_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     """One drift report: the summary, the totals and one row per trade (live vs replay)."""
     report = get_object_or_404(drift_report_list_for_user(user=request.user), pk=report_id)
     return render(request, "backtests/drift.html", {"report": report, "rows": list(report.rows.all())})
+
+
+@login_required
+def walkforward_list(request: HttpRequest) -> HttpResponse:
+    rows = walkforward_list_for_user(user=request.user).order_by("-created_at")[:200]
+    return render(request, "backtests/walkforward_list.html", {"rows": rows})
+
+
+@login_required
+def walkforward_detail(request: HttpRequest, walk_forward_id: int) -> HttpResponse:
+    """Progress, the stitched OOS equity, the efficiency and each window's chosen parameters."""
+    wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+    windows = list(wf.window_rows.order_by("index"))
+    names = sorted({name for w in windows for name in w.parameters})
+    rows = [(w, [w.parameters.get(n) for n in names]) for w in windows]
+    return render(request, "backtests/walkforward.html", {
+        "wf": wf, "rows": rows, "names": names, "equity": equity_chart(wf), "statistics": statistics_rows(wf),
+        "progress": walkforward_progress(walk_forward=wf), "open": wf.status in OPEN_STATUSES})
+
+
+@login_required
+@require_POST
+def walkforward_cancel_view(request: HttpRequest, walk_forward_id: int) -> HttpResponse:
+    wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+    if walkforward_cancel(walk_forward_id=wf.pk):
+        messages.success(request, f"Walk-forward {wf.pk} cancelled.")
+    else:
+        messages.warning(request, f"Walk-forward {wf.pk} had already ended ({wf.status}).")
+    return redirect("backtests-dashboard:walkforward", walk_forward_id=wf.pk)

@@ -2,7 +2,9 @@
 
 Bounds and integrality come from the framework catalog (ParamSpec). Each pass is an independent backtest
 task on the default queue, so passes spread over every worker process of every machine; the pass that
-finishes last marks the optimisation done (an atomic counter, no chord result backend needed).
+finishes last marks the optimisation done (an atomic counter, no chord result backend needed). A pass is
+claimed before it runs and counted only by the call that writes its result, so redelivered tasks
+(acks_late) neither run a finished pass again nor count it twice.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from trading.models import StrategyInstance
 from trading.services.instances import instance_create, instance_update
 
 MAX_PASSES = 10_000
+OPEN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
 class OptimizationError(ValueError):
@@ -118,8 +121,20 @@ def optimization_enqueue(*, optimization: Optimization) -> None:
 
 def optimization_pass_execute(*, pass_id: int) -> OptimizationPass:
     """Backtest one pass and store its statistics; the last pass to finish closes the optimisation."""
+    return optimization_pass_run(pass_id=pass_id)[0]
+
+
+def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
+    """Backtest one pass; returns it and whether this call closed the optimisation.
+
+    Safe under redelivery (tasks are acks_late): a pass already done, failed or cancelled is not run again,
+    and only the call whose result is written counts it, so the optimisation is closed exactly once.
+    """
+    claimed = OptimizationPass.objects.filter(pk=pass_id, status__in=OPEN_STATUSES).update(status=RunStatus.RUNNING)
     p = OptimizationPass.objects.select_related("optimization__instance__instrument",
                                                 "optimization__instance__account").get(pk=pass_id)
+    if not claimed:
+        return p, False
     opt = p.optimization
     started = time.perf_counter()
     fields: dict = {"finished_at": timezone.now(), "worker": socket.gethostname()}
@@ -135,13 +150,16 @@ def optimization_pass_execute(*, pass_id: int) -> OptimizationPass:
     except Exception as e:  # recorded on the pass; the other passes go on
         fields.update(status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}")
     fields["duration_seconds"] = time.perf_counter() - started
+    closed = False
     with transaction.atomic():
-        OptimizationPass.objects.filter(pk=p.pk).update(**fields)
-        Optimization.objects.filter(pk=opt.pk).update(passes_done=F("passes_done") + 1)
-        Optimization.objects.filter(pk=opt.pk, passes_done__gte=F("passes_total")).update(
-            status=RunStatus.DONE, finished_at=timezone.now())
+        # A second delivery running at the same time, or a cancel, finds the pass no longer RUNNING.
+        if OptimizationPass.objects.filter(pk=p.pk, status=RunStatus.RUNNING).update(**fields):
+            Optimization.objects.filter(pk=opt.pk).update(passes_done=F("passes_done") + 1)
+            closed = bool(Optimization.objects.filter(
+                pk=opt.pk, status__in=OPEN_STATUSES, passes_done__gte=F("passes_total")).update(
+                status=RunStatus.DONE, finished_at=timezone.now()))
     p.refresh_from_db()
-    return p
+    return p, closed
 
 
 def optimization_passes_sorted(*, optimization: Optimization, key: str = "net_profit",

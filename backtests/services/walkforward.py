@@ -7,8 +7,8 @@ Rules (README "Walk-forward"):
   the in-sample part grows by one OOS length per window). Ranges are half-open; the engine gets the last
   second before the end as its inclusive ``end``.
 * Selection. The in-sample optimisation (from the initial balance; its passes are ordinary ``Optimization``
-  rows linked from the window) runs ``optimization_create`` + ``optimization_pass_execute``, one pass
-  at a time inside the walk-forward task, and is ranked by one statistic; passes without a value for it never win.
+  rows linked from the window) is ranked by one statistic; passes without a value for it never win. Its passes
+  run as Celery tasks, every window's at once (``walkforward_run``).
 * Stitching. Window k's OOS test starts from window k-1's ending balance (the first from the initial balance),
   so position sizing follows the account. ``stitch_curves`` shifts every segment by (previous end - the
   segment's own initial balance), which is 0 for chained runs and keeps each window's money P/L otherwise.
@@ -30,27 +30,21 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
 
 from backtests.engine import stats
 from backtests.engine.market import Costs
 from backtests.models import (
     Engine,
-    RunStatus,
     SearchMethod,
     WalkForward,
     WalkForwardWindow,
     WindowMode,
 )
-from backtests.services.data import instance_with_parameters
 from backtests.services.optimization import (
     OptimizationError,
-    optimization_create,
-    optimization_pass_execute,
-    optimization_passes_sorted,
     optimization_points,
 )
-from backtests.services.runs import CURVE_POINTS, _json_safe, engine_run
+from backtests.services.runs import CURVE_POINTS
 from trading.models import StrategyInstance
 
 MAX_WINDOWS = 200
@@ -147,7 +141,7 @@ def stitch_curves(segments: Sequence[Segment], initial: float) -> Stitched:
     return Stitched(np.concatenate(times), np.concatenate(balances), np.concatenate(equities), ends)
 
 
-def _downsample(time: np.ndarray, balance: np.ndarray, equity: np.ndarray) -> dict:
+def curve_downsample(time: np.ndarray, balance: np.ndarray, equity: np.ndarray) -> dict:
     n = len(time)
     index = np.unique(np.linspace(0, n - 1, min(n, CURVE_POINTS)).astype(np.int64)) if n else np.zeros(0, np.int64)
     return {"time": [int(t) for t in time[index]], "balance": [round(float(v), 2) for v in balance[index]],
@@ -161,7 +155,7 @@ def walkforward_create(
     select_by: str = "net_profit", select_descending: bool = True, costs: Costs | None = None,
     initial_balance: Decimal = Decimal("10000"), engine: str = Engine.FAST, owner=None,
 ) -> WalkForward:
-    """Record a walk-forward and its pending windows (nothing runs: see walkforward_execute / _enqueue)."""
+    """Record a walk-forward and its pending windows (nothing runs: see walkforward_run)."""
     planned = walkforward_windows(start=start, in_sample=in_sample, out_of_sample=out_of_sample, windows=windows,
                                   mode=mode)
     try:
@@ -187,109 +181,10 @@ def walkforward_create(
     return wf
 
 
-def walkforward_enqueue(*, walk_forward: WalkForward) -> WalkForward:
-    """Queue the walk-forward task once the current transaction commits; its task id is stored on the row."""
-    from uuid import uuid4
-
-    from backtests.tasks import walkforward_task
-
-    task_id = str(uuid4())
-    WalkForward.objects.filter(pk=walk_forward.pk).update(task_id=task_id)
-    walk_forward.task_id = task_id
-    transaction.on_commit(lambda: walkforward_task.apply_async(args=[walk_forward.pk], task_id=task_id))
-    return walk_forward
-
-
-def _window_run(wf: WalkForward, row: WalkForwardWindow, balance: float) -> tuple[Segment, object]:
-    """Optimise ``row`` in-sample, store the best pass, run it out-of-sample from ``balance``."""
-    instance = wf.instance
-    opt = optimization_create(
-        instance=instance, space=wf.space, method=wf.method, samples=wf.samples, seed=wf.seed,
-        start=row.in_sample_start, end=row.in_sample_end - ONE_SECOND, costs=Costs(**wf.costs),
-        initial_balance=wf.initial_balance, engine=wf.engine, owner=wf.owner,
-    )
-    for pass_id in opt.passes.order_by("index").values_list("pk", flat=True):
-        optimization_pass_execute(pass_id=pass_id)
-    ranked = optimization_passes_sorted(optimization=opt, key=wf.select_by, descending=wf.select_descending)
-    best = ranked[0] if ranked else None
-    if best is None or not isinstance((best.statistics or {}).get(wf.select_by), int | float):
-        errors = "; ".join(sorted({p.error for p in ranked if p.error}))[:500]
-        raise WalkForwardError(f"window {row.index}: no in-sample pass has {wf.select_by} ({errors or 'no trades'})")
-    output = engine_run(
-        instance=instance_with_parameters(instance, best.parameters), start=row.out_of_sample_start,
-        end=row.out_of_sample_end - ONE_SECOND, costs=Costs(**wf.costs), initial_balance=balance,
-        engine=wf.engine, account_currency=wf.account_currency,
-    )
-    result = output.result
-    final = float(result.balance[-1]) if len(result.balance) else balance
-    is_stats = best.statistics
-    is_return = annualised_return(float(is_stats["initial_balance"]), float(is_stats["final_balance"]),
-                                  row.in_sample_end - row.in_sample_start)
-    oos_return = annualised_return(balance, final, row.out_of_sample_end - row.out_of_sample_start)
-    WalkForwardWindow.objects.filter(pk=row.pk).update(
-        status=RunStatus.DONE, optimization=opt, parameters=best.parameters, in_sample_statistics=is_stats,
-        out_of_sample_statistics=_json_safe(output.statistics), in_sample_return=is_return,
-        out_of_sample_return=oos_return,
-        efficiency=oos_return / is_return if is_return and is_return > 0 and oos_return is not None else None,
-        start_balance=_cents(balance), end_balance=_cents(final), error="",
-    )
-    return Segment(result.time, result.balance, result.equity, balance), result
-
-
-def _cents(value: float) -> Decimal:
+def balance_cents(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(Decimal("0.01"))
 
 
-def walkforward_execute(*, walk_forward_id: int) -> WalkForward:
-    """Run every window in order, then store the stitched OOS curve and statistics, efficiency and stability."""
-    wf = WalkForward.objects.select_related("instance__instrument", "instance__account").get(pk=walk_forward_id)
-    WalkForward.objects.filter(pk=wf.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), error="",
-                                                windows_done=0)
-    balance = float(wf.initial_balance)
-    segments, results = [], []
-    try:
-        if wf.instance is None:
-            raise WalkForwardError("the instance of this walk-forward was deleted")
-        for row in wf.window_rows.order_by("index"):
-            try:
-                segment, result = _window_run(wf, row, balance)
-            except Exception as e:
-                WalkForwardWindow.objects.filter(pk=row.pk).update(status=RunStatus.FAILED,
-                                                                   error=f"{type(e).__name__}: {e}")
-                raise
-            segments.append(segment)
-            results.append(result)
-            balance = float(segment.balance[-1]) if len(segment.balance) else balance
-            WalkForward.objects.filter(pk=wf.pk).update(windows_done=row.index + 1)
-    except Exception as e:  # recorded on the walk-forward; the caller (task, command) reports it
-        WalkForward.objects.filter(pk=wf.pk).update(status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}",
-                                                    finished_at=timezone.now())
-        raise
-    _store(wf, segments, results)
-    wf.refresh_from_db()
-    return wf
-
-
-def _store(wf: WalkForward, segments: list[Segment], results: list) -> None:
-    stitched = stitch_curves(segments, float(wf.initial_balance))
-    trades = sorted((t for r in results for t in r.trades), key=lambda t: (t.close_time, t.ticket))
-    in_market = np.concatenate([r.in_market for r in results]) if results else np.zeros(0, bool)
-    oos_statistics = stats.compute(
-        profits=[t.profit for t in trades], sides=[t.side for t in trades], time=stitched.time,
-        balance=stitched.balance, equity=stitched.equity, in_market=in_market, initial=float(wf.initial_balance),
-        start_time=int(wf.start.timestamp() + wf.in_sample.total_seconds()),
-    )
-    rows = list(wf.window_rows.order_by("index"))
-    WalkForward.objects.filter(pk=wf.pk).update(
-        status=RunStatus.DONE, statistics=_json_safe(oos_statistics),
-        curve=_downsample(stitched.time, stitched.balance, stitched.equity),
-        efficiency=walkforward_efficiency([r.in_sample_return or 0.0 for r in rows],
-                                          [r.out_of_sample_return or 0.0 for r in rows]),
-        parameter_stability=_json_safe_nested(parameter_stability([r.parameters for r in rows])),
-        finished_at=timezone.now(),
-    )
-
-
-def _json_safe_nested(values: dict) -> dict:
+def json_safe_nested(values: dict) -> dict:
     return {k: {n: (None if v is None or not math.isfinite(v) else v) for n, v in d.items()} for k, d in values.items()}
 

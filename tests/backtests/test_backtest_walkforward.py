@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from backtests.models import RunStatus, WalkForward, WindowMode
+from backtests.models import OptimizationPass, RunStatus, WalkForward, WindowMode
 from backtests.services.optimization import optimization_passes_sorted
 from backtests.services.runs import backtest_run_create, backtest_run_execute
 from backtests.services.walkforward import (
@@ -21,10 +21,10 @@ from backtests.services.walkforward import (
     stitch_curves,
     walkforward_create,
     walkforward_efficiency,
-    walkforward_execute,
     walkforward_windows,
 )
-from backtests.tasks import walkforward_task
+from backtests.services.walkforward_run import walkforward_execute
+from backtests.tasks import walkforward_pass_task, walkforward_stitch_task, walkforward_task
 from tests.backtests.conftest import T0
 
 URL = "/api/v1/backtests/walkforwards/"
@@ -181,7 +181,12 @@ def test_api_creates_queues_and_returns_the_owner_s_walkforward(alice, bob, ma_i
     wf = WalkForward.objects.get(pk=response.json()["id"])
     assert len(queued) == 1 and wf.task_id and wf.select_by == "profit_factor" and wf.mode == "anchored"
 
-    walkforward_task.apply(args=[wf.pk])  # what the queued callback sends
+    # What the queued callbacks send: the start task, one task per pass of every window, then the stitch.
+    assert walkforward_task.apply(args=[wf.pk]).get()["passes_queued"] == 2 * len(SPACE["FAST_PERIOD"])
+    passes = OptimizationPass.objects.filter(optimization__walk_forward_windows__walk_forward=wf)
+    assert [walkforward_pass_task.apply(args=[p.pk]).get()["last"] for p in passes.order_by("pk")] == [
+        False] * 5 + [True]
+    walkforward_stitch_task.apply(args=[wf.pk])
 
     detail = client.get(f"{URL}{wf.pk}/").json()
     assert detail["status"] == "done" and len(detail["window_rows"]) == 2

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backtests.engine.market import Costs
 from backtests.management.commands.backtest import _date
-from backtests.services.walkforward import WalkForwardError, walkforward_create, walkforward_execute
+from backtests.services.walkforward import WalkForwardError, walkforward_create
+from backtests.services.walkforward_run import walkforward_execute
 from trading.models import StrategyInstance
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
