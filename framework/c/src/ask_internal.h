@@ -68,14 +68,38 @@ void ask_bollinger(const CRates* bars, int end, int period, double k, double* up
 void ask_donchian(const CRates* bars, int end, int period, double* high, double* low, int tail);
 
 /* ---- trade.c ----------------------------------------------------------- */
-double ask_param(const AskContext* ctx, int index);
+/* The setting readers are inline: every strategy checks its settings on every call (once per bar,
+ * a million times in a fast backtest), and a call per setting cost more than the check itself. */
+static inline double ask_param(const AskContext* ctx, int index) { return ctx->settings[index]; }
+
 /* Read settings[index] as an integer in [lo, hi]; 0 on success, else
- * INVALID_PARAMETER (non-integral or out of bounds). */
-int ask_int_setting(const AskContext* ctx, int index, int lo, int hi, int* out);
+ * INVALID_PARAMETER (non-integral or out of bounds). In range first, so the int conversion is
+ * defined; it gives back v exactly when v is integral. */
+static inline int ask_int_setting(const AskContext* ctx, int index, int lo, int hi, int* out) {
+  double v = ctx->settings[index];
+  if (!(v >= lo && v <= hi) || (double)(int)v != v) return INVALID_PARAMETER;
+  *out = (int)v;
+  return SUCCESS;
+}
+
 /* Read settings[index] as a real in [lo, hi]; 0 or INVALID_PARAMETER. */
-int ask_real_setting(const AskContext* ctx, int index, double lo, double hi, double* out);
+static inline int ask_real_setting(const AskContext* ctx, int index, double lo, double hi,
+                                   double* out) {
+  double v = ctx->settings[index];
+  if (!(v >= lo && v <= hi)) return INVALID_PARAMETER;
+  *out = v;
+  return SUCCESS;
+}
+
 /* SL_ATR_MULTIPLIER [0,100], TP_ATR_MULTIPLIER [0,100], ATR_AVERAGING_PERIOD [1,1000]. */
-int ask_atr_settings(const AskContext* ctx, double* sl_mult, double* tp_mult, int* period);
+static inline int ask_atr_settings(const AskContext* ctx, double* sl_mult, double* tp_mult,
+                                   int* period) {
+  if (ask_real_setting(ctx, SL_ATR_MULTIPLIER, 0.0, 100.0, sl_mult) ||
+      ask_real_setting(ctx, TP_ATR_MULTIPLIER, 0.0, 100.0, tp_mult) ||
+      ask_int_setting(ctx, ATR_AVERAGING_PERIOD, 1, 1000, period))
+    return INVALID_PARAMETER;
+  return SUCCESS;
+}
 int ask_open_orders_total(const AskContext* ctx);
 int ask_can_enter(const AskContext* ctx);
 double ask_lots(const AskContext* ctx, double sl_distance, double atr);

@@ -353,13 +353,20 @@ static void modify_ticket(Sim* s, long long ticket, long long sl, long long tp, 
 
 /* Decimal(repr(x)).quantize(10**-digits, ROUND_HALF_EVEN) in points. The tie
  * (k + 0.5) points is decided against the double nearest to it: x equals that
- * double exactly when repr(x) is the tie itself. */
+ * double exactly when repr(x) is the tie itself. That double is (2k + 1) / (2 * 10^digits)
+ * correctly rounded, which is what one IEEE division of the two (exact) integers gives while
+ * both stay below 2^53; beyond that the decimal text goes through strtod. */
 static long long price_points(double x, int digits, double scale) {
   if (x < 0.0) return -price_points(-x, digits, scale);
   long long k = (long long)floor(x * scale);
-  char text[48];
-  snprintf(text, sizeof text, "%lld5e-%d", k, digits + 1);
-  double tie = strtod(text, NULL);
+  double tie;
+  if (digits <= 15 && k < (1LL << 51)) {
+    tie = (double)(2 * k + 1) / (2.0 * scale);
+  } else {
+    char text[48];
+    snprintf(text, sizeof text, "%lld5e-%d", k, digits + 1);
+    tie = strtod(text, NULL);
+  }
   if (x < tie) return k;
   if (x > tie) return k + 1;
   return (k % 2 == 0) ? k : k + 1;
@@ -633,7 +640,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
     double bid_f = (double)bid / scale, ask_f = (double)ask / scale;
     double rate = rate_at(s, bid);
     double equity = s->balance + unrealized(s, bid, ask);
-    int stopped = 0;
+    int stopped = 0, unchanged = 0;
     if (equity <= 0.0) {
       if (!close_all(s, bid, ask, now, R_STOP_OUT)) return INSUFFICIENT_MEMORY;
       stopped = 1;
@@ -670,6 +677,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
       }
       int spread_ok = max_spread == 0.0 || ask_f - bid_f <= max_spread + 1e-12;
       ctx.entries_allowed = mode == ENABLE && spread_ok;
+      unsigned version = s->version;
       int rc = strategy(&ctx);
       for (int k2 = in->slot_count - 1; k2 >= 0; --k2) {
         const AskBtSlot* sl = &in->slots[k2];
@@ -683,12 +691,16 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
           return INSUFFICIENT_MEMORY;
         clear_rows(w->rows, ctx.rows_used);
       }
+      unchanged = s->version == version;
     }
     if (i == in->last && s->n_trades > 0 && !close_all(s, bid, ask, now, R_END))
       return INSUFFICIENT_MEMORY;
     out->time[k] = now;
     out->balance[k] = s->balance;
-    out->equity[k] = s->n_trades ? s->balance + unrealized(s, bid, ask) : s->balance;
+    /* The book and the balance change only with the version: then the equity of the bar's start
+     * is still the equity at its close (same trades, same prices, same sum). */
+    if (!s->n_trades) out->equity[k] = s->balance;
+    else out->equity[k] = unchanged ? equity : s->balance + unrealized(s, bid, ask);
     out->in_market[k] = s->n_trades > 0;
     ++k;
     out->bars_done = k;

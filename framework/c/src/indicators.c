@@ -18,6 +18,24 @@
 
 static int first_index(int end, int tail) { return end - tail + 1; }
 
+/* close[from..to] summed in four interleaved partial sums, joined as (a + b) + (c + d). One chain
+ * makes every add wait for the previous one; four run side by side. The value depends only on the
+ * window's closes, so SMA, the EMA seed and the Bollinger mean of one window agree bit for bit. */
+static inline double window_sum(const CRates* bars, int from, int to) {
+  double a = 0.0, b = 0.0, c = 0.0, d = 0.0;
+  int k = from;
+  for (; k + 3 <= to; k += 4) {
+    a += bars[k].close;
+    b += bars[k + 1].close;
+    c += bars[k + 2].close;
+    d += bars[k + 3].close;
+  }
+  if (k <= to) a += bars[k++].close; /* the last one to three closes, one per partial sum */
+  if (k <= to) b += bars[k++].close;
+  if (k <= to) c += bars[k].close;
+  return (a + b) + (c + d);
+}
+
 static void fill_nan(double* out, int tail) {
   for (int j = 0; j < tail; ++j) out[j] = NAN;
 }
@@ -30,9 +48,7 @@ void ask_sma(const CRates* bars, int end, int period, double* out, int tail) {
       out[j] = NAN;
       continue;
     }
-    double sum = 0.0;
-    for (int k = i - period + 1; k <= i; ++k) sum += bars[k].close;
-    out[j] = sum / period;
+    out[j] = window_sum(bars, i - period + 1, i) / period;
   }
 }
 
@@ -40,9 +56,7 @@ void ask_ema(const CRates* bars, int end, int period, double* out, int tail) {
   int start = first_index(end, tail);
   fill_nan(out, tail);
   if (end < period - 1) return;
-  double sum = 0.0;
-  for (int k = 0; k < period; ++k) sum += bars[k].close;
-  double ema = sum / period;
+  double ema = window_sum(bars, 0, period - 1) / period;
   double alpha = 2.0 / (period + 1.0);
   for (int i = period - 1; i <= end; ++i) {
     if (i > period - 1) ema = alpha * bars[i].close + (1.0 - alpha) * ema;
@@ -112,9 +126,7 @@ void ask_bollinger(const CRates* bars, int end, int period, double k, double* up
       upper[j] = middle[j] = lower[j] = NAN;
       continue;
     }
-    double sum = 0.0;
-    for (int m = i - period + 1; m <= i; ++m) sum += bars[m].close;
-    double mean = sum / period;
+    double mean = window_sum(bars, i - period + 1, i) / period;
     double var = 0.0;
     for (int m = i - period + 1; m <= i; ++m) {
       double d = bars[m].close - mean;

@@ -39,11 +39,9 @@ int ask_strategy_channel_breakout(AskContext* ctx) {
   if (n < period + 1 || n < trail + 1 || n < atr_period + 2) return NOT_ENOUGH_RATES_DATA;
   int last = n - 2;
 
-  double high, low, trail_high, trail_low, atr;
+  double high, low, trail_high, trail_low;
   ask_donchian(view->bars, last, period, &high, &low, 1);
   ask_donchian(view->bars, last, trail, &trail_high, &trail_low, 1);
-  ask_atr(view->bars, last, atr_period, &atr, 1);
-
   ask_apply_timed_exit(ctx);
 
   int had_buy = ctx->open_count[BUY] > 0;
@@ -76,6 +74,8 @@ int ask_strategy_channel_breakout(AskContext* ctx) {
   }
 
   if (had_buy || had_sell) return SUCCESS;
+  double atr; /* only entries use it (see ma_crossover) */
+  ask_atr(view->bars, last, atr_period, &atr, 1);
   double expiration =
       (double)view->bars[n - 1].time + (double)expiry_bars * ctx->timeframe * 60.0;
   double buy_entry = high + buffer * atr;

@@ -28,7 +28,7 @@ int ask_strategy_ma_crossover(AskContext* ctx) {
   if (n < slow + 2 || n < atr_period + 2) return NOT_ENOUGH_RATES_DATA;
   int last = n - 2;
 
-  double f[2], s[2], atr;
+  double f[2], s[2];
   if (ma_type == 0) {
     ask_sma(view->bars, last, fast, f, 2);
     ask_sma(view->bars, last, slow, s, 2);
@@ -36,12 +36,15 @@ int ask_strategy_ma_crossover(AskContext* ctx) {
     ask_ema(view->bars, last, fast, f, 2);
     ask_ema(view->bars, last, slow, s, 2);
   }
-  ask_atr(view->bars, last, atr_period, &atr, 1);
-
   ask_apply_timed_exit(ctx);
 
   int cross_up = f[1] > s[1] && f[0] <= s[0];
   int cross_down = f[1] < s[1] && f[0] >= s[0];
+  if (!cross_up && !cross_down) return SUCCESS;
+  /* The ATR sizes the stops of an entry only: a bar without a cross (most bars) skips its Wilder
+   * recursion over the whole window, which would otherwise cost more than the rest of the call. */
+  double atr;
+  ask_atr(view->bars, last, atr_period, &atr, 1);
   if (cross_up) {
     if (ctx->open_count[SELL] > 0) ask_emit_close(ctx, SELL, ASK_ALL_ORDER_TICKETS);
     if (ctx->open_count[BUY] == 0)

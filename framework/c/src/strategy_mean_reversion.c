@@ -52,13 +52,12 @@ int ask_strategy_mean_reversion(AskContext* ctx) {
     return NOT_ENOUGH_RATES_DATA;
   int last = n - 2;
 
-  double trend_sma, atr;
+  double trend_sma;
   int trend_last = trend->count - 2;
   ask_sma(trend->bars, trend_last, trend_period, &trend_sma, 1);
   double trend_close = trend->bars[trend_last].close;
   int up = trend_close > trend_sma;
   int down = trend_close < trend_sma;
-  ask_atr(view->bars, last, atr_period, &atr, 1);
 
   int long_signal, short_signal, exit_long, exit_short;
   if (mode == 0) {
@@ -82,9 +81,14 @@ int ask_strategy_mean_reversion(AskContext* ctx) {
 
   if (exit_long && ctx->open_count[BUY] > 0) ask_emit_close(ctx, BUY, ASK_ALL_ORDER_TICKETS);
   if (exit_short && ctx->open_count[SELL] > 0) ask_emit_close(ctx, SELL, ASK_ALL_ORDER_TICKETS);
-  if (long_signal && up && ctx->open_count[BUY] == 0)
+  int enter_long = long_signal && up && ctx->open_count[BUY] == 0;
+  int enter_short = short_signal && down && ctx->open_count[SELL] == 0;
+  if (!enter_long && !enter_short) return SUCCESS;
+  double atr; /* only entries use it (see ma_crossover) */
+  ask_atr(view->bars, last, atr_period, &atr, 1);
+  if (enter_long)
     ask_emit_open_market(ctx, BUY, sl_mult * atr, tp_mult * atr, atr);
-  if (short_signal && down && ctx->open_count[SELL] == 0)
+  if (enter_short && ctx->open_count[SELL] == 0)
     ask_emit_open_market(ctx, SELL, sl_mult * atr, tp_mult * atr, atr);
   return SUCCESS;
 }

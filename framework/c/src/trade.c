@@ -6,30 +6,6 @@
 
 #include "ask_internal.h"
 
-double ask_param(const AskContext* ctx, int index) { return ctx->settings[index]; }
-
-int ask_int_setting(const AskContext* ctx, int index, int lo, int hi, int* out) {
-  double v = ctx->settings[index];
-  if (!(v >= lo && v <= hi) || v != floor(v)) return INVALID_PARAMETER;
-  *out = (int)v;
-  return SUCCESS;
-}
-
-int ask_real_setting(const AskContext* ctx, int index, double lo, double hi, double* out) {
-  double v = ctx->settings[index];
-  if (!(v >= lo && v <= hi)) return INVALID_PARAMETER;
-  *out = v;
-  return SUCCESS;
-}
-
-int ask_atr_settings(const AskContext* ctx, double* sl_mult, double* tp_mult, int* period) {
-  if (ask_real_setting(ctx, SL_ATR_MULTIPLIER, 0.0, 100.0, sl_mult) ||
-      ask_real_setting(ctx, TP_ATR_MULTIPLIER, 0.0, 100.0, tp_mult) ||
-      ask_int_setting(ctx, ATR_AVERAGING_PERIOD, 1, 1000, period))
-    return INVALID_PARAMETER;
-  return SUCCESS;
-}
-
 int ask_open_orders_total(const AskContext* ctx) {
   int total = 0;
   for (int t = 0; t < 6; ++t) total += ctx->open_count[t];
