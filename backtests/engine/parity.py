@@ -10,10 +10,12 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 import numpy as np
 
 from backtests.engine.broker import ClosedTrade, SimBroker, SimTrade, points, price_decimal
+from backtests.engine.gcpause import gc_paused
 from backtests.engine.market import Costs, MarketData
 from framework import (
     CRATES_DTYPE,
@@ -107,21 +109,27 @@ def _closed_info(t: ClosedTrade, instance_id: int, scale: float, cs: float) -> O
 _CRATES_LAYOUT = struct.Struct("<5di4x")  # CRATES_DTYPE: open, high, low, close, volume, time (int32), padding
 _ORDER_FIELDS = len(ORDER_INFO_DTYPE.names or ())
 _PROFIT = (ORDER_INFO_DTYPE.names or ()).index("profit")
+_ROW = struct.Struct(f"<{_ORDER_FIELDS}d")  # one ORDER_INFO_DTYPE row
 
 
 class _BookRows:
     """The runner's order rows as Framework.run lays out ``_book``: open orders (newest first), then the most
     recent closed trades up to the capacity, by open time. Rebuilt only when the simulated broker changed
-    (SimBroker.version); the open trades' profit is refreshed every bar through ``open_trades``."""
+    (SimBroker.version); the open trades' profit is refreshed every bar through ``open_trades``.
+
+    Rows are written as packed bytes (``OrderInfo.as_row`` stays the one definition of their layout): a
+    closed trade's row is packed once, when it closes, and a rebuild joins the packed rows instead of
+    converting nested lists through numpy (the rebuild after every trade used to cost more than a bar).
+    """
 
     def __init__(self, runner: Runner, sim: SimBroker, instance_id: int) -> None:
-        self.rows = runner.orders.view(np.float64).reshape(len(runner.orders), _ORDER_FIELDS)
-        self.capacity = len(self.rows)
+        self.raw = memoryview(runner.orders.view(np.uint8))
+        self.capacity = len(runner.orders)
         self.sim = sim
         self.instance_id = instance_id
-        self.closed: list[OrderInfo] = []  # most recently closed first, up to the capacity
+        self.closed: list[tuple[int, bytes]] = []  # (open time, packed row), most recently closed first
         self.closed_seen = 0
-        self.blocks: dict[int, np.ndarray] = {}  # room for closed rows -> their rows, sorted
+        self.blocks: dict[int, bytes] = {}  # room for closed rows -> their packed rows, sorted
         self.version = -1
         self.open_count = 0
         self.open_trades: list[tuple[int, SimTrade]] = []  # (index of the profit value, trade)
@@ -133,7 +141,8 @@ class _BookRows:
         self.version = sim.version
         capacity = self.capacity
         if len(sim.closed) != self.closed_seen:
-            new = [_closed_info(t, self.instance_id, sim.scale, sim.cs) for t in sim.closed[self.closed_seen:]]
+            new = [(t.open_time, _ROW.pack(*_closed_info(t, self.instance_id, sim.scale, sim.cs).as_row()))
+                   for t in sim.closed[self.closed_seen:][-capacity:]]
             self.closed = (new[::-1] + self.closed)[:capacity]
             self.closed_seen = len(sim.closed)
             self.blocks.clear()
@@ -144,14 +153,12 @@ class _BookRows:
         room = capacity - n_open
         block = self.blocks.get(room)
         if block is None:
-            kept = sorted(self.closed[:room], key=lambda o: -o.open_time)
-            block = np.array([o.as_row() for o in kept], dtype=np.float64).reshape(len(kept), _ORDER_FIELDS)
-            self.blocks[room] = block
-        rows = self.rows
-        if n_open:
-            rows[:n_open] = [o.as_row() for o in opened]
-        rows[n_open:n_open + len(block)] = block
-        rows[n_open + len(block):] = 0.0
+            kept = sorted(self.closed[:room], key=itemgetter(0), reverse=True)  # stable, as Framework.run
+            block = self.blocks[room] = b"".join(row for _, row in kept)
+        packed = b"".join([*(_ROW.pack(*o.as_row()) for o in opened), block])
+        raw = self.raw
+        raw[:len(packed)] = packed
+        raw[len(packed):] = bytes(len(raw) - len(packed))
         by_ticket = {t.ticket: t for t in sim.trades}
         self.open_count = n_open
         self.open_trades = [(j * _ORDER_FIELDS + _PROFIT, by_ticket[o.ticket]) for j, o in enumerate(opened)
@@ -213,57 +220,65 @@ def run_parity(
     stopped_out = False
     n = data.bar_count
     k = 0
-    for i in range(data.first, data.last + 1):
-        if sim.trades or sim.orders:
-            sim.on_bar(i)
-        bid = close[i]
-        ask = bid + spread[i]
-        now = close_time[i]
-        bid_f, ask_f = bid / scale, ask / scale
-        prices[0] = bid_f
-        prices[1] = ask_f
-        if rate_mode:
-            prices[4] = prices[5] = sim.rate(bid)
-        equity = sim.balance + sim.unrealized(bid, ask) if sim.trades else sim.balance
-        if equity <= 0.0:
-            sim.close_all(bid, ask, now, "stop_out")
-            stopped_out = True
-        account[1] = sim.balance
-        account[2] = equity
-        book.refresh(bid, ask)
-        open_trades = book.open_trades
-        for index, t in open_trades:
-            order_values[index] = sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask)
-        if not stopped_out:
-            for slot, raw, base, window, closed_end, slot_close_time, other_close, saved in slot_state:
-                end = closed_end[i]
-                offset = end * item
-                saved[0] = offset
-                saved[1] = raw[offset:offset + item].tobytes()
-                price = bid_f if other_close is None else other_close[end - 1]
-                pack(raw, offset, price, price, price, price, 0.0, slot_close_time[end - 1])
-                set_window(slot, base + (end - window) * item)
-            try:
-                signalled = run(now, book.open_count)
-            finally:
-                for _, raw, _, _, _, _, _, saved in slot_state:
-                    raw[saved[0]:saved[0] + item] = saved[1]
-            if signalled:
-                translation = signals_to_intents(
-                    runner.signals(), positions=_positions(sim), bid=Decimal(bid).scaleb(-data.digits),
-                    ask=Decimal(ask).scaleb(-data.digits), spec=spec,
-                )
-                _apply(sim, translation.intents, bid, ask, now)
-        if i == data.last and sim.trades:
-            sim.close_all(bid, ask, now, "end_of_test")
-        balance_out.append(sim.balance)
-        equity_out.append(sim.balance + sim.unrealized(bid, ask) if sim.trades else sim.balance)
-        in_market.append(bool(sim.trades))
-        k += 1
-        if progress is not None and k % PROGRESS_EVERY == 0:
-            progress(k, n)
-        if stopped_out:
-            break
+    with gc_paused():
+        for i in range(data.first, data.last + 1):
+            if sim.trades or sim.orders:
+                sim.on_bar(i)
+            bid = close[i]
+            ask = bid + spread[i]
+            now = close_time[i]
+            bid_f, ask_f = bid / scale, ask / scale
+            prices[0] = bid_f
+            prices[1] = ask_f
+            if rate_mode:
+                prices[4] = prices[5] = sim.rate(bid)
+            equity = sim.balance + sim.unrealized(bid, ask) if sim.trades else sim.balance
+            if equity <= 0.0:
+                sim.close_all(bid, ask, now, "stop_out")
+                stopped_out = True
+            account[1] = sim.balance
+            account[2] = equity
+            version = sim.version
+            if version != book.version:
+                book.refresh(bid, ask)
+            for index, t in book.open_trades:
+                order_values[index] = sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask)
+            if not stopped_out:
+                for slot, raw, base, window, closed_end, slot_close_time, other_close, saved in slot_state:
+                    end = closed_end[i]
+                    offset = end * item
+                    saved[0] = offset
+                    saved[1] = raw[offset:offset + item].tobytes()
+                    price = bid_f if other_close is None else other_close[end - 1]
+                    pack(raw, offset, price, price, price, price, 0.0, slot_close_time[end - 1])
+                    set_window(slot, base + (end - window) * item)
+                try:
+                    signalled = run(now, book.open_count)
+                finally:
+                    for _, raw, _, _, _, _, _, saved in slot_state:
+                        raw[saved[0]:saved[0] + item] = saved[1]
+                if signalled:
+                    translation = signals_to_intents(
+                        runner.signals(), positions=_positions(sim), bid=Decimal(bid).scaleb(-data.digits),
+                        ask=Decimal(ask).scaleb(-data.digits), spec=spec,
+                    )
+                    _apply(sim, translation.intents, bid, ask, now)
+            if i == data.last and sim.trades:
+                sim.close_all(bid, ask, now, "end_of_test")
+            balance = sim.balance
+            balance_out.append(balance)
+            if not sim.trades:
+                equity_out.append(balance)
+            elif sim.version == version:  # the same trades at the same prices: the equity computed above
+                equity_out.append(equity)
+            else:
+                equity_out.append(balance + sim.unrealized(bid, ask))
+            in_market.append(bool(sim.trades))
+            k += 1
+            if progress is not None and k % PROGRESS_EVERY == 0:
+                progress(k, n)
+            if stopped_out:
+                break
     if progress is not None:
         progress(k, n)
     return EngineResult(trades=sim.closed, time=data.close_time[data.first:data.first + k].astype(np.int64), balance=np.array(balance_out),
