@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backtests.engine.market import Costs
-from backtests.models import BacktestRun, Engine, SearchMethod
+from backtests.api_base import CostsInputSerializer, InstanceInputSerializer, ListCreateApi, costs_from
+from backtests.models import BacktestRun, Engine, Optimization, SearchMethod
 from backtests.report import report_context, trades_csv
 from backtests.selectors import backtest_run_list_for_user, optimization_list_for_user
 from backtests.services.optimization import (
@@ -24,8 +25,7 @@ from backtests.services.optimization import (
 )
 from backtests.services.runs import backtest_run_create, backtest_run_enqueue
 from framework import get_strategy
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
-from trading.models import StrategyInstance
+from trading.api.utils import ApiSerializer, validate_input
 
 
 class BacktestRunOutputSerializer(ApiSerializer):
@@ -56,8 +56,7 @@ class BacktestRunOutputSerializer(ApiSerializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class BacktestRunInputSerializer(ApiSerializer):
-    instance = serializers.IntegerField(help_text="Id of one of your strategy instances")
+class BacktestRunInputSerializer(InstanceInputSerializer, CostsInputSerializer):
     start = serializers.DateTimeField(required=False, allow_null=True, help_text="First bar open, UTC")
     end = serializers.DateTimeField(required=False, allow_null=True, help_text="Last bar open, UTC")
     engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.PARITY)
@@ -65,24 +64,11 @@ class BacktestRunInputSerializer(ApiSerializer):
                                                min_value=1)
     parameters = serializers.DictField(child=serializers.FloatField(), required=False, default=dict,
                                        help_text="Strategy parameters overriding the instance's")
-    spread_points = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                             help_text="Fixed spread; empty = each bar's stored spread")
-    commission_per_lot = serializers.FloatField(default=0.0, min_value=0.0)
-    swap_long_per_lot = serializers.FloatField(default=0.0)
-    swap_short_per_lot = serializers.FloatField(default=0.0)
-    slippage_points = serializers.IntegerField(default=0, min_value=0)
-    min_stop_points = serializers.IntegerField(default=0, min_value=0)
-    min_stop_mode = serializers.ChoiceField(choices=["reject", "widen"], default="reject")
 
     def validate(self, data: dict) -> dict:
-        user = self.context["user"]
-        instance = StrategyInstance.objects.filter(pk=data["instance"], account__owner=user).select_related(
-            "instrument", "account").first()
-        if instance is None:
-            raise serializers.ValidationError({"instance": [f"no instance {data['instance']} of yours"]})
         if data.get("start") and data.get("end") and data["start"] >= data["end"]:
             raise serializers.ValidationError({"end": ["must be after start"]})
-        spec = get_strategy(instance.strategy_id)
+        spec = get_strategy(data["instance"].strategy_id)
         for name, value in data.get("parameters", {}).items():
             try:
                 param = spec.param(name)
@@ -92,30 +78,26 @@ class BacktestRunInputSerializer(ApiSerializer):
                 kind = "an integer " if param.integer else ""
                 raise serializers.ValidationError(
                     {"parameters": [f"{name} must be {kind}in [{param.minimum}, {param.maximum}] (was {value})"]})
-        data["instance_obj"] = instance
         return data
 
 
-class BacktestRunListApi(APIView):
-    pagination_class = LimitOffsetPagination
+@extend_schema_view(
+    get=extend_schema(operation_id="backtests_list", responses=BacktestRunOutputSerializer(many=True)),
+    post=extend_schema(operation_id="backtests_create", request=BacktestRunInputSerializer,
+                       responses={201: BacktestRunOutputSerializer}),
+)
+class BacktestRunListApi(ListCreateApi):
+    output_serializer = BacktestRunOutputSerializer
+    input_serializer = BacktestRunInputSerializer
 
-    @extend_schema(operation_id="backtests_list", responses=BacktestRunOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return paginated_response(serializer_class=BacktestRunOutputSerializer,
-                                  queryset=backtest_run_list_for_user(user=request.user), request=request, view=self)
+    def rows(self, user) -> QuerySet[BacktestRun]:
+        return backtest_run_list_for_user(user=user)
 
-    @extend_schema(operation_id="backtests_create", request=BacktestRunInputSerializer,
-                   responses={201: BacktestRunOutputSerializer})
-    def post(self, request: Request) -> Response:
-        data = validate_input(BacktestRunInputSerializer, request.data, context={"user": request.user})
-        costs = Costs(**{name: data[name] for name in ("commission_per_lot", "swap_long_per_lot", "swap_short_per_lot",
-                                                       "slippage_points", "min_stop_points", "min_stop_mode")},
-                      spread_points=data.get("spread_points"))
-        run = backtest_run_create(instance=data["instance_obj"], start=data.get("start"), end=data.get("end"),
-                                  costs=costs, initial_balance=data["initial_balance"], engine=data["engine"],
-                                  parameters=data["parameters"], owner=request.user)
-        run = backtest_run_enqueue(run=run)
-        return Response(BacktestRunOutputSerializer(run).data, status=status.HTTP_201_CREATED)
+    def create(self, data: dict, user) -> BacktestRun:
+        run = backtest_run_create(instance=data["instance"], start=data.get("start"), end=data.get("end"),
+                                  costs=costs_from(data), initial_balance=data["initial_balance"],
+                                  engine=data["engine"], parameters=data["parameters"], owner=user)
+        return backtest_run_enqueue(run=run)
 
 
 def _run(request: Request, run_id: int) -> BacktestRun:
@@ -188,34 +170,27 @@ class OptimizationInputSerializer(BacktestRunInputSerializer):
     engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.FAST)
 
 
-def _costs(data: dict) -> Costs:
-    return Costs(**{name: data[name] for name in ("commission_per_lot", "swap_long_per_lot", "swap_short_per_lot",
-                                                  "slippage_points", "min_stop_points", "min_stop_mode")},
-                 spread_points=data.get("spread_points"))
+@extend_schema_view(
+    get=extend_schema(operation_id="optimizations_list", responses=OptimizationOutputSerializer(many=True)),
+    post=extend_schema(operation_id="optimizations_create", request=OptimizationInputSerializer,
+                       responses={201: OptimizationOutputSerializer}),
+)
+class OptimizationListApi(ListCreateApi):
+    output_serializer = OptimizationOutputSerializer
+    input_serializer = OptimizationInputSerializer
+    service_errors = (OptimizationError,)
+    error_field = "space"
 
+    def rows(self, user) -> QuerySet[Optimization]:
+        return optimization_list_for_user(user=user)
 
-class OptimizationListApi(APIView):
-    pagination_class = LimitOffsetPagination
-
-    @extend_schema(operation_id="optimizations_list", responses=OptimizationOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return paginated_response(serializer_class=OptimizationOutputSerializer,
-                                  queryset=optimization_list_for_user(user=request.user), request=request, view=self)
-
-    @extend_schema(operation_id="optimizations_create", request=OptimizationInputSerializer,
-                   responses={201: OptimizationOutputSerializer})
-    def post(self, request: Request) -> Response:
-        data = validate_input(OptimizationInputSerializer, request.data, context={"user": request.user})
-        try:
-            opt = optimization_create(
-                instance=data["instance_obj"], space=data["space"], method=data["method"], samples=data["samples"],
-                seed=data["seed"], start=data.get("start"), end=data.get("end"), costs=_costs(data),
-                initial_balance=data["initial_balance"], engine=data["engine"], owner=request.user)
-        except OptimizationError as e:
-            raise serializers.ValidationError({"space": [str(e)]}) from e
+    def create(self, data: dict, user) -> Optimization:
+        opt = optimization_create(
+            instance=data["instance"], space=data["space"], method=data["method"], samples=data["samples"],
+            seed=data["seed"], start=data.get("start"), end=data.get("end"), costs=costs_from(data),
+            initial_balance=data["initial_balance"], engine=data["engine"], owner=user)
         optimization_enqueue(optimization=opt)
-        opt.refresh_from_db()
-        return Response(OptimizationOutputSerializer(opt).data, status=status.HTTP_201_CREATED)
+        return opt
 
 
 class OptimizationDetailApi(APIView):

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backtests.api_base import InstanceInputSerializer, ListCreateApi
+from backtests.models import DriftReport
 from backtests.selectors import drift_report_list_for_user
 from backtests.services.drift import DriftError, drift_report_create, drift_report_enqueue
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
-from trading.models import StrategyInstance
+from trading.api.utils import ApiSerializer
 
 
 class DriftTradeOutputSerializer(ApiSerializer):
@@ -82,8 +84,7 @@ class DriftReportOutputSerializer(ApiSerializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class DriftReportInputSerializer(ApiSerializer):
-    instance = serializers.IntegerField(help_text="Id of one of your strategy instances")
+class DriftReportInputSerializer(InstanceInputSerializer):
     start = serializers.DateTimeField(help_text="First bar open of the period, UTC")
     end = serializers.DateTimeField(help_text="Last bar open of the period, UTC")
     tolerance_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0,
@@ -91,34 +92,28 @@ class DriftReportInputSerializer(ApiSerializer):
     initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2, required=False, allow_null=True,
                                                min_value=1, help_text="Default: the account's balance at the start")
 
-    def validate_instance(self, value: int) -> int:
-        if not StrategyInstance.objects.filter(pk=value, account__owner=self.context["user"]).exists():
-            raise serializers.ValidationError(f"no instance {value} of yours")
-        return value
 
+@extend_schema_view(
+    get=extend_schema(operation_id="drift_reports_list", responses=DriftReportOutputSerializer(many=True)),
+    post=extend_schema(operation_id="drift_reports_create", request=DriftReportInputSerializer,
+                       responses={201: DriftReportOutputSerializer}),
+)
+class DriftReportListApi(ListCreateApi):
+    output_serializer = DriftReportOutputSerializer
+    input_serializer = DriftReportInputSerializer
+    service_errors = (DriftError,)
+    error_field = "period"
 
-class DriftReportListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    def rows(self, user) -> QuerySet[DriftReport]:
+        return drift_report_list_for_user(user=user)
 
-    @extend_schema(operation_id="drift_reports_list", responses=DriftReportOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return paginated_response(serializer_class=DriftReportOutputSerializer,
-                                  queryset=drift_report_list_for_user(user=request.user), request=request, view=self)
-
-    @extend_schema(operation_id="drift_reports_create", request=DriftReportInputSerializer,
-                   responses={201: DriftReportOutputSerializer})
-    def post(self, request: Request) -> Response:
-        data = validate_input(DriftReportInputSerializer, request.data, context={"user": request.user})
+    def create(self, data: dict, user) -> DriftReport:
         tolerance = data.get("tolerance_seconds")
-        try:
-            report = drift_report_create(
-                instance_id=data["instance"], start=data["start"], end=data["end"],
-                tolerance=None if tolerance is None else timedelta(seconds=tolerance),
-                initial_balance=data.get("initial_balance"), owner=request.user)
-        except DriftError as e:
-            raise serializers.ValidationError({"period": [str(e)]}) from e
-        report = drift_report_enqueue(report=report)
-        return Response(DriftReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)
+        report = drift_report_create(
+            instance_id=data["instance"].pk, start=data["start"], end=data["end"],
+            tolerance=None if tolerance is None else timedelta(seconds=tolerance),
+            initial_balance=data.get("initial_balance"), owner=user)
+        return drift_report_enqueue(report=report)
 
 
 class DriftReportDetailApi(APIView):

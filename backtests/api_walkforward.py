@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backtests.api import OptimizationInputSerializer, _costs
+from backtests.api import OptimizationInputSerializer
+from backtests.api_base import ListCreateApi, costs_from
 from backtests.engine.stats import MT_NAMES
-from backtests.models import WindowMode
+from backtests.models import WalkForward, WindowMode
 from backtests.report import equity_chart, statistics_rows
 from backtests.selectors import walkforward_list_for_user
 from backtests.services.walkforward import WalkForwardError, walkforward_create
 from backtests.services.walkforward_run import walkforward_cancel, walkforward_enqueue, walkforward_progress
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
+from trading.api.utils import ApiSerializer
 
 
 class WalkForwardWindowOutputSerializer(ApiSerializer):
@@ -81,30 +83,28 @@ class WalkForwardInputSerializer(OptimizationInputSerializer):
     select_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
 
 
-class WalkForwardListApi(APIView):
-    pagination_class = LimitOffsetPagination
+@extend_schema_view(
+    get=extend_schema(operation_id="walkforwards_list", responses=WalkForwardOutputSerializer(many=True)),
+    post=extend_schema(operation_id="walkforwards_create", request=WalkForwardInputSerializer,
+                       responses={201: WalkForwardOutputSerializer}),
+)
+class WalkForwardListApi(ListCreateApi):
+    output_serializer = WalkForwardOutputSerializer
+    input_serializer = WalkForwardInputSerializer
+    service_errors = (WalkForwardError,)
+    error_field = "walk_forward"
 
-    @extend_schema(operation_id="walkforwards_list", responses=WalkForwardOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return paginated_response(serializer_class=WalkForwardOutputSerializer,
-                                  queryset=walkforward_list_for_user(user=request.user), request=request, view=self)
+    def rows(self, user) -> QuerySet[WalkForward]:
+        return walkforward_list_for_user(user=user)
 
-    @extend_schema(operation_id="walkforwards_create", request=WalkForwardInputSerializer,
-                   responses={201: WalkForwardOutputSerializer})
-    def post(self, request: Request) -> Response:
-        data = validate_input(WalkForwardInputSerializer, request.data, context={"user": request.user})
-        try:
-            wf = walkforward_create(
-                instance=data["instance_obj"], start=data["start"], in_sample=data["in_sample"],
-                out_of_sample=data["out_of_sample"], windows=data["windows"], mode=data["mode"], space=data["space"],
-                method=data["method"], samples=data["samples"], seed=data["seed"], select_by=data["select_by"],
-                select_descending=data["select_order"] == "desc", costs=_costs(data),
-                initial_balance=data["initial_balance"], engine=data["engine"], owner=request.user)
-        except WalkForwardError as e:
-            raise serializers.ValidationError({"walk_forward": [str(e)]}) from e
-        wf = walkforward_enqueue(walk_forward=wf)
-        wf.refresh_from_db()
-        return Response(WalkForwardOutputSerializer(wf).data, status=status.HTTP_201_CREATED)
+    def create(self, data: dict, user) -> WalkForward:
+        wf = walkforward_create(
+            instance=data["instance"], start=data["start"], in_sample=data["in_sample"],
+            out_of_sample=data["out_of_sample"], windows=data["windows"], mode=data["mode"], space=data["space"],
+            method=data["method"], samples=data["samples"], seed=data["seed"], select_by=data["select_by"],
+            select_descending=data["select_order"] == "desc", costs=costs_from(data),
+            initial_balance=data["initial_balance"], engine=data["engine"], owner=user)
+        return walkforward_enqueue(walk_forward=wf)
 
 
 class WalkForwardDetailApi(APIView):

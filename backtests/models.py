@@ -17,12 +17,59 @@ class RunStatus(models.TextChoices):
 STATUS_LENGTH = 12
 
 
+class Tracked(models.Model):
+    """Where a piece of work stands: its status, the error that stopped it and when it ended."""
+
+    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Job(Tracked):
+    """A piece of work queued on Celery as one task: its task id and when it was created and started."""
+
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StrategyInputs(models.Model):
+    """The strategy, market and money a test ran with, copied from the instance so it can be repeated."""
+
+    strategy_id = models.PositiveIntegerField()
+    symbol = models.CharField(max_length=20)
+    timeframe = models.PositiveIntegerField()
+    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
+    account_currency = models.CharField(max_length=3, default="USD")
+    costs = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class BacktestResults(models.Model):
+    """What one backtest produced, for a run and for an optimisation pass alike."""
+
+    statistics = models.JSONField(default=dict, blank=True)
+    bars_tested = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        abstract = True
+
+
 class Engine(models.TextChoices):
     PARITY = "parity", "Parity (Framework.run, live translation rules)"
     FAST = "fast", "Fast (bar loop in C)"
 
 
-class BacktestRun(models.Model):
+class BacktestRun(Job, StrategyInputs, BacktestResults):
     """One backtest of an instance's strategy over stored bars, with everything needed to repeat it."""
 
     instance = models.ForeignKey(
@@ -30,33 +77,18 @@ class BacktestRun(models.Model):
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.PARITY)
-    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     progress = models.FloatField(default=0.0, help_text="0..1")
-    task_id = models.CharField(max_length=64, blank=True)
-    # Inputs
-    strategy_id = models.PositiveIntegerField()
-    symbol = models.CharField(max_length=20)
-    timeframe = models.PositiveIntegerField()
+    # Inputs (and StrategyInputs)
     parameters = models.JSONField(default=dict, blank=True, help_text="Strategy parameters used (instance + overrides)")
     start = models.DateTimeField(null=True, blank=True, help_text="First tested bar open (UTC); empty = all data")
     end = models.DateTimeField(null=True, blank=True, help_text="Last tested bar open (UTC); empty = all data")
-    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
-    account_currency = models.CharField(max_length=3, default="USD")
-    costs = models.JSONField(default=dict, blank=True)
     library_path = models.CharField(max_length=500, blank=True)
     library_version = models.CharField(max_length=32, blank=True)
-    # Results
-    bars_tested = models.PositiveIntegerField(default=0)
+    # Results (and BacktestResults)
     first_bar = models.DateTimeField(null=True, blank=True)
     last_bar = models.DateTimeField(null=True, blank=True)
-    statistics = models.JSONField(default=dict, blank=True)
     curve = models.JSONField(default=dict, blank=True, help_text="Downsampled time/balance/equity")
     rejected_orders = models.PositiveIntegerField(default=0)
-    duration_seconds = models.FloatField(default=0.0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -99,28 +131,30 @@ class SearchMethod(models.TextChoices):
     RANDOM = "random", "Random (uniform samples)"
 
 
-class Optimization(models.Model):
+class SearchSettings(models.Model):
+    """How a parameter search draws its points, shared by an optimisation and each window of a walk-forward."""
+
+    method = models.CharField(max_length=8, choices=SearchMethod.choices, default=SearchMethod.GRID)
+    space = models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
+    samples = models.PositiveIntegerField(default=0, help_text="Random search: number of passes")
+    seed = models.BigIntegerField(default=0)
+    engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
+    base_parameters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Optimization(StrategyInputs, SearchSettings):
     """A search over an instance's parameters: one OptimizationPass (a backtest, one Celery task) per point."""
 
     instance = models.ForeignKey(
         "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="optimizations"
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    method = models.CharField(max_length=8, choices=SearchMethod.choices, default=SearchMethod.GRID)
-    space = models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
-    samples = models.PositiveIntegerField(default=0, help_text="Random search: number of passes")
-    seed = models.BigIntegerField(default=0)
-    engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
     status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
-    strategy_id = models.PositiveIntegerField()
-    symbol = models.CharField(max_length=20)
-    timeframe = models.PositiveIntegerField()
-    base_parameters = models.JSONField(default=dict, blank=True)
     start = models.DateTimeField(null=True, blank=True)
     end = models.DateTimeField(null=True, blank=True)
-    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
-    account_currency = models.CharField(max_length=3, default="USD")
-    costs = models.JSONField(default=dict, blank=True)
     passes_total = models.PositiveIntegerField(default=0)
     passes_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -133,19 +167,13 @@ class Optimization(models.Model):
         return f"Optimisation {self.pk} {self.symbol} {self.method} ({self.passes_done}/{self.passes_total})"
 
 
-class OptimizationPass(models.Model):
+class OptimizationPass(Tracked, BacktestResults):
     """One point of an optimisation: its parameters and the statistics of its backtest."""
 
     optimization = models.ForeignKey(Optimization, on_delete=models.CASCADE, related_name="passes")
     index = models.PositiveIntegerField()
     parameters = models.JSONField()
-    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
-    statistics = models.JSONField(default=dict, blank=True)
-    bars_tested = models.PositiveIntegerField(default=0)
-    duration_seconds = models.FloatField(default=0.0)
     worker = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["optimization", "index"]
@@ -160,7 +188,7 @@ class WindowMode(models.TextChoices):
     ANCHORED = "anchored", "Anchored (every in-sample part starts at the first window's start)"
 
 
-class WalkForward(models.Model):
+class WalkForward(Job, StrategyInputs, SearchSettings):
     """Walk-forward analysis: per window, optimise in-sample, test the best pass out-of-sample, stitch the OOS parts."""
 
     instance = models.ForeignKey(
@@ -172,22 +200,8 @@ class WalkForward(models.Model):
     in_sample = models.DurationField(help_text="Length of each rolling in-sample part (the first one when anchored)")
     out_of_sample = models.DurationField(help_text="Length of each out-of-sample part; also the step")
     windows = models.PositiveIntegerField()
-    method = models.CharField(max_length=8, choices=SearchMethod.choices, default=SearchMethod.GRID)
-    space = models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
-    samples = models.PositiveIntegerField(default=0)
-    seed = models.BigIntegerField(default=0)
     select_by = models.CharField(max_length=40, default="net_profit", help_text="Statistic that picks the best pass")
     select_descending = models.BooleanField(default=True, help_text="Highest value wins (False: lowest)")
-    engine = models.CharField(max_length=8, choices=Engine.choices, default=Engine.FAST)
-    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
-    task_id = models.CharField(max_length=64, blank=True)
-    strategy_id = models.PositiveIntegerField()
-    symbol = models.CharField(max_length=20)
-    timeframe = models.PositiveIntegerField()
-    base_parameters = models.JSONField(default=dict, blank=True)
-    initial_balance = models.DecimalField(max_digits=20, decimal_places=2, default=10000)
-    account_currency = models.CharField(max_length=3, default="USD")
-    costs = models.JSONField(default=dict, blank=True)
     # Results
     windows_optimised = models.PositiveIntegerField(default=0, help_text="Windows whose in-sample search finished")
     windows_done = models.PositiveIntegerField(default=0, help_text="Windows tested out-of-sample")
@@ -195,10 +209,6 @@ class WalkForward(models.Model):
     parameter_stability = models.JSONField(default=dict, blank=True, help_text="{parameter: {mean, std, cv}}")
     statistics = models.JSONField(default=dict, blank=True, help_text="Statistics of the stitched OOS run")
     curve = models.JSONField(default=dict, blank=True, help_text="Stitched OOS time/balance/equity (downsampled)")
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -250,26 +260,19 @@ class DriftMatch(models.TextChoices):
     BACKTEST_ONLY = "backtest_only", "Only in the replay"
 
 
-class DriftReport(models.Model):
+class DriftReport(Job, StrategyInputs):
     """Live (or paper) trading of an instance over a period against a parity replay of the same bars."""
 
     instance = models.ForeignKey(
         "trading.StrategyInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="drift_reports"
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
-    task_id = models.CharField(max_length=64, blank=True)
     start = models.DateTimeField(help_text="First bar open of the period (UTC)")
     end = models.DateTimeField(help_text="Last bar open of the period (UTC)")
     tolerance_seconds = models.PositiveIntegerField(help_text="Open times this close (same side) are the same trade")
-    strategy_id = models.PositiveIntegerField()
-    symbol = models.CharField(max_length=20)
-    timeframe = models.PositiveIntegerField()
     parameters = models.JSONField(default=dict, blank=True)
     initial_balance = models.DecimalField(max_digits=20, decimal_places=2,
                                           help_text="Account balance at the start (the replay starts from it)")
-    account_currency = models.CharField(max_length=3, default="USD")
-    costs = models.JSONField(default=dict, blank=True)
     # Results
     bars_replayed = models.PositiveIntegerField(default=0)
     live_executions = models.PositiveIntegerField(default=0)
@@ -287,10 +290,6 @@ class DriftReport(models.Model):
     exit_slippage = models.DecimalField(max_digits=20, decimal_places=6, default=0)
     verdict = models.CharField(max_length=12, choices=DriftVerdict.choices, blank=True)
     summary = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -20,7 +20,8 @@ from backtests.engine.parity import EngineResult
 from backtests.models import DriftMatch, DriftReport, DriftTrade, DriftVerdict, Engine, RunStatus
 from backtests.services.data import NoData, instance_with_parameters
 from backtests.services.drift_match import MONEY, Pair, TradeView, pair_difference, trades_match
-from backtests.services.runs import engine_run
+from backtests.services.queueing import job_enqueue
+from backtests.services.runs import engine_run_stored
 from trading.models import (
     Execution,
     ExecutionStatus,
@@ -84,15 +85,9 @@ def drift_report_create(
 
 def drift_report_enqueue(*, report: DriftReport) -> DriftReport:
     """Queue the report on Celery once the current transaction commits; its task id is stored on the row."""
-    from uuid import uuid4
-
     from backtests.tasks import drift_report_task
 
-    task_id = str(uuid4())
-    DriftReport.objects.filter(pk=report.pk).update(task_id=task_id)
-    report.task_id = task_id
-    transaction.on_commit(lambda: drift_report_task.apply_async(args=[report.pk], task_id=task_id))
-    return report
+    return job_enqueue(job=report, task=drift_report_task)
 
 
 def _utc(seconds: int) -> datetime:
@@ -156,9 +151,8 @@ def drift_report_execute(*, report_id: int) -> DriftReport:
             raise DriftError("the instance of this report was deleted")
         instance = instance_with_parameters(report.instance, report.parameters)
         try:
-            output = engine_run(instance=instance, start=report.start, end=report.end, costs=Costs(**report.costs),
-                                initial_balance=float(report.initial_balance), engine=Engine.PARITY,
-                                account_currency=report.account_currency)
+            output = engine_run_stored(inputs=report, instance=instance, start=report.start, end=report.end,
+                                       engine=Engine.PARITY)
         except NoData as e:
             raise DriftError(f"no bars to replay for {report.symbol} M{report.timeframe}: {e}") from e
         _store(report, instance, output.result)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from backtests.engine.market import Costs
 from backtests.models import Engine, Optimization, OptimizationPass, RunStatus, SearchMethod
 from backtests.services.data import instance_with_parameters
-from backtests.services.runs import _json_safe, engine_run
+from backtests.services.runs import _json_safe, engine_run_stored
 from framework import get_strategy
 from trading.models import StrategyInstance
 from trading.services.instances import instance_create, instance_update
@@ -142,9 +142,7 @@ def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
         if opt.instance is None:
             raise ValueError("the instance of this optimisation was deleted")
         instance = instance_with_parameters(opt.instance, p.parameters)
-        output = engine_run(instance=instance, start=opt.start, end=opt.end, costs=Costs(**opt.costs),
-                            initial_balance=float(opt.initial_balance), engine=opt.engine,
-                            account_currency=opt.account_currency)
+        output = engine_run_stored(inputs=opt, instance=instance, start=opt.start, end=opt.end, engine=opt.engine)
         fields.update(status=RunStatus.DONE, statistics=_json_safe(output.statistics),
                       bars_tested=len(output.result.time), error="")
     except Exception as e:  # recorded on the pass; the other passes go on

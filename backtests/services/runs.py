@@ -15,8 +15,9 @@ from django.utils import timezone
 from backtests.engine import stats
 from backtests.engine.market import Costs
 from backtests.engine.parity import EngineResult, run_parity
-from backtests.models import BacktestRun, BacktestTrade, Engine, RunStatus
+from backtests.models import BacktestRun, BacktestTrade, Engine, RunStatus, StrategyInputs
 from backtests.services.data import instance_with_parameters, market_data
+from backtests.services.queueing import job_enqueue
 from framework import get_framework
 from trading.models import StrategyInstance
 
@@ -77,6 +78,15 @@ def engine_run(*, instance: StrategyInstance, start: datetime | None, end: datet
                                                                   - data.slots[0].timeframe * 60))
 
 
+def engine_run_stored(*, inputs: StrategyInputs, instance: StrategyInstance, start: datetime | None,
+                      end: datetime | None, engine: str, progress: Progress | None = None) -> RunOutput:
+    """``engine_run`` with the costs, initial balance and account currency recorded on a stored run, search or
+    report, so what was recorded is what runs."""
+    return engine_run(instance=instance, start=start, end=end, costs=Costs(**inputs.costs),
+                      initial_balance=float(inputs.initial_balance), engine=engine,
+                      account_currency=inputs.account_currency, progress=progress)
+
+
 def result_statistics(result: EngineResult, start_time: int | None = None) -> dict:
     trades = sorted(result.trades, key=lambda t: (t.close_time, t.ticket))
     return stats.compute(
@@ -110,9 +120,8 @@ def backtest_run_execute(*, run_id: int, progress: Progress | None = None) -> Ba
         if run.instance is None:
             raise ValueError("the instance of this backtest was deleted")
         instance = instance_with_parameters(run.instance, run.parameters)
-        output = engine_run(instance=instance, start=run.start, end=run.end, costs=Costs(**run.costs),
-                            initial_balance=float(run.initial_balance), engine=run.engine,
-                            account_currency=run.account_currency, progress=progress)
+        output = engine_run_stored(inputs=run, instance=instance, start=run.start, end=run.end, engine=run.engine,
+                                   progress=progress)
     except Exception as e:  # recorded on the run; the caller (task, command) reports it
         BacktestRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}",
                                                      finished_at=timezone.now())
@@ -155,15 +164,9 @@ def _store(run: BacktestRun, output: RunOutput, fw, duration: float) -> None:
 
 def backtest_run_enqueue(*, run: BacktestRun) -> BacktestRun:
     """Queue ``run`` on Celery once the current transaction commits; its task id is stored on the row."""
-    from uuid import uuid4
-
     from backtests.tasks import backtest_run_task
 
-    task_id = str(uuid4())
-    BacktestRun.objects.filter(pk=run.pk).update(task_id=task_id)
-    run.task_id = task_id
-    transaction.on_commit(lambda: backtest_run_task.apply_async(args=[run.pk], task_id=task_id))
-    return run
+    return job_enqueue(job=run, task=backtest_run_task)
 
 
 def backtest_run_progress(*, run_id: int, fraction: float) -> None:

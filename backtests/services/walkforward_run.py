@@ -34,6 +34,7 @@ from backtests.services.optimization import (
     optimization_pass_run,
     optimization_passes_sorted,
 )
+from backtests.services.queueing import job_enqueue
 from backtests.services.runs import _json_safe, engine_run
 from backtests.services.walkforward import (
     ONE_SECOND,
@@ -74,15 +75,9 @@ def walkforward_progress(*, walk_forward: WalkForward) -> Progress:
 
 def walkforward_enqueue(*, walk_forward: WalkForward) -> WalkForward:
     """Queue the walk-forward's start task once the current transaction commits; its id is stored on the row."""
-    from uuid import uuid4
-
     from backtests.tasks import walkforward_task
 
-    task_id = str(uuid4())
-    WalkForward.objects.filter(pk=walk_forward.pk).update(task_id=task_id)
-    walk_forward.task_id = task_id
-    transaction.on_commit(lambda: walkforward_task.apply_async(args=[walk_forward.pk], task_id=task_id))
-    return walk_forward
+    return job_enqueue(job=walk_forward, task=walkforward_task)
 
 
 @transaction.atomic

@@ -1,0 +1,82 @@
+"""What the backtester's APIs share: the owned-instance and cost inputs, and list + create of owner-scoped rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backtests.engine.market import Costs
+from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
+from trading.models import StrategyInstance
+
+COST_FIELDS = ("commission_per_lot", "swap_long_per_lot", "swap_short_per_lot", "slippage_points", "min_stop_points",
+               "min_stop_mode")
+
+
+class InstanceInputSerializer(ApiSerializer):
+    """``instance``: the id of one of the caller's instances; validated into the instance itself."""
+
+    instance = serializers.IntegerField(help_text="Id of one of your strategy instances")
+
+    def validate_instance(self, value: int) -> StrategyInstance:
+        instance = StrategyInstance.objects.filter(pk=value, account__owner=self.context["user"]).select_related(
+            "instrument", "account").first()
+        if instance is None:
+            raise serializers.ValidationError(f"no instance {value} of yours")
+        return instance
+
+
+class CostsInputSerializer(ApiSerializer):
+    """The simulated broker's costs (backtests.engine.market.Costs)."""
+
+    spread_points = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                             help_text="Fixed spread; empty = each bar's stored spread")
+    commission_per_lot = serializers.FloatField(default=0.0, min_value=0.0)
+    swap_long_per_lot = serializers.FloatField(default=0.0)
+    swap_short_per_lot = serializers.FloatField(default=0.0)
+    slippage_points = serializers.IntegerField(default=0, min_value=0)
+    min_stop_points = serializers.IntegerField(default=0, min_value=0)
+    min_stop_mode = serializers.ChoiceField(choices=["reject", "widen"], default="reject")
+
+
+def costs_from(data: dict[str, Any]) -> Costs:
+    """The Costs of validated CostsInputSerializer data."""
+    return Costs(**{name: data[name] for name in COST_FIELDS}, spread_points=data.get("spread_points"))
+
+
+class ListCreateApi(APIView):
+    """GET: the caller's rows, one page; POST: validate the input, create (and queue) with a service, answer 201.
+
+    A subclass names its serializers and the service errors that are the caller's fault (400 under
+    ``error_field``), and implements ``rows`` and ``create``; its schema comes from ``extend_schema_view``.
+    """
+
+    pagination_class = LimitOffsetPagination
+    output_serializer: type[serializers.Serializer]
+    input_serializer: type[serializers.Serializer]
+    service_errors: tuple[type[Exception], ...] = ()
+    error_field = "non_field_errors"
+
+    def rows(self, user: Any) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def create(self, data: dict[str, Any], user: Any) -> Model:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        return paginated_response(serializer_class=self.output_serializer, queryset=self.rows(request.user),
+                                  request=request, view=self)
+
+    def post(self, request: Request) -> Response:
+        data = validate_input(self.input_serializer, request.data, context={"user": request.user})
+        try:
+            row = self.create(data, request.user)
+        except self.service_errors as e:
+            raise serializers.ValidationError({self.error_field: [str(e)]}) from e
+        row.refresh_from_db()
+        return Response(self.output_serializer(row).data, status=status.HTTP_201_CREATED)
