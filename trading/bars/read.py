@@ -58,11 +58,9 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _fetch_pg(instrument_id: int, timeframe: int, *, start: datetime | None, end: datetime | None,
-              count: int | None) -> np.ndarray:
-    """Rows in query order (newest first when ``count`` limits them) from one single-row binary result."""
-    import psycopg
-
+def pg_query(instrument_id: int, timeframe: int, *, start: datetime | None = None, end: datetime | None = None,
+             count: int | None = None) -> tuple[str, dict[str, object]]:
+    """The one PostgreSQL query of a read and its parameters (public so its plan can be checked)."""
     where = ["instrument_id = %(iid)s", "timeframe = %(tf)s", "complete"]
     params: dict[str, object] = {"iid": int(instrument_id), "tf": int(timeframe)}
     if start is not None:
@@ -88,6 +86,15 @@ def _fetch_pg(instrument_id: int, timeframe: int, *, start: datetime | None, end
         "FROM (SELECT time, open, high, low, close, volume FROM trading_bar "
         f"WHERE {' AND '.join(where)} ORDER BY time {order} {limit}) b"
     )
+    return query, params
+
+
+def _fetch_pg(instrument_id: int, timeframe: int, *, start: datetime | None, end: datetime | None,
+              count: int | None) -> np.ndarray:
+    """Rows in time order (newest first when ``count`` limits them) from one single-row binary result."""
+    import psycopg
+
+    query, params = pg_query(instrument_id, timeframe, start=start, end=end, count=count)
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(query, params, binary=True)

@@ -128,3 +128,25 @@ def test_bars_upsert_reports_progress_over_chunks_with_and_without_spread(eurusd
     assert Bar.objects.filter(instrument=eurusd, timeframe=1, spread=9).count() == 1_000
     last = Bar.objects.filter(instrument=eurusd, timeframe=1).order_by("-time").first()
     assert (int(last.time.timestamp()), last.open, last.spread) == (int(bars["time"][-1]), 110000 + 249_999, None)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
+def test_after_a_big_import_reads_go_through_the_primary_key_index(eurusd):
+    from trading.bars.read import pg_query
+
+    bars_upsert(instrument_id=eurusd.id, timeframe=1, bars=series(utc(2024, 1, 2), 100_000))
+    queries = [
+        pg_query(eurusd.id, 1, count=50_000),
+        pg_query(eurusd.id, 1, count=1_000, end=utc(2024, 2, 1)),
+        pg_query(eurusd.id, 1, start=utc(2024, 1, 10), end=utc(2024, 1, 20)),
+        pg_query(eurusd.id, 1),
+    ]
+    plans = []
+    with connection.cursor() as cursor:
+        for sql, params in queries:
+            cursor.execute("EXPLAIN " + sql, params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+
+    for plan in plans:
+        assert "Index Scan" in plan and "using trading_bar_pkey" in plan, plan
+        assert "Sort" not in plan, plan  # the index gives the order; no sort of the series
