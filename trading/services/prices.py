@@ -6,6 +6,9 @@ instrument's configured spread.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,8 +27,39 @@ class LastPrice:
     time: datetime  # close time of the bar the price comes from
 
 
+# Latest prices already read in the current bar close (run + dispatch), by instrument id; None outside one.
+_memo: ContextVar[dict[int, LastPrice] | None] = ContextVar("asirikuy_last_price_memo", default=None)
+
+
+@contextmanager
+def prices_memo() -> Iterator[None]:
+    """Within the block, ``last_price(instrument)`` reads each instrument's newest bar once.
+
+    For one bar close: a batch's runs and the paper fills after them quote the same stored bar, which
+    only changes when the next bar is written, so reading it again per order would only add round trips.
+    """
+    if _memo.get() is not None:  # nested: the outer block's memo serves
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def last_price(instrument: Instrument, *, at: datetime | None = None) -> LastPrice:
     """Close of the newest complete bar (finest timeframe first) at or before ``at``."""
+    memo = _memo.get() if at is None else None
+    if memo is not None:
+        price = memo.get(instrument.pk)
+        if price is None:
+            price = memo[instrument.pk] = _last_price(instrument, at=None)
+        return price
+    return _last_price(instrument, at=at)
+
+
+def _last_price(instrument: Instrument, *, at: datetime | None) -> LastPrice:
     for timeframe in (Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.H1, Timeframe.H4, Timeframe.D1):
         qs = Bar.objects.filter(instrument=instrument, timeframe=timeframe, complete=True)
         if at is not None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -55,13 +55,14 @@ from trading.services.execution.inputs import (
     bid_ask,
     build_slots,
     instance_settings,
+    slot_bars,
     slot_plans,
 )
 from trading.services.execution.runner import framework_prepare
 from trading.services.execution.translate import InstrumentSpec, Intent, signals_to_intents
 from trading.services.feed import feed_ensure
 from trading.services.orders.dispatch import orders_dispatch_after_commit
-from trading.services.prices import PriceUnavailable, quote_to_account_rate
+from trading.services.prices import PriceUnavailable, prices_memo, quote_to_account_rate
 
 logger = logging.getLogger(__name__)
 _FINISH_FIELDS = ["status", "duration_ms", "return_code", "orders_placed", "signals", "error"]
@@ -133,7 +134,9 @@ def execution_batch_run(instances: list[StrategyInstance], *, now: datetime) -> 
         else:
             jobs.append(_plan(instance, bar_time))
     if jobs:
-        for job in _run_jobs(jobs, now):
+        with prices_memo():  # the runs' quotes and the paper fills after commit read each bar once
+            done = _run_jobs(jobs, now)
+        for job in done:
             assert job.outcome is not None
             outcomes[job.instance.instance_id] = job.outcome
     return [_with_instance(outcomes[i.instance_id], i.instance_id) for i in instances]
@@ -190,6 +193,7 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
         return jobs
     for job in claimed:
         job.instance.account = account  # the synced row, shared
+    _read_shared(shared, claimed)
     shared_seconds = time.perf_counter() - shared_started
     for job in claimed:
         started = time.perf_counter()
@@ -198,6 +202,22 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
     write_started = time.perf_counter()
     _write(claimed, account, shared_seconds, write_started)
     return jobs
+
+
+def _read_shared(shared: _Shared, jobs: list[_Job]) -> None:
+    """Quotes, books and risk limits of the whole batch, read before the runs (their cost is shared evenly)."""
+    for instrument in {job.instance.instrument_id: job.instance.instrument for job in jobs}.values():
+        try:
+            _rate(shared, instrument, _quote(shared, instrument).bid)
+        except Exception:  # read again by each instance of the instrument, which then records the error
+            pass
+    for plan in {(p.instrument.pk, p.timeframe, p.bars): p for job in jobs for p in job.plans or []}.values():
+        try:
+            slot_bars(plan, now=shared.now, memo=shared.bars)
+        except Exception:  # read again by the instance that needs it, which then records the error
+            pass
+    shared.books = instance_books(shared.instance_ids, capacity=shared.capacity)
+    shared.risk = risk_context_load(account_id=shared.account.pk, instance_ids=shared.instance_ids)
 
 
 def _wait_for_bars(jobs: list[_Job]) -> dict[tuple[int, int], datetime | None]:
@@ -370,7 +390,27 @@ def _finish_rows(jobs: list[_Job], shared_seconds: float, write_started: float |
         assert execution is not None
         execution.duration_ms = (job.own_seconds + share) * 1000.0
         executions.append(execution)
-    Execution.objects.bulk_update(executions, _FINISH_FIELDS)
+    if connection.vendor == "postgresql":
+        _finish_pg(executions)
+    else:
+        Execution.objects.bulk_update(executions, _FINISH_FIELDS)
+
+
+def _finish_pg(executions: list[Execution]) -> None:
+    """One UPDATE ... FROM (VALUES ...) for the batch: bulk_update's CASE per row and field costs more to
+    build than the statement takes to run."""
+    signals = Execution._meta.get_field("signals")
+    rows, params = [], []
+    for e in executions:
+        rows.append("(%s, %s, %s::float8, %s::int, %s::int, %s::jsonb, %s)")
+        params += [e.pk, e.status, e.duration_ms, e.return_code, e.orders_placed,
+                   signals.get_db_prep_save(e.signals, connection), e.error]
+    sql = (f"UPDATE {Execution._meta.db_table} AS e SET status = v.status, duration_ms = v.duration_ms, "
+           "return_code = v.return_code, orders_placed = v.orders_placed, signals = v.signals, error = v.error "
+           f"FROM (VALUES {', '.join(rows)}) AS v(id, status, duration_ms, return_code, orders_placed, signals, error) "
+           "WHERE e.id = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _client_order_id(instance_id: int, bar_time: datetime, intent: Intent) -> str:

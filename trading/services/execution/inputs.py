@@ -100,6 +100,19 @@ def bars_dtype() -> np.dtype:
 BarsMemo = dict[tuple[int, int, int, datetime], np.ndarray]
 
 
+def slot_bars(plan: SlotPlan, *, now: datetime, memo: BarsMemo | None = None) -> np.ndarray:
+    """The closed bars one slot wants at ``now`` (from ``memo`` when an earlier instance read them)."""
+    end = now - timedelta(minutes=plan.timeframe)
+    key = (plan.instrument.pk, plan.timeframe, plan.bars, end)
+    closed = memo.get(key) if memo is not None else None
+    if closed is None:
+        closed = bars_as_crates(instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars,
+                                end=end, broker_tz=BROKER_TZ)
+        if memo is not None:
+            memo[key] = closed
+    return closed
+
+
 def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsMemo | None = None) -> list[RatesSlot]:
     """Closed bars of every slot up to ``now``, plus the forming bar the ABI expects last.
 
@@ -108,16 +121,7 @@ def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsM
     """
     slots = []
     for plan in plans:
-        end = now - timedelta(minutes=plan.timeframe)
-        key = (plan.instrument.pk, plan.timeframe, plan.bars, end)
-        closed = memo.get(key) if memo is not None else None
-        if closed is None:
-            closed = bars_as_crates(
-                instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars, end=end,
-                broker_tz=BROKER_TZ,
-            )
-            if memo is not None:
-                memo[key] = closed
+        closed = slot_bars(plan, now=now, memo=memo)
         if len(closed) == 0:
             raise NotEnoughBars(f"slot {plan.index}: no {plan.timeframe}-minute bars of {plan.instrument.symbol}")
         from trading.bars.brokertime import from_framework_time

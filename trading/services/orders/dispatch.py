@@ -30,6 +30,7 @@ from trading.models import Broker, BrokerAccount, Order, OrderIntent, OrderStatu
 from trading.services.broker_clients import broker_for, instrument_ref
 from trading.services.oanda.orders import order_lookup, order_park_unknown, order_submission_mark
 from trading.services.orders.record import order_record_claimed, order_record_result
+from trading.services.prices import prices_memo
 from trading.services.virtual.execute import virtual_orders_execute
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,8 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
     remember_instrument = getattr(broker, "instrument_known", None)
     handled = 0
     while True:
-        with _instrument_lock(account_id, instrument_id) as acquired:
+        # prices_memo: the paper broker quotes each order of a pass from the same newest bar, read once.
+        with _instrument_lock(account_id, instrument_id) as acquired, prices_memo():
             if not acquired:
                 return handled  # another dispatcher holds this instrument and will see our orders
             if account.virtual_mode:
