@@ -1,4 +1,7 @@
-"""Drift report: a real paper-traded history (execution_run bar by bar) against its parity replay."""
+"""Drift report: a real paper-traded history (execution_run bar by bar) against its parity replay.
+
+The live instance is the execution tests' own (MA crossover M1 on the simulated EURUSD feed, paper account).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from backtests.models import DriftMatch, DriftReport, DriftVerdict, RunStatus
 from backtests.services.drift import DriftError, drift_report_create, drift_report_execute
 from backtests.services.drift_match import TradeView, pair_difference, trades_match
 from backtests.tasks import drift_report_task
-from framework.catalog import MA_CROSSOVER
+from tests.trading.execution import conftest as execution_fixtures
 from trading.models import Bar, BrokerAccount, Execution, Trade, TradeState
 from trading.services.execution import execution_run
 
@@ -24,25 +27,8 @@ RUN_AT = datetime(2024, 3, 12, 9, 0, 5, tzinfo=UTC)
 BARS = 150
 URL = "/api/v1/backtests/drift/"
 
-
-@pytest.fixture
-def sim_eurusd(transactional_db, eurusd):
-    """Real commits: order dispatch runs on commit, as in production."""
-    eurusd.simulated = True
-    eurusd.save()
-    return eurusd
-
-
-@pytest.fixture
-def live_instance(paper_account, sim_eurusd, settings):
-    from trading.services.instances import instance_create
-
-    settings.BAR_WAIT_SECONDS = 0
-    return instance_create(
-        account=paper_account, instrument=sim_eurusd, strategy_id=MA_CROSSOVER, name="drift MA M1", timeframe=1,
-        parameters={"FAST_PERIOD": 3, "SLOW_PERIOD": 8, "SL_ATR_MULTIPLIER": 2.0, "TP_ATR_MULTIPLIER": 3.0},
-        risk_percent=Decimal("1.0"), max_open_orders=1,
-    )
+sim_eurusd = execution_fixtures.sim_eurusd
+live_instance = execution_fixtures.ma_instance  # MA crossover 3/8 M1, 1 % risk, one open trade at a time
 
 
 @pytest.fixture
