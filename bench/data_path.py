@@ -10,6 +10,9 @@ or any database you can write to (it creates and deletes its own instrument ``BE
 
 It runs ``migrate`` first. Baselines: row-by-row ORM ``Bar.objects.create`` on a small sample
 (extrapolated to the full size, and labelled so), and ORM iteration of model instances into numpy.
+Two further comparisons are measured in the same run: the read query as it was before (its aggregate
+sorted the rows again), and the COPY of the parsed bars split over two connections in parallel (which the
+store does not do: two transactions cannot make one import all-or-nothing).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,12 +35,14 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from trading.bars import formats  # noqa: E402
 from trading.bars.importing import _fast_bars, bars_import  # noqa: E402
-from trading.bars.read import bars_as_crates  # noqa: E402
-from trading.bars.store import bars_upsert  # noqa: E402
+from trading.bars.read import bars_as_crates, pg_query  # noqa: E402
+from trading.bars.store import _copy_chunks, bars_upsert  # noqa: E402
 from trading.bars.validation import build_bars  # noqa: E402
 from trading.models import Bar, Instrument  # noqa: E402
 
@@ -72,6 +78,49 @@ def timed(fn, repeat: int) -> list[float]:
 
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
+
+
+def copy_seconds(array: np.ndarray, instrument_id: int, timeframe: int, connections: int) -> float:
+    """Wall time of COPYing ``array`` into ``trading_bar`` split over ``connections`` parallel connections,
+    each in its own transaction (committed, without waiting for the WAL flush, as the import does)."""
+    url = os.environ["DATABASE_URL"]
+    parts = np.array_split(array, connections)
+    conns = [psycopg.connect(url) for _ in parts]
+    for conn in conns:
+        conn.execute("SET synchronous_commit = off")
+
+    def one(conn: psycopg.Connection, part: np.ndarray) -> None:
+        chunks = (part[i:i + 100_000] for i in range(0, len(part), 100_000))
+        with conn.cursor() as cursor:
+            _copy_chunks(cursor, "trading_bar", chunks, {"instrument_id": instrument_id, "timeframe": timeframe},
+                         len(part), None)
+        conn.commit()
+
+    t = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(conn, part)) for conn, part in zip(conns, parts, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - t
+    for conn in conns:
+        conn.close()
+    return elapsed
+
+
+def read_query(instrument_id: int, count: int, *, resort: bool) -> bytes:
+    """The read query alone; ``resort`` as it was before: its aggregate sorted the (already ordered) rows again."""
+    sql, params = pg_query(instrument_id, 1, count=count)
+    if resort:
+        sql = sql.replace("''::bytea)", "''::bytea ORDER BY b.time DESC)", 1)
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchone()[0]
+
+
+def summary(values: list[float], count: int) -> str:
+    median = statistics.median(values)
+    return f"median {median * 1e3:.0f} ms (min {min(values) * 1e3:.0f}) = {count / median:,.0f} bars/s"
 
 
 def main() -> None:
@@ -127,7 +176,11 @@ def main() -> None:
         upsert = time.perf_counter() - t
         rows.append(("  stages: parse + validate (no database)", f"{fast_parse:.2f} s vectorised (equal arrays)",
                      f"per-line path: {slow_parse:.2f} s"))
-        rows.append(("  stages: bars_upsert of the parsed array (COPY + ANALYZE)", f"{upsert:.2f} s", ""))
+        rows.append(("  stages: bars_upsert of the parsed array (COPY into a new series)", f"{upsert:.2f} s", ""))
+        one = copy_seconds(parsed[1], instrument.id, 30, 1)
+        two = copy_seconds(parsed[1], instrument.id, 60, 2)
+        rows.append(("  stages: bare COPY, 1 connection vs 2 in parallel (not atomic)", f"1: {one:.2f} s",
+                     f"2 in parallel: {two:.2f} s ({one / two:.2f}x)"))
 
         n = min(100_000, args.bars)
         fast = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=n, use_cache=False), 7)
@@ -138,10 +191,12 @@ def main() -> None:
                               int(b.time.timestamp())) for b in reversed(bars)])
 
         slow = timed(orm, 3)
-        rows.append((f"read {n:,} bars into CRATES numpy",
-                     f"median {statistics.median(fast) * 1e3:.0f} ms = {n / statistics.median(fast):,.0f} bars/s",
-                     f"ORM model iteration: median {statistics.median(slow) * 1e3:.0f} ms = "
-                     f"{n / statistics.median(slow):,.0f} bars/s"))
+        query_now = timed(lambda: read_query(instrument.id, n, resort=False), 7)
+        query_before = timed(lambda: read_query(instrument.id, n, resort=True), 7)
+        rows.append((f"read {n:,} bars into CRATES numpy", summary(fast, n),
+                     f"ORM model iteration: {summary(slow, n)} ({statistics.median(slow) / statistics.median(fast):.0f}x)"))
+        rows.append(("  the query alone (no decoding)", summary(query_now, n),
+                     f"as before, aggregate sorting again: {summary(query_before, n)}"))
 
         bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000)  # fill the window
         cached = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000), 1000)
