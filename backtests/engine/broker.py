@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+import numpy as np
+
 from backtests.engine.market import Costs, MarketData
 from brokers.paper.rules import exit_price, pending_fill_price
 
@@ -109,6 +111,9 @@ class SimBroker:
         self.scale = data.scale
         self.unit_scale = float(10**data.unit_precision)
         self.cs = data.contract_size
+        # int64 views: indexing one gives a Python int directly (no numpy scalar), without a list's memory
+        self._bar = tuple(memoryview(np.ascontiguousarray(a, dtype=np.int64))
+                          for a in (data.open, data.high, data.low, data.spread, data.time_open))
 
     # --- money ---------------------------------------------------------------------------------
     def rate(self, price: int) -> float:
@@ -131,8 +136,8 @@ class SimBroker:
         """Pending triggers and expiries, then SL/TP of trades opened before this bar."""
         if not self.orders and not self.trades:
             return
-        d = self.data
-        o, h, lo, sp, t = int(d.open[i]), int(d.high[i]), int(d.low[i]), int(d.spread[i]), int(d.time_open[i])
+        opens, highs, lows, spreads, times = self._bar
+        o, h, lo, sp, t = opens[i], highs[i], lows[i], spreads[i], times[i]
         slip = self.costs.slippage_points
         opened_now = 0
         if self.orders:

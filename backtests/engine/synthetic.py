@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backtests.engine.market import MarketData, SlotSeries, crates_with_spare
+from backtests.engine.market import MarketData, SlotSeries
+from framework import CRATES_DTYPE
 from trading.services.execution.inputs import bar_close_times
 
 
@@ -26,12 +27,13 @@ def random_walk(n: int, *, seed: int = 7, start: float = 1.1, step_points: int =
 def _slot(time: np.ndarray, o, h, lo, c, *, timeframe: int, window: int, digits: int,
           primary_close_utc: np.ndarray) -> SlotSeries:
     scale = float(10**digits)
-    rows = np.zeros(len(time), dtype=[("open", "f8"), ("high", "f8"), ("low", "f8"), ("close", "f8"),
-                                      ("volume", "f8"), ("time", "i8")])
-    rows["open"], rows["high"], rows["low"], rows["close"] = o / scale, h / scale, lo / scale, c / scale
-    rows["time"] = time
+    n = len(time)
+    crates = np.zeros(n + 1, dtype=CRATES_DTYPE)  # the bars plus the spare element (crates_with_spare)
+    for name, points in (("open", o), ("high", h), ("low", lo), ("close", c)):
+        np.divide(points, scale, out=crates[name][:n])
+    crates["time"][:n] = time
     closed_end = np.searchsorted(time, primary_close_utc - timeframe * 60, side="right").astype(np.int32)
-    return SlotSeries(crates=crates_with_spare(rows), count=len(time), window=window, timeframe=timeframe,
+    return SlotSeries(crates=crates, count=n, window=window, timeframe=timeframe,
                       point=1.0 / scale, digits=digits, close_time=bar_close_times(time, timeframe),
                       closed_end=closed_end, same_instrument=True)
 

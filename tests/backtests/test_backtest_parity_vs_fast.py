@@ -70,6 +70,46 @@ def test_the_cases_cover_reversals_pending_orders_stops_and_targets():
             ("stop", "take_profit")} <= seen
 
 
+# Variants the catalog cases leave out: the EMA crossover, the Bollinger mode of mean reversion, and instruments
+# whose prices and digits differ from EURUSD's (the C translation rounds stop levels at each instrument's digits).
+VARIANTS = {
+    "ema-crossover": (MA_CROSSOVER, {"FAST_PERIOD": 5, "SLOW_PERIOD": 20, "MA_TYPE": 1, "SL_ATR_MULTIPLIER": 6.0,
+                                     "TP_ATR_MULTIPLIER": 5.0}, [(1, 41)], {}),
+    "bollinger": (MEAN_REVERSION, {"SIGNAL_MODE": 1, "BB_PERIOD": 15, "BB_STDDEV": 1.5, "TREND_TIMEFRAME": 15,
+                                   "TREND_PERIOD": 10, "SL_ATR_MULTIPLIER": 4.0, "TP_ATR_MULTIPLIER": 2.0},
+                  [(1, 30), (15, 20)], {}),
+    "3-digit-150": (MA_CROSSOVER, CASES[MA_CROSSOVER][0], [(1, 41)], {"digits": 3, "start": 150.0}),
+    "2-digit-2400": (CHANNEL_BREAKOUT, CASES[CHANNEL_BREAKOUT][0], [(1, 30)], {"digits": 2, "start": 2400.0, "contract_size": 100}),
+    "6-digit-0.02": (MA_CROSSOVER, CASES[MA_CROSSOVER][0], [(1, 41)], {"digits": 6, "start": 0.02}),
+    "0-digit-41000": (CHANNEL_BREAKOUT, CASES[CHANNEL_BREAKOUT][0], [(1, 30)], {"digits": 0, "start": 41_000.0, "contract_size": 1}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_fast_engine_equals_parity_engine_on_variants(name):
+    strategy_id, params, windows, instrument = VARIANTS[name]
+    digits = instrument.get("digits", 5)
+    contract_size = instrument.get("contract_size", 100_000)
+    walk = random_walk(6000, seed=11, step_points=6, start=instrument.get("start", 1.1), digits=digits,
+                       t0=1_704_153_600)
+    settings = StrategySettings.for_strategy(strategy_id, instance_id=4243, timeframe=1, params=params,
+                                             account_risk_percent=0.5, max_open_orders=2, order_info_array_size=20,
+                                             is_backtesting=True)
+    results = [
+        engine(data=synthetic_market(walk, timeframe=1, windows=windows, digits=digits, contract_size=contract_size),
+               settings=settings,
+               costs=COSTS[1], initial_balance=10_000.0, **extra)
+        for engine, extra in ((run_parity, {"account_currency": "USD", "framework": get_framework()}), (run_fast, {}))
+    ]
+    parity, fast = results
+    assert len(parity.trades) > 20
+    assert [t.key() for t in fast.trades] == [t.key() for t in parity.trades]
+    assert fast.balance.tolist() == parity.balance.tolist()
+    assert fast.equity.tolist() == parity.equity.tolist()
+    assert fast.in_market.tolist() == parity.in_market.tolist()
+    assert (fast.rejected, fast.stopped_out) == (parity.rejected, parity.stopped_out)
+
+
 def test_minimum_stop_rejections_match():
     parity, fast = run_both(CHANNEL_BREAKOUT, Costs(min_stop_points=60))
     assert parity.rejected > 0 and fast.rejected == parity.rejected

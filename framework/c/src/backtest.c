@@ -355,7 +355,9 @@ static void modify_ticket(Sim* s, long long ticket, long long sl, long long tp, 
  * (k + 0.5) points is decided against the double nearest to it: x equals that
  * double exactly when repr(x) is the tie itself. That double is (2k + 1) / (2 * 10^digits)
  * correctly rounded, which is what one IEEE division of the two (exact) integers gives while
- * both stay below 2^53; beyond that the decimal text goes through strtod. */
+ * both stay below 2^53; beyond that the decimal text goes through strtod. Equal to the live
+ * rule while the tie text has at most 15 significant digits (k < 10^14 points; no real price
+ * comes near): tests/backtests/test_backtest_price_points.py. */
 static long long price_points(double x, int digits, double scale) {
   if (x < 0.0) return -price_points(-x, digits, scale);
   long long k = (long long)floor(x * scale);
