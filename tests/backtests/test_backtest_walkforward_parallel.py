@@ -169,3 +169,17 @@ def test_dashboard_and_api_show_progress_and_cancel(alice, bob, ma_instance, cli
     assert "Cancel the walk-forward" not in cancelled.text
     assert WalkForward.objects.get(pk=wf.pk).status == RunStatus.CANCELLED
     assert api.post(f"/api/v1/backtests/walkforwards/{wf.pk}/cancel/").status_code == 400  # already ended
+
+
+@pytest.mark.django_db
+def test_admin_action_cancels_a_running_walkforward(django_user_model, ma_instance, client):
+    wf = _walkforward(ma_instance)
+    walkforward_plan(walk_forward_id=wf.pk)
+    client.force_login(django_user_model.objects.create_superuser("root", password="root-pass-123"))
+
+    response = client.post("/admin/backtests/walkforward/", {"action": "cancel", "_selected_action": [wf.pk]},
+                           follow=True)
+
+    assert response.status_code == 200 and f"Cancelled: [{wf.pk}]" in response.text
+    assert WalkForward.objects.get(pk=wf.pk).status == RunStatus.CANCELLED
+    assert set(_passes(wf).values_list("status", flat=True)) == {RunStatus.CANCELLED}
