@@ -257,6 +257,11 @@ def test_bar_changelist_is_read_only_without_change_or_delete_pages(admin_client
 
     response = admin_client.get(_url(Bar, "changelist"), {"timeframe__exact": "60"})
     html = response.content.decode()
+    # Sorting, search and the date drill-down order and filter by the composite key's fields.
+    for params in ({"o": "-3"}, {"o": "4.-3"}, {"q": "EURUSD"}, {"time__year": "2024"}):
+        other = admin_client.get(_url(Bar, "changelist"), params)
+        assert other.status_code == 200, params
+        assert "1.08463" in other.content.decode(), params
 
     assert response.status_code == 200
     assert "1.08463" in html  # the market's bar is listed
