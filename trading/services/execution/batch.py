@@ -205,7 +205,10 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
 
 
 def _read_shared(shared: _Shared, jobs: list[_Job]) -> None:
-    """Quotes, books and risk limits of the whole batch, read before the runs (their cost is shared evenly)."""
+    """Quotes, rates, bars and books of the whole batch, read before the runs (their cost is shared evenly).
+
+    The risk context is read later, once, by the first run with an entry to check (none: no read).
+    """
     for instrument in {job.instance.instrument_id: job.instance.instrument for job in jobs}.values():
         try:
             _rate(shared, instrument, _quote(shared, instrument).bid)
@@ -217,7 +220,6 @@ def _read_shared(shared: _Shared, jobs: list[_Job]) -> None:
         except Exception:  # read again by the instance that needs it, which then records the error
             pass
     shared.books = instance_books(shared.instance_ids, capacity=shared.capacity)
-    shared.risk = risk_context_load(account_id=shared.account.pk, instance_ids=shared.instance_ids)
 
 
 def _wait_for_bars(jobs: list[_Job]) -> dict[tuple[int, int], datetime | None]:
