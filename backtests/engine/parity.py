@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from backtests.engine.broker import ClosedTrade, SimBroker, SimTrade, points, price_decimal
+from backtests.engine.broker import ClosedTrade, SimBroker, SimOrder, SimTrade, points, price_decimal
 from backtests.engine.gcpause import gc_paused
 from backtests.engine.market import Costs, MarketData
 from framework import (
@@ -52,30 +52,34 @@ class EngineResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _book(sim: SimBroker, instance_id: int, bid: int, ask: int, capacity: int,
-          closed_cache: list[OrderInfo]) -> list[OrderInfo]:
-    """The instance's orders as trading.services.execution.book builds them: open trades (newest first),
-    pending orders (newest first), then the most recent closed trades up to the capacity."""
-    scale, cs = sim.scale, sim.cs
-    infos: list[OrderInfo] = []
-    for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True):
-        infos.append(OrderInfo(
-            ticket=t.ticket, instance_id=instance_id, order_type=OrderType.BUY if t.buy else OrderType.SELL,
-            open_time=t.open_time, stop_loss=t.stop_loss / scale, take_profit=t.take_profit / scale,
-            open_price=t.open_price / scale, lots=t.units / cs,
-            profit=sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask), is_open=True,
-        ))
-    for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True):
-        kind = OrderType.BUYSTOP if o.stop else OrderType.BUYLIMIT
-        infos.append(OrderInfo(
-            ticket=o.ticket, instance_id=instance_id, order_type=OrderType(kind + (0 if o.buy else 1)),
-            open_time=o.created, stop_loss=o.stop_loss / scale, take_profit=o.take_profit / scale,
-            expiration=o.expires, open_price=o.price / scale, lots=o.units / cs, is_open=True,
-        ))
-    room = capacity - len(infos)
-    if room > 0:
-        infos.extend(closed_cache[:room])
-    return infos
+def _trade_info(sim: SimBroker, t: SimTrade, instance_id: int, bid: int, ask: int) -> OrderInfo:
+    scale = sim.scale
+    return OrderInfo(
+        ticket=t.ticket, instance_id=instance_id, order_type=OrderType.BUY if t.buy else OrderType.SELL,
+        open_time=t.open_time, stop_loss=t.stop_loss / scale, take_profit=t.take_profit / scale,
+        open_price=t.open_price / scale, lots=t.units / sim.cs,
+        profit=sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask), is_open=True,
+    )
+
+
+def _order_info(sim: SimBroker, o: SimOrder, instance_id: int) -> OrderInfo:
+    scale = sim.scale
+    kind = OrderType.BUYSTOP if o.stop else OrderType.BUYLIMIT
+    return OrderInfo(
+        ticket=o.ticket, instance_id=instance_id, order_type=OrderType(kind + (0 if o.buy else 1)),
+        open_time=o.created, stop_loss=o.stop_loss / scale, take_profit=o.take_profit / scale,
+        expiration=o.expires, open_price=o.price / scale, lots=o.units / sim.cs, is_open=True,
+    )
+
+
+def _open_items(sim: SimBroker) -> list[tuple[int, SimTrade | SimOrder]]:
+    """(open time, item) of the open trades (newest first) then the pending orders (newest first), as
+    trading.services.execution.book lists them, then stable by open time, newest first, as Framework.run."""
+    items: list[tuple[int, SimTrade | SimOrder]] = [
+        (t.open_time, t) for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True)]
+    items += [(o.created, o) for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True)]
+    items.sort(key=itemgetter(0), reverse=True)  # stable: as sorted(key=-open_time)
+    return items
 
 
 def _positions(sim: SimBroker) -> list[PositionView]:
@@ -133,6 +137,7 @@ class _BookRows:
         self.version = -1
         self.open_count = 0
         self.open_trades: list[tuple[int, SimTrade]] = []  # (index of the profit value, trade)
+        self.open_rows: dict[tuple[int, int, int], bytes] = {}  # (ticket, stop loss, take profit) -> packed row
 
     def refresh(self, bid: int, ask: int) -> None:
         sim = self.sim
@@ -146,7 +151,7 @@ class _BookRows:
             self.closed = (new[::-1] + self.closed)[:capacity]
             self.closed_seen = len(sim.closed)
             self.blocks.clear()
-        opened = sorted(_book(sim, self.instance_id, bid, ask, capacity, []), key=lambda o: -o.open_time)
+        opened = _open_items(sim)
         n_open = len(opened)
         if n_open > capacity:
             raise FrameworkInputError(f"{n_open} open orders exceed ORDERINFO_ARRAY_SIZE={capacity}")
@@ -155,14 +160,30 @@ class _BookRows:
         if block is None:
             kept = sorted(self.closed[:room], key=itemgetter(0), reverse=True)  # stable, as Framework.run
             block = self.blocks[room] = b"".join(row for _, row in kept)
-        packed = b"".join([*(_ROW.pack(*o.as_row()) for o in opened), block])
+        packed = b"".join([*(self._open_row(item, bid, ask) for _, item in opened), block])
         raw = self.raw
         raw[:len(packed)] = packed
         raw[len(packed):] = bytes(len(raw) - len(packed))
         by_ticket = {t.ticket: t for t in sim.trades}
         self.open_count = n_open
-        self.open_trades = [(j * _ORDER_FIELDS + _PROFIT, by_ticket[o.ticket]) for j, o in enumerate(opened)
-                            if o.ticket in by_ticket]
+        self.open_trades = [(j * _ORDER_FIELDS + _PROFIT, by_ticket[item.ticket]) for j, (_, item) in
+                            enumerate(opened) if item.ticket in by_ticket]
+
+    def _open_row(self, item: SimTrade | SimOrder, bid: int, ask: int) -> bytes:
+        """The packed row of an open trade or pending order, kept while its stops are unchanged.
+
+        A trade's profit in the kept row is stale, but run_parity writes every open trade's profit at every
+        bar (``open_trades``) right after the refresh, before the strategy reads the rows.
+        """
+        key = (item.ticket, item.stop_loss, item.take_profit)
+        row = self.open_rows.get(key)
+        if row is None:
+            if len(self.open_rows) > 4 * self.capacity:
+                self.open_rows.clear()
+            info = (_order_info(self.sim, item, self.instance_id) if isinstance(item, SimOrder)
+                    else _trade_info(self.sim, item, self.instance_id, bid, ask))
+            row = self.open_rows[key] = _ROW.pack(*info.as_row())
+        return row
 
 
 def run_parity(
