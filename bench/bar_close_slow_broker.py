@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,16 +33,19 @@ from brokers.oanda.fake import FakeOanda  # noqa: E402
 from brokers.oanda.fake.instruments import FakeInstrument  # noqa: E402
 
 # The fake serves in this process; the worker processes must see it too (read from the environment).
-FAKE = FakeOanda.start(heartbeat_interval=1.0)
+# Hedging: every instance opens its own trade (a FIFO account would refuse stacked trades with their own stops).
+FAKE = FakeOanda.start(heartbeat_interval=1.0, hedging=True, fifo=False)
 os.environ["OANDA_PRACTICE_URL"] = os.environ["OANDA_PRACTICE_STREAM_URL"] = FAKE.url
 
 import bar_close as common  # noqa: E402  (django.setup() happens there)
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db.models import Max, Min  # noqa: E402
 
 from asirikuy_site.celery import app  # noqa: E402
 from framework.catalog import MA_CROSSOVER  # noqa: E402
-from trading.models import Execution, Instrument, Order, StrategyInstance  # noqa: E402
+from trading.models import Bar, Execution, Instrument, Order, StrategyInstance  # noqa: E402
 from trading.services.accounts import account_create  # noqa: E402
 
 # (symbol, digits, bid, ask): eight instruments the fake quotes and fills.
@@ -59,6 +63,8 @@ def seed_market() -> list[Instrument]:
                 FAKE.broker.instruments[name] = FakeInstrument(name, digits, -2 if digits == 3 else -4,
                                                                Decimal(bid), Decimal(ask))
             FAKE.broker.prices[name] = (Decimal(bid), Decimal(ask))
+            FAKE.broker.tradeable[name] = True
+            FAKE.broker.price_times[name] = FAKE.broker.now_str()
     out = []
     for symbol, digits, _, _ in MARKET:
         inst, _ = Instrument.objects.update_or_create(
@@ -69,6 +75,21 @@ def seed_market() -> list[Instrument]:
         )
         out.append(inst)
     return out
+
+
+def seed_bars(instruments: list[Instrument], last_closed_open: datetime, count: int = 60) -> None:
+    """The bench's crossover bars (bar_close.py), for exactly these instruments."""
+    Bar.objects.all().delete()
+    rows = []
+    for inst in instruments:
+        price = 150000 if inst.digits == 3 else 110000
+        for i in range(count):
+            o, c = (price, price - 5) if i < count - 1 else (price, price + 200)
+            rows.append(Bar(instrument=inst, timeframe=1, time=last_closed_open - timedelta(minutes=count - 1 - i),
+                            open=o, high=max(o, c) + 10, low=min(o, c) - 10, close=c, volume=50, complete=True))
+            price = c
+    Bar.objects.bulk_create(rows)
+    cache.clear()
 
 
 def start_workers(logdir: Path) -> list[subprocess.Popen]:
@@ -90,6 +111,12 @@ def start_workers(logdir: Path) -> list[subprocess.Popen]:
         if len(app.control.ping(timeout=1.0)) >= len(procs):
             return procs
     raise SystemExit(f"workers did not come up within 60 s; see the logs in {logdir}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to tell waiting from working."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sent_in_creation_order(account_id: int) -> bool:
@@ -128,7 +155,8 @@ def main() -> None:
     try:
         FAKE.inject("latency", method="POST", path="/orders", times=10 * args.instances, seconds=args.latency)
         start = common.wait_for_minute_start()
-        common.seed_bars(instruments, start.replace(second=0, microsecond=0) - timedelta(minutes=1))
+        seed_bars(instruments, start.replace(second=0, microsecond=0) - timedelta(minutes=1))
+        cpu0 = [cpu_seconds(p.pid) for p in procs]
         t0 = time.perf_counter()  # the bar is available
         app.send_task("trading.tasks.execute_bar_close", args=[account.pk, 1], queue=account.queue_name)
         recorded = None
@@ -140,6 +168,7 @@ def main() -> None:
                 break
             time.sleep(0.02)
         done = time.perf_counter() - t0
+        cpu = [cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
         orders = Order.objects.count()
         filled = Order.objects.filter(status="filled").count()
         serial = orders * args.latency
@@ -149,7 +178,32 @@ def main() -> None:
         print(f"  bar available → every order filled and recorded: {done:.3f} s  ({filled}/{orders} filled)")
         print(f"  serial sending would take {orders} × {args.latency * 1000:.0f} ms = {serial:.1f} s; "
               f"ratio serial / measured: {serial / done:.2f}x")
+        per_instrument = -(-orders // len(instruments)) * args.latency
+        print(f"  floor with one instrument at a time per instrument: {per_instrument:.1f} s "
+              f"(measured / floor: {done / per_instrument:.2f}x)")
+        print(f"  CPU used meanwhile: strategy worker {cpu[0]:.2f} s, broker_io worker {cpu[1]:.2f} s")
         print(f"  each instrument's orders sent in creation order: {sent_in_creation_order(account.pk)}")
+        statuses = {s: Order.objects.filter(status=s).count()
+                    for s in Order.objects.values_list("status", flat=True).distinct()}
+        runs = {s: Execution.objects.filter(status=s).count()
+                for s in Execution.objects.values_list("status", flat=True).distinct()}
+        print(f"  orders {statuses}; executions {runs}")
+        spans = (Order.objects.values("instrument__symbol").annotate(first=Min("submitted_at"), last=Max("updated_at"))
+                 .order_by("first"))
+        t_first = min(row["first"] for row in spans)
+        print("  per instrument, seconds after the first send: " + ", ".join(
+            f"{row['instrument__symbol']} {(row['first'] - t_first).total_seconds():.2f}–"
+            f"{(row['last'] - t_first).total_seconds():.2f}" for row in spans))
+        seen: dict[str, int] = {}
+        for request in FAKE.requests:
+            key = f"{request.method} {re.sub(r'/v3/accounts/[^/]+', '', request.path).split('?')[0]}"
+            key = re.sub(r"/\d+|/@[^/]+", "/<id>", key)
+            seen[key] = seen.get(key, 0) + 1
+        print("  requests the broker saw: " + ", ".join(f"{k} ×{v}" for k, v in sorted(seen.items())))
+        for reason in Order.objects.exclude(reject_reason="").values_list("reject_reason", flat=True).distinct()[:3]:
+            print(f"  reject reason: {reason}")
+        for error in Execution.objects.exclude(error="").values_list("error", flat=True).distinct()[:3]:
+            print(f"  execution error: {error[:200]}")
     finally:
         common.stop_workers(procs)
         FAKE.stop()
