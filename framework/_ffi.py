@@ -390,7 +390,7 @@ def backtest_run(
     arrays: dict[str, np.ndarray],
     slots: list[dict[str, object]],
     scalars: dict[str, float | int],
-    out_time: np.ndarray,
+    out_time: np.ndarray | None,
     out_balance: np.ndarray,
     out_equity: np.ndarray,
     out_in_market: np.ndarray,
@@ -414,13 +414,12 @@ def backtest_run(
     for name, value in scalars.items():
         setattr(inp, name, value)
     inp.slot_count = len(slots)
-    out = AskBtOutput(time=out_time.ctypes.data, balance=out_balance.ctypes.data, equity=out_equity.ctypes.data,
-                      in_market=out_in_market.ctypes.data)
+    out = AskBtOutput(time=None if out_time is None else out_time.ctypes.data, balance=out_balance.ctypes.data,
+                      equity=out_equity.ctypes.data, in_market=out_in_market.ctypes.data)
     code = int(library._lib.asirikuy_backtest_run(ctypes.byref(inp), ctypes.byref(out)))
-    trades = np.zeros(out.trade_count, dtype=BT_TRADE_DTYPE)
-    if out.trade_count:
-        raw = ctypes.string_at(ctypes.cast(out.trades, ctypes.c_void_p), out.trade_count * ctypes.sizeof(AskBtTrade))
-        trades = np.frombuffer(raw, dtype=BT_TRADE_DTYPE).copy()
+    trades = np.empty(out.trade_count, dtype=BT_TRADE_DTYPE)
+    if out.trade_count:  # one copy out of the library's buffer
+        ctypes.memmove(trades.ctypes.data, out.trades, out.trade_count * ctypes.sizeof(AskBtTrade))
     if out.trades:
         library._lib.asirikuy_backtest_free(out.trades)
     return code, trades, int(out.bars_done), int(out.rejected), int(out.stopped_out)

@@ -31,16 +31,21 @@ def fast_backtest(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """Run the C loop; return (trades, time, balance, equity, in_market, rejected, stopped_out).
 
-    Raises the FrameworkError subclass of a non-zero return code.
+    ``time`` is a view of ``arrays["close_time"]`` from ``scalars["first"]``: the engine would only copy it
+    (and fault in 8 MB of fresh pages per million bars doing so). Raises the FrameworkError subclass of a
+    non-zero return code.
     """
-    time = np.zeros(bars, dtype=np.int64)
-    balance = np.zeros(bars, dtype=np.float64)
-    equity = np.zeros(bars, dtype=np.float64)
-    in_market = np.zeros(bars, dtype=np.uint8)
+    # empty, not zeros: the engine writes every bar it returns (the first ``done``), and zeroed pages would be
+    # faulted in twice as often (a visible share of the run on a virtual machine)
+    balance = np.empty(bars, dtype=np.float64)
+    equity = np.empty(bars, dtype=np.float64)
+    in_market = np.empty(bars, dtype=np.uint8)
     code, trades, done, rejected, stopped = _ffi.backtest_run(
-        framework.ffi, settings=settings, arrays=arrays, slots=slots, scalars=scalars, out_time=time,
+        framework.ffi, settings=settings, arrays=arrays, slots=slots, scalars=scalars, out_time=None,
         out_balance=balance, out_equity=equity, out_in_market=in_market,
     )
     if code != 0:
         raise error_for_code(code, f"asirikuy_backtest_run (strategy {int(settings[52])})")
-    return trades, time[:done], balance[:done], equity[:done], in_market[:done].astype(bool), rejected, bool(stopped)
+    first = int(scalars["first"])
+    time = arrays["close_time"][first:first + done]
+    return trades, time, balance[:done], equity[:done], in_market[:done].view(np.bool_), rejected, bool(stopped)

@@ -13,16 +13,16 @@ from framework.backtest import fast_backtest
 
 _REASONS = ("strategy", "stop_loss", "take_profit", "end_of_test", "stop_out")
 _ORDER_TYPES = ("market", "stop", "limit")
+_SIDES = ("buy", "sell")
 
 
 def _i64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def run_fast(*, data: MarketData, settings: StrategySettings, costs: Costs, initial_balance: float,
-             framework: Framework | None = None) -> EngineResult:
-    """Run the whole backtest in one C call; same results as run_parity on the same inputs."""
-    framework = framework or get_framework()
+def fast_inputs(*, data: MarketData, costs: Costs,
+                initial_balance: float) -> tuple[dict[str, np.ndarray], list[dict[str, object]], dict[str, float | int]]:
+    """The arrays, slots and scalars of asirikuy_backtest_run for ``data`` (views, no copies of int64 series)."""
     arrays = {"time_open": _i64(data.time_open), "close_time": _i64(data.close_time), "open": _i64(data.open),
               "high": _i64(data.high), "low": _i64(data.low), "close": _i64(data.close), "spread": _i64(data.spread)}
     slots = [
@@ -40,6 +40,14 @@ def run_fast(*, data: MarketData, settings: StrategySettings, costs: Costs, init
         "digits": data.digits, "unit_precision": data.unit_precision, "rate_mode": data.rate_mode,
         "min_stop_widen": int(costs.min_stop_mode == "widen"),
     }
+    return arrays, slots, scalars
+
+
+def run_fast(*, data: MarketData, settings: StrategySettings, costs: Costs, initial_balance: float,
+             framework: Framework | None = None) -> EngineResult:
+    """Run the whole backtest in one C call; same results as run_parity on the same inputs."""
+    framework = framework or get_framework()
+    arrays, slots, scalars = fast_inputs(data=data, costs=costs, initial_balance=initial_balance)
     trades, time, balance, equity, in_market, rejected, stopped = fast_backtest(
         framework, settings=settings.array, arrays=arrays, slots=slots, scalars=scalars, bars=data.bar_count,
     )
@@ -54,9 +62,10 @@ def _closed_trades(trades: np.ndarray) -> list[ClosedTrade]:
     With the cyclic collector paused (gc_paused): the collections that tens of thousands of new tuples
     trigger were most of the conversion's time.
     """
-    sides = np.where(trades["side"] == 0, "buy", "sell").tolist()
-    kinds = np.asarray(_ORDER_TYPES)[trades["order_type"]].tolist()
-    reasons = np.asarray(_REASONS)[trades["reason"]].tolist()
+    # the codes are small ints (no allocation); every trade shares the same few strings
+    sides = [_SIDES[code] for code in trades["side"].tolist()]
+    kinds = [_ORDER_TYPES[code] for code in trades["order_type"].tolist()]
+    reasons = [_REASONS[code] for code in trades["reason"].tolist()]
     columns = [trades[name].tolist() for name in ("ticket", "units", "open_time", "close_time", "open_price",
                                                   "close_price", "stop_loss", "take_profit", "pl", "commission",
                                                   "swap", "profit")]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from backtests.engine.fast import run_fast
+from backtests.engine.fast import fast_inputs, run_fast
 from backtests.engine.market import Costs
 from backtests.engine.parity import run_parity
 from backtests.engine.synthetic import random_walk, synthetic_market
-from framework import StrategySettings, get_framework, strategy_catalog
+from framework import StrategySettings, _ffi, get_framework, strategy_catalog
 from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER, MEAN_REVERSION, RECORD_BARS
 
 # Parameters chosen so that the constructed bars give entries, reversals, pending orders, SL and TP hits.
@@ -113,3 +114,25 @@ def test_fast_engine_equals_parity_engine_on_variants(name):
 def test_minimum_stop_rejections_match():
     parity, fast = run_both(CHANNEL_BREAKOUT, Costs(min_stop_points=60))
     assert parity.rejected > 0 and fast.rejected == parity.rejected
+
+
+def test_the_engine_writes_the_time_column_when_asked_and_it_is_close_time():
+    """The binding passes no time buffer (the result's time is a view of close_time); a caller that passes one
+    gets close_time[first..] written, with the same balance as without."""
+    params, windows = CASES[MA_CROSSOVER]
+    walk = random_walk(3000, seed=5, step_points=6, t0=1_704_153_600)
+    data = synthetic_market(walk, timeframe=1, windows=windows)
+    settings = StrategySettings.for_strategy(MA_CROSSOVER, instance_id=4244, timeframe=1, params=params,
+                                             account_risk_percent=0.5, max_open_orders=2, order_info_array_size=20,
+                                             is_backtesting=True)
+    arrays, slots, scalars = fast_inputs(data=data, costs=COSTS[1], initial_balance=10_000.0)
+    n = data.bar_count
+    time, balance, equity, in_market = np.full(n, -1, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.uint8)
+    code, trades, done, _, _ = _ffi.backtest_run(
+        get_framework().ffi, settings=settings.array, arrays=arrays, slots=slots, scalars=scalars, out_time=time,
+        out_balance=balance, out_equity=equity, out_in_market=in_market)
+    assert (code, done) == (0, n)
+    assert time.tolist() == data.close_time[data.first:data.last + 1].tolist()
+    fast = run_fast(data=data, settings=settings, costs=COSTS[1], initial_balance=10_000.0)
+    assert fast.time.tolist() == time.tolist()
+    assert fast.balance.tolist() == balance.tolist() and len(trades) == len(fast.trades) > 20

@@ -69,7 +69,8 @@ typedef struct AskBtTrade {
 } AskBtTrade;
 
 typedef struct AskBtOutput {
-  long long* time;              /* caller-allocated, last - first + 1 each */
+  long long* time;              /* caller-allocated, last - first + 1 each; time may be NULL (it
+                                 * would only repeat close_time[first..]) */
   double* balance;
   double* equity;
   unsigned char* in_market;

@@ -697,7 +697,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
     }
     if (i == in->last && s->n_trades > 0 && !close_all(s, bid, ask, now, R_END))
       return INSUFFICIENT_MEMORY;
-    out->time[k] = now;
+    if (out->time) out->time[k] = now; /* optional: it is close_time[first..] */
     out->balance[k] = s->balance;
     /* The book and the balance change only with the version: then the equity of the bar's start
      * is still the equity at its close (same trades, same prices, same sum). */
@@ -712,7 +712,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
 }
 
 ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* out) {
-  if (!in || !out || !out->time || !out->balance || !out->equity || !out->in_market) return NULL_POINTER;
+  if (!in || !out || !out->balance || !out->equity || !out->in_market) return NULL_POINTER;
   out->trades = NULL;
   out->trade_count = out->bars_done = out->rejected = out->stopped_out = 0;
   if (in->slot_count < 1 || in->slot_count > ASK_RATES_SLOTS || in->first < 0 ||
