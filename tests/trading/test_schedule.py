@@ -209,3 +209,24 @@ def test_the_last_closed_daily_bar_on_a_sunday_evening_is_fridays():
     sunday_evening = datetime(2024, 3, 11, 0, 30, tzinfo=UTC)  # Sunday 20:30 New York
     # Monday's D1 bar opened Sunday 17:00 New York and is still forming; Friday's bar opened Thursday 17:00.
     assert last_closed_bar_open(sunday_evening, 1440) == datetime(2024, 3, 7, 22, 0, tzinfo=UTC)
+
+
+def test_a_sync_that_changes_nothing_writes_nothing_and_does_not_make_beat_reload(alice, paper_account, eurusd,
+                                                                                 instance):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_celery_beat.models import PeriodicTasks
+
+    other = BrokerAccount.objects.create(owner=alice, name="other", broker="paper", currency="USD")
+    for account in (paper_account, other):
+        for timeframe in (1, 5, 1440):
+            _make(account, eurusd, timeframe=timeframe, name=f"tf {timeframe}")
+    changed_at = PeriodicTasks.last_change()
+
+    with CaptureQueriesContext(connection) as ctx:
+        bar_close_schedules_sync()
+
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
+    assert PeriodicTasks.last_change() == changed_at
+    assert len(_tasks()) == 7  # H1 of the fixture, then M1, M5 and D1 of both accounts

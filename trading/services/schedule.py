@@ -90,8 +90,8 @@ def bar_close_schedules_sync() -> dict[tuple[int, int], PeriodicTask]:
 
     A task is enabled while at least one of its instances can run, disabled while none can, and deleted
     once no instance is left. Per-instance tasks of the earlier layout are deleted. Idempotent, and cheap
-    enough (two grouped reads) to run after every change of an instance or account, so moves between
-    accounts or timeframes, deletes and enable switches all end in the same state.
+    enough (a handful of reads; writes only for what changed) to run after every change of an instance or
+    account, so moves between accounts or timeframes, deletes and enable switches all end in the same state.
     """
     runnable = Q(enabled=True, account__enabled=True) & ~Q(operational_mode=OperationalMode.DISABLE)
     wanted = {
@@ -108,23 +108,39 @@ def bar_close_schedules_sync() -> dict[tuple[int, int], PeriodicTask]:
         else:
             existing[key] = task
     PeriodicTask.objects.filter(task=LEGACY_TASK, name__startswith=LEGACY_PREFIX).delete()
+    crontabs: dict[int, CrontabSchedule] = {}
     out = {}
     for (account_id, timeframe), enabled in wanted.items():
         if account_id not in accounts:
             continue
-        task = _task_put(existing.get((account_id, timeframe)), account_id, timeframe, enabled)
-        StrategyInstance.objects.filter(account_id=account_id, timeframe=timeframe).exclude(
-            periodic_task=task).update(periodic_task=task)
-        out[(account_id, timeframe)] = task
+        if timeframe not in crontabs:
+            crontabs[timeframe] = _crontab_for(timeframe)
+        out[(account_id, timeframe)] = _task_put(existing.get((account_id, timeframe)), account_id, timeframe,
+                                                 enabled, crontabs[timeframe])
+    _link(out)
     return out
 
 
-def _task_put(task: PeriodicTask | None, account_id: int, timeframe: int, enabled: bool) -> PeriodicTask:
+def _link(tasks: dict[tuple[int, int], PeriodicTask]) -> None:
+    """Point each instance at its pair's task; only the rows that differ are written."""
+    stale: dict[tuple[int, int], list[int]] = {}
+    for pk, account_id, timeframe, task_id in StrategyInstance.objects.values_list(
+        "pk", "account_id", "timeframe", "periodic_task_id"
+    ):
+        task = tasks.get((account_id, timeframe))
+        if task is not None and task.pk != task_id:
+            stale.setdefault((account_id, timeframe), []).append(pk)
+    for key, pks in stale.items():
+        StrategyInstance.objects.filter(pk__in=pks).update(periodic_task=tasks[key])
+
+
+def _task_put(task: PeriodicTask | None, account_id: int, timeframe: int, enabled: bool,
+              crontab: CrontabSchedule) -> PeriodicTask:
     queue = f"account.{account_id}"
     values = {
         "task": EXECUTE_TASK,
-        "crontab": _crontab_for(timeframe),
-        "interval": None,
+        "crontab_id": crontab.pk,
+        "interval_id": None,
         "args": json.dumps([account_id, timeframe]),
         "kwargs": "{}",
         "queue": queue,
