@@ -20,15 +20,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from brokers.base import Quote
-from framework import FrameworkError, OrderSignal
+from framework import FrameworkError
 from framework.errors import FrameworkInputError, SettingsError
 from risk.services.guard import RiskContext, intents_check, risk_context_load
-from trading.bars.brokertime import from_framework_time
 from trading.bars.guard import StaleDataError, bars_check_fresh
 from trading.models import (
     Bar,
@@ -37,14 +36,12 @@ from trading.models import (
     ExecutionStatus,
     Instrument,
     Order,
-    OrderIntent,
-    OrderStatus,
     StrategyInstance,
 )
 from trading.services.account_sync import account_sync, quote_for
 from trading.services.bar_clock import fx_market_open, last_closed_bar_open
 from trading.services.execution.book import BookRows, InstanceBook, instance_books
-from trading.services.execution.claim import executions_claim
+from trading.services.execution.claim import executions_claim, executions_finish
 from trading.services.execution.inputs import (
     BROKER_TZ,
     ORDER_INFO_SIZE,
@@ -58,16 +55,14 @@ from trading.services.execution.inputs import (
     slot_bars,
     slot_plans,
 )
+from trading.services.execution.orders import client_order_id, order_fields, signal_json
 from trading.services.execution.runner import framework_prepare
-from trading.services.execution.translate import InstrumentSpec, Intent, signals_to_intents
+from trading.services.execution.translate import InstrumentSpec, signals_to_intents
 from trading.services.feed import feed_ensure
 from trading.services.orders.dispatch import orders_dispatch_after_commit
 from trading.services.prices import PriceUnavailable, prices_memo, quote_to_account_rate
 
 logger = logging.getLogger(__name__)
-_FINISH_FIELDS = ["status", "duration_ms", "return_code", "orders_placed", "signals", "error"]
-_INTENTS = {"open": OrderIntent.OPEN, "close": OrderIntent.CLOSE, "modify": OrderIntent.MODIFY,
-            "cancel": OrderIntent.CANCEL}
 
 
 @dataclass(frozen=True)
@@ -122,6 +117,8 @@ def execution_bar_close(*, account_id: int, timeframe: int, now: datetime | None
 
 def execution_batch_run(instances: list[StrategyInstance], *, now: datetime) -> list[RunOutcome]:
     """Run ``instances`` (all of one account) for the bar each last closed at ``now``; one outcome each."""
+    if len({i.account_id for i in instances}) > 1:
+        raise ValueError("a bar-close batch runs the instances of one account; group them by account first")
     outcomes: dict[int, RunOutcome] = {}
     jobs: list[_Job] = []
     for instance in instances:
@@ -341,12 +338,12 @@ def _compute(job: _Job, shared: _Shared) -> None:
     translation = intents_check(instance=instance, execution=execution, translation=translation, bid=quote.bid,
                                 ask=quote.ask, now=now, context=shared.risk)
     job.orders = [
-        Order(client_order_id=_client_order_id(instance.instance_id, execution.bar_time, intent),
-              **_order_fields(instance, execution, intent, book))
+        Order(client_order_id=client_order_id(instance.instance_id, execution.bar_time, intent),
+              **order_fields(instance, execution, intent, book))
         for intent in translation.intents
     ]
     execution.status, execution.return_code = ExecutionStatus.SUCCESS, 0
-    execution.signals = [_signal_json(s) for s in signals] + [{"note": n} for n in translation.notes]
+    execution.signals = [signal_json(s) for s in signals] + [{"note": n} for n in translation.notes]
     job.outcome = RunOutcome("ran", execution.pk, f"{len(signals)} signals, {len(job.orders)} orders")
 
 
@@ -392,53 +389,4 @@ def _finish_rows(jobs: list[_Job], shared_seconds: float, write_started: float |
         assert execution is not None
         execution.duration_ms = (job.own_seconds + share) * 1000.0
         executions.append(execution)
-    if connection.vendor == "postgresql":
-        _finish_pg(executions)
-    else:
-        Execution.objects.bulk_update(executions, _FINISH_FIELDS)
-
-
-def _finish_pg(executions: list[Execution]) -> None:
-    """One UPDATE ... FROM (VALUES ...) for the batch: bulk_update's CASE per row and field costs more to
-    build than the statement takes to run."""
-    signals = Execution._meta.get_field("signals")
-    rows, params = [], []
-    for e in executions:
-        rows.append("(%s, %s, %s::float8, %s::int, %s::int, %s::jsonb, %s)")
-        params += [e.pk, e.status, e.duration_ms, e.return_code, e.orders_placed,
-                   signals.get_db_prep_save(e.signals, connection), e.error]
-    sql = (f"UPDATE {Execution._meta.db_table} AS e SET status = v.status, duration_ms = v.duration_ms, "
-           "return_code = v.return_code, orders_placed = v.orders_placed, signals = v.signals, error = v.error "
-           f"FROM (VALUES {', '.join(rows)}) AS v(id, status, duration_ms, return_code, orders_placed, signals, error) "
-           "WHERE e.id = v.id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _client_order_id(instance_id: int, bar_time: datetime, intent: Intent) -> str:
-    return f"at{instance_id}-{int(bar_time.timestamp())}-{intent.row}{intent.kind[0]}{intent.seq}"
-
-
-def _signal_json(signal: OrderSignal) -> dict[str, object]:
-    return {
-        "action": signal.action.value, "type": signal.order_type.name, "ticket": signal.ticket, "lots": signal.lots,
-        "entry": signal.entry_price, "sl": signal.sl_distance, "tp": signal.tp_distance,
-        "trailing": signal.trailing, "expiration": signal.expiration,
-    }
-
-
-def _order_fields(instance: StrategyInstance, execution: Execution, intent: Intent,
-                  book: InstanceBook) -> dict[str, object]:
-    fields: dict[str, object] = {
-        "account_id": instance.account_id, "instance": instance, "instrument_id": instance.instrument_id,
-        "execution": execution, "intent": _INTENTS[intent.kind], "order_type": intent.order_type,
-        "side": intent.side, "units": intent.units, "price": intent.price, "stop_loss": intent.stop_loss,
-        "take_profit": intent.take_profit, "bar_time": execution.bar_time, "status": OrderStatus.NEW,
-    }
-    if intent.expires_at:
-        fields["expires_at"] = from_framework_time(intent.expires_at, BROKER_TZ)
-    if intent.target_ticket is not None:
-        target = book.by_ticket[intent.target_ticket]
-        fields["target" if intent.kind == "cancel" else "trade"] = target
-    return fields
-
+    executions_finish(executions)
