@@ -23,8 +23,6 @@ from framework import (
     BidAsk,
     Framework,
     FrameworkInputError,
-    OrderInfo,
-    OrderType,
     Runner,
     RunnerSlot,
     StrategySettings,
@@ -52,29 +50,11 @@ class EngineResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _trade_info(sim: SimBroker, t: SimTrade, instance_id: int, bid: int, ask: int) -> OrderInfo:
-    scale = sim.scale
-    return OrderInfo(
-        ticket=t.ticket, instance_id=instance_id, order_type=OrderType.BUY if t.buy else OrderType.SELL,
-        open_time=t.open_time, stop_loss=t.stop_loss / scale, take_profit=t.take_profit / scale,
-        open_price=t.open_price / scale, lots=t.units / sim.cs,
-        profit=sim.pl(t.buy, t.units, t.open_price, bid if t.buy else ask), is_open=True,
-    )
-
-
-def _order_info(sim: SimBroker, o: SimOrder, instance_id: int) -> OrderInfo:
-    scale = sim.scale
-    kind = OrderType.BUYSTOP if o.stop else OrderType.BUYLIMIT
-    return OrderInfo(
-        ticket=o.ticket, instance_id=instance_id, order_type=OrderType(kind + (0 if o.buy else 1)),
-        open_time=o.created, stop_loss=o.stop_loss / scale, take_profit=o.take_profit / scale,
-        expiration=o.expires, open_price=o.price / scale, lots=o.units / sim.cs, is_open=True,
-    )
-
-
 def _open_items(sim: SimBroker) -> list[tuple[int, SimTrade | SimOrder]]:
     """(open time, item) of the open trades (newest first) then the pending orders (newest first), as
     trading.services.execution.book lists them, then stable by open time, newest first, as Framework.run."""
+    if not sim.orders and len(sim.trades) < 2:  # the usual book: nothing to order
+        return [(t.open_time, t) for t in sim.trades]
     items: list[tuple[int, SimTrade | SimOrder]] = [
         (t.open_time, t) for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True)]
     items += [(o.created, o) for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True)]
@@ -101,19 +81,37 @@ def _positions(sim: SimBroker) -> list[PositionView]:
     return positions
 
 
-def _closed_info(t: ClosedTrade, instance_id: int, scale: float, cs: float) -> OrderInfo:
-    return OrderInfo(
-        ticket=t.ticket, instance_id=instance_id, order_type=OrderType.BUY if t.side == "buy" else OrderType.SELL,
-        open_time=t.open_time, close_time=t.close_time, stop_loss=t.stop_loss / scale,
-        take_profit=t.take_profit / scale, open_price=t.open_price / scale, close_price=t.close_price / scale,
-        lots=t.units / cs, profit=t.profit, swap=t.swap, commission=t.commission, is_open=False,
-    )
-
-
 _CRATES_LAYOUT = struct.Struct("<5di4x")  # CRATES_DTYPE: open, high, low, close, volume, time (int32), padding
 _ORDER_FIELDS = len(ORDER_INFO_DTYPE.names or ())
 _PROFIT = (ORDER_INFO_DTYPE.names or ()).index("profit")
 _ROW = struct.Struct(f"<{_ORDER_FIELDS}d")  # one ORDER_INFO_DTYPE row
+# The packers below write OrderInfo.as_row's values in this order (tests/backtests/test_backtest_parity_rows.py
+# compares them with OrderInfo.as_row); a changed layout stops here instead of feeding the strategy shifted rows.
+_ROW_FIELDS = ("ticket", "instanceId", "type", "openTime", "closeTime", "stopLoss", "takeProfit", "expiriation",
+               "openPrice", "closePrice", "lots", "profit", "commission", "swap", "isOpen")
+if ORDER_INFO_DTYPE.names != _ROW_FIELDS:
+    raise RuntimeError(f"ORDER_INFO_DTYPE is {ORDER_INFO_DTYPE.names}, the parity engine packs {_ROW_FIELDS}")
+
+
+def _trade_row(t: SimTrade, instance_id: int, scale: float, cs: float, profit: float) -> bytes:
+    """An open trade as OrderInfo(order_type=BUY/SELL, is_open=True, ...).as_row(), packed."""
+    return _ROW.pack(float(t.ticket), float(instance_id), 0.0 if t.buy else 1.0, float(t.open_time), 0.0,
+                     t.stop_loss / scale, t.take_profit / scale, 0.0, t.open_price / scale, 0.0, t.units / cs,
+                     float(profit), 0.0, 0.0, 1.0)
+
+
+def _order_row(o: SimOrder, instance_id: int, scale: float, cs: float) -> bytes:
+    """A pending order as OrderInfo(order_type=BUY/SELL LIMIT/STOP, expiration, is_open=True).as_row(), packed."""
+    kind = (4.0 if o.stop else 2.0) + (0.0 if o.buy else 1.0)
+    return _ROW.pack(float(o.ticket), float(instance_id), kind, float(o.created), 0.0, o.stop_loss / scale,
+                     o.take_profit / scale, float(o.expires), o.price / scale, 0.0, o.units / cs, 0.0, 0.0, 0.0, 1.0)
+
+
+def _closed_row(t: ClosedTrade, instance_id: int, scale: float, cs: float) -> bytes:
+    """A closed trade as OrderInfo(close_time, close_price, profit, swap, commission, is_open=False).as_row()."""
+    return _ROW.pack(float(t.ticket), float(instance_id), 0.0 if t.side == "buy" else 1.0, float(t.open_time),
+                     float(t.close_time), t.stop_loss / scale, t.take_profit / scale, 0.0, t.open_price / scale,
+                     t.close_price / scale, t.units / cs, float(t.profit), float(t.commission), float(t.swap), 0.0)
 
 
 class _BookRows:
@@ -121,13 +119,14 @@ class _BookRows:
     recent closed trades up to the capacity, by open time. Rebuilt only when the simulated broker changed
     (SimBroker.version); the open trades' profit is refreshed every bar through ``open_trades``.
 
-    Rows are written as packed bytes (``OrderInfo.as_row`` stays the one definition of their layout): a
-    closed trade's row is packed once, when it closes, and a rebuild joins the packed rows instead of
-    converting nested lists through numpy (the rebuild after every trade used to cost more than a bar).
+    Rows are written as packed bytes (the values of ``OrderInfo.as_row``, without building OrderInfo): a
+    closed trade's row is packed once, when it closes, an open one once per ticket and stops, and a rebuild
+    joins them instead of converting nested lists through numpy (it used to cost more than a bar).
     """
 
     def __init__(self, runner: Runner, sim: SimBroker, instance_id: int) -> None:
         self.raw = memoryview(runner.orders.view(np.uint8))
+        self.zeros = memoryview(bytes(len(self.raw)))
         self.capacity = len(runner.orders)
         self.sim = sim
         self.instance_id = instance_id
@@ -146,7 +145,7 @@ class _BookRows:
         self.version = sim.version
         capacity = self.capacity
         if len(sim.closed) != self.closed_seen:
-            new = [(t.open_time, _ROW.pack(*_closed_info(t, self.instance_id, sim.scale, sim.cs).as_row()))
+            new = [(t.open_time, _closed_row(t, self.instance_id, sim.scale, sim.cs))
                    for t in sim.closed[self.closed_seen:][-capacity:]]
             self.closed = (new[::-1] + self.closed)[:capacity]
             self.closed_seen = len(sim.closed)
@@ -163,7 +162,7 @@ class _BookRows:
         packed = b"".join([*(self._open_row(item, bid, ask) for _, item in opened), block])
         raw = self.raw
         raw[:len(packed)] = packed
-        raw[len(packed):] = bytes(len(raw) - len(packed))
+        raw[len(packed):] = self.zeros[len(packed):]
         by_ticket = {t.ticket: t for t in sim.trades}
         self.open_count = n_open
         self.open_trades = [(j * _ORDER_FIELDS + _PROFIT, by_ticket[item.ticket]) for j, (_, item) in
@@ -180,10 +179,19 @@ class _BookRows:
         if row is None:
             if len(self.open_rows) > 4 * self.capacity:
                 self.open_rows.clear()
-            info = (_order_info(self.sim, item, self.instance_id) if isinstance(item, SimOrder)
-                    else _trade_info(self.sim, item, self.instance_id, bid, ask))
-            row = self.open_rows[key] = _ROW.pack(*info.as_row())
+            sim = self.sim
+            if isinstance(item, SimOrder):
+                row = _order_row(item, self.instance_id, sim.scale, sim.cs)
+            else:
+                row = _trade_row(item, self.instance_id, sim.scale, sim.cs,
+                                 sim.pl(item.buy, item.units, item.open_price, bid if item.buy else ask))
+            self.open_rows[key] = row
         return row
+
+
+def _ints(values: np.ndarray, dtype: type) -> memoryview:
+    """Indexable like a list of ints, without a million int objects held for the whole run (memory and cache)."""
+    return memoryview(np.ascontiguousarray(values, dtype=dtype))
 
 
 def run_parity(
@@ -230,11 +238,11 @@ def run_parity(
         if s.crates.dtype != CRATES_DTYPE or not s.crates.flags.c_contiguous or len(s.crates) < s.count + 1:
             raise ValueError("slot series must be C-contiguous CRATES arrays with a spare element")
         slot_state.append((len(slot_state), memoryview(s.crates.view(np.uint8)), Runner.address(s.crates), s.window,
-                           s.closed_end.tolist(), s.close_time.tolist(),
+                           _ints(s.closed_end, np.int32), _ints(s.close_time, np.int64),
                            None if s.same_instrument else s.crates["close"].tolist(), [0, b""]))
     run, set_window = runner.run, runner.set_window
     book = _BookRows(runner, sim, instance_id)
-    close, spread, close_time = data.close.tolist(), data.spread.tolist(), data.close_time.tolist()
+    close, spread, close_time = _ints(data.close, np.int64), _ints(data.spread, np.int64), _ints(data.close_time, np.int64)
     balance_out: list[float] = []
     equity_out: list[float] = []
     in_market: list[bool] = []
