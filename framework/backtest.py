@@ -35,8 +35,8 @@ def fast_backtest(
     (and fault in 8 MB of fresh pages per million bars doing so). Raises the FrameworkError subclass of a
     non-zero return code.
     """
-    # empty, not zeros: the engine writes every bar it returns (the first ``done``), and zeroed pages would be
-    # faulted in twice as often (a visible share of the run on a virtual machine)
+    # empty, not zeros: the engine writes every bar it returns (the first ``done``); zeros always maps fresh
+    # zeroed pages, empty may reuse freed memory (page faults are a visible share of a run on a virtual machine)
     balance = np.empty(bars, dtype=np.float64)
     equity = np.empty(bars, dtype=np.float64)
     in_market = np.empty(bars, dtype=np.uint8)
