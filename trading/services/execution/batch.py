@@ -21,7 +21,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from brokers.base import Quote
@@ -180,17 +179,18 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
                      capacity=max(max(ORDER_INFO_SIZE, job.instance.max_open_orders + 1) for job in claimed))
     try:
         account_sync(account, now=now)
+        for job in claimed:
+            job.instance.account = account  # the synced row, shared
+        _read_shared(shared, claimed)
     except Exception as e:  # every claimed instance records why; the worker keeps serving its queue
-        logger.exception("account %s: sync before the bar close failed", account.pk)
+        logger.exception("account %s: sync or shared reads before the bar close failed", account.pk)
         seconds = time.perf_counter() - shared_started
         for job in claimed:
             job.own_seconds = seconds / len(claimed)
-            _fail(job, status=ExecutionStatus.FAILED, error=f"account sync failed: {type(e).__name__}: {e}")
+            _fail(job, status=ExecutionStatus.FAILED,
+                  error=f"account sync or shared reads failed: {type(e).__name__}: {e}")
         _write(claimed, account, 0.0)
         return jobs
-    for job in claimed:
-        job.instance.account = account  # the synced row, shared
-    _read_shared(shared, claimed)
     shared_seconds = time.perf_counter() - shared_started
     for job in claimed:
         started = time.perf_counter()
@@ -235,20 +235,13 @@ def _wait_for_bars(jobs: list[_Job]) -> dict[tuple[int, int], datetime | None]:
 
 
 def _last_bars(keys: list[tuple[int, int]]) -> dict[tuple[int, int], datetime | None]:
-    if len(keys) == 1:  # the common case (one instrument): the index's last row, no grouping
-        (instrument_id, timeframe), = keys
-        last = (Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe, complete=True)
-                .order_by("-time").values_list("time", flat=True).first())
-        return {keys[0]: last}
-    out: dict[tuple[int, int], datetime | None] = dict.fromkeys(keys)
-    timeframes = {tf for _, tf in keys}
-    rows = (Bar.objects.filter(instrument_id__in={i for i, _ in keys}, timeframe__in=timeframes, complete=True)
-            .values("instrument_id", "timeframe").annotate(last=Max("time")).order_by())
-    for row in rows:
-        key = (row["instrument_id"], row["timeframe"])
-        if key in out:
-            out[key] = row["last"]
-    return out
+    # One index-backed "newest row" read per (instrument, timeframe): a GROUP BY MAX would scan every bar.
+    return {
+        (instrument_id, timeframe): Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe,
+                                                       complete=True)
+        .order_by("-time").values_list("time", flat=True).first()
+        for instrument_id, timeframe in keys
+    }
 
 
 def _quote(shared: _Shared, instrument: Instrument) -> Quote:
