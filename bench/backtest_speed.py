@@ -25,6 +25,7 @@ backtrader lives only in a separate venv:
 from __future__ import annotations
 
 import ctypes
+import os
 import resource
 import subprocess
 import sys
@@ -34,6 +35,10 @@ from pathlib import Path
 
 import django
 import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project packages, the settings module
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 
 CEILING_C = r"""
 /* SMA(fast)/SMA(slow) crossover over the whole array: long on an up-cross, flat on a down-cross,
