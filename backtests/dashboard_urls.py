@@ -7,6 +7,7 @@ from backtests import views
 app_name = "backtests-dashboard"
 
 urlpatterns = [
+    path("", views.backtest_list, name="list"),
     path("<int:run_id>/", views.backtest_detail, name="detail"),
     path("optimizations/<int:optimization_id>/", views.optimization_detail, name="optimization"),
     path("walkforwards/", views.walkforward_list, name="walkforward-list"),

@@ -24,6 +24,14 @@ COLUMNS = ("net_profit", "profit_factor", "expected_payoff", "equity_drawdown_re
 
 
 @login_required
+def backtest_list(request: HttpRequest) -> HttpResponse:
+    """The caller's backtests and optimisations, newest first, with status and headline figures."""
+    runs = backtest_run_list_for_user(user=request.user).order_by("-created_at")[:200]
+    optimizations = optimization_list_for_user(user=request.user).order_by("-created_at")[:100]
+    return render(request, "backtests/list.html", {"runs": runs, "optimizations": optimizations})
+
+
+@login_required
 def backtest_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(backtest_run_list_for_user(user=request.user).select_related("instance"), pk=run_id)
     return render(request, "backtests/detail.html", report_context(run))

@@ -93,6 +93,21 @@ def test_csv_and_report_show_the_trades(alice, ma_instance):
     assert page.status_code == 200 and "Profit Factor" in page.content.decode()
 
 
+def test_dashboard_list_shows_only_the_callers_backtests(alice, bob, ma_instance, client):
+    run = backtest_run_create(instance=ma_instance, owner=alice)
+    backtest_run_task.apply(args=[run.pk])
+    run.refresh_from_db()
+
+    client.force_login(alice)
+    mine = client.get("/backtests/").content.decode()
+    client.force_login(bob)
+    theirs = client.get("/backtests/").content.decode()
+
+    assert f'href="/backtests/{run.pk}/"' in mine
+    assert str(run.statistics["total_trades"]) in mine and "done" in mine
+    assert f'href="/backtests/{run.pk}/"' not in theirs and "No backtests yet." in theirs
+
+
 def test_admin_action_queues_a_30_day_backtest(alice, ma_instance, rf, django_capture_on_commit_callbacks):
     from django.contrib.messages.storage.fallback import FallbackStorage
 
