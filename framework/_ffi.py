@@ -126,6 +126,8 @@ class _StringCache(threading.local):
 
     def __init__(self) -> None:
         self.buffers: dict[str, tuple[object, bytes]] = {}
+        # The four buffers of one call by its four texts: one lookup per call instead of four.
+        self.calls: dict[tuple[str | None, ...], tuple[tuple[object, bytes | None], ...]] = {}
 
 
 _P = ctypes.c_void_p  # pointer arguments are passed as addresses (ints) of numpy buffers
@@ -154,6 +156,9 @@ class Library:
         self._deinit = self._lib.deinitInstance
         self._version = self._lib.getFrameworkVersion
         self._strings = _StringCache()
+        # The legacy library may rewrite the currency in place, so its buffers are checked after every call;
+        # ours (recognised by its own backtest export) only reads its char* arguments (a test holds it to that).
+        self.strings_checked = not self.has_backtest
 
     def _declare(self) -> None:
         lib = self._lib
@@ -226,12 +231,18 @@ class Library:
         account currency in place) is dropped from the per-thread cache after the call.
         """
         texts = (symbol, account_currency, broker_name, ref_broker_name)
-        strings = (
-            self._cstr(symbol),
-            self._cstr(account_currency, 16),
-            self._cstr(broker_name),
-            self._cstr(ref_broker_name),
-        )
+        local = self._strings
+        strings = local.calls.get(texts)
+        if strings is None:
+            strings = (
+                self._cstr(symbol),
+                self._cstr(account_currency, 16),
+                self._cstr(broker_name),
+                self._cstr(ref_broker_name),
+            )
+            if len(local.calls) > 256:
+                local.calls.clear()
+            local.calls[texts] = strings
         code = self._run(
             settings,
             strings[0][0],
@@ -247,9 +258,12 @@ class Library:
             *rates,
             results,
         )
+        if not self.strings_checked:
+            return int(code)
         for text, (buf, raw) in zip(texts, strings, strict=True):
             if buf is not None and buf.value != raw:  # type: ignore[attr-defined]
-                self._strings.buffers.pop(text, None)  # type: ignore[arg-type]
+                local.buffers.pop(text, None)  # type: ignore[arg-type]
+                local.calls.clear()  # other calls may share the rewritten buffer
         return int(code)
 
     def prepared_run(

@@ -292,6 +292,8 @@ class Framework:
 
     @staticmethod
     def _fill_orders(b: _Buffers, orders: Sequence[OrderInfo], capacity: int) -> None:
+        if not orders and not b.orders_dirty and b.last_count == 0 and len(b.orders) >= capacity:
+            return  # no orders now, none written last time: the zeroed buffer and the count already say so
         buf = b.orders_for(max(capacity, 1))
         open_count = 0
         if b.orders_dirty:
