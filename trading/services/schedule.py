@@ -65,7 +65,11 @@ def _crontab_for(timeframe: int) -> CrontabSchedule:
     return crontab
 
 
-def instance_is_schedulable(instance: StrategyInstance) -> bool:
+# One rule for "this instance may run at a bar close", as a query (the schedule) and per instance (the batch).
+RUNNABLE = Q(enabled=True, account__enabled=True) & ~Q(operational_mode=OperationalMode.DISABLE)
+
+
+def instance_is_runnable(instance: StrategyInstance) -> bool:
     return bool(
         instance.enabled and instance.account.enabled and instance.operational_mode != OperationalMode.DISABLE
     )
@@ -93,11 +97,10 @@ def bar_close_schedules_sync() -> dict[tuple[int, int], PeriodicTask]:
     enough (a handful of reads; writes only for what changed) to run after every change of an instance or
     account, so moves between accounts or timeframes, deletes and enable switches all end in the same state.
     """
-    runnable = Q(enabled=True, account__enabled=True) & ~Q(operational_mode=OperationalMode.DISABLE)
     wanted = {
         (row["account_id"], row["timeframe"]): row["runnable"] > 0
         for row in StrategyInstance.objects.order_by().values("account_id", "timeframe")
-        .annotate(runnable=Count("pk", filter=runnable))
+        .annotate(runnable=Count("pk", filter=RUNNABLE))
     }
     accounts = set(BrokerAccount.objects.filter(pk__in={a for a, _ in wanted}).values_list("pk", flat=True))
     existing: dict[tuple[int, int], PeriodicTask] = {}

@@ -60,6 +60,7 @@ from trading.services.execution.translate import InstrumentSpec, signals_to_inte
 from trading.services.feed import feed_ensure
 from trading.services.orders.dispatch import orders_dispatch_after_commit
 from trading.services.prices import PriceUnavailable, prices_memo, quote_to_account_rate
+from trading.services.schedule import instance_is_runnable
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,6 @@ class _Shared:
     books: dict[int, BookRows] | None = None
     instance_ids: list[int] = field(default_factory=list)
     capacity: int = ORDER_INFO_SIZE  # the largest order-info array of the batch: one book read serves all
-
-
-def instance_is_runnable(instance: StrategyInstance) -> bool:
-    return bool(instance.enabled and instance.account.enabled and instance.operational_mode)
 
 
 def execution_bar_close(*, account_id: int, timeframe: int, now: datetime | None = None) -> list[RunOutcome]:
@@ -265,8 +262,7 @@ def _rate(shared: _Shared, instrument: Instrument, bid: Decimal) -> Decimal:
 
 
 def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> InstanceBook:
-    if shared.books is None:  # the first instance that gets here reads the books of the whole batch
-        shared.books = instance_books(shared.instance_ids, capacity=max(shared.capacity, capacity))
+    assert shared.books is not None  # read for the whole batch by _read_shared before any run
     rows = shared.books.get(instance.instance_id)
     if rows is None or rows.capacity < capacity:
         rows = instance_books([instance.instance_id], capacity=capacity)[instance.instance_id]
