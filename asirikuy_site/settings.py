@@ -55,14 +55,20 @@ def _required_secret(name: str, make: callable) -> str:  # type: ignore[valid-ty
 
 SECRET_KEY = _required_secret("DJANGO_SECRET_KEY", lambda: secrets.token_urlsafe(50))
 # Fernet keys that encrypt broker tokens, comma separated, newest first (rotation: prepend a new key).
-TOKEN_KEYS = [k.strip() for k in _required_secret("ASIRIKUY_TOKEN_KEYS", lambda: Fernet.generate_key().decode()).split(",") if k.strip()]
+TOKEN_KEYS = [
+    k.strip()
+    for k in _required_secret("ASIRIKUY_TOKEN_KEYS", lambda: Fernet.generate_key().decode()).split(",")
+    if k.strip()
+]
 for _key in TOKEN_KEYS:
     try:
         Fernet(_key)
     except ValueError as e:
         raise ImproperlyConfigured("ASIRIKUY_TOKEN_KEYS holds a value that is not a Fernet key") from e
 
-ALLOWED_HOSTS = [h.strip() for h in (env_str("DJANGO_ALLOWED_HOSTS") or ("*" if EMBEDDED else "")).split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in (env_str("DJANGO_ALLOWED_HOSTS") or ("*" if EMBEDDED else "")).split(",") if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [h.strip() for h in (env_str("DJANGO_CSRF_TRUSTED_ORIGINS") or "").split(",") if h.strip()]
 
 INSTALLED_APPS = [

@@ -53,8 +53,19 @@ class _OwnerScoped:
 @admin.register(BacktestRun)
 class BacktestRunAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     owner_lookups = ("owner", "instance__account__owner")
-    list_display = ("id", "symbol", "timeframe", "strategy_id", "engine", "status", "progress", "bars_tested",
-                    "net_profit", "created_at", "report")
+    list_display = (
+        "id",
+        "symbol",
+        "timeframe",
+        "strategy_id",
+        "engine",
+        "status",
+        "progress",
+        "bars_tested",
+        "net_profit",
+        "created_at",
+        "report",
+    )
     list_filter = ("status", "engine", "symbol", "strategy_id")
     date_hierarchy = "created_at"
 
@@ -64,17 +75,31 @@ class BacktestRunAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
 
     @admin.display(description="Report")
     def report(self, obj: BacktestRun) -> str:
-        return format_html('<a href="{}">page</a> · <a href="{}">HTML</a> · <a href="{}">CSV</a>',
-                           reverse("backtests-dashboard:detail", args=[obj.pk]),
-                           reverse("backtests-api:run-report", args=[obj.pk]),
-                           reverse("backtests-api:run-trades-csv", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">page</a> · <a href="{}">HTML</a> · <a href="{}">CSV</a>',
+            reverse("backtests-dashboard:detail", args=[obj.pk]),
+            reverse("backtests-api:run-report", args=[obj.pk]),
+            reverse("backtests-api:run-trades-csv", args=[obj.pk]),
+        )
 
 
 @admin.register(BacktestTrade)
 class BacktestTradeAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     owner_lookups = ("run__owner", "run__instance__account__owner")
-    list_display = ("run", "ticket", "side", "order_type", "units", "open_time", "close_time", "open_price",
-                    "close_price", "profit", "balance", "close_reason")
+    list_display = (
+        "run",
+        "ticket",
+        "side",
+        "order_type",
+        "units",
+        "open_time",
+        "close_time",
+        "open_price",
+        "close_price",
+        "profit",
+        "balance",
+        "close_reason",
+    )
     list_filter = ("close_reason", "side", "order_type")
     list_select_related = ("run",)
     search_fields = ("=run__id", "=ticket")
@@ -83,39 +108,78 @@ class BacktestTradeAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
 @admin.register(Optimization)
 class OptimizationAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     owner_lookups = ("owner", "instance__account__owner")
-    list_display = ("id", "symbol", "timeframe", "strategy_id", "method", "engine", "status", "passes_done",
-                    "passes_total", "created_at", "table")
+    list_display = (
+        "id",
+        "symbol",
+        "timeframe",
+        "strategy_id",
+        "method",
+        "engine",
+        "status",
+        "passes_done",
+        "passes_total",
+        "created_at",
+        "table",
+    )
     list_filter = ("status", "method", "engine")
 
     @admin.display(description="Passes")
     def table(self, obj: Optimization) -> str:
-        return format_html('<a href="{}">sortable table</a>', reverse("backtests-dashboard:optimization", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">sortable table</a>', reverse("backtests-dashboard:optimization", args=[obj.pk])
+        )
 
 
 class WalkForwardWindowInline(_ReadOnly, admin.TabularInline):
     model = WalkForwardWindow
     extra = 0
     can_delete = False
-    fields = ("index", "in_sample_start", "in_sample_end", "out_of_sample_start", "out_of_sample_end", "optimised_at",
-              "parameters",
-              "in_sample_return", "out_of_sample_return", "efficiency", "start_balance", "end_balance", "status")
+    fields = (
+        "index",
+        "in_sample_start",
+        "in_sample_end",
+        "out_of_sample_start",
+        "out_of_sample_end",
+        "optimised_at",
+        "parameters",
+        "in_sample_return",
+        "out_of_sample_return",
+        "efficiency",
+        "start_balance",
+        "end_balance",
+        "status",
+    )
     readonly_fields = fields
 
 
 @admin.register(WalkForward)
 class WalkForwardAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     owner_lookups = ("owner", "instance__account__owner")
-    list_display = ("id", "symbol", "timeframe", "strategy_id", "mode", "windows", "windows_optimised",
-                    "windows_done", "status", "efficiency", "created_at", "report")
+    list_display = (
+        "id",
+        "symbol",
+        "timeframe",
+        "strategy_id",
+        "mode",
+        "windows",
+        "windows_optimised",
+        "windows_done",
+        "status",
+        "efficiency",
+        "created_at",
+        "report",
+    )
     list_filter = ("status", "mode", "engine")
     inlines = [WalkForwardWindowInline]
     actions = ["cancel"]
 
     @admin.display(description="Report")
     def report(self, obj: WalkForward) -> str:
-        return format_html('<a href="{}">page</a> · <a href="{}">report</a>',
-                           reverse("backtests-dashboard:walkforward", args=[obj.pk]),
-                           reverse("backtests-api:walkforward-report", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">page</a> · <a href="{}">report</a>',
+            reverse("backtests-dashboard:walkforward", args=[obj.pk]),
+            reverse("backtests-api:walkforward-report", args=[obj.pk]),
+        )
 
     @admin.action(description="Cancel (queued passes are skipped)")
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -129,18 +193,47 @@ class DriftTradeInline(_ReadOnly, admin.TabularInline):
     model = DriftTrade
     extra = 0
     can_delete = False
-    fields = ("index", "match", "side", "live_trade", "live_open_time", "live_open_price", "live_close_price",
-              "live_profit", "live_close_reason", "backtest_open_time", "backtest_open_price", "backtest_close_price",
-              "backtest_profit", "backtest_close_reason", "entry_slippage_points", "exit_slippage_points",
-              "profit_difference", "note")
+    fields = (
+        "index",
+        "match",
+        "side",
+        "live_trade",
+        "live_open_time",
+        "live_open_price",
+        "live_close_price",
+        "live_profit",
+        "live_close_reason",
+        "backtest_open_time",
+        "backtest_open_price",
+        "backtest_close_price",
+        "backtest_profit",
+        "backtest_close_reason",
+        "entry_slippage_points",
+        "exit_slippage_points",
+        "profit_difference",
+        "note",
+    )
     readonly_fields = fields
 
 
 @admin.register(DriftReport)
 class DriftReportAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     owner_lookups = ("owner", "instance__account__owner")
-    list_display = ("id", "instance", "symbol", "start", "end", "status", "verdict", "matched", "live_only",
-                    "backtest_only", "profit_difference", "created_at", "page")
+    list_display = (
+        "id",
+        "instance",
+        "symbol",
+        "start",
+        "end",
+        "status",
+        "verdict",
+        "matched",
+        "live_only",
+        "backtest_only",
+        "profit_difference",
+        "created_at",
+        "page",
+    )
     list_filter = ("status", "verdict")
     inlines = [DriftTradeInline]
 
@@ -166,8 +259,15 @@ class OptimizationPassAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     """Every pass with its main statistics as sortable columns (click a header)."""
 
     owner_lookups = ("optimization__owner", "optimization__instance__account__owner")
-    list_display = ("optimization", "index", "parameters", "status", *(f"stat_{k}_column" for k in SORTABLE),
-                    "duration_seconds", "worker")
+    list_display = (
+        "optimization",
+        "index",
+        "parameters",
+        "status",
+        *(f"stat_{k}_column" for k in SORTABLE),
+        "duration_seconds",
+        "worker",
+    )
     list_filter = ("status", "optimization")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -189,11 +289,21 @@ def backtest_last_30_days(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
 
     end = timezone.now()
     for instance in queryset.select_related("instrument", "account"):
-        run = backtest_run_enqueue(run=backtest_run_create(instance=instance, start=end - timedelta(days=LAST_DAYS),
-                                                           end=end, owner=request.user))
-        modeladmin.message_user(request, format_html('Backtest <a href="{}">{}</a> of {} queued.',
-                                                     reverse("backtests-dashboard:detail", args=[run.pk]), run.pk,
-                                                     instance), messages.SUCCESS)
+        run = backtest_run_enqueue(
+            run=backtest_run_create(
+                instance=instance, start=end - timedelta(days=LAST_DAYS), end=end, owner=request.user
+            )
+        )
+        modeladmin.message_user(
+            request,
+            format_html(
+                'Backtest <a href="{}">{}</a> of {} queued.',
+                reverse("backtests-dashboard:detail", args=[run.pk]),
+                run.pk,
+                instance,
+            ),
+            messages.SUCCESS,
+        )
 
 
 def _add_instance_action() -> None:

@@ -60,10 +60,13 @@ class BacktestRunInputSerializer(InstanceInputSerializer, CostsInputSerializer):
     start = serializers.DateTimeField(required=False, allow_null=True, help_text="First bar open, UTC")
     end = serializers.DateTimeField(required=False, allow_null=True, help_text="Last bar open, UTC")
     engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.PARITY)
-    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2, default="10000",
-                                               min_value=1)
-    parameters = serializers.DictField(child=serializers.FloatField(), required=False, default=dict,
-                                       help_text="Strategy parameters overriding the instance's")
+    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2, default="10000", min_value=1)
+    parameters = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        default=dict,
+        help_text="Strategy parameters overriding the instance's",
+    )
 
     def validate(self, data: dict) -> dict:
         if data.get("start") and data.get("end") and data["start"] >= data["end"]:
@@ -77,14 +80,18 @@ class BacktestRunInputSerializer(InstanceInputSerializer, CostsInputSerializer):
             if not param.minimum <= value <= param.maximum or (param.integer and value != int(value)):
                 kind = "an integer " if param.integer else ""
                 raise serializers.ValidationError(
-                    {"parameters": [f"{name} must be {kind}in [{param.minimum}, {param.maximum}] (was {value})"]})
+                    {"parameters": [f"{name} must be {kind}in [{param.minimum}, {param.maximum}] (was {value})"]}
+                )
         return data
 
 
 @extend_schema_view(
     get=extend_schema(operation_id="backtests_list", responses=BacktestRunOutputSerializer(many=True)),
-    post=extend_schema(operation_id="backtests_create", request=BacktestRunInputSerializer,
-                       responses={201: BacktestRunOutputSerializer}),
+    post=extend_schema(
+        operation_id="backtests_create",
+        request=BacktestRunInputSerializer,
+        responses={201: BacktestRunOutputSerializer},
+    ),
 )
 class BacktestRunListApi(ListCreateApi):
     output_serializer = BacktestRunOutputSerializer
@@ -94,9 +101,16 @@ class BacktestRunListApi(ListCreateApi):
         return backtest_run_list_for_user(user=user)
 
     def create(self, data: dict, user) -> BacktestRun:
-        run = backtest_run_create(instance=data["instance"], start=data.get("start"), end=data.get("end"),
-                                  costs=costs_from(data), initial_balance=data["initial_balance"],
-                                  engine=data["engine"], parameters=data["parameters"], owner=user)
+        run = backtest_run_create(
+            instance=data["instance"],
+            start=data.get("start"),
+            end=data.get("end"),
+            costs=costs_from(data),
+            initial_balance=data["initial_balance"],
+            engine=data["engine"],
+            parameters=data["parameters"],
+            owner=user,
+        )
         return backtest_run_enqueue(run=run)
 
 
@@ -123,8 +137,9 @@ class BacktestReportApi(APIView):
     @extend_schema(operation_id="backtests_report", responses={(200, "text/html"): str})
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = _run(request, run_id)
-        response = HttpResponse(render_to_string("backtests/report.html", report_context(run)),
-                                content_type="text/html; charset=utf-8")
+        response = HttpResponse(
+            render_to_string("backtests/report.html", report_context(run)), content_type="text/html; charset=utf-8"
+        )
         response["Content-Disposition"] = f'inline; filename="backtest-{run.pk}.html"'
         return response
 
@@ -172,8 +187,11 @@ class OptimizationInputSerializer(BacktestRunInputSerializer):
 
 @extend_schema_view(
     get=extend_schema(operation_id="optimizations_list", responses=OptimizationOutputSerializer(many=True)),
-    post=extend_schema(operation_id="optimizations_create", request=OptimizationInputSerializer,
-                       responses={201: OptimizationOutputSerializer}),
+    post=extend_schema(
+        operation_id="optimizations_create",
+        request=OptimizationInputSerializer,
+        responses={201: OptimizationOutputSerializer},
+    ),
 )
 class OptimizationListApi(ListCreateApi):
     output_serializer = OptimizationOutputSerializer
@@ -186,9 +204,18 @@ class OptimizationListApi(ListCreateApi):
 
     def create(self, data: dict, user) -> Optimization:
         opt = optimization_create(
-            instance=data["instance"], space=data["space"], method=data["method"], samples=data["samples"],
-            seed=data["seed"], start=data.get("start"), end=data.get("end"), costs=costs_from(data),
-            initial_balance=data["initial_balance"], engine=data["engine"], owner=user)
+            instance=data["instance"],
+            space=data["space"],
+            method=data["method"],
+            samples=data["samples"],
+            seed=data["seed"],
+            start=data.get("start"),
+            end=data.get("end"),
+            costs=costs_from(data),
+            initial_balance=data["initial_balance"],
+            engine=data["engine"],
+            owner=user,
+        )
         optimization_enqueue(optimization=opt)
         return opt
 
@@ -198,15 +225,21 @@ class OptimizationDetailApi(APIView):
         sort = serializers.CharField(default="net_profit", help_text="Any statistic key")
         order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
 
-    @extend_schema(operation_id="optimizations_retrieve", parameters=[FilterSerializer],
-                   responses=OptimizationOutputSerializer)
+    @extend_schema(
+        operation_id="optimizations_retrieve", parameters=[FilterSerializer], responses=OptimizationOutputSerializer
+    )
     def get(self, request: Request, optimization_id: int) -> Response:
         filters = validate_input(OptimizationDetailApi.FilterSerializer, request.query_params)
         opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
-        passes = optimization_passes_sorted(optimization=opt, key=filters["sort"],
-                                            descending=filters["order"] == "desc")
-        return Response({**OptimizationOutputSerializer(opt).data,
-                         "passes": OptimizationPassOutputSerializer(passes, many=True).data})
+        passes = optimization_passes_sorted(
+            optimization=opt, key=filters["sort"], descending=filters["order"] == "desc"
+        )
+        return Response(
+            {
+                **OptimizationOutputSerializer(opt).data,
+                "passes": OptimizationPassOutputSerializer(passes, many=True).data,
+            }
+        )
 
 
 class OptimizationPassApplyApi(APIView):
@@ -214,8 +247,7 @@ class OptimizationPassApplyApi(APIView):
         mode = serializers.ChoiceField(choices=["update", "create"])
         name = serializers.CharField(required=False, max_length=100)
 
-    @extend_schema(operation_id="optimizations_pass_apply", request=InputSerializer,
-                   responses={200: dict, 201: dict})
+    @extend_schema(operation_id="optimizations_pass_apply", request=InputSerializer, responses={200: dict, 201: dict})
     def post(self, request: Request, optimization_id: int, pass_id: int) -> Response:
         data = validate_input(OptimizationPassApplyApi.InputSerializer, request.data)
         opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
@@ -223,5 +255,7 @@ class OptimizationPassApplyApi(APIView):
         if opt.instance is None or opt.instance.account.owner_id != request.user.pk:
             raise serializers.ValidationError({"optimization": ["its instance is gone or not yours"]})
         instance = optimization_pass_apply(optimization_pass=p, create=data["mode"] == "create", name=data.get("name"))
-        return Response({"instance": instance.pk, "parameters": instance.parameters},
-                        status=status.HTTP_201_CREATED if data["mode"] == "create" else status.HTTP_200_OK)
+        return Response(
+            {"instance": instance.pk, "parameters": instance.parameters},
+            status=status.HTTP_201_CREATED if data["mode"] == "create" else status.HTTP_200_OK,
+        )

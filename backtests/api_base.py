@@ -14,8 +14,14 @@ from backtests.engine.market import Costs
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
 from trading.models import StrategyInstance
 
-COST_FIELDS = ("commission_per_lot", "swap_long_per_lot", "swap_short_per_lot", "slippage_points", "min_stop_points",
-               "min_stop_mode")
+COST_FIELDS = (
+    "commission_per_lot",
+    "swap_long_per_lot",
+    "swap_short_per_lot",
+    "slippage_points",
+    "min_stop_points",
+    "min_stop_mode",
+)
 
 
 class InstanceInputSerializer(ApiSerializer):
@@ -24,8 +30,11 @@ class InstanceInputSerializer(ApiSerializer):
     instance = serializers.IntegerField(help_text="Id of one of your strategy instances")
 
     def validate_instance(self, value: int) -> StrategyInstance:
-        instance = StrategyInstance.objects.filter(pk=value, account__owner=self.context["user"]).select_related(
-            "instrument", "account").first()
+        instance = (
+            StrategyInstance.objects.filter(pk=value, account__owner=self.context["user"])
+            .select_related("instrument", "account")
+            .first()
+        )
         if instance is None:
             raise serializers.ValidationError(f"no instance {value} of yours")
         return instance
@@ -34,8 +43,9 @@ class InstanceInputSerializer(ApiSerializer):
 class CostsInputSerializer(ApiSerializer):
     """The simulated broker's costs (backtests.engine.market.Costs)."""
 
-    spread_points = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                             help_text="Fixed spread; empty = each bar's stored spread")
+    spread_points = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, help_text="Fixed spread; empty = each bar's stored spread"
+    )
     commission_per_lot = serializers.FloatField(default=0.0, min_value=0.0)
     swap_long_per_lot = serializers.FloatField(default=0.0)
     swap_short_per_lot = serializers.FloatField(default=0.0)
@@ -69,8 +79,9 @@ class ListCreateApi(APIView):
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
-        return paginated_response(serializer_class=self.output_serializer, queryset=self.rows(request.user),
-                                  request=request, view=self)
+        return paginated_response(
+            serializer_class=self.output_serializer, queryset=self.rows(request.user), request=request, view=self
+        )
 
     def post(self, request: Request) -> Response:
         data = validate_input(self.input_serializer, request.data, context={"user": request.user})

@@ -87,16 +87,29 @@ class DriftReportOutputSerializer(ApiSerializer):
 class DriftReportInputSerializer(InstanceInputSerializer):
     start = serializers.DateTimeField(help_text="First bar open of the period, UTC")
     end = serializers.DateTimeField(help_text="Last bar open of the period, UTC")
-    tolerance_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                                 help_text="Open times this close are the same trade; default one bar")
-    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2, required=False, allow_null=True,
-                                               min_value=1, help_text="Default: the account's balance at the start")
+    tolerance_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="Open times this close are the same trade; default one bar",
+    )
+    initial_balance = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Default: the account's balance at the start",
+    )
 
 
 @extend_schema_view(
     get=extend_schema(operation_id="drift_reports_list", responses=DriftReportOutputSerializer(many=True)),
-    post=extend_schema(operation_id="drift_reports_create", request=DriftReportInputSerializer,
-                       responses={201: DriftReportOutputSerializer}),
+    post=extend_schema(
+        operation_id="drift_reports_create",
+        request=DriftReportInputSerializer,
+        responses={201: DriftReportOutputSerializer},
+    ),
 )
 class DriftReportListApi(ListCreateApi):
     output_serializer = DriftReportOutputSerializer
@@ -110,9 +123,13 @@ class DriftReportListApi(ListCreateApi):
     def create(self, data: dict, user) -> DriftReport:
         tolerance = data.get("tolerance_seconds")
         report = drift_report_create(
-            instance_id=data["instance"].pk, start=data["start"], end=data["end"],
+            instance_id=data["instance"].pk,
+            start=data["start"],
+            end=data["end"],
             tolerance=None if tolerance is None else timedelta(seconds=tolerance),
-            initial_balance=data.get("initial_balance"), owner=user)
+            initial_balance=data.get("initial_balance"),
+            owner=user,
+        )
         return drift_report_enqueue(report=report)
 
 
@@ -120,5 +137,9 @@ class DriftReportDetailApi(APIView):
     @extend_schema(operation_id="drift_reports_retrieve", responses=DriftReportOutputSerializer)
     def get(self, request: Request, report_id: int) -> Response:
         report = get_object_or_404(drift_report_list_for_user(user=request.user), pk=report_id)
-        return Response({**DriftReportOutputSerializer(report).data,
-                         "rows": DriftTradeOutputSerializer(report.rows.all(), many=True).data})
+        return Response(
+            {
+                **DriftReportOutputSerializer(report).data,
+                "rows": DriftTradeOutputSerializer(report.rows.all(), many=True).data,
+            }
+        )

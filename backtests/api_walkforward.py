@@ -85,8 +85,11 @@ class WalkForwardInputSerializer(OptimizationInputSerializer):
 
 @extend_schema_view(
     get=extend_schema(operation_id="walkforwards_list", responses=WalkForwardOutputSerializer(many=True)),
-    post=extend_schema(operation_id="walkforwards_create", request=WalkForwardInputSerializer,
-                       responses={201: WalkForwardOutputSerializer}),
+    post=extend_schema(
+        operation_id="walkforwards_create",
+        request=WalkForwardInputSerializer,
+        responses={201: WalkForwardOutputSerializer},
+    ),
 )
 class WalkForwardListApi(ListCreateApi):
     output_serializer = WalkForwardOutputSerializer
@@ -99,11 +102,23 @@ class WalkForwardListApi(ListCreateApi):
 
     def create(self, data: dict, user) -> WalkForward:
         wf = walkforward_create(
-            instance=data["instance"], start=data["start"], in_sample=data["in_sample"],
-            out_of_sample=data["out_of_sample"], windows=data["windows"], mode=data["mode"], space=data["space"],
-            method=data["method"], samples=data["samples"], seed=data["seed"], select_by=data["select_by"],
-            select_descending=data["select_order"] == "desc", costs=costs_from(data),
-            initial_balance=data["initial_balance"], engine=data["engine"], owner=user)
+            instance=data["instance"],
+            start=data["start"],
+            in_sample=data["in_sample"],
+            out_of_sample=data["out_of_sample"],
+            windows=data["windows"],
+            mode=data["mode"],
+            space=data["space"],
+            method=data["method"],
+            samples=data["samples"],
+            seed=data["seed"],
+            select_by=data["select_by"],
+            select_descending=data["select_order"] == "desc",
+            costs=costs_from(data),
+            initial_balance=data["initial_balance"],
+            engine=data["engine"],
+            owner=user,
+        )
         return walkforward_enqueue(walk_forward=wf)
 
 
@@ -113,10 +128,17 @@ class WalkForwardDetailApi(APIView):
         wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
         rows = wf.window_rows.order_by("index")
         progress = walkforward_progress(walk_forward=wf)
-        return Response({**WalkForwardOutputSerializer(wf).data,
-                         "progress": {"fraction": progress.fraction, "passes_done": progress.passes_done,
-                                      "passes_total": progress.passes_total},
-                         "window_rows": WalkForwardWindowOutputSerializer(rows, many=True).data})
+        return Response(
+            {
+                **WalkForwardOutputSerializer(wf).data,
+                "progress": {
+                    "fraction": progress.fraction,
+                    "passes_done": progress.passes_done,
+                    "passes_total": progress.passes_total,
+                },
+                "window_rows": WalkForwardWindowOutputSerializer(rows, many=True).data,
+            }
+        )
 
 
 class WalkForwardCancelApi(APIView):
@@ -134,9 +156,14 @@ class WalkForwardReportApi(APIView):
     @extend_schema(operation_id="walkforwards_report", responses={(200, "text/html"): str})
     def get(self, request: Request, walk_forward_id: int) -> HttpResponse:
         wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
-        context = {"wf": wf, "rows": list(wf.window_rows.order_by("index")), "equity": equity_chart(wf),
-                   "statistics": statistics_rows(wf)}
-        response = HttpResponse(render_to_string("backtests/walkforward_report.html", context),
-                                content_type="text/html; charset=utf-8")
+        context = {
+            "wf": wf,
+            "rows": list(wf.window_rows.order_by("index")),
+            "equity": equity_chart(wf),
+            "statistics": statistics_rows(wf),
+        }
+        response = HttpResponse(
+            render_to_string("backtests/walkforward_report.html", context), content_type="text/html; charset=utf-8"
+        )
         response["Content-Disposition"] = f'inline; filename="walkforward-{wf.pk}.html"'
         return response

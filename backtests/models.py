@@ -226,8 +226,9 @@ class WalkForwardWindow(models.Model):
     in_sample_end = models.DateTimeField()
     out_of_sample_start = models.DateTimeField()
     out_of_sample_end = models.DateTimeField()
-    optimization = models.ForeignKey(Optimization, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="walk_forward_windows")
+    optimization = models.ForeignKey(
+        Optimization, null=True, blank=True, on_delete=models.SET_NULL, related_name="walk_forward_windows"
+    )
     status = models.CharField(max_length=STATUS_LENGTH, choices=RunStatus.choices, default=RunStatus.PENDING)
     optimised_at = models.DateTimeField(null=True, blank=True, help_text="When its in-sample search finished")
     parameters = models.JSONField(default=dict, blank=True, help_text="Parameters of the best in-sample pass")
@@ -271,8 +272,9 @@ class DriftReport(Job, StrategyInputs):
     end = models.DateTimeField(help_text="Last bar open of the period (UTC)")
     tolerance_seconds = models.PositiveIntegerField(help_text="Open times this close (same side) are the same trade")
     parameters = models.JSONField(default=dict, blank=True)
-    initial_balance = models.DecimalField(max_digits=20, decimal_places=2,
-                                          help_text="Account balance at the start (the replay starts from it)")
+    initial_balance = models.DecimalField(
+        max_digits=20, decimal_places=2, help_text="Account balance at the start (the replay starts from it)"
+    )
     # Results
     bars_replayed = models.PositiveIntegerField(default=0)
     live_executions = models.PositiveIntegerField(default=0)
@@ -283,10 +285,15 @@ class DriftReport(Job, StrategyInputs):
     close_reason_differences = models.PositiveIntegerField(default=0)
     live_profit = models.DecimalField(max_digits=20, decimal_places=6, default=0)
     backtest_profit = models.DecimalField(max_digits=20, decimal_places=6, default=0)
-    profit_difference = models.DecimalField(max_digits=20, decimal_places=6, default=0,
-                                            help_text="Live - replay, matched trades closed in the period")
-    entry_slippage = models.DecimalField(max_digits=20, decimal_places=6, default=0,
-                                         help_text="Account currency, matched trades; positive = live filled worse")
+    profit_difference = models.DecimalField(
+        max_digits=20, decimal_places=6, default=0, help_text="Live - replay, matched trades closed in the period"
+    )
+    entry_slippage = models.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        default=0,
+        help_text="Account currency, matched trades; positive = live filled worse",
+    )
     exit_slippage = models.DecimalField(max_digits=20, decimal_places=6, default=0)
     verdict = models.CharField(max_length=12, choices=DriftVerdict.choices, blank=True)
     summary = models.TextField(blank=True)
@@ -305,8 +312,7 @@ class DriftTrade(models.Model):
     index = models.PositiveIntegerField()
     match = models.CharField(max_length=16, choices=DriftMatch.choices)
     side = models.CharField(max_length=4)
-    live_trade = models.ForeignKey("trading.Trade", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    live_trade = models.ForeignKey("trading.Trade", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     live_signal_bar = models.DateTimeField(null=True, blank=True, help_text="Bar of the live run that opened it")
     live_units = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     live_open_time = models.DateTimeField(null=True, blank=True)
@@ -328,8 +334,9 @@ class DriftTrade(models.Model):
     entry_slippage = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     exit_slippage_points = models.IntegerField(null=True, blank=True, help_text="Positive = live filled worse")
     exit_slippage = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
-    profit_difference = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True,
-                                            help_text="Live - replay (both closed in the period)")
+    profit_difference = models.DecimalField(
+        max_digits=20, decimal_places=6, null=True, blank=True, help_text="Live - replay (both closed in the period)"
+    )
     close_reason_differs = models.BooleanField(default=False)
     note = models.TextField(blank=True)
 

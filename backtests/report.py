@@ -15,8 +15,24 @@ from trading.bars.read import bars_as_arrays
 
 PRICE_POINTS = 1500
 MAX_MARKERS = 400
-CSV_FIELDS = ("ticket", "side", "order_type", "units", "open_time", "close_time", "open_price", "close_price",
-              "stop_loss", "take_profit", "pl", "commission", "swap", "profit", "balance", "close_reason")
+CSV_FIELDS = (
+    "ticket",
+    "side",
+    "order_type",
+    "units",
+    "open_time",
+    "close_time",
+    "open_price",
+    "close_price",
+    "stop_loss",
+    "take_profit",
+    "pl",
+    "commission",
+    "swap",
+    "profit",
+    "balance",
+    "close_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -73,17 +89,32 @@ def equity_chart(run: BacktestRun, *, width: int = 900, height: int = 260) -> Ch
         return None
     series = {name: np.asarray(curve[name], dtype=np.float64) for name in ("equity", "balance")}
     left, right, top, bottom, y_min, y_max, x, y = _scale(times, series, width, height)
-    return Chart(width, height, left, right, top, bottom, {k: _points(times, v, x, y) for k, v in series.items()},
-                 y_min, y_max, _dt(times[0]), _dt(times[-1]), [])
+    return Chart(
+        width,
+        height,
+        left,
+        right,
+        top,
+        bottom,
+        {k: _points(times, v, x, y) for k, v in series.items()},
+        y_min,
+        y_max,
+        _dt(times[0]),
+        _dt(times[-1]),
+        [],
+    )
 
 
 def price_chart(run: BacktestRun, *, width: int = 900, height: int = 300) -> Chart | None:
     """Closes of the tested range (downsampled) with entry and exit markers of the trades."""
     if run.instance is None or run.first_bar is None:
         return None
-    bars = bars_as_arrays(instrument_id=run.instance.instrument_id, timeframe=run.timeframe,
-                          start=run.first_bar.replace(second=0, microsecond=0) - _minutes(run.timeframe),
-                          end=run.last_bar)
+    bars = bars_as_arrays(
+        instrument_id=run.instance.instrument_id,
+        timeframe=run.timeframe,
+        start=run.first_bar.replace(second=0, microsecond=0) - _minutes(run.timeframe),
+        end=run.last_bar,
+    )
     times = bars.time.astype(np.int64).astype(np.float64)
     if not len(times):
         return None
@@ -95,12 +126,36 @@ def price_chart(run: BacktestRun, *, width: int = 900, height: int = 300) -> Cha
     left, right, top, bottom, y_min, y_max, x, y = _scale(times, series, width, height)
     markers = []
     for t in reversed(trades):
-        markers.append(Marker(x(t.open_time.timestamp()), y(float(t.open_price)), t.side,
-                              f"#{t.ticket} {t.side} {t.units} @ {t.open_price} ({t.order_type})"))
-        markers.append(Marker(x(t.close_time.timestamp()), y(float(t.close_price)), "exit",
-                              f"#{t.ticket} exit @ {t.close_price} ({t.close_reason}) profit {t.profit}"))
-    return Chart(width, height, left, right, top, bottom, {"close": _points(times[index], close, x, y)}, y_min, y_max,
-                 _dt(times[0]), _dt(times[-1]), markers)
+        markers.append(
+            Marker(
+                x(t.open_time.timestamp()),
+                y(float(t.open_price)),
+                t.side,
+                f"#{t.ticket} {t.side} {t.units} @ {t.open_price} ({t.order_type})",
+            )
+        )
+        markers.append(
+            Marker(
+                x(t.close_time.timestamp()),
+                y(float(t.close_price)),
+                "exit",
+                f"#{t.ticket} exit @ {t.close_price} ({t.close_reason}) profit {t.profit}",
+            )
+        )
+    return Chart(
+        width,
+        height,
+        left,
+        right,
+        top,
+        bottom,
+        {"close": _points(times[index], close, x, y)},
+        y_min,
+        y_max,
+        _dt(times[0]),
+        _dt(times[-1]),
+        markers,
+    )
 
 
 def statistics_rows(run: BacktestRun) -> list[tuple[str, str, object]]:
@@ -117,18 +172,37 @@ def trades_csv(run: BacktestRun) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
     for t in run.trades.order_by("close_time", "ticket").iterator(chunk_size=2000):
-        writer.writerow([
-            t.ticket, t.side, t.order_type, t.units, t.open_time.isoformat(), t.close_time.isoformat(), t.open_price,
-            t.close_price, t.stop_loss if t.stop_loss is not None else "",
-            t.take_profit if t.take_profit is not None else "", t.pl, t.commission, t.swap, t.profit, t.balance,
-            t.close_reason,
-        ])
+        writer.writerow(
+            [
+                t.ticket,
+                t.side,
+                t.order_type,
+                t.units,
+                t.open_time.isoformat(),
+                t.close_time.isoformat(),
+                t.open_price,
+                t.close_price,
+                t.stop_loss if t.stop_loss is not None else "",
+                t.take_profit if t.take_profit is not None else "",
+                t.pl,
+                t.commission,
+                t.swap,
+                t.profit,
+                t.balance,
+                t.close_reason,
+            ]
+        )
     return out.getvalue()
 
 
 def report_context(run: BacktestRun) -> dict:
-    return {"run": run, "statistics": statistics_rows(run), "equity": equity_chart(run), "price": price_chart(run),
-            "trade_count": run.trades.count()}
+    return {
+        "run": run,
+        "statistics": statistics_rows(run),
+        "equity": equity_chart(run),
+        "price": price_chart(run),
+        "trade_count": run.trades.count(),
+    }
 
 
 def _dt(seconds: float) -> datetime:

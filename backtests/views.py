@@ -19,8 +19,15 @@ from backtests.selectors import (
 from backtests.services.optimization import OPEN_STATUSES, optimization_passes_sorted
 from backtests.services.walkforward_run import walkforward_cancel, walkforward_progress
 
-COLUMNS = ("net_profit", "profit_factor", "expected_payoff", "equity_drawdown_relative", "total_trades",
-           "sharpe_ratio", "recovery_factor")
+COLUMNS = (
+    "net_profit",
+    "profit_factor",
+    "expected_payoff",
+    "equity_drawdown_relative",
+    "total_trades",
+    "sharpe_ratio",
+    "recovery_factor",
+)
 
 
 @login_required
@@ -47,8 +54,11 @@ def optimization_detail(request: HttpRequest, optimization_id: int) -> HttpRespo
     names = sorted({name for p in passes for name in p.parameters})
     rows = [(p, [p.parameters.get(n) for n in names], [(p.statistics or {}).get(c) for c in COLUMNS]) for p in passes]
     columns = [(c, MT_NAMES.get(c, c)) for c in COLUMNS]
-    return render(request, "backtests/optimization.html", {"opt": opt, "rows": rows, "names": names,
-                                                           "columns": columns, "sort": key, "descending": descending})
+    return render(
+        request,
+        "backtests/optimization.html",
+        {"opt": opt, "rows": rows, "names": names, "columns": columns, "sort": key, "descending": descending},
+    )
 
 
 @login_required
@@ -77,9 +87,19 @@ def walkforward_detail(request: HttpRequest, walk_forward_id: int) -> HttpRespon
     windows = list(wf.window_rows.order_by("index"))
     names = sorted({name for w in windows for name in w.parameters})
     rows = [(w, [w.parameters.get(n) for n in names]) for w in windows]
-    return render(request, "backtests/walkforward.html", {
-        "wf": wf, "rows": rows, "names": names, "equity": equity_chart(wf), "statistics": statistics_rows(wf),
-        "progress": walkforward_progress(walk_forward=wf), "open": wf.status in OPEN_STATUSES})
+    return render(
+        request,
+        "backtests/walkforward.html",
+        {
+            "wf": wf,
+            "rows": rows,
+            "names": names,
+            "equity": equity_chart(wf),
+            "statistics": statistics_rows(wf),
+            "progress": walkforward_progress(walk_forward=wf),
+            "open": wf.status in OPEN_STATUSES,
+        },
+    )
 
 
 @login_required

@@ -102,9 +102,16 @@ def backtrader_seconds(bars: dict) -> tuple[float, float] | None:
         return None
     import pandas as pd
 
-    frame = pd.DataFrame({"open": bars["open"] / 1e5, "high": bars["high"] / 1e5, "low": bars["low"] / 1e5,
-                          "close": bars["close"] / 1e5, "volume": 0.0},
-                         index=pd.to_datetime(bars["time"], unit="s"))
+    frame = pd.DataFrame(
+        {
+            "open": bars["open"] / 1e5,
+            "high": bars["high"] / 1e5,
+            "low": bars["low"] / 1e5,
+            "close": bars["close"] / 1e5,
+            "volume": 0.0,
+        },
+        index=pd.to_datetime(bars["time"], unit="s"),
+    )
 
     class Cross(bt.Strategy):
         def __init__(self):
@@ -143,28 +150,78 @@ def optimization_scaling(bars_per_pass: int) -> None:
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench", password="bench-pass-123")
-    eurusd = Instrument.objects.create(symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR",
-                                       quote_currency="USD", digits=5, pip_location=-4,
-                                       contract_size=Decimal("100000"), margin_rate=Decimal("0.02"), spread_points=10)
-    account = BrokerAccount.objects.create(owner=user, name="bench", broker="paper", currency="USD",
-                                           balance=Decimal("10000"), equity=Decimal("10000"))
+    eurusd = Instrument.objects.create(
+        symbol="EURUSD",
+        broker_symbol="EUR_USD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        pip_location=-4,
+        contract_size=Decimal("100000"),
+        margin_rate=Decimal("0.02"),
+        spread_points=10,
+    )
+    account = BrokerAccount.objects.create(
+        owner=user, name="bench", broker="paper", currency="USD", balance=Decimal("10000"), equity=Decimal("10000")
+    )
     walk = random_walk(bars_per_pass, seed=5, t0=1_704_153_600)
-    Bar.objects.bulk_create([
-        Bar(instrument=eurusd, timeframe=1, time=datetime.fromtimestamp(int(t), tz=UTC), open=int(o), high=int(h),
-            low=int(lo), close=int(c), volume=1)
-        for t, o, h, lo, c in zip(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], strict=True)
-    ], batch_size=5000)
-    instance = StrategyInstance.objects.create(instance_id=7001, name="bench", account=account, instrument=eurusd,
-                                               strategy_id=MA_CROSSOVER, timeframe=1, max_open_orders=1,
-                                               parameters={"FAST_PERIOD": 10, "SLOW_PERIOD": 30}, enabled=False)
+    Bar.objects.bulk_create(
+        [
+            Bar(
+                instrument=eurusd,
+                timeframe=1,
+                time=datetime.fromtimestamp(int(t), tz=UTC),
+                open=int(o),
+                high=int(h),
+                low=int(lo),
+                close=int(c),
+                volume=1,
+            )
+            for t, o, h, lo, c in zip(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], strict=True)
+        ],
+        batch_size=5000,
+    )
+    instance = StrategyInstance.objects.create(
+        instance_id=7001,
+        name="bench",
+        account=account,
+        instrument=eurusd,
+        strategy_id=MA_CROSSOVER,
+        timeframe=1,
+        max_open_orders=1,
+        parameters={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
+        enabled=False,
+    )
     space = {"FAST_PERIOD": {"min": 2, "max": 11}, "SLOW_PERIOD": {"min": 20, "max": 65, "step": 5}}
     results = {}
     for processes in (1, 2):
         log = open(f"/tmp/bench-opt-worker-{processes}.log", "w")  # noqa: SIM115 (closed below)
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", "-P", "prefork", "-c", str(processes),
-             "-Q", "default", "-n", f"bench{processes}@%h", "--without-gossip", "--without-mingle", "-l", "warning"],
-            env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "asirikuy_site",
+                "worker",
+                "-P",
+                "prefork",
+                "-c",
+                str(processes),
+                "-Q",
+                "default",
+                "-n",
+                f"bench{processes}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "warning",
+            ],
+            env={**os.environ},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             time.sleep(5)  # let the pool start (not part of the timing)
             opt = optimization_create(instance=instance, space=space, engine="parity")
@@ -176,14 +233,18 @@ def optimization_scaling(bars_per_pass: int) -> None:
                 time.sleep(0.2)
             results[processes] = time.perf_counter() - t
             workers = sorted(set(opt.passes.values_list("worker", flat=True)))
-            print(f"{processes} worker process(es): 100 passes x {bars_per_pass:,} bars in {results[processes]:.2f} s "
-                  f"({100 / results[processes]:.1f} passes/s) on {workers}")
+            print(
+                f"{processes} worker process(es): 100 passes x {bars_per_pass:,} bars in {results[processes]:.2f} s "
+                f"({100 / results[processes]:.1f} passes/s) on {workers}"
+            )
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
             log.close()
-    print(f"speed-up 2 vs 1 worker processes: {results[1] / results[2]:.2f}x (ideal 2.00x; "
-          f"{os.cpu_count()} CPUs on this machine)")
+    print(
+        f"speed-up 2 vs 1 worker processes: {results[1] / results[2]:.2f}x (ideal 2.00x; "
+        f"{os.cpu_count()} CPUs on this machine)"
+    )
 
 
 def main() -> None:
@@ -201,8 +262,15 @@ def main() -> None:
 
     bars = random_walk(n, seed=1, step_points=6)
     settings = StrategySettings.for_strategy(
-        MA_CROSSOVER, instance_id=9001, timeframe=1, params={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
-        account_risk_percent=0.01, max_open_orders=1, order_info_array_size=20, is_backtesting=True)
+        MA_CROSSOVER,
+        instance_id=9001,
+        timeframe=1,
+        params={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
+        account_risk_percent=0.01,
+        max_open_orders=1,
+        order_info_array_size=20,
+        is_backtesting=True,
+    )
     windows = [(1, 41)]  # the live window for these parameters (slot_plans: 31 closed bars + 10)
     costs = Costs(spread_points=0)  # a throughput run: no cost drift, so the account lasts all the bars
     framework = get_framework()  # loading the library and its config is process start-up, not a backtest
@@ -219,10 +287,15 @@ def main() -> None:
     rows.append(("fast engine (C loop)", len(fast.time), *clock.read(), len(fast.trades)))
 
     clock = Clock()
-    parity = run_parity(data=market, settings=settings, costs=costs, initial_balance=10_000.0, account_currency="USD",
-                        framework=framework)
-    rows.append(("parity engine (c_runStrategy per bar, Runner)", len(parity.time), *clock.read(),
-                 len(parity.trades)))
+    parity = run_parity(
+        data=market,
+        settings=settings,
+        costs=costs,
+        initial_balance=10_000.0,
+        account_currency="USD",
+        framework=framework,
+    )
+    rows.append(("parity engine (c_runStrategy per bar, Runner)", len(parity.time), *clock.read(), len(parity.trades)))
     assert [x.key() for x in parity.trades] == [x.key() for x in fast.trades], "engines disagree"
     assert parity.equity.tolist() == fast.equity.tolist(), "engines' equity curves disagree"
 
@@ -232,23 +305,30 @@ def main() -> None:
         rows.append(("backtrader SMA cross (PandasData)", n, *bt, None))
 
     print(f"{n:,} M1 bars; peak RSS {peak_rss_mib():.0f} MiB")
-    print(f"{'engine':48s} {'bars':>10s} {'seconds':>9s} {'bars/s':>14s} {'cpu s':>9s} {'bars/cpu s':>14s} "
-          f"{'trades':>7s}")
+    print(
+        f"{'engine':48s} {'bars':>10s} {'seconds':>9s} {'bars/s':>14s} {'cpu s':>9s} {'bars/cpu s':>14s} {'trades':>7s}"
+    )
     for name, count, wall, cpu, trades in rows:
-        print(f"{name:48s} {count:10,d} {wall:9.3f} {count / wall:14,.0f} {cpu:9.3f} {count / max(cpu, 1e-9):14,.0f} "
-              f"{trades if trades is not None else '':>7}")
+        print(
+            f"{name:48s} {count:10,d} {wall:9.3f} {count / wall:14,.0f} {cpu:9.3f} {count / max(cpu, 1e-9):14,.0f} "
+            f"{trades if trades is not None else '':>7}"
+        )
     for label, column in (("wall", 2), ("cpu", 3)):
         speed = {row[0]: row[1] / max(row[column], 1e-9) for row in rows}
         seconds = {row[0]: row[column] for row in rows}
         fast_speed = speed["fast engine (C loop)"]
         with_input = len(fast.time) / (seconds["fast engine (C loop)"] + seconds[rows[0][0]])
-        line = (f"[{label}] fast engine including its input: {with_input:,.0f} bars/s; fast / ceiling: "
-                f"1/{speed['plain-C SMA cross, one ctypes call (ceiling)'] / fast_speed:.1f}")
+        line = (
+            f"[{label}] fast engine including its input: {with_input:,.0f} bars/s; fast / ceiling: "
+            f"1/{speed['plain-C SMA cross, one ctypes call (ceiling)'] / fast_speed:.1f}"
+        )
         if bt is not None:
             baseline = speed["backtrader SMA cross (PandasData)"]
-            line += (f"; fast / backtrader: {fast_speed / baseline:,.0f}x (including its input: "
-                     f"{with_input / baseline:,.0f}x); parity / backtrader: "
-                     f"{speed['parity engine (c_runStrategy per bar, Runner)'] / baseline:,.1f}x")
+            line += (
+                f"; fast / backtrader: {fast_speed / baseline:,.0f}x (including its input: "
+                f"{with_input / baseline:,.0f}x); parity / backtrader: "
+                f"{speed['parity engine (c_runStrategy per bar, Runner)'] / baseline:,.1f}x"
+            )
         print(line)
 
 

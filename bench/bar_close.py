@@ -68,15 +68,22 @@ def seed_instruments() -> list[Instrument]:
     for symbol in SYMBOLS:
         inst, _ = Instrument.objects.get_or_create(
             symbol=symbol,
-            defaults=dict(broker_symbol=f"{symbol[:3]}_{symbol[3:]}", base_currency=symbol[:3],
-                          quote_currency=symbol[3:], digits=3 if symbol.endswith("JPY") else 5,
-                          spread_points=10, always_open=True),
+            defaults=dict(
+                broker_symbol=f"{symbol[:3]}_{symbol[3:]}",
+                base_currency=symbol[:3],
+                quote_currency=symbol[3:],
+                digits=3 if symbol.endswith("JPY") else 5,
+                spread_points=10,
+                always_open=True,
+            ),
         )
         out.append(inst)
     # conversion pairs for non-USD quotes
     for symbol, digits in (("GBPUSD", 5), ("USDCHF", 5), ("USDJPY", 3)):
-        Instrument.objects.get_or_create(symbol=symbol, defaults=dict(base_currency=symbol[:3], quote_currency=symbol[3:],
-                                                                     digits=digits, always_open=True))
+        Instrument.objects.get_or_create(
+            symbol=symbol,
+            defaults=dict(base_currency=symbol[:3], quote_currency=symbol[3:], digits=digits, always_open=True),
+        )
     return out
 
 
@@ -88,8 +95,19 @@ def seed_bars(instruments: list[Instrument], last_closed_open: datetime, count: 
         for i in range(count):
             t = last_closed_open - timedelta(minutes=count - 1 - i)
             o, c = (price, price - 5) if i < count - 1 else (price, price + 200)
-            rows.append(Bar(instrument=inst, timeframe=1, time=t, open=o, high=max(o, c) + 10,
-                            low=min(o, c) - 10, close=c, volume=50, complete=True))
+            rows.append(
+                Bar(
+                    instrument=inst,
+                    timeframe=1,
+                    time=t,
+                    open=o,
+                    high=max(o, c) + 10,
+                    low=min(o, c) - 10,
+                    close=c,
+                    volume=50,
+                    complete=True,
+                )
+            )
             price = c
     Bar.objects.bulk_create(rows)
     from django.core.cache import cache
@@ -110,30 +128,64 @@ def make_instances(owner, instruments: list[Instrument], *, accounts: int, insta
     from django_celery_beat.models import PeriodicTask
 
     # Beat does not run here; the entries are not needed (the benchmark sends what beat would send).
-    PeriodicTask.objects.filter(task__in=["trading.tasks.execute_strategy", "trading.tasks.execute_bar_close"]
-                                ).update(enabled=False)
+    PeriodicTask.objects.filter(task__in=["trading.tasks.execute_strategy", "trading.tasks.execute_bar_close"]).update(
+        enabled=False
+    )
     accts = [account_create(owner=owner, name=f"bench {k}", initial_balance=Decimal("100000")) for k in range(accounts)]
     made = []
     for n in range(instances):
         account = accts[n % accounts]
-        made.append(StrategyInstance.objects.create(
-            instance_id=10_000 + n, name=f"bench {n}", account=account, instrument=instruments[n % len(instruments)],
-            strategy_id=MA_CROSSOVER, timeframe=1,
-            parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5}, max_open_orders=1,
-        ))
+        made.append(
+            StrategyInstance.objects.create(
+                instance_id=10_000 + n,
+                name=f"bench {n}",
+                account=account,
+                instrument=instruments[n % len(instruments)],
+                strategy_id=MA_CROSSOVER,
+                timeframe=1,
+                parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5},
+                max_open_orders=1,
+            )
+        )
     return made
 
 
 def start_workers(n: int, logdir: Path) -> list[subprocess.Popen]:
     procs = []
     for k in range(n):
-        env = {**os.environ, "ASIRIKUY_WORKER_SHARD": str(k), "ASIRIKUY_STRATEGY_SHARDS": str(n),
-               "ASIRIKUY_BAR_WAIT_SECONDS": "0"}
+        env = {
+            **os.environ,
+            "ASIRIKUY_WORKER_SHARD": str(k),
+            "ASIRIKUY_STRATEGY_SHARDS": str(n),
+            "ASIRIKUY_BAR_WAIT_SECONDS": "0",
+        }
         log = open(logdir / f"worker{k}.log", "w")  # noqa: SIM115
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", "-P", "solo", "-Q", f"shard.{k}",
-             "-n", f"bench{k}@%h", "--without-gossip", "--without-mingle", "-l", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "asirikuy_site",
+                    "worker",
+                    "-P",
+                    "solo",
+                    "-Q",
+                    f"shard.{k}",
+                    "-n",
+                    f"bench{k}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-l",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         replies = app.control.ping(timeout=1.0)
@@ -172,8 +224,9 @@ def floor_burst(count: int, workers: int) -> float:
     return time.perf_counter() - t0
 
 
-def bar_close_round(label: str, owner, instruments, *, accounts: int, instances: int,
-                    per_instance: bool = False) -> dict[str, float]:
+def bar_close_round(
+    label: str, owner, instruments, *, accounts: int, instances: int, per_instance: bool = False
+) -> dict[str, float]:
     reset_trading()
     made = make_instances(owner, instruments, accounts=accounts, instances=instances)
     time.sleep(12)  # the workers subscribe to new account queues within 10 s
@@ -183,8 +236,7 @@ def bar_close_round(label: str, owner, instruments, *, accounts: int, instances:
     t0 = time.perf_counter()  # the bar is available
     if per_instance:
         for inst in made:
-            app.send_task("trading.tasks.execute_strategy", args=[inst.instance_id],
-                          queue=f"account.{inst.account_id}")
+            app.send_task("trading.tasks.execute_strategy", args=[inst.instance_id], queue=f"account.{inst.account_id}")
     else:  # what beat sends: one task per (account, timeframe)
         for account_id in sorted({inst.account_id for inst in made}):
             app.send_task("trading.tasks.execute_bar_close", args=[account_id, 1], queue=f"account.{account_id}")
@@ -207,8 +259,10 @@ def bar_close_round(label: str, owner, instruments, *, accounts: int, instances:
     print(f"\n[{label}, {how}] {instances} instances on {accounts} account(s)")
     print(f"  bar available → last execution recorded: {wall:.3f} s  ({instances / wall:.0f} executions/s)")
     print(f"  bar available → every order filled: {filled:.3f} s")
-    print(f"  one execution (ms): p50 {statistics.median(durations):.2f}  p99 {percentile(durations, 99):.2f}  "
-          f"max {max(durations):.2f}")
+    print(
+        f"  one execution (ms): p50 {statistics.median(durations):.2f}  p99 {percentile(durations, 99):.2f}  "
+        f"max {max(durations):.2f}"
+    )
     print(f"  statuses {statuses}; trades opened {trades}")
     return {"wall": wall, "filled": filled, "p50": statistics.median(durations), "p99": percentile(durations, 99)}
 
@@ -217,8 +271,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--per-instance", action="store_true",
-                        help="also run the earlier layout (one task per instance) for comparison")
+    parser.add_argument(
+        "--per-instance", action="store_true", help="also run the earlier layout (one task per instance) for comparison"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     owner, _ = get_user_model().objects.get_or_create(username="bench")
@@ -236,16 +291,24 @@ def main() -> None:
         spread = bar_close_round("spread", owner, instruments, accounts=4, instances=args.instances)
         single = bar_close_round("one account", owner, instruments, accounts=1, instances=args.instances)
         print(f"\nfloor: {args.instances} no-op tasks on {args.workers} workers: {floor:.3f} s")
-        print(f"ratio spread / floor: {spread['wall'] / floor:.2f}x;  one account / floor: {single['wall'] / floor:.2f}x")
+        print(
+            f"ratio spread / floor: {spread['wall'] / floor:.2f}x;  one account / floor: {single['wall'] / floor:.2f}x"
+        )
         if args.per_instance:
-            old_spread = bar_close_round("spread", owner, instruments, accounts=4, instances=args.instances,
-                                         per_instance=True)
-            old_single = bar_close_round("one account", owner, instruments, accounts=1, instances=args.instances,
-                                         per_instance=True)
-            print(f"ratio per-instance tasks / batch: spread {old_spread['wall'] / spread['wall']:.2f}x, "
-                  f"one account {old_single['wall'] / single['wall']:.2f}x")
-        print(f"targets: all done ≤ 1.5 s (spread {spread['wall']:.2f} s, one account {single['wall']:.2f} s); "
-              f"p99 ≤ 20 ms (spread {spread['p99']:.1f}, one account {single['p99']:.1f})")
+            old_spread = bar_close_round(
+                "spread", owner, instruments, accounts=4, instances=args.instances, per_instance=True
+            )
+            old_single = bar_close_round(
+                "one account", owner, instruments, accounts=1, instances=args.instances, per_instance=True
+            )
+            print(
+                f"ratio per-instance tasks / batch: spread {old_spread['wall'] / spread['wall']:.2f}x, "
+                f"one account {old_single['wall'] / single['wall']:.2f}x"
+            )
+        print(
+            f"targets: all done ≤ 1.5 s (spread {spread['wall']:.2f} s, one account {single['wall']:.2f} s); "
+            f"p99 ≤ 20 ms (spread {spread['p99']:.1f}, one account {single['p99']:.1f})"
+        )
     finally:
         stop_workers(procs)
 

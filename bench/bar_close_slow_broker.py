@@ -49,10 +49,16 @@ from trading.models import Bar, Execution, Instrument, Order, StrategyInstance  
 from trading.services.accounts import account_create  # noqa: E402
 
 # (symbol, digits, bid, ask): eight instruments the fake quotes and fills.
-MARKET = [("EURUSD", 5, "1.10000", "1.10010"), ("GBPUSD", 5, "1.27000", "1.27015"),
-          ("AUDUSD", 5, "0.66000", "0.66012"), ("NZDUSD", 5, "0.61000", "0.61014"),
-          ("USDCAD", 5, "1.36000", "1.36016"), ("USDCHF", 5, "0.88000", "0.88014"),
-          ("USDJPY", 3, "150.000", "150.012"), ("EURJPY", 3, "165.000", "165.020")]
+MARKET = [
+    ("EURUSD", 5, "1.10000", "1.10010"),
+    ("GBPUSD", 5, "1.27000", "1.27015"),
+    ("AUDUSD", 5, "0.66000", "0.66012"),
+    ("NZDUSD", 5, "0.61000", "0.61014"),
+    ("USDCAD", 5, "1.36000", "1.36016"),
+    ("USDCHF", 5, "0.88000", "0.88014"),
+    ("USDJPY", 3, "150.000", "150.012"),
+    ("EURJPY", 3, "165.000", "165.020"),
+]
 
 
 def seed_market() -> list[Instrument]:
@@ -60,8 +66,9 @@ def seed_market() -> list[Instrument]:
         for symbol, digits, bid, ask in MARKET:
             name = f"{symbol[:3]}_{symbol[3:]}"
             if name not in FAKE.broker.instruments:
-                FAKE.broker.instruments[name] = FakeInstrument(name, digits, -2 if digits == 3 else -4,
-                                                               Decimal(bid), Decimal(ask))
+                FAKE.broker.instruments[name] = FakeInstrument(
+                    name, digits, -2 if digits == 3 else -4, Decimal(bid), Decimal(ask)
+                )
             FAKE.broker.prices[name] = (Decimal(bid), Decimal(ask))
             FAKE.broker.tradeable[name] = True
             FAKE.broker.price_times[name] = FAKE.broker.now_str()
@@ -69,9 +76,15 @@ def seed_market() -> list[Instrument]:
     for symbol, digits, _, _ in MARKET:
         inst, _ = Instrument.objects.update_or_create(
             symbol=symbol,
-            defaults=dict(broker_symbol=f"{symbol[:3]}_{symbol[3:]}", base_currency=symbol[:3],
-                          quote_currency=symbol[3:], digits=digits, pip_location=-2 if digits == 3 else -4,
-                          spread_points=10, always_open=True),
+            defaults=dict(
+                broker_symbol=f"{symbol[:3]}_{symbol[3:]}",
+                base_currency=symbol[:3],
+                quote_currency=symbol[3:],
+                digits=digits,
+                pip_location=-2 if digits == 3 else -4,
+                spread_points=10,
+                always_open=True,
+            ),
         )
         out.append(inst)
     return out
@@ -85,8 +98,19 @@ def seed_bars(instruments: list[Instrument], last_closed_open: datetime, count: 
         price = 150000 if inst.digits == 3 else 110000
         for i in range(count):
             o, c = (price, price - 5) if i < count - 1 else (price, price + 200)
-            rows.append(Bar(instrument=inst, timeframe=1, time=last_closed_open - timedelta(minutes=count - 1 - i),
-                            open=o, high=max(o, c) + 10, low=min(o, c) - 10, close=c, volume=50, complete=True))
+            rows.append(
+                Bar(
+                    instrument=inst,
+                    timeframe=1,
+                    time=last_closed_open - timedelta(minutes=count - 1 - i),
+                    open=o,
+                    high=max(o, c) + 10,
+                    low=min(o, c) - 10,
+                    close=c,
+                    volume=50,
+                    complete=True,
+                )
+            )
             price = c
     Bar.objects.bulk_create(rows)
     cache.clear()
@@ -101,11 +125,29 @@ def start_workers(logdir: Path) -> list[subprocess.Popen]:
     procs = []
     for name, args in commands.items():
         log = open(logdir / f"slow-{name}.log", "w")  # noqa: SIM115
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", *args, "-n", f"slow-{name}@%h",
-             "--without-gossip", "--without-mingle", "-l", "warning"],
-            cwd=ROOT.parent, env={**env, **({"ASIRIKUY_WORKER_SHARD": "0"} if name == "strategy" else {})},
-            stdout=log, stderr=subprocess.STDOUT))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "asirikuy_site",
+                    "worker",
+                    *args,
+                    "-n",
+                    f"slow-{name}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-l",
+                    "warning",
+                ],
+                cwd=ROOT.parent,
+                env={**env, **({"ASIRIKUY_WORKER_SHARD": "0"} if name == "strategy" else {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if len(app.control.ping(timeout=1.0)) >= len(procs):
@@ -124,8 +166,11 @@ def sent_in_creation_order(account_id: int) -> bool:
     sent = [t["clientExtensions"]["id"] for t in FAKE.transactions(type="MARKET_ORDER")]
     position = {client_id: k for k, client_id in enumerate(sent)}
     for instrument_id in Order.objects.filter(account_id=account_id).values_list("instrument_id", flat=True).distinct():
-        ids = list(Order.objects.filter(account_id=account_id, instrument_id=instrument_id).order_by("pk")
-                   .values_list("client_order_id", flat=True))
+        ids = list(
+            Order.objects.filter(account_id=account_id, instrument_id=instrument_id)
+            .order_by("pk")
+            .values_list("client_order_id", flat=True)
+        )
         order = [position.get(i, -1) for i in ids]
         if -1 in order or order != sorted(order):
             return False
@@ -141,13 +186,25 @@ def main() -> None:
     owner, _ = get_user_model().objects.get_or_create(username="bench")
     instruments = seed_market()
     common.reset_trading()
-    account = account_create(owner=owner, name="slow broker", broker="oanda", environment="practice",
-                             broker_account_id=FAKE.account_id, token=FAKE.token)
+    account = account_create(
+        owner=owner,
+        name="slow broker",
+        broker="oanda",
+        environment="practice",
+        broker_account_id=FAKE.account_id,
+        token=FAKE.token,
+    )
     for n in range(args.instances):
         StrategyInstance.objects.create(
-            instance_id=20_000 + n, name=f"slow {n}", account=account, instrument=instruments[n % len(instruments)],
-            strategy_id=MA_CROSSOVER, timeframe=1, risk_percent=Decimal("0.05"),
-            parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5}, max_open_orders=1,
+            instance_id=20_000 + n,
+            name=f"slow {n}",
+            account=account,
+            instrument=instruments[n % len(instruments)],
+            strategy_id=MA_CROSSOVER,
+            timeframe=1,
+            risk_percent=Decimal("0.05"),
+            parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5},
+            max_open_orders=1,
         )
     logdir = Path(os.environ.get("ASIRIKUY_VAR_DIR", "/tmp")) / "bench-logs"
     logdir.mkdir(parents=True, exist_ok=True)
@@ -172,28 +229,45 @@ def main() -> None:
         orders = Order.objects.count()
         filled = Order.objects.filter(status="filled").count()
         serial = orders * args.latency
-        print(f"\n[slow broker] {args.instances} instances on one OANDA account, {len(instruments)} instruments, "
-              f"{args.latency * 1000:.0f} ms per order")
+        print(
+            f"\n[slow broker] {args.instances} instances on one OANDA account, {len(instruments)} instruments, "
+            f"{args.latency * 1000:.0f} ms per order"
+        )
         print(f"  bar available → executions recorded: {recorded if recorded is not None else float('nan'):.3f} s")
         print(f"  bar available → every order filled and recorded: {done:.3f} s  ({filled}/{orders} filled)")
-        print(f"  serial sending would take {orders} × {args.latency * 1000:.0f} ms = {serial:.1f} s; "
-              f"ratio serial / measured: {serial / done:.2f}x")
+        print(
+            f"  serial sending would take {orders} × {args.latency * 1000:.0f} ms = {serial:.1f} s; "
+            f"ratio serial / measured: {serial / done:.2f}x"
+        )
         per_instrument = -(-orders // len(instruments)) * args.latency
-        print(f"  floor with one instrument at a time per instrument: {per_instrument:.1f} s "
-              f"(measured / floor: {done / per_instrument:.2f}x)")
+        print(
+            f"  floor with one instrument at a time per instrument: {per_instrument:.1f} s "
+            f"(measured / floor: {done / per_instrument:.2f}x)"
+        )
         print(f"  CPU used meanwhile: strategy worker {cpu[0]:.2f} s, broker_io worker {cpu[1]:.2f} s")
         print(f"  each instrument's orders sent in creation order: {sent_in_creation_order(account.pk)}")
-        statuses = {s: Order.objects.filter(status=s).count()
-                    for s in Order.objects.values_list("status", flat=True).distinct()}
-        runs = {s: Execution.objects.filter(status=s).count()
-                for s in Execution.objects.values_list("status", flat=True).distinct()}
+        statuses = {
+            s: Order.objects.filter(status=s).count() for s in Order.objects.values_list("status", flat=True).distinct()
+        }
+        runs = {
+            s: Execution.objects.filter(status=s).count()
+            for s in Execution.objects.values_list("status", flat=True).distinct()
+        }
         print(f"  orders {statuses}; executions {runs}")
-        spans = (Order.objects.values("instrument__symbol").annotate(first=Min("submitted_at"), last=Max("updated_at"))
-                 .order_by("first"))
+        spans = (
+            Order.objects.values("instrument__symbol")
+            .annotate(first=Min("submitted_at"), last=Max("updated_at"))
+            .order_by("first")
+        )
         t_first = min(row["first"] for row in spans)
-        print("  per instrument, seconds after the first send: " + ", ".join(
-            f"{row['instrument__symbol']} {(row['first'] - t_first).total_seconds():.2f}–"
-            f"{(row['last'] - t_first).total_seconds():.2f}" for row in spans))
+        print(
+            "  per instrument, seconds after the first send: "
+            + ", ".join(
+                f"{row['instrument__symbol']} {(row['first'] - t_first).total_seconds():.2f}–"
+                f"{(row['last'] - t_first).total_seconds():.2f}"
+                for row in spans
+            )
+        )
         seen: dict[str, int] = {}
         for request in FAKE.requests:
             key = f"{request.method} {re.sub(r'/v3/accounts/[^/]+', '', request.path).split('?')[0]}"

@@ -61,10 +61,12 @@ def write_csv(path: Path, count: int) -> None:
     volume = rng.integers(1, 500, count)
     stamp = np.datetime_as_string(times, unit="m")
     with path.open("w") as out:
-        for t, o, h, lo, c, v in zip(stamp.tolist(), open_.tolist(), high.tolist(), low.tolist(), close.tolist(),
-                                     volume.tolist(), strict=True):
-            out.write(f"{t[:4]}.{t[5:7]}.{t[8:10]},{t[11:16]},{o / 1e5:.5f},{h / 1e5:.5f},{lo / 1e5:.5f},"
-                      f"{c / 1e5:.5f},{v}\n")
+        for t, o, h, lo, c, v in zip(
+            stamp.tolist(), open_.tolist(), high.tolist(), low.tolist(), close.tolist(), volume.tolist(), strict=True
+        ):
+            out.write(
+                f"{t[:4]}.{t[5:7]}.{t[8:10]},{t[11:16]},{o / 1e5:.5f},{h / 1e5:.5f},{lo / 1e5:.5f},{c / 1e5:.5f},{v}\n"
+            )
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -90,10 +92,11 @@ def copy_seconds(array: np.ndarray, instrument_id: int, timeframe: int, connecti
         conn.execute("SET synchronous_commit = off")
 
     def one(conn: psycopg.Connection, part: np.ndarray) -> None:
-        chunks = (part[i:i + 100_000] for i in range(0, len(part), 100_000))
+        chunks = (part[i : i + 100_000] for i in range(0, len(part), 100_000))
         with conn.cursor() as cursor:
-            _copy_chunks(cursor, "trading_bar", chunks, {"instrument_id": instrument_id, "timeframe": timeframe},
-                         len(part), None)
+            _copy_chunks(
+                cursor, "trading_bar", chunks, {"instrument_id": instrument_id, "timeframe": timeframe}, len(part), None
+            )
         conn.commit()
 
     t = time.perf_counter()
@@ -137,14 +140,16 @@ def main() -> None:
             path = Path(tmp) / "EURUSD1.csv"
             write_csv(path, args.bars)
             t = time.perf_counter()
-            report = bars_import(source=path, fmt="metatrader", instrument=instrument, timeframe=1, on_error="stop",
-                                 source_tz="UTC")
+            report = bars_import(
+                source=path, fmt="metatrader", instrument=instrument, timeframe=1, on_error="stop", source_tz="UTC"
+            )
             elapsed = time.perf_counter() - t
             assert report.inserted == args.bars, report.summary()
             text = path.read_text()
             t = time.perf_counter()
-            report = bars_import(source=path, fmt="metatrader", instrument=instrument, timeframe=1, on_error="stop",
-                                 source_tz="UTC")
+            report = bars_import(
+                source=path, fmt="metatrader", instrument=instrument, timeframe=1, on_error="stop", source_tz="UTC"
+            )
             again = time.perf_counter() - t
         # Naive: one ORM INSERT per bar, on a sample in another timeframe, extrapolated.
         sample = Bar.objects.filter(instrument=instrument, timeframe=1).order_by("time")[: args.naive_sample]
@@ -153,16 +158,32 @@ def main() -> None:
         for tm, o, h, lo, c, v in values:
             Bar.objects.create(instrument=instrument, timeframe=5, time=tm, open=o, high=h, low=lo, close=c, volume=v)
         naive = (time.perf_counter() - t) / len(values) * args.bars
-        rows.append((f"import {args.bars:,} M1 bars (CSV parse + validate + COPY)",
-                     f"{elapsed:.2f} s = {args.bars / elapsed:,.0f} bars/s",
-                     f"row-by-row ORM insert: {naive:.0f} s (extrapolated from {len(values):,} rows)"))
-        rows.append((f"re-import the same {args.bars:,} (all conflicts, staging + ON CONFLICT)",
-                     f"{again:.2f} s ({report.unchanged:,} unchanged)", ""))
+        rows.append(
+            (
+                f"import {args.bars:,} M1 bars (CSV parse + validate + COPY)",
+                f"{elapsed:.2f} s = {args.bars / elapsed:,.0f} bars/s",
+                f"row-by-row ORM insert: {naive:.0f} s (extrapolated from {len(values):,} rows)",
+            )
+        )
+        rows.append(
+            (
+                f"re-import the same {args.bars:,} (all conflicts, staging + ON CONFLICT)",
+                f"{again:.2f} s ({report.unchanged:,} unchanged)",
+                "",
+            )
+        )
         # Stages of the import, without the database: the vectorised parse against the per-line one, and the
         # upsert of the parsed bars into a fresh series (timeframe 15: nothing there yet).
         t = time.perf_counter()
-        parsed = _fast_bars(text, fmt="metatrader", file=str(path), instrument=instrument, timeframe=1,
-                            align_tz="OANDA", source_tz="UTC")
+        parsed = _fast_bars(
+            text,
+            fmt="metatrader",
+            file=str(path),
+            instrument=instrument,
+            timeframe=1,
+            align_tz="OANDA",
+            source_tz="UTC",
+        )
         fast_parse = time.perf_counter() - t
         assert parsed is not None
         t = time.perf_counter()
@@ -174,13 +195,23 @@ def main() -> None:
         t = time.perf_counter()
         bars_upsert(instrument_id=instrument.id, timeframe=15, bars=parsed[1])
         upsert = time.perf_counter() - t
-        rows.append(("  stages: parse + validate (no database)", f"{fast_parse:.2f} s vectorised (equal arrays)",
-                     f"per-line path: {slow_parse:.2f} s"))
+        rows.append(
+            (
+                "  stages: parse + validate (no database)",
+                f"{fast_parse:.2f} s vectorised (equal arrays)",
+                f"per-line path: {slow_parse:.2f} s",
+            )
+        )
         rows.append(("  stages: bars_upsert of the parsed array (COPY into a new series)", f"{upsert:.2f} s", ""))
         one = copy_seconds(parsed[1], instrument.id, 30, 1)
         two = copy_seconds(parsed[1], instrument.id, 60, 2)
-        rows.append(("  stages: bare COPY, 1 connection vs 2 in parallel (not atomic)", f"1: {one:.2f} s",
-                     f"2 in parallel: {two:.2f} s ({one / two:.2f}x)"))
+        rows.append(
+            (
+                "  stages: bare COPY, 1 connection vs 2 in parallel (not atomic)",
+                f"1: {one:.2f} s",
+                f"2 in parallel: {two:.2f} s ({one / two:.2f}x)",
+            )
+        )
 
         # The table has just taken ~5M written rows; autovacuum would now vacuum and analyse it while the reads
         # below run, on the same two cores. Do that work first, on the clock and printed, so the reads measure a
@@ -188,8 +219,13 @@ def main() -> None:
         t = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) trading_bar")
-        rows.append(("  settle: VACUUM (ANALYZE) trading_bar after the writes above", f"{time.perf_counter() - t:.2f} s",
-                     "(autovacuum's job; done before the reads so they do not race it)"))
+        rows.append(
+            (
+                "  settle: VACUUM (ANALYZE) trading_bar after the writes above",
+                f"{time.perf_counter() - t:.2f} s",
+                "(autovacuum's job; done before the reads so they do not race it)",
+            )
+        )
         n = min(100_000, args.bars)
         # The full read and the query alone are timed in turns, so a slow spell of the shared machine hits both.
         fast, query_now = [], []
@@ -199,23 +235,42 @@ def main() -> None:
 
         def orm() -> np.ndarray:
             bars = list(Bar.objects.filter(instrument=instrument, timeframe=1, complete=True).order_by("-time")[:n])
-            return np.array([(b.open / 1e5, b.high / 1e5, b.low / 1e5, b.close / 1e5, float(b.volume),
-                              int(b.time.timestamp())) for b in reversed(bars)])
+            return np.array(
+                [
+                    (b.open / 1e5, b.high / 1e5, b.low / 1e5, b.close / 1e5, float(b.volume), int(b.time.timestamp()))
+                    for b in reversed(bars)
+                ]
+            )
 
         slow = timed(orm, 3)
         query_before = timed(lambda: read_query(instrument.id, n, resort=True), 7)
-        rows.append((f"read {n:,} bars into CRATES numpy", summary(fast, n),
-                     f"ORM model iteration: {summary(slow, n)} ({statistics.median(slow) / statistics.median(fast):.0f}x)"))
-        rows.append(("  the query alone (no decoding)", summary(query_now, n),
-                     f"as before, aggregate sorting again: {summary(query_before, n)}"))
+        rows.append(
+            (
+                f"read {n:,} bars into CRATES numpy",
+                summary(fast, n),
+                f"ORM model iteration: {summary(slow, n)} ({statistics.median(slow) / statistics.median(fast):.0f}x)",
+            )
+        )
+        rows.append(
+            (
+                "  the query alone (no decoding)",
+                summary(query_now, n),
+                f"as before, aggregate sorting again: {summary(query_before, n)}",
+            )
+        )
 
         bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000)  # fill the window
         cached = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000), 1000)
-        uncached = timed(lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000,
-                                                use_cache=False), 200)
-        rows.append(("1,000-bar window",
-                     f"cached p50 {pct(cached, 50) * 1e3:.2f} ms, p99 {pct(cached, 99) * 1e3:.2f} ms",
-                     f"uncached read p50 {pct(uncached, 50) * 1e3:.2f} ms, p99 {pct(uncached, 99) * 1e3:.2f} ms"))
+        uncached = timed(
+            lambda: bars_as_crates(instrument_id=instrument.id, timeframe=1, count=1000, use_cache=False), 200
+        )
+        rows.append(
+            (
+                "1,000-bar window",
+                f"cached p50 {pct(cached, 50) * 1e3:.2f} ms, p99 {pct(cached, 99) * 1e3:.2f} ms",
+                f"uncached read p50 {pct(uncached, 50) * 1e3:.2f} ms, p99 {pct(uncached, 99) * 1e3:.2f} ms",
+            )
+        )
     finally:
         Instrument.objects.filter(symbol=SYMBOL).delete()
     width = max(len(r[0]) for r in rows)

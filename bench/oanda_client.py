@@ -29,14 +29,20 @@ def pct(values: list[float], p: float) -> float:
 
 
 def bench_orders(fake: FakeOanda, n: int = 200, *, rps: float) -> list[float]:
-    client = OandaClient(base_url=fake.url, stream_url=fake.url, token=fake.token, account_id=fake.account_id,
-                         requests_per_second=rps)
+    client = OandaClient(
+        base_url=fake.url, stream_url=fake.url, token=fake.token, account_id=fake.account_id, requests_per_second=rps
+    )
     ref = client.instrument("EURUSD")
     client.get_account_state()  # warm the connection and learn lastTransactionID
     times = []
     for i in range(n):
-        req = OrderRequest(client_order_id=f"bench-{rps}-{i}", instance_id=1, instrument=ref,
-                           side="buy" if i % 2 == 0 else "sell", units=Decimal(1000 + i))
+        req = OrderRequest(
+            client_order_id=f"bench-{rps}-{i}",
+            instance_id=1,
+            instrument=ref,
+            side="buy" if i % 2 == 0 else "sell",
+            units=Decimal(1000 + i),
+        )
         t0 = time.perf_counter()
         result = client.submit_order(req)
         times.append((time.perf_counter() - t0) * 1000)
@@ -54,8 +60,11 @@ def bench_candles(fake: FakeOanda, n: int = 50_000) -> tuple[int, float]:
 
 def bench_candles_subprocess(n: int = 50_000) -> tuple[int, float]:
     """The fake in its own process, so server JSON work does not share our GIL."""
-    proc = subprocess.Popen([sys.executable, "-m", "brokers.oanda.fake", "--port", "0", "--candles", str(n)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brokers.oanda.fake", "--port", "0", "--candles", str(n)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()  # type: ignore[union-attr]
         token, account = (part.split("=", 1)[1] for part in proc.stdout.readline().split())  # type: ignore[union-attr]
@@ -84,8 +93,11 @@ def bench_redis(n: int = 10_000) -> list[float] | None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         r = redis.Redis(host="127.0.0.1", port=port)
         for _ in range(200):
@@ -115,20 +127,28 @@ def main() -> None:
         fake_orders = bench_orders(fake, rps=1e9)
         paced = bench_orders(fake, rps=100.0)
         bars, seconds = bench_candles(fake)
-    print(f"order round trip, pacing off : p50 {statistics.median(fake_orders):.2f} ms  "
-          f"p99 {pct(fake_orders, 99):.2f} ms  (n={len(fake_orders)})")
-    print(f"order round trip, 100 req/s  : p50 {statistics.median(paced):.2f} ms  p99 {pct(paced, 99):.2f} ms  "
-          f"(n={len(paced)}, burst 20)")
+    print(
+        f"order round trip, pacing off : p50 {statistics.median(fake_orders):.2f} ms  "
+        f"p99 {pct(fake_orders, 99):.2f} ms  (n={len(fake_orders)})"
+    )
+    print(
+        f"order round trip, 100 req/s  : p50 {statistics.median(paced):.2f} ms  p99 {pct(paced, 99):.2f} ms  "
+        f"(n={len(paced)}, burst 20)"
+    )
     print(f"candle backfill, fake in-proc: {bars} bars in {seconds:.2f} s = {bars / seconds:,.0f} bars/s (MBA)")
     bars, seconds = bench_candles_subprocess()
-    print(f"candle backfill, fake in a   : {bars} bars in {seconds:.2f} s = {bars / seconds:,.0f} bars/s (MBA; "
-          f"separate process)")
+    print(
+        f"candle backfill, fake in a   : {bars} bars in {seconds:.2f} s = {bars / seconds:,.0f} bars/s (MBA; "
+        f"separate process)"
+    )
     reads = bench_redis()
     if reads is None:
         print("cached price read            : redis-server not installed")
     else:
-        print(f"cached price read (HGETALL)  : p50 {statistics.median(reads) * 1000:.0f} us  "
-              f"p99 {pct(reads, 99) * 1000:.0f} us  (n={len(reads)})")
+        print(
+            f"cached price read (HGETALL)  : p50 {statistics.median(reads) * 1000:.0f} us  "
+            f"p99 {pct(reads, 99) * 1000:.0f} us  (n={len(reads)})"
+        )
 
 
 if __name__ == "__main__":

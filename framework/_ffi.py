@@ -282,9 +282,17 @@ class Library:
         results: int,
     ) -> PreparedRun:
         """Return a c_runStrategy call whose arguments are all prebuilt (buffer addresses the caller owns)."""
-        return PreparedRun(self, settings=settings, texts=(symbol, account_currency, broker_name, ref_broker_name),
-                           time_and_count=time_and_count, orders=orders, account=account, bid_ask=bid_ask,
-                           rates_info=rates_info, results=results)
+        return PreparedRun(
+            self,
+            settings=settings,
+            texts=(symbol, account_currency, broker_name, ref_broker_name),
+            time_and_count=time_and_count,
+            orders=orders,
+            account=account,
+            bid_ask=bid_ask,
+            rates_info=rates_info,
+            results=results,
+        )
 
     def raw_run_function(self) -> object:
         """Return the declared c_runStrategy function object (for the benchmark's raw-call timing)."""
@@ -317,17 +325,35 @@ class PreparedRun:
     on the next call.
     """
 
-    def __init__(self, library: Library, *, settings: int, texts: tuple[str, str, str, str], time_and_count: int,
-                 orders: int, account: int, bid_ask: int, rates_info: int, results: int) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        settings: int,
+        texts: tuple[str, str, str, str],
+        time_and_count: int,
+        orders: int,
+        account: int,
+        bid_ask: int,
+        rates_info: int,
+        results: int,
+    ) -> None:
         function = library._lib["c_runStrategy"]  # a new function object: the declared one keeps its argtypes
         function.restype = _I
         self.function = function
         self._strings = [ctypes.create_string_buffer(text.encode(), max(16, len(text.encode()) + 1)) for text in texts]
         self.rates = [ctypes.c_void_p() for _ in range(10)]
         self.args = (
-            ctypes.c_void_p(settings), *self._strings, ctypes.c_void_p(time_and_count),
-            ctypes.c_void_p(time_and_count + 4), ctypes.c_void_p(orders), ctypes.c_void_p(account),
-            ctypes.c_void_p(bid_ask), ctypes.c_void_p(rates_info), *self.rates, ctypes.c_void_p(results),
+            ctypes.c_void_p(settings),
+            *self._strings,
+            ctypes.c_void_p(time_and_count),
+            ctypes.c_void_p(time_and_count + 4),
+            ctypes.c_void_p(orders),
+            ctypes.c_void_p(account),
+            ctypes.c_void_p(bid_ask),
+            ctypes.c_void_p(rates_info),
+            *self.rates,
+            ctypes.c_void_p(results),
         )
 
     def set_rates(self, index: int, address: int | None) -> None:
@@ -345,8 +371,16 @@ class AskBtSlot(ctypes.Structure):
     """One rates slot of a backtest: the whole series plus per-bar window ends."""
 
     _fields_ = [
-        ("bars", _P), ("close_time", _P), ("closed_end", _P), ("count", _I), ("window", _I), ("timeframe", _I),
-        ("digits", _I), ("point", ctypes.c_double), ("same_instrument", _I), ("pad_", _I),
+        ("bars", _P),
+        ("close_time", _P),
+        ("closed_end", _P),
+        ("count", _I),
+        ("window", _I),
+        ("timeframe", _I),
+        ("digits", _I),
+        ("point", ctypes.c_double),
+        ("same_instrument", _I),
+        ("pad_", _I),
     ]
 
 
@@ -362,15 +396,46 @@ class AskBtInput(ctypes.Structure):
         *[(name, _P) for name in ("time_open", "close_time", "open", "high", "low", "close", "spread")],
         ("slots", AskBtSlot * 10),
         *[(name, _LL) for name in ("contract_size_e4", "min_units_ticks", "slippage", "min_stop")],
-        *[(name, _D) for name in ("contract_size", "fixed_rate", "initial_balance", "commission_per_lot", "swap_long",
-                                  "swap_short")],
-        *[(name, _I) for name in ("n_bars", "first", "last", "slot_count", "digits", "unit_precision", "rate_mode",
-                                  "min_stop_widen")],
+        *[
+            (name, _D)
+            for name in (
+                "contract_size",
+                "fixed_rate",
+                "initial_balance",
+                "commission_per_lot",
+                "swap_long",
+                "swap_short",
+            )
+        ],
+        *[
+            (name, _I)
+            for name in (
+                "n_bars",
+                "first",
+                "last",
+                "slot_count",
+                "digits",
+                "unit_precision",
+                "rate_mode",
+                "min_stop_widen",
+            )
+        ],
     ]
 
 
-BT_TRADE_INT_FIELDS = ("ticket", "side", "order_type", "units_ticks", "open_time", "close_time", "open_price",
-                       "close_price", "stop_loss", "take_profit", "reason")
+BT_TRADE_INT_FIELDS = (
+    "ticket",
+    "side",
+    "order_type",
+    "units_ticks",
+    "open_time",
+    "close_time",
+    "open_price",
+    "close_price",
+    "stop_loss",
+    "take_profit",
+    "reason",
+)
 BT_TRADE_FLOAT_FIELDS = ("units", "pl", "commission", "swap", "profit")
 BT_TRADE_DTYPE = np.dtype([(n, "<i8") for n in BT_TRADE_INT_FIELDS] + [(n, "<f8") for n in BT_TRADE_FLOAT_FIELDS])
 
@@ -385,8 +450,15 @@ class AskBtOutput(ctypes.Structure):
     """Outputs: caller-allocated curves, library-allocated trades."""
 
     _fields_ = [
-        ("time", _P), ("balance", _P), ("equity", _P), ("in_market", _P), ("trades", ctypes.POINTER(AskBtTrade)),
-        ("trade_count", _I), ("bars_done", _I), ("rejected", _I), ("stopped_out", _I),
+        ("time", _P),
+        ("balance", _P),
+        ("equity", _P),
+        ("in_market", _P),
+        ("trades", ctypes.POINTER(AskBtTrade)),
+        ("trade_count", _I),
+        ("bars_done", _I),
+        ("rejected", _I),
+        ("stopped_out", _I),
     ]
 
 
@@ -428,8 +500,12 @@ def backtest_run(
     for name, value in scalars.items():
         setattr(inp, name, value)
     inp.slot_count = len(slots)
-    out = AskBtOutput(time=None if out_time is None else out_time.ctypes.data, balance=out_balance.ctypes.data,
-                      equity=out_equity.ctypes.data, in_market=out_in_market.ctypes.data)
+    out = AskBtOutput(
+        time=None if out_time is None else out_time.ctypes.data,
+        balance=out_balance.ctypes.data,
+        equity=out_equity.ctypes.data,
+        in_market=out_in_market.ctypes.data,
+    )
     code = int(library._lib.asirikuy_backtest_run(ctypes.byref(inp), ctypes.byref(out)))
     trades = np.empty(out.trade_count, dtype=BT_TRADE_DTYPE)
     if out.trade_count:  # one copy out of the library's buffer

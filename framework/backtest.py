@@ -41,11 +41,18 @@ def fast_backtest(
     equity = np.empty(bars, dtype=np.float64)
     in_market = np.empty(bars, dtype=np.uint8)
     code, trades, done, rejected, stopped = _ffi.backtest_run(
-        framework.ffi, settings=settings, arrays=arrays, slots=slots, scalars=scalars, out_time=None,
-        out_balance=balance, out_equity=equity, out_in_market=in_market,
+        framework.ffi,
+        settings=settings,
+        arrays=arrays,
+        slots=slots,
+        scalars=scalars,
+        out_time=None,
+        out_balance=balance,
+        out_equity=equity,
+        out_in_market=in_market,
     )
     if code != 0:
         raise error_for_code(code, f"asirikuy_backtest_run (strategy {int(settings[52])})")
     first = int(scalars["first"])
-    time = arrays["close_time"][first:first + done]
+    time = arrays["close_time"][first : first + done]
     return trades, time, balance[:done], equity[:done], in_market[:done].view(np.bool_), rejected, bool(stopped)

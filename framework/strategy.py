@@ -361,14 +361,28 @@ class Runner:
         self.rates_info = np.zeros(RATES_SLOTS, dtype=RATES_INFO_DTYPE)
         info = self.rates_info.view(np.float64).reshape(RATES_SLOTS, 7)
         for index, slot in enumerate(slots):
-            info[index] = (1.0, slot.required_timeframe, slot.total_bars_required, slot.actual_timeframe, slot.count,
-                           slot.point, slot.digits)
+            info[index] = (
+                1.0,
+                slot.required_timeframe,
+                slot.total_bars_required,
+                slot.actual_timeframe,
+                slot.count,
+                slot.point,
+                slot.digits,
+            )
         self.results = np.zeros((settings.max_open_orders, 10), dtype=np.float64)
         self._call = framework.ffi.prepared_run(
-            settings=_address(self.settings), symbol=symbol, account_currency=account_currency,
-            broker_name=broker_name, ref_broker_name=ref_broker_name, time_and_count=_address(self.time_and_count),
-            orders=_address(self.orders), account=_address(self.account), bid_ask=_address(self.bid_ask),
-            rates_info=_address(self.rates_info), results=_address(self.results),
+            settings=_address(self.settings),
+            symbol=symbol,
+            account_currency=account_currency,
+            broker_name=broker_name,
+            ref_broker_name=ref_broker_name,
+            time_and_count=_address(self.time_and_count),
+            orders=_address(self.orders),
+            account=_address(self.account),
+            bid_ask=_address(self.bid_ask),
+            rates_info=_address(self.rates_info),
+            results=_address(self.results),
         )
         self._cells = self._call.rates
         self._function, self._args = self._call.function, self._call.args
@@ -430,4 +444,12 @@ def get_framework() -> Framework:
     return _singleton
 
 
-__all__ = ["Framework", "Runner", "RunnerSlot", "FrameworkError", "get_framework", "load_framework", "resolve_config_path"]
+__all__ = [
+    "Framework",
+    "Runner",
+    "RunnerSlot",
+    "FrameworkError",
+    "get_framework",
+    "load_framework",
+    "resolve_config_path",
+]

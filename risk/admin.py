@@ -20,17 +20,32 @@ from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 
 @admin.register(RiskLimit)
 class RiskLimitAdmin(OwnerScopedAdmin):
-    list_display = ("__str__", "account", "instance", "max_drawdown_pct", "drawdown_action", "daily_loss_limit",
-                    "max_open_trades", "max_order_equity_ratio", "max_currency_exposure_ratio", "max_spread_points",
-                    "peak_equity")
+    list_display = (
+        "__str__",
+        "account",
+        "instance",
+        "max_drawdown_pct",
+        "drawdown_action",
+        "daily_loss_limit",
+        "max_open_trades",
+        "max_order_equity_ratio",
+        "max_currency_exposure_ratio",
+        "max_spread_points",
+        "peak_equity",
+    )
     list_select_related = ("account", "instance")
     readonly_fields = ("peak_equity", "peak_since", "created_at", "updated_at")
     actions = ("reset_peak",)
 
     def save_model(self, request: HttpRequest, obj: RiskLimit, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
-        saved = limit_set(account=data.get("account", obj.account), instance=data.get("instance", obj.instance),
-                          user=request.user, source="admin", **{k: data[k] for k in LIMIT_FIELDS if k in data})
+        saved = limit_set(
+            account=data.get("account", obj.account),
+            instance=data.get("instance", obj.instance),
+            user=request.user,
+            source="admin",
+            **{k: data[k] for k in LIMIT_FIELDS if k in data},
+        )
         obj.pk = saved.pk
         obj._state.adding = False
 
@@ -62,8 +77,9 @@ class KillSwitchAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
                 self.message_user(request, "Only a superuser may use the global kill switch.", messages.ERROR)
                 continue
             if engage:
-                kill_switch_engage(account=switch.account, user=request.user, source="admin", flatten=flatten,
-                                   reason="admin action")
+                kill_switch_engage(
+                    account=switch.account, user=request.user, source="admin", flatten=flatten, reason="admin action"
+                )
             else:
                 kill_switch_release(account=switch.account, user=request.user, source="admin")
         self.message_user(request, "Done.", messages.SUCCESS)
@@ -85,8 +101,11 @@ class KillSwitchAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
         from trading.models import BrokerAccount
 
         # Every account gets its row (off), so the actions can engage any of them; one global row too.
-        accounts = BrokerAccount.objects.all() if request.user.is_superuser else BrokerAccount.objects.filter(
-            owner=request.user)
+        accounts = (
+            BrokerAccount.objects.all()
+            if request.user.is_superuser
+            else BrokerAccount.objects.filter(owner=request.user)
+        )
         missing = accounts.exclude(kill_switch__isnull=False)
         KillSwitch.objects.bulk_create([KillSwitch(account=a) for a in missing], ignore_conflicts=True)
         if request.user.is_superuser:
@@ -101,8 +120,13 @@ class MarketHoursPolicyAdmin(OwnerScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: MarketHoursPolicy, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        audit_record(user=request.user, action="market_hours_change", obj=obj, source="admin",
-                     details={"when_closed": obj.when_closed, "oanda_daily_break": obj.oanda_daily_break})
+        audit_record(
+            user=request.user,
+            action="market_hours_change",
+            obj=obj,
+            source="admin",
+            details={"when_closed": obj.when_closed, "oanda_daily_break": obj.oanda_daily_break},
+        )
 
 
 @admin.register(BlockedSignal)
@@ -144,8 +168,9 @@ class InstanceControlAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
     def close_all(self, request: HttpRequest, queryset: QuerySet[InstanceControl]) -> None:
         for instance in queryset:
             done = instance_close_all(instance=instance, user=request.user, source="admin")
-            self.message_user(request, f"#{instance.pk}: {len(done['trades_closed'])} close order(s) sent.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"#{instance.pk}: {len(done['trades_closed'])} close order(s) sent.", messages.SUCCESS
+            )
 
     @admin.action(description="Pause the selected instances", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[InstanceControl]) -> None:

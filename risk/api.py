@@ -37,16 +37,20 @@ class LimitOutputSerializer(ApiSerializer):
 
 
 class _LimitFields(ApiSerializer):
-    max_drawdown_pct = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, allow_null=True,
-                                                required=False)
+    max_drawdown_pct = serializers.DecimalField(
+        max_digits=6, decimal_places=3, min_value=0, allow_null=True, required=False
+    )
     drawdown_action = serializers.ChoiceField(choices=DrawdownAction.choices, required=False)
-    daily_loss_limit = serializers.DecimalField(max_digits=24, decimal_places=6, min_value=0, allow_null=True,
-                                                required=False)
+    daily_loss_limit = serializers.DecimalField(
+        max_digits=24, decimal_places=6, min_value=0, allow_null=True, required=False
+    )
     max_open_trades = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    max_order_equity_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, allow_null=True,
-                                                      required=False)
-    max_currency_exposure_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0,
-                                                           allow_null=True, required=False)
+    max_order_equity_ratio = serializers.DecimalField(
+        max_digits=12, decimal_places=4, min_value=0, allow_null=True, required=False
+    )
+    max_currency_exposure_ratio = serializers.DecimalField(
+        max_digits=12, decimal_places=4, min_value=0, allow_null=True, required=False
+    )
     max_spread_points = serializers.IntegerField(min_value=0, allow_null=True, required=False)
 
 
@@ -69,8 +73,9 @@ class LimitSetApi(APIView):
         instance_id = data.pop("instance", None)
         instance = None
         if instance_id is not None:
-            instance = get_object_or_404(instance_list_for_user(user=request.user, filters={"account": account.pk}),
-                                         pk=instance_id)
+            instance = get_object_or_404(
+                instance_list_for_user(user=request.user, filters={"account": account.pk}), pk=instance_id
+            )
         limit = limit_set(account=account, instance=instance, user=request.user, source="api", **data)
         return Response(LimitOutputSerializer(limit).data)
 
@@ -78,8 +83,9 @@ class LimitSetApi(APIView):
 class LimitDetailApi(APIView):
     @extend_schema(operation_id="risk_limits_retrieve", responses=LimitOutputSerializer)
     def get(self, request: Request, limit_id: int) -> Response:
-        return Response(LimitOutputSerializer(get_object_or_404(limit_list_for_user(user=request.user),
-                                                                pk=limit_id)).data)
+        return Response(
+            LimitOutputSerializer(get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id)).data
+        )
 
 
 class LimitUpdateApi(APIView):
@@ -90,16 +96,24 @@ class LimitUpdateApi(APIView):
     def patch(self, request: Request, limit_id: int) -> Response:
         limit = get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id)
         data = validate_input(LimitUpdateApi.InputSerializer, request.data, partial=True)
-        limit = limit_set(account=limit.account, instance=limit.instance, user=request.user, source="api", **{
-            k: v for k, v in data.items() if k in LIMIT_FIELDS})
+        limit = limit_set(
+            account=limit.account,
+            instance=limit.instance,
+            user=request.user,
+            source="api",
+            **{k: v for k, v in data.items() if k in LIMIT_FIELDS},
+        )
         return Response(LimitOutputSerializer(limit).data)
 
 
 class LimitDeleteApi(APIView):
     @extend_schema(operation_id="risk_limits_destroy", responses={204: None})
     def delete(self, request: Request, limit_id: int) -> Response:
-        limit_delete(limit=get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id),
-                     user=request.user, source="api")
+        limit_delete(
+            limit=get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id),
+            user=request.user,
+            source="api",
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,12 +152,18 @@ class KillSwitchEngageApi(APIView):
         flatten = serializers.BooleanField(default=False, help_text="Also close every trade and cancel entries")
         reason = serializers.CharField(max_length=200, required=False, default="")
 
-    @extend_schema(operation_id="risk_kill_switch_engage", request=InputSerializer,
-                   responses=KillSwitchOutputSerializer)
+    @extend_schema(
+        operation_id="risk_kill_switch_engage", request=InputSerializer, responses=KillSwitchOutputSerializer
+    )
     def post(self, request: Request) -> Response:
         data = validate_input(KillSwitchEngageApi.InputSerializer, request.data)
-        switch = kill_switch_engage(account=_switch_account(request, data["account"]), user=request.user,
-                                    source="api", flatten=data["flatten"], reason=data["reason"])
+        switch = kill_switch_engage(
+            account=_switch_account(request, data["account"]),
+            user=request.user,
+            source="api",
+            flatten=data["flatten"],
+            reason=data["reason"],
+        )
         return Response(KillSwitchOutputSerializer(switch).data)
 
 
@@ -151,12 +171,12 @@ class KillSwitchReleaseApi(APIView):
     class InputSerializer(ApiSerializer):
         account = serializers.IntegerField(allow_null=True)
 
-    @extend_schema(operation_id="risk_kill_switch_release", request=InputSerializer,
-                   responses=KillSwitchOutputSerializer)
+    @extend_schema(
+        operation_id="risk_kill_switch_release", request=InputSerializer, responses=KillSwitchOutputSerializer
+    )
     def post(self, request: Request) -> Response:
         data = validate_input(KillSwitchReleaseApi.InputSerializer, request.data)
-        switch = kill_switch_release(account=_switch_account(request, data["account"]), user=request.user,
-                                     source="api")
+        switch = kill_switch_release(account=_switch_account(request, data["account"]), user=request.user, source="api")
         return Response(KillSwitchOutputSerializer(switch).data)
 
 
@@ -175,17 +195,32 @@ class MarketHoursApi(APIView):
     def get(self, request: Request, account_id: int) -> Response:
         account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
         policy = market_policy(account)
-        return Response(MarketHoursOutputSerializer({"account": account.pk, "when_closed": policy.when_closed,
-                                                     "oanda_daily_break": policy.oanda_daily_break}).data)
+        return Response(
+            MarketHoursOutputSerializer(
+                {
+                    "account": account.pk,
+                    "when_closed": policy.when_closed,
+                    "oanda_daily_break": policy.oanda_daily_break,
+                }
+            ).data
+        )
 
-    @extend_schema(operation_id="risk_market_hours_update", request=InputSerializer,
-                   responses=MarketHoursOutputSerializer)
+    @extend_schema(
+        operation_id="risk_market_hours_update", request=InputSerializer, responses=MarketHoursOutputSerializer
+    )
     def put(self, request: Request, account_id: int) -> Response:
         account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
         data = validate_input(MarketHoursApi.InputSerializer, request.data)
         policy = market_hours_set(account=account, user=request.user, source="api", **data)
-        return Response(MarketHoursOutputSerializer({"account": account.pk, "when_closed": policy.when_closed,
-                                                     "oanda_daily_break": policy.oanda_daily_break}).data)
+        return Response(
+            MarketHoursOutputSerializer(
+                {
+                    "account": account.pk,
+                    "when_closed": policy.when_closed,
+                    "oanda_daily_break": policy.oanda_daily_break,
+                }
+            ).data
+        )
 
 
 class BlockedOutputSerializer(ApiSerializer):
@@ -211,12 +246,17 @@ class BlockedListApi(APIView):
         rule = serializers.ChoiceField(choices=BlockRule.choices, required=False)
         outcome = serializers.ChoiceField(choices=BlockOutcome.choices, required=False)
 
-    @extend_schema(operation_id="risk_blocked_list", parameters=[FilterSerializer],
-                   responses=BlockedOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="risk_blocked_list", parameters=[FilterSerializer], responses=BlockedOutputSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
         filters = validate_input(BlockedListApi.FilterSerializer, request.query_params)
-        return paginated_response(serializer_class=BlockedOutputSerializer, request=request, view=self,
-                                  queryset=blocked_list_for_user(user=request.user, filters=filters))
+        return paginated_response(
+            serializer_class=BlockedOutputSerializer,
+            request=request,
+            view=self,
+            queryset=blocked_list_for_user(user=request.user, filters=filters),
+        )
 
 
 class AuditOutputSerializer(ApiSerializer):
@@ -237,16 +277,21 @@ class AuditListApi(APIView):
 
     @extend_schema(operation_id="risk_audit_list", responses=AuditOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return paginated_response(serializer_class=AuditOutputSerializer, request=request, view=self,
-                                  queryset=audit_list_for_user(user=request.user))
+        return paginated_response(
+            serializer_class=AuditOutputSerializer,
+            request=request,
+            view=self,
+            queryset=audit_list_for_user(user=request.user),
+        )
 
 
 class CloseAllOutputSerializer(ApiSerializer):
     reason = serializers.CharField()
     trades_closed = serializers.DictField(child=serializers.CharField(), help_text="trade id → close order id")
     unsent_entries_cancelled = serializers.ListField(child=serializers.IntegerField())
-    pending_entries_cancelled = serializers.DictField(child=serializers.CharField(),
-                                                      help_text="order id → cancel order id")
+    pending_entries_cancelled = serializers.DictField(
+        child=serializers.CharField(), help_text="order id → cancel order id"
+    )
 
 
 class InstanceStateOutputSerializer(ApiSerializer):

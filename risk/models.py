@@ -25,7 +25,11 @@ class DrawdownAction(models.TextChoices):
 
 def _ratio_field(help_text: str) -> models.DecimalField:
     return models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))],
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
         help_text=help_text,
     )
 
@@ -35,16 +39,24 @@ class RiskLimit(models.Model):
 
     account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="risk_limits")
     instance = models.ForeignKey(
-        StrategyInstance, on_delete=models.CASCADE, null=True, blank=True, related_name="risk_limits",
+        StrategyInstance,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="risk_limits",
         help_text="Empty: the limit covers the whole account",
     )
     max_drawdown_pct = models.DecimalField(
-        max_digits=6, decimal_places=3, null=True, blank=True,
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Percent below the equity high-water mark (open P/L included)",
     )
-    drawdown_action = models.CharField(max_length=16, choices=DrawdownAction.choices,
-                                       default=DrawdownAction.STOP_ENTRIES)
+    drawdown_action = models.CharField(
+        max_length=16, choices=DrawdownAction.choices, default=DrawdownAction.STOP_ENTRIES
+    )
     daily_loss_limit = money_field(
         null=True, blank=True, default=None, help_text="Account currency, per FX day (from 17:00 New York)"
     )
@@ -53,7 +65,9 @@ class RiskLimit(models.Model):
     max_currency_exposure_ratio = _ratio_field("Per currency: |net signed notional| / equity")
     max_spread_points = models.PositiveIntegerField(null=True, blank=True, help_text="ask - bid in points")
     peak_equity = money_field(
-        null=True, blank=True, default=None,
+        null=True,
+        blank=True,
+        default=None,
         help_text="High-water mark: account equity, or the instance's net P/L for an instance limit",
     )
     peak_since = models.DateTimeField(
@@ -65,10 +79,12 @@ class RiskLimit(models.Model):
     class Meta:
         ordering = ["account", "instance"]
         constraints = [
-            models.UniqueConstraint(fields=["account"], condition=models.Q(instance__isnull=True),
-                                    name="risk_one_account_limit"),
-            models.UniqueConstraint(fields=["instance"], condition=models.Q(instance__isnull=False),
-                                    name="risk_one_instance_limit"),
+            models.UniqueConstraint(
+                fields=["account"], condition=models.Q(instance__isnull=True), name="risk_one_account_limit"
+            ),
+            models.UniqueConstraint(
+                fields=["instance"], condition=models.Q(instance__isnull=False), name="risk_one_instance_limit"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,14 +99,19 @@ class KillSwitch(models.Model):
     """Stops every opening order of one account, or of all accounts (account empty)."""
 
     account = models.OneToOneField(
-        BrokerAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="kill_switch",
+        BrokerAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="kill_switch",
         help_text="Empty: the global switch",
     )
     engaged = models.BooleanField(default=False)
     flatten = models.BooleanField(default=False, help_text="Closed every trade when engaged")
     reason = models.CharField(max_length=200, blank=True)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -126,12 +147,20 @@ class BlockedSignal(models.Model):
     """A signal or order a guard rail, the kill switch or the market clock stopped, with the values."""
 
     account = models.ForeignKey(BrokerAccount, on_delete=models.CASCADE, related_name="blocked_signals")
-    instance = models.ForeignKey(StrategyInstance, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="blocked_signals")
-    execution = models.ForeignKey(Execution, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="blocked_signals")
-    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="blocks",
-                              help_text="Set when the order already existed (checks at dispatch)")
+    instance = models.ForeignKey(
+        StrategyInstance, on_delete=models.SET_NULL, null=True, blank=True, related_name="blocked_signals"
+    )
+    execution = models.ForeignKey(
+        Execution, on_delete=models.SET_NULL, null=True, blank=True, related_name="blocked_signals"
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="blocks",
+        help_text="Set when the order already existed (checks at dispatch)",
+    )
     rule = models.CharField(max_length=20, choices=BlockRule.choices)
     outcome = models.CharField(max_length=10, choices=BlockOutcome.choices, default=BlockOutcome.DROPPED)
     intent = models.JSONField(default=dict, help_text="What was asked: kind, side, units, price, SL/TP")
@@ -159,8 +188,7 @@ class MarketHoursPolicy(models.Model):
     """What happens to an order while its market is closed. Accounts without a row use the defaults."""
 
     account = models.OneToOneField(BrokerAccount, on_delete=models.CASCADE, related_name="market_hours")
-    when_closed = models.CharField(max_length=8, choices=ClosedMarketAction.choices,
-                                   default=ClosedMarketAction.QUEUE)
+    when_closed = models.CharField(max_length=8, choices=ClosedMarketAction.choices, default=ClosedMarketAction.QUEUE)
     oanda_daily_break = models.BooleanField(
         default=True, help_text="Treat 16:59-17:05 New York as closed (OANDA's daily maintenance)"
     )
@@ -190,8 +218,14 @@ class AuditAction(models.TextChoices):
 class AuditLogEntry(models.Model):
     """Who did what to which object, and when. Written by the services; never edited."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+", help_text="Empty: done by the platform itself")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: done by the platform itself",
+    )
     username = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted")
     time = models.DateTimeField(db_index=True)
     action = models.CharField(max_length=24, choices=AuditAction.choices)

@@ -54,8 +54,13 @@ def risk_kill_switch(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") == "release":
         kill_switch_release(account=account, user=request.user, source="dashboard")
         return _done(request, "Kill switch released.")
-    kill_switch_engage(account=account, user=request.user, source="dashboard",
-                       flatten=request.POST.get("flatten") == "on", reason=request.POST.get("reason", ""))
+    kill_switch_engage(
+        account=account,
+        user=request.user,
+        source="dashboard",
+        flatten=request.POST.get("flatten") == "on",
+        reason=request.POST.get("reason", ""),
+    )
     return _done(request, "Kill switch engaged.")
 
 

@@ -72,4 +72,6 @@ def market_tick() -> int:
 def noop() -> bool:
     """Does nothing: a health ping and the floor of the bar-close benchmark."""
     return True
+
+
 from trading import tasks_oanda  # noqa: E402,F401 - registers the OANDA tasks with autodiscovery

@@ -17,8 +17,15 @@ from brokers.errors import BrokerTemporaryError
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="trading.tasks.oanda_account_sync", acks_late=True, ignore_result=True,
-             autoretry_for=(BrokerTemporaryError,), retry_backoff=2, max_retries=3, expires=60)
+@shared_task(
+    name="trading.tasks.oanda_account_sync",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(BrokerTemporaryError,),
+    retry_backoff=2,
+    max_retries=3,
+    expires=60,
+)
 def oanda_account_sync_task(account_id: int) -> int:
     from trading.models import BrokerAccount
     from trading.services.oanda.sync import oanda_account_sync
@@ -33,8 +40,14 @@ def oanda_orders_resolve_task(account_id: int | None = None) -> dict[str, str]:
     return {str(k): v for k, v in orders_resolve_unknown(account_id=account_id).items()}
 
 
-@shared_task(name="trading.tasks.oanda_reconcile", acks_late=True, ignore_result=True,
-             autoretry_for=(BrokerTemporaryError,), retry_backoff=2, max_retries=3)
+@shared_task(
+    name="trading.tasks.oanda_reconcile",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(BrokerTemporaryError,),
+    retry_backoff=2,
+    max_retries=3,
+)
 def oanda_reconcile_task(account_id: int | None = None) -> dict[str, Any]:
     from trading.models import Broker, BrokerAccount
     from trading.services.oanda.reconcile import reconcile_detect
@@ -49,8 +62,15 @@ def oanda_reconcile_task(account_id: int | None = None) -> dict[str, Any]:
     return out
 
 
-@shared_task(name="trading.tasks.oanda_bars_keep_current", acks_late=True, ignore_result=True,
-             autoretry_for=(BrokerTemporaryError,), retry_backoff=2, max_retries=3, expires=60)
+@shared_task(
+    name="trading.tasks.oanda_bars_keep_current",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(BrokerTemporaryError,),
+    retry_backoff=2,
+    max_retries=3,
+    expires=60,
+)
 def oanda_bars_keep_current_task(instrument_id: int, timeframe: int) -> str:
     from trading.models import Instrument
     from trading.services.oanda.bars import bars_await_close

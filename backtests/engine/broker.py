@@ -112,8 +112,10 @@ class SimBroker:
         self.unit_scale = float(10**data.unit_precision)
         self.cs = data.contract_size
         # int64 views: indexing one gives a Python int directly (no numpy scalar), without a list's memory
-        self._bar = tuple(memoryview(np.ascontiguousarray(a, dtype=np.int64))
-                          for a in (data.open, data.high, data.low, data.spread, data.time_open))
+        self._bar = tuple(
+            memoryview(np.ascontiguousarray(a, dtype=np.int64))
+            for a in (data.open, data.high, data.low, data.spread, data.time_open)
+        )
 
     # --- money ---------------------------------------------------------------------------------
     def rate(self, price: int) -> float:
@@ -146,16 +148,27 @@ class SimBroker:
                 if order.expires and order.expires <= t:
                     self.version += 1
                     continue
-                price = pending_fill_price(buy=order.buy, stop=order.stop, level=order.price, open_=o, high=h, low=lo,
-                                           spread=sp)
+                price = pending_fill_price(
+                    buy=order.buy, stop=order.stop, level=order.price, open_=o, high=h, low=lo, spread=sp
+                )
                 if price is None:
                     keep.append(order)
                     continue
                 if order.stop:
                     price = price + slip if order.buy else price - slip
-                self.trades.append(SimTrade(self.next_ticket, order.buy, "stop" if order.stop else "limit",
-                                            order.units_ticks, order.units, t, price, order.stop_loss,
-                                            order.take_profit))
+                self.trades.append(
+                    SimTrade(
+                        self.next_ticket,
+                        order.buy,
+                        "stop" if order.stop else "limit",
+                        order.units_ticks,
+                        order.units,
+                        t,
+                        price,
+                        order.stop_loss,
+                        order.take_profit,
+                    )
+                )
                 self.next_ticket += 1
                 opened_now += 1
                 self.version += 1
@@ -164,8 +177,15 @@ class SimBroker:
         index = 0
         while index < checked:
             trade = self.trades[index]
-            hit = exit_price(buy=trade.buy, stop_loss=trade.stop_loss or None, take_profit=trade.take_profit or None,
-                             open_=o, high=h, low=lo, spread=sp)
+            hit = exit_price(
+                buy=trade.buy,
+                stop_loss=trade.stop_loss or None,
+                take_profit=trade.take_profit or None,
+                open_=o,
+                high=h,
+                low=lo,
+                spread=sp,
+            )
             if hit is None:
                 index += 1
                 continue
@@ -184,9 +204,25 @@ class SimBroker:
         swap = rollover_nights(t.open_time, time) * swap_rate * lots
         profit = pl - commission + swap
         self.balance += profit
-        self.closed.append(ClosedTrade(t.ticket, "buy" if t.buy else "sell", t.order_type, t.units, t.open_time, time,
-                                       t.open_price, price, t.stop_loss, t.take_profit, pl, commission, swap, profit,
-                                       reason))
+        self.closed.append(
+            ClosedTrade(
+                t.ticket,
+                "buy" if t.buy else "sell",
+                t.order_type,
+                t.units,
+                t.open_time,
+                time,
+                t.open_price,
+                price,
+                t.stop_loss,
+                t.take_profit,
+                pl,
+                commission,
+                swap,
+                profit,
+                reason,
+            )
+        )
         self.version += 1
 
     def close_all(self, bid: int, ask: int, time: int, reason: str) -> None:
@@ -223,19 +259,24 @@ class SimBroker:
         if not ok:
             self.rejected += 1
             return
-        self.trades.append(SimTrade(self.next_ticket, buy, "market", units_ticks, units_ticks / self.unit_scale, time,
-                                    price, sl, tp))
+        self.trades.append(
+            SimTrade(self.next_ticket, buy, "market", units_ticks, units_ticks / self.unit_scale, time, price, sl, tp)
+        )
         self.next_ticket += 1
         self.version += 1
 
-    def open_pending(self, buy: bool, stop: bool, units_ticks: int, price: int, sl: int, tp: int, expires: int,
-                     time: int) -> None:
+    def open_pending(
+        self, buy: bool, stop: bool, units_ticks: int, price: int, sl: int, tp: int, expires: int, time: int
+    ) -> None:
         sl, tp, ok = self._stops(buy, price, sl, tp)
         if not ok:
             self.rejected += 1
             return
-        self.orders.append(SimOrder(self.next_ticket, buy, stop, units_ticks, units_ticks / self.unit_scale, price, sl,
-                                    tp, expires, time))
+        self.orders.append(
+            SimOrder(
+                self.next_ticket, buy, stop, units_ticks, units_ticks / self.unit_scale, price, sl, tp, expires, time
+            )
+        )
         self.next_ticket += 1
         self.version += 1
 

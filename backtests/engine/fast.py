@@ -20,40 +20,84 @@ def _i64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def fast_inputs(*, data: MarketData, costs: Costs,
-                initial_balance: float) -> tuple[dict[str, np.ndarray], list[dict[str, object]], dict[str, float | int]]:
+def fast_inputs(
+    *, data: MarketData, costs: Costs, initial_balance: float
+) -> tuple[dict[str, np.ndarray], list[dict[str, object]], dict[str, float | int]]:
     """The arrays, slots and scalars of asirikuy_backtest_run for ``data`` (views, no copies of int64 series)."""
-    arrays = {"time_open": _i64(data.time_open), "close_time": _i64(data.close_time), "open": _i64(data.open),
-              "high": _i64(data.high), "low": _i64(data.low), "close": _i64(data.close), "spread": _i64(data.spread)}
+    arrays = {
+        "time_open": _i64(data.time_open),
+        "close_time": _i64(data.close_time),
+        "open": _i64(data.open),
+        "high": _i64(data.high),
+        "low": _i64(data.low),
+        "close": _i64(data.close),
+        "spread": _i64(data.spread),
+    }
     slots = [
-        {"bars": s.crates, "close_time": _i64(s.close_time), "closed_end": np.ascontiguousarray(s.closed_end, np.int32),
-         "count": s.count, "window": s.window, "timeframe": s.timeframe, "digits": s.digits, "point": s.point,
-         "same_instrument": int(s.same_instrument)}
+        {
+            "bars": s.crates,
+            "close_time": _i64(s.close_time),
+            "closed_end": np.ascontiguousarray(s.closed_end, np.int32),
+            "count": s.count,
+            "window": s.window,
+            "timeframe": s.timeframe,
+            "digits": s.digits,
+            "point": s.point,
+            "same_instrument": int(s.same_instrument),
+        }
         for s in data.slots
     ]
     scalars = {
-        "contract_size_e4": data.contract_size_e4, "min_units_ticks": data.min_units_ticks,
-        "slippage": costs.slippage_points, "min_stop": costs.min_stop_points, "contract_size": data.contract_size,
-        "fixed_rate": data.fixed_rate, "initial_balance": float(initial_balance),
-        "commission_per_lot": costs.commission_per_lot, "swap_long": costs.swap_long_per_lot,
-        "swap_short": costs.swap_short_per_lot, "n_bars": len(data.close), "first": data.first, "last": data.last,
-        "digits": data.digits, "unit_precision": data.unit_precision, "rate_mode": data.rate_mode,
+        "contract_size_e4": data.contract_size_e4,
+        "min_units_ticks": data.min_units_ticks,
+        "slippage": costs.slippage_points,
+        "min_stop": costs.min_stop_points,
+        "contract_size": data.contract_size,
+        "fixed_rate": data.fixed_rate,
+        "initial_balance": float(initial_balance),
+        "commission_per_lot": costs.commission_per_lot,
+        "swap_long": costs.swap_long_per_lot,
+        "swap_short": costs.swap_short_per_lot,
+        "n_bars": len(data.close),
+        "first": data.first,
+        "last": data.last,
+        "digits": data.digits,
+        "unit_precision": data.unit_precision,
+        "rate_mode": data.rate_mode,
         "min_stop_widen": int(costs.min_stop_mode == "widen"),
     }
     return arrays, slots, scalars
 
 
-def run_fast(*, data: MarketData, settings: StrategySettings, costs: Costs, initial_balance: float,
-             framework: Framework | None = None) -> EngineResult:
+def run_fast(
+    *,
+    data: MarketData,
+    settings: StrategySettings,
+    costs: Costs,
+    initial_balance: float,
+    framework: Framework | None = None,
+) -> EngineResult:
     """Run the whole backtest in one C call; same results as run_parity on the same inputs."""
     framework = framework or get_framework()
     arrays, slots, scalars = fast_inputs(data=data, costs=costs, initial_balance=initial_balance)
     trades, time, balance, equity, in_market, rejected, stopped = fast_backtest(
-        framework, settings=settings.array, arrays=arrays, slots=slots, scalars=scalars, bars=data.bar_count,
+        framework,
+        settings=settings.array,
+        arrays=arrays,
+        slots=slots,
+        scalars=scalars,
+        bars=data.bar_count,
     )
-    return EngineResult(trades=_closed_trades(trades), time=time, balance=balance, equity=equity,
-                        in_market=in_market, initial_balance=float(initial_balance), rejected=rejected,
-                        stopped_out=stopped)
+    return EngineResult(
+        trades=_closed_trades(trades),
+        time=time,
+        balance=balance,
+        equity=equity,
+        in_market=in_market,
+        initial_balance=float(initial_balance),
+        rejected=rejected,
+        stopped_out=stopped,
+    )
 
 
 def _closed_trades(trades: np.ndarray) -> list[ClosedTrade]:
@@ -66,11 +110,45 @@ def _closed_trades(trades: np.ndarray) -> list[ClosedTrade]:
     sides = [_SIDES[code] for code in trades["side"].tolist()]
     kinds = [_ORDER_TYPES[code] for code in trades["order_type"].tolist()]
     reasons = [_REASONS[code] for code in trades["reason"].tolist()]
-    columns = [trades[name].tolist() for name in ("ticket", "units", "open_time", "close_time", "open_price",
-                                                  "close_price", "stop_loss", "take_profit", "pl", "commission",
-                                                  "swap", "profit")]
+    columns = [
+        trades[name].tolist()
+        for name in (
+            "ticket",
+            "units",
+            "open_time",
+            "close_time",
+            "open_price",
+            "close_price",
+            "stop_loss",
+            "take_profit",
+            "pl",
+            "commission",
+            "swap",
+            "profit",
+        )
+    ]
     ticket, units, open_time, close_time, open_price, close_price, sl, tp, pl, commission, swap, profit = columns
     with gc_paused():
-        return list(map(ClosedTrade._make, zip(ticket, sides, kinds, units, open_time, close_time, open_price,
-                                               close_price, sl, tp, pl, commission, swap, profit, reasons,
-                                               strict=True)))
+        return list(
+            map(
+                ClosedTrade._make,
+                zip(
+                    ticket,
+                    sides,
+                    kinds,
+                    units,
+                    open_time,
+                    close_time,
+                    open_price,
+                    close_price,
+                    sl,
+                    tp,
+                    pl,
+                    commission,
+                    swap,
+                    profit,
+                    reasons,
+                    strict=True,
+                ),
+            )
+        )

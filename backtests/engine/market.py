@@ -37,9 +37,12 @@ class Costs:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "spread_points": self.spread_points, "commission_per_lot": self.commission_per_lot,
-            "swap_long_per_lot": self.swap_long_per_lot, "swap_short_per_lot": self.swap_short_per_lot,
-            "slippage_points": self.slippage_points, "min_stop_points": self.min_stop_points,
+            "spread_points": self.spread_points,
+            "commission_per_lot": self.commission_per_lot,
+            "swap_long_per_lot": self.swap_long_per_lot,
+            "swap_short_per_lot": self.swap_short_per_lot,
+            "slippage_points": self.slippage_points,
+            "min_stop_points": self.min_stop_points,
             "min_stop_mode": self.min_stop_mode,
         }
 

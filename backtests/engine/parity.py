@@ -56,7 +56,8 @@ def _open_items(sim: SimBroker) -> list[tuple[int, SimTrade | SimOrder]]:
     if not sim.orders and len(sim.trades) < 2:  # the usual book: nothing to order
         return [(t.open_time, t) for t in sim.trades]
     items: list[tuple[int, SimTrade | SimOrder]] = [
-        (t.open_time, t) for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True)]
+        (t.open_time, t) for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True)
+    ]
     items += [(o.created, o) for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True)]
     items.sort(key=itemgetter(0), reverse=True)  # stable: as sorted(key=-open_time)
     return items
@@ -67,17 +68,28 @@ def _positions(sim: SimBroker) -> list[PositionView]:
     digits, up = sim.data.digits, sim.data.unit_precision
     positions: list[PositionView] = []
     for t in sorted(sim.trades, key=lambda t: (t.open_time, t.ticket), reverse=True):
-        positions.append(PositionView(
-            ticket=t.ticket, side="buy" if t.buy else "sell", units=Decimal(t.units_ticks).scaleb(-up),
-            open_price=Decimal(t.open_price).scaleb(-digits), stop_loss=price_decimal(t.stop_loss, digits),
-            take_profit=price_decimal(t.take_profit, digits),
-        ))
+        positions.append(
+            PositionView(
+                ticket=t.ticket,
+                side="buy" if t.buy else "sell",
+                units=Decimal(t.units_ticks).scaleb(-up),
+                open_price=Decimal(t.open_price).scaleb(-digits),
+                stop_loss=price_decimal(t.stop_loss, digits),
+                take_profit=price_decimal(t.take_profit, digits),
+            )
+        )
     for o in sorted(sim.orders, key=lambda o: (o.created, o.ticket), reverse=True):
-        positions.append(PositionView(
-            ticket=o.ticket, side="buy" if o.buy else "sell", units=Decimal(o.units_ticks).scaleb(-up),
-            open_price=Decimal(o.price).scaleb(-digits), stop_loss=price_decimal(o.stop_loss, digits),
-            take_profit=price_decimal(o.take_profit, digits), pending_type="stop" if o.stop else "limit",
-        ))
+        positions.append(
+            PositionView(
+                ticket=o.ticket,
+                side="buy" if o.buy else "sell",
+                units=Decimal(o.units_ticks).scaleb(-up),
+                open_price=Decimal(o.price).scaleb(-digits),
+                stop_loss=price_decimal(o.stop_loss, digits),
+                take_profit=price_decimal(o.take_profit, digits),
+                pending_type="stop" if o.stop else "limit",
+            )
+        )
     return positions
 
 
@@ -87,31 +99,89 @@ _PROFIT = (ORDER_INFO_DTYPE.names or ()).index("profit")
 _ROW = struct.Struct(f"<{_ORDER_FIELDS}d")  # one ORDER_INFO_DTYPE row
 # The packers below write OrderInfo.as_row's values in this order (tests/backtests/test_backtest_parity_rows.py
 # compares them with OrderInfo.as_row); a changed layout stops here instead of feeding the strategy shifted rows.
-_ROW_FIELDS = ("ticket", "instanceId", "type", "openTime", "closeTime", "stopLoss", "takeProfit", "expiriation",
-               "openPrice", "closePrice", "lots", "profit", "commission", "swap", "isOpen")
+_ROW_FIELDS = (
+    "ticket",
+    "instanceId",
+    "type",
+    "openTime",
+    "closeTime",
+    "stopLoss",
+    "takeProfit",
+    "expiriation",
+    "openPrice",
+    "closePrice",
+    "lots",
+    "profit",
+    "commission",
+    "swap",
+    "isOpen",
+)
 if ORDER_INFO_DTYPE.names != _ROW_FIELDS:
     raise RuntimeError(f"ORDER_INFO_DTYPE is {ORDER_INFO_DTYPE.names}, the parity engine packs {_ROW_FIELDS}")
 
 
 def _trade_row(t: SimTrade, instance_id: int, scale: float, cs: float, profit: float) -> bytes:
     """An open trade as OrderInfo(order_type=BUY/SELL, is_open=True, ...).as_row(), packed."""
-    return _ROW.pack(float(t.ticket), float(instance_id), 0.0 if t.buy else 1.0, float(t.open_time), 0.0,
-                     t.stop_loss / scale, t.take_profit / scale, 0.0, t.open_price / scale, 0.0, t.units / cs,
-                     float(profit), 0.0, 0.0, 1.0)
+    return _ROW.pack(
+        float(t.ticket),
+        float(instance_id),
+        0.0 if t.buy else 1.0,
+        float(t.open_time),
+        0.0,
+        t.stop_loss / scale,
+        t.take_profit / scale,
+        0.0,
+        t.open_price / scale,
+        0.0,
+        t.units / cs,
+        float(profit),
+        0.0,
+        0.0,
+        1.0,
+    )
 
 
 def _order_row(o: SimOrder, instance_id: int, scale: float, cs: float) -> bytes:
     """A pending order as OrderInfo(order_type=BUY/SELL LIMIT/STOP, expiration, is_open=True).as_row(), packed."""
     kind = (4.0 if o.stop else 2.0) + (0.0 if o.buy else 1.0)
-    return _ROW.pack(float(o.ticket), float(instance_id), kind, float(o.created), 0.0, o.stop_loss / scale,
-                     o.take_profit / scale, float(o.expires), o.price / scale, 0.0, o.units / cs, 0.0, 0.0, 0.0, 1.0)
+    return _ROW.pack(
+        float(o.ticket),
+        float(instance_id),
+        kind,
+        float(o.created),
+        0.0,
+        o.stop_loss / scale,
+        o.take_profit / scale,
+        float(o.expires),
+        o.price / scale,
+        0.0,
+        o.units / cs,
+        0.0,
+        0.0,
+        0.0,
+        1.0,
+    )
 
 
 def _closed_row(t: ClosedTrade, instance_id: int, scale: float, cs: float) -> bytes:
     """A closed trade as OrderInfo(close_time, close_price, profit, swap, commission, is_open=False).as_row()."""
-    return _ROW.pack(float(t.ticket), float(instance_id), 0.0 if t.side == "buy" else 1.0, float(t.open_time),
-                     float(t.close_time), t.stop_loss / scale, t.take_profit / scale, 0.0, t.open_price / scale,
-                     t.close_price / scale, t.units / cs, float(t.profit), float(t.commission), float(t.swap), 0.0)
+    return _ROW.pack(
+        float(t.ticket),
+        float(instance_id),
+        0.0 if t.side == "buy" else 1.0,
+        float(t.open_time),
+        float(t.close_time),
+        t.stop_loss / scale,
+        t.take_profit / scale,
+        0.0,
+        t.open_price / scale,
+        t.close_price / scale,
+        t.units / cs,
+        float(t.profit),
+        float(t.commission),
+        float(t.swap),
+        0.0,
+    )
 
 
 class _BookRows:
@@ -145,8 +215,10 @@ class _BookRows:
         self.version = sim.version
         capacity = self.capacity
         if len(sim.closed) != self.closed_seen:
-            new = [(t.open_time, _closed_row(t, self.instance_id, sim.scale, sim.cs))
-                   for t in sim.closed[self.closed_seen:][-capacity:]]
+            new = [
+                (t.open_time, _closed_row(t, self.instance_id, sim.scale, sim.cs))
+                for t in sim.closed[self.closed_seen :][-capacity:]
+            ]
             self.closed = (new[::-1] + self.closed)[:capacity]
             self.closed_seen = len(sim.closed)
             self.blocks.clear()
@@ -161,12 +233,15 @@ class _BookRows:
             block = self.blocks[room] = b"".join(row for _, row in kept)
         packed = b"".join([*(self._open_row(item, bid, ask) for _, item in opened), block])
         raw = self.raw
-        raw[:len(packed)] = packed
-        raw[len(packed):] = self.zeros[len(packed):]
+        raw[: len(packed)] = packed
+        raw[len(packed) :] = self.zeros[len(packed) :]
         by_ticket = {t.ticket: t for t in sim.trades}
         self.open_count = n_open
-        self.open_trades = [(j * _ORDER_FIELDS + _PROFIT, by_ticket[item.ticket]) for j, (_, item) in
-                            enumerate(opened) if item.ticket in by_ticket]
+        self.open_trades = [
+            (j * _ORDER_FIELDS + _PROFIT, by_ticket[item.ticket])
+            for j, (_, item) in enumerate(opened)
+            if item.ticket in by_ticket
+        ]
 
     def _open_row(self, item: SimTrade | SimOrder, bid: int, ask: int) -> bytes:
         """The packed row of an open trade or pending order, kept while its stops are unchanged.
@@ -183,8 +258,13 @@ class _BookRows:
             if isinstance(item, SimOrder):
                 row = _order_row(item, self.instance_id, sim.scale, sim.cs)
             else:
-                row = _trade_row(item, self.instance_id, sim.scale, sim.cs,
-                                 sim.pl(item.buy, item.units, item.open_price, bid if item.buy else ask))
+                row = _trade_row(
+                    item,
+                    self.instance_id,
+                    sim.scale,
+                    sim.cs,
+                    sim.pl(item.buy, item.units, item.open_price, bid if item.buy else ask),
+                )
             self.open_rows[key] = row
         return row
 
@@ -213,16 +293,31 @@ def run_parity(
     instance_id = settings.instance_id
     framework.ensure_instance(instance_id, is_testing=True)
     sim = SimBroker(data, costs, initial_balance)
-    spec = InstrumentSpec(digits=data.digits, contract_size=Decimal(data.contract_size_e4).scaleb(-4),
-                          unit_precision=data.unit_precision,
-                          min_units=Decimal(data.min_units_ticks).scaleb(-data.unit_precision))
+    spec = InstrumentSpec(
+        digits=data.digits,
+        contract_size=Decimal(data.contract_size_e4).scaleb(-4),
+        unit_precision=data.unit_precision,
+        min_units=Decimal(data.min_units_ticks).scaleb(-data.unit_precision),
+    )
     scale = data.scale
     minimum_stop = costs.min_stop_points / scale
     runner = Runner(
-        framework, settings=settings, symbol=data.symbol, account_currency=account_currency, broker_name=BROKER_TZ,
+        framework,
+        settings=settings,
+        symbol=data.symbol,
+        account_currency=account_currency,
+        broker_name=BROKER_TZ,
         ref_broker_name=BROKER_TZ,
-        account=AccountInfo(account_number=1, balance=sim.balance, equity=sim.balance, margin=0.0, leverage=100.0,
-                            contract_size=data.contract_size, minimum_stop=minimum_stop, stopout_percent=50.0),
+        account=AccountInfo(
+            account_number=1,
+            balance=sim.balance,
+            equity=sim.balance,
+            margin=0.0,
+            leverage=100.0,
+            contract_size=data.contract_size,
+            minimum_stop=minimum_stop,
+            stopout_percent=50.0,
+        ),
         prices=BidAsk(bid=1.0, ask=1.0),
         slots=[RunnerSlot(s.timeframe, s.window, s.timeframe, s.window + 1, s.point, s.digits) for s in data.slots],
     )
@@ -237,12 +332,25 @@ def run_parity(
     for s in data.slots:
         if s.crates.dtype != CRATES_DTYPE or not s.crates.flags.c_contiguous or len(s.crates) < s.count + 1:
             raise ValueError("slot series must be C-contiguous CRATES arrays with a spare element")
-        slot_state.append((len(slot_state), memoryview(s.crates.view(np.uint8)), Runner.address(s.crates), s.window,
-                           _ints(s.closed_end, np.int32), _ints(s.close_time, np.int64),
-                           None if s.same_instrument else s.crates["close"].tolist(), [0, b""]))
+        slot_state.append(
+            (
+                len(slot_state),
+                memoryview(s.crates.view(np.uint8)),
+                Runner.address(s.crates),
+                s.window,
+                _ints(s.closed_end, np.int32),
+                _ints(s.close_time, np.int64),
+                None if s.same_instrument else s.crates["close"].tolist(),
+                [0, b""],
+            )
+        )
     run, set_window = runner.run, runner.set_window
     book = _BookRows(runner, sim, instance_id)
-    close, spread, close_time = _ints(data.close, np.int64), _ints(data.spread, np.int64), _ints(data.close_time, np.int64)
+    close, spread, close_time = (
+        _ints(data.close, np.int64),
+        _ints(data.spread, np.int64),
+        _ints(data.close_time, np.int64),
+    )
     balance_out: list[float] = []
     equity_out: list[float] = []
     in_market: list[bool] = []
@@ -277,7 +385,7 @@ def run_parity(
                     end = closed_end[i]
                     offset = end * item
                     saved[0] = offset
-                    saved[1] = raw[offset:offset + item].tobytes()
+                    saved[1] = raw[offset : offset + item].tobytes()
                     price = bid_f if other_close is None else other_close[end - 1]
                     pack(raw, offset, price, price, price, price, 0.0, slot_close_time[end - 1])
                     set_window(slot, base + (end - window) * item)
@@ -285,11 +393,14 @@ def run_parity(
                     signalled = run(now, book.open_count)
                 finally:
                     for _, raw, _, _, _, _, _, saved in slot_state:
-                        raw[saved[0]:saved[0] + item] = saved[1]
+                        raw[saved[0] : saved[0] + item] = saved[1]
                 if signalled:
                     translation = signals_to_intents(
-                        runner.signals(), positions=_positions(sim), bid=Decimal(bid).scaleb(-data.digits),
-                        ask=Decimal(ask).scaleb(-data.digits), spec=spec,
+                        runner.signals(),
+                        positions=_positions(sim),
+                        bid=Decimal(bid).scaleb(-data.digits),
+                        ask=Decimal(ask).scaleb(-data.digits),
+                        spec=spec,
                     )
                     _apply(sim, translation.intents, bid, ask, now)
             if i == data.last and sim.trades:
@@ -310,9 +421,16 @@ def run_parity(
                 break
     if progress is not None:
         progress(k, n)
-    return EngineResult(trades=sim.closed, time=data.close_time[data.first:data.first + k].astype(np.int64), balance=np.array(balance_out),
-                        equity=np.array(equity_out), in_market=np.array(in_market, dtype=bool),
-                        initial_balance=float(initial_balance), rejected=sim.rejected, stopped_out=stopped_out)
+    return EngineResult(
+        trades=sim.closed,
+        time=data.close_time[data.first : data.first + k].astype(np.int64),
+        balance=np.array(balance_out),
+        equity=np.array(equity_out),
+        in_market=np.array(in_market, dtype=bool),
+        initial_balance=float(initial_balance),
+        rejected=sim.rejected,
+        stopped_out=stopped_out,
+    )
 
 
 def _apply(sim: SimBroker, intents: list, bid: int, ask: int, now: int) -> None:
@@ -325,13 +443,22 @@ def _apply(sim: SimBroker, intents: list, bid: int, ask: int, now: int) -> None:
         elif intent.kind == "cancel":
             sim.cancel_ticket(intent.target_ticket)
         elif intent.kind == "modify":
-            sim.modify_ticket(intent.target_ticket, points(intent.stop_loss, digits), points(intent.take_profit, digits),
-                              bid, ask)
+            sim.modify_ticket(
+                intent.target_ticket, points(intent.stop_loss, digits), points(intent.take_profit, digits), bid, ask
+            )
         else:
             ticks = int(intent.units.scaleb(up))
             sl, tp = points(intent.stop_loss, digits), points(intent.take_profit, digits)
             if intent.order_type == "market":
                 sim.open_market(buy, ticks, sl, tp, bid, ask, now)
             else:
-                sim.open_pending(buy, intent.order_type == "stop", ticks, points(intent.price, digits), sl, tp,
-                                 intent.expires_at, now)
+                sim.open_pending(
+                    buy,
+                    intent.order_type == "stop",
+                    ticks,
+                    points(intent.price, digits),
+                    sl,
+                    tp,
+                    intent.expires_at,
+                    now,
+                )

@@ -173,8 +173,17 @@ def longest_streak(profits: Sequence[float], winning: bool) -> int:
     return best
 
 
-def compute(*, profits: Sequence[float], sides: Sequence[str], time: np.ndarray, balance: np.ndarray,
-            equity: np.ndarray, in_market: np.ndarray, initial: float, start_time: int | None = None) -> dict:
+def compute(
+    *,
+    profits: Sequence[float],
+    sides: Sequence[str],
+    time: np.ndarray,
+    balance: np.ndarray,
+    equity: np.ndarray,
+    in_market: np.ndarray,
+    initial: float,
+    start_time: int | None = None,
+) -> dict:
     """Every statistic by key (floats, ints or None)."""
     wins = [p for p in profits if p > 0]
     losses = [p for p in profits if p < 0]

@@ -9,8 +9,16 @@ from framework import CRATES_DTYPE
 from trading.services.execution.inputs import bar_close_times
 
 
-def random_walk(n: int, *, seed: int = 7, start: float = 1.1, step_points: int = 8, digits: int = 5,
-                t0: int = 1_577_836_800, timeframe: int = 1) -> dict[str, np.ndarray]:
+def random_walk(
+    n: int,
+    *,
+    seed: int = 7,
+    start: float = 1.1,
+    step_points: int = 8,
+    digits: int = 5,
+    t0: int = 1_577_836_800,
+    timeframe: int = 1,
+) -> dict[str, np.ndarray]:
     """OHLC points of a random walk: n bars, every bar opening at the previous close."""
     rng = np.random.default_rng(seed)
     scale = 10**digits
@@ -20,12 +28,18 @@ def random_walk(n: int, *, seed: int = 7, start: float = 1.1, step_points: int =
     wick = rng.integers(0, step_points, (2, n))
     high = np.maximum(opens, closes) + wick[0]
     low = np.maximum(np.minimum(opens, closes) - wick[1], 1)
-    return {"time": t0 + np.arange(n, dtype=np.int64) * timeframe * 60, "open": opens, "high": high, "low": low,
-            "close": closes}
+    return {
+        "time": t0 + np.arange(n, dtype=np.int64) * timeframe * 60,
+        "open": opens,
+        "high": high,
+        "low": low,
+        "close": closes,
+    }
 
 
-def _slot(time: np.ndarray, o, h, lo, c, *, timeframe: int, window: int, digits: int,
-          primary_close_utc: np.ndarray) -> SlotSeries:
+def _slot(
+    time: np.ndarray, o, h, lo, c, *, timeframe: int, window: int, digits: int, primary_close_utc: np.ndarray
+) -> SlotSeries:
     scale = float(10**digits)
     n = len(time)
     crates = np.zeros(n + 1, dtype=CRATES_DTYPE)  # the bars plus the spare element (crates_with_spare)
@@ -33,9 +47,17 @@ def _slot(time: np.ndarray, o, h, lo, c, *, timeframe: int, window: int, digits:
         np.divide(points, scale, out=crates[name][:n])
     crates["time"][:n] = time
     closed_end = np.searchsorted(time, primary_close_utc - timeframe * 60, side="right").astype(np.int32)
-    return SlotSeries(crates=crates, count=n, window=window, timeframe=timeframe,
-                      point=1.0 / scale, digits=digits, close_time=bar_close_times(time, timeframe),
-                      closed_end=closed_end, same_instrument=True)
+    return SlotSeries(
+        crates=crates,
+        count=n,
+        window=window,
+        timeframe=timeframe,
+        point=1.0 / scale,
+        digits=digits,
+        close_time=bar_close_times(time, timeframe),
+        closed_end=closed_end,
+        same_instrument=True,
+    )
 
 
 def aggregate(bars: dict[str, np.ndarray], timeframe: int, factor_minutes: int) -> dict[str, np.ndarray]:
@@ -52,9 +74,18 @@ def aggregate(bars: dict[str, np.ndarray], timeframe: int, factor_minutes: int) 
     }
 
 
-def synthetic_market(bars: dict[str, np.ndarray], *, timeframe: int, windows: list[tuple[int, int]],
-                     digits: int = 5, spread_points: int = 10, contract_size: int = 100_000, unit_precision: int = 0,
-                     min_units: int = 1, symbol: str = "EURUSD") -> MarketData:
+def synthetic_market(
+    bars: dict[str, np.ndarray],
+    *,
+    timeframe: int,
+    windows: list[tuple[int, int]],
+    digits: int = 5,
+    spread_points: int = 10,
+    contract_size: int = 100_000,
+    unit_precision: int = 0,
+    min_units: int = 1,
+    symbol: str = "EURUSD",
+) -> MarketData:
     """MarketData for bars of ``timeframe`` minutes; ``windows`` = [(slot timeframe, closed bars), ...],
     slot 0 being the primary; higher slot timeframes are aggregated from the primary bars."""
     time = bars["time"]
@@ -63,14 +94,34 @@ def synthetic_market(bars: dict[str, np.ndarray], *, timeframe: int, windows: li
     first = 0
     for tf, window in windows:
         series = bars if tf == timeframe else aggregate(bars, timeframe, tf)
-        slot = _slot(series["time"], series["open"], series["high"], series["low"], series["close"], timeframe=tf,
-                     window=window, digits=digits, primary_close_utc=close_utc)
+        slot = _slot(
+            series["time"],
+            series["open"],
+            series["high"],
+            series["low"],
+            series["close"],
+            timeframe=tf,
+            window=window,
+            digits=digits,
+            primary_close_utc=close_utc,
+        )
         slots.append(slot)
         first = max(first, int(np.flatnonzero(slot.closed_end >= window)[0]))
     return MarketData(
-        symbol=symbol, digits=digits, contract_size=float(contract_size), contract_size_e4=contract_size * 10_000,
-        unit_precision=unit_precision, min_units_ticks=min_units * 10**unit_precision, time_open=time,
-        close_time=bar_close_times(time, timeframe), open=bars["open"], high=bars["high"], low=bars["low"],
-        close=bars["close"], spread=np.full(len(time), spread_points, dtype=np.int64), slots=slots, first=first,
+        symbol=symbol,
+        digits=digits,
+        contract_size=float(contract_size),
+        contract_size_e4=contract_size * 10_000,
+        unit_precision=unit_precision,
+        min_units_ticks=min_units * 10**unit_precision,
+        time_open=time,
+        close_time=bar_close_times(time, timeframe),
+        open=bars["open"],
+        high=bars["high"],
+        low=bars["low"],
+        close=bars["close"],
+        spread=np.full(len(time), spread_points, dtype=np.int64),
+        slots=slots,
+        first=first,
         last=len(time) - 1,
     )

@@ -6,77 +6,132 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('trading', '0006_discrepancy_order_submission'),
+        ("trading", "0006_discrepancy_order_submission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BacktestRun',
+            name="BacktestRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('engine', models.CharField(choices=[('parity', 'Parity (Framework.run, live translation rules)'), ('fast', 'Fast (bar loop in C)')], default='parity', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('progress', models.FloatField(default=0.0, help_text='0..1')),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('strategy_id', models.PositiveIntegerField()),
-                ('symbol', models.CharField(max_length=20)),
-                ('timeframe', models.PositiveIntegerField()),
-                ('parameters', models.JSONField(blank=True, default=dict, help_text='Strategy parameters used (instance + overrides)')),
-                ('start', models.DateTimeField(blank=True, help_text='First tested bar open (UTC); empty = all data', null=True)),
-                ('end', models.DateTimeField(blank=True, help_text='Last tested bar open (UTC); empty = all data', null=True)),
-                ('initial_balance', models.DecimalField(decimal_places=2, default=10000, max_digits=20)),
-                ('account_currency', models.CharField(default='USD', max_length=3)),
-                ('costs', models.JSONField(blank=True, default=dict)),
-                ('library_path', models.CharField(blank=True, max_length=500)),
-                ('library_version', models.CharField(blank=True, max_length=32)),
-                ('bars_tested', models.PositiveIntegerField(default=0)),
-                ('first_bar', models.DateTimeField(blank=True, null=True)),
-                ('last_bar', models.DateTimeField(blank=True, null=True)),
-                ('statistics', models.JSONField(blank=True, default=dict)),
-                ('curve', models.JSONField(blank=True, default=dict, help_text='Downsampled time/balance/equity')),
-                ('rejected_orders', models.PositiveIntegerField(default=0)),
-                ('duration_seconds', models.FloatField(default=0.0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('instance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='backtests', to='trading.strategyinstance')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[
+                            ("parity", "Parity (Framework.run, live translation rules)"),
+                            ("fast", "Fast (bar loop in C)"),
+                        ],
+                        default="parity",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("progress", models.FloatField(default=0.0, help_text="0..1")),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("strategy_id", models.PositiveIntegerField()),
+                ("symbol", models.CharField(max_length=20)),
+                ("timeframe", models.PositiveIntegerField()),
+                (
+                    "parameters",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Strategy parameters used (instance + overrides)"
+                    ),
+                ),
+                (
+                    "start",
+                    models.DateTimeField(
+                        blank=True, help_text="First tested bar open (UTC); empty = all data", null=True
+                    ),
+                ),
+                (
+                    "end",
+                    models.DateTimeField(
+                        blank=True, help_text="Last tested bar open (UTC); empty = all data", null=True
+                    ),
+                ),
+                ("initial_balance", models.DecimalField(decimal_places=2, default=10000, max_digits=20)),
+                ("account_currency", models.CharField(default="USD", max_length=3)),
+                ("costs", models.JSONField(blank=True, default=dict)),
+                ("library_path", models.CharField(blank=True, max_length=500)),
+                ("library_version", models.CharField(blank=True, max_length=32)),
+                ("bars_tested", models.PositiveIntegerField(default=0)),
+                ("first_bar", models.DateTimeField(blank=True, null=True)),
+                ("last_bar", models.DateTimeField(blank=True, null=True)),
+                ("statistics", models.JSONField(blank=True, default=dict)),
+                ("curve", models.JSONField(blank=True, default=dict, help_text="Downsampled time/balance/equity")),
+                ("rejected_orders", models.PositiveIntegerField(default=0)),
+                ("duration_seconds", models.FloatField(default=0.0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="backtests",
+                        to="trading.strategyinstance",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='BacktestTrade',
+            name="BacktestTrade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ticket', models.PositiveIntegerField()),
-                ('side', models.CharField(max_length=4)),
-                ('order_type', models.CharField(max_length=8)),
-                ('units', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('open_time', models.DateTimeField()),
-                ('close_time', models.DateTimeField()),
-                ('open_price', models.DecimalField(decimal_places=10, max_digits=20)),
-                ('close_price', models.DecimalField(decimal_places=10, max_digits=20)),
-                ('stop_loss', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
-                ('take_profit', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
-                ('pl', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('commission', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('swap', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('profit', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('balance', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('close_reason', models.CharField(max_length=16)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trades', to='backtests.backtestrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("ticket", models.PositiveIntegerField()),
+                ("side", models.CharField(max_length=4)),
+                ("order_type", models.CharField(max_length=8)),
+                ("units", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("open_time", models.DateTimeField()),
+                ("close_time", models.DateTimeField()),
+                ("open_price", models.DecimalField(decimal_places=10, max_digits=20)),
+                ("close_price", models.DecimalField(decimal_places=10, max_digits=20)),
+                ("stop_loss", models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
+                ("take_profit", models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
+                ("pl", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("commission", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("swap", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("profit", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("balance", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("close_reason", models.CharField(max_length=16)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="trades", to="backtests.backtestrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'close_time', 'ticket'],
-                'indexes': [models.Index(fields=['run', 'close_time'], name='backtests_b_run_id_2ea484_idx')],
+                "ordering": ["run", "close_time", "ticket"],
+                "indexes": [models.Index(fields=["run", "close_time"], name="backtests_b_run_id_2ea484_idx")],
             },
         ),
     ]

@@ -6,62 +6,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backtests', '0001_initial'),
-        ('trading', '0006_discrepancy_order_submission'),
+        ("backtests", "0001_initial"),
+        ("trading", "0006_discrepancy_order_submission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Optimization',
+            name="Optimization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('grid', 'Grid (every combination)'), ('random', 'Random (uniform samples)')], default='grid', max_length=8)),
-                ('space', models.JSONField(help_text='{parameter: {min, max, step}} or {parameter: [values]}')),
-                ('samples', models.PositiveIntegerField(default=0, help_text='Random search: number of passes')),
-                ('seed', models.BigIntegerField(default=0)),
-                ('engine', models.CharField(choices=[('parity', 'Parity (Framework.run, live translation rules)'), ('fast', 'Fast (bar loop in C)')], default='fast', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('strategy_id', models.PositiveIntegerField()),
-                ('symbol', models.CharField(max_length=20)),
-                ('timeframe', models.PositiveIntegerField()),
-                ('base_parameters', models.JSONField(blank=True, default=dict)),
-                ('start', models.DateTimeField(blank=True, null=True)),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('initial_balance', models.DecimalField(decimal_places=2, default=10000, max_digits=20)),
-                ('account_currency', models.CharField(default='USD', max_length=3)),
-                ('costs', models.JSONField(blank=True, default=dict)),
-                ('passes_total', models.PositiveIntegerField(default=0)),
-                ('passes_done', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('instance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='optimizations', to='trading.strategyinstance')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("grid", "Grid (every combination)"), ("random", "Random (uniform samples)")],
+                        default="grid",
+                        max_length=8,
+                    ),
+                ),
+                ("space", models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")),
+                ("samples", models.PositiveIntegerField(default=0, help_text="Random search: number of passes")),
+                ("seed", models.BigIntegerField(default=0)),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[
+                            ("parity", "Parity (Framework.run, live translation rules)"),
+                            ("fast", "Fast (bar loop in C)"),
+                        ],
+                        default="fast",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("strategy_id", models.PositiveIntegerField()),
+                ("symbol", models.CharField(max_length=20)),
+                ("timeframe", models.PositiveIntegerField()),
+                ("base_parameters", models.JSONField(blank=True, default=dict)),
+                ("start", models.DateTimeField(blank=True, null=True)),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                ("initial_balance", models.DecimalField(decimal_places=2, default=10000, max_digits=20)),
+                ("account_currency", models.CharField(default="USD", max_length=3)),
+                ("costs", models.JSONField(blank=True, default=dict)),
+                ("passes_total", models.PositiveIntegerField(default=0)),
+                ("passes_done", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="optimizations",
+                        to="trading.strategyinstance",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OptimizationPass',
+            name="OptimizationPass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('parameters', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('statistics', models.JSONField(blank=True, default=dict)),
-                ('bars_tested', models.PositiveIntegerField(default=0)),
-                ('duration_seconds', models.FloatField(default=0.0)),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('error', models.TextField(blank=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('optimization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='passes', to='backtests.optimization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField()),
+                ("parameters", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("statistics", models.JSONField(blank=True, default=dict)),
+                ("bars_tested", models.PositiveIntegerField(default=0)),
+                ("duration_seconds", models.FloatField(default=0.0)),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("error", models.TextField(blank=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "optimization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="passes", to="backtests.optimization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['optimization', 'index'],
-                'constraints': [models.UniqueConstraint(fields=('optimization', 'index'), name='optimization_pass_unique')],
+                "ordering": ["optimization", "index"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("optimization", "index"), name="optimization_pass_unique")
+                ],
             },
         ),
     ]

@@ -6,80 +6,203 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backtests', '0002_optimization'),
-        ('trading', '0007_virtual_orders'),
+        ("backtests", "0002_optimization"),
+        ("trading", "0007_virtual_orders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WalkForward',
+            name="WalkForward",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('rolling', 'Rolling (the in-sample start moves with each window)'), ('anchored', "Anchored (every in-sample part starts at the first window's start)")], default='rolling', max_length=8)),
-                ('start', models.DateTimeField(help_text='Start of the first in-sample part (UTC)')),
-                ('in_sample', models.DurationField(help_text='Length of each rolling in-sample part (the first one when anchored)')),
-                ('out_of_sample', models.DurationField(help_text='Length of each out-of-sample part; also the step')),
-                ('windows', models.PositiveIntegerField()),
-                ('method', models.CharField(choices=[('grid', 'Grid (every combination)'), ('random', 'Random (uniform samples)')], default='grid', max_length=8)),
-                ('space', models.JSONField(help_text='{parameter: {min, max, step}} or {parameter: [values]}')),
-                ('samples', models.PositiveIntegerField(default=0)),
-                ('seed', models.BigIntegerField(default=0)),
-                ('select_by', models.CharField(default='net_profit', help_text='Statistic that picks the best pass', max_length=40)),
-                ('select_descending', models.BooleanField(default=True, help_text='Highest value wins (False: lowest)')),
-                ('engine', models.CharField(choices=[('parity', 'Parity (Framework.run, live translation rules)'), ('fast', 'Fast (bar loop in C)')], default='fast', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('strategy_id', models.PositiveIntegerField()),
-                ('symbol', models.CharField(max_length=20)),
-                ('timeframe', models.PositiveIntegerField()),
-                ('base_parameters', models.JSONField(blank=True, default=dict)),
-                ('initial_balance', models.DecimalField(decimal_places=2, default=10000, max_digits=20)),
-                ('account_currency', models.CharField(default='USD', max_length=3)),
-                ('costs', models.JSONField(blank=True, default=dict)),
-                ('windows_done', models.PositiveIntegerField(default=0)),
-                ('efficiency', models.FloatField(blank=True, help_text='mean annualised OOS return / mean annualised IS', null=True)),
-                ('parameter_stability', models.JSONField(blank=True, default=dict, help_text='{parameter: {mean, std, cv}}')),
-                ('statistics', models.JSONField(blank=True, default=dict, help_text='Statistics of the stitched OOS run')),
-                ('curve', models.JSONField(blank=True, default=dict, help_text='Stitched OOS time/balance/equity (downsampled)')),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('instance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='walk_forwards', to='trading.strategyinstance')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("rolling", "Rolling (the in-sample start moves with each window)"),
+                            ("anchored", "Anchored (every in-sample part starts at the first window's start)"),
+                        ],
+                        default="rolling",
+                        max_length=8,
+                    ),
+                ),
+                ("start", models.DateTimeField(help_text="Start of the first in-sample part (UTC)")),
+                (
+                    "in_sample",
+                    models.DurationField(
+                        help_text="Length of each rolling in-sample part (the first one when anchored)"
+                    ),
+                ),
+                ("out_of_sample", models.DurationField(help_text="Length of each out-of-sample part; also the step")),
+                ("windows", models.PositiveIntegerField()),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("grid", "Grid (every combination)"), ("random", "Random (uniform samples)")],
+                        default="grid",
+                        max_length=8,
+                    ),
+                ),
+                ("space", models.JSONField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")),
+                ("samples", models.PositiveIntegerField(default=0)),
+                ("seed", models.BigIntegerField(default=0)),
+                (
+                    "select_by",
+                    models.CharField(
+                        default="net_profit", help_text="Statistic that picks the best pass", max_length=40
+                    ),
+                ),
+                (
+                    "select_descending",
+                    models.BooleanField(default=True, help_text="Highest value wins (False: lowest)"),
+                ),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[
+                            ("parity", "Parity (Framework.run, live translation rules)"),
+                            ("fast", "Fast (bar loop in C)"),
+                        ],
+                        default="fast",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("strategy_id", models.PositiveIntegerField()),
+                ("symbol", models.CharField(max_length=20)),
+                ("timeframe", models.PositiveIntegerField()),
+                ("base_parameters", models.JSONField(blank=True, default=dict)),
+                ("initial_balance", models.DecimalField(decimal_places=2, default=10000, max_digits=20)),
+                ("account_currency", models.CharField(default="USD", max_length=3)),
+                ("costs", models.JSONField(blank=True, default=dict)),
+                ("windows_done", models.PositiveIntegerField(default=0)),
+                (
+                    "efficiency",
+                    models.FloatField(
+                        blank=True, help_text="mean annualised OOS return / mean annualised IS", null=True
+                    ),
+                ),
+                (
+                    "parameter_stability",
+                    models.JSONField(blank=True, default=dict, help_text="{parameter: {mean, std, cv}}"),
+                ),
+                (
+                    "statistics",
+                    models.JSONField(blank=True, default=dict, help_text="Statistics of the stitched OOS run"),
+                ),
+                (
+                    "curve",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Stitched OOS time/balance/equity (downsampled)"
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="walk_forwards",
+                        to="trading.strategyinstance",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='WalkForwardWindow',
+            name="WalkForwardWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('in_sample_start', models.DateTimeField()),
-                ('in_sample_end', models.DateTimeField()),
-                ('out_of_sample_start', models.DateTimeField()),
-                ('out_of_sample_end', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('parameters', models.JSONField(blank=True, default=dict, help_text='Parameters of the best in-sample pass')),
-                ('in_sample_statistics', models.JSONField(blank=True, default=dict)),
-                ('out_of_sample_statistics', models.JSONField(blank=True, default=dict)),
-                ('in_sample_return', models.FloatField(blank=True, help_text='Annualised (simple) in-sample return', null=True)),
-                ('out_of_sample_return', models.FloatField(blank=True, help_text='Annualised (simple) OOS return', null=True)),
-                ('efficiency', models.FloatField(blank=True, help_text='OOS return / IS return (IS return > 0 only)', null=True)),
-                ('start_balance', models.DecimalField(blank=True, decimal_places=2, max_digits=20, null=True)),
-                ('end_balance', models.DecimalField(blank=True, decimal_places=2, max_digits=20, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('optimization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='walk_forward_windows', to='backtests.optimization')),
-                ('walk_forward', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='window_rows', to='backtests.walkforward')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField()),
+                ("in_sample_start", models.DateTimeField()),
+                ("in_sample_end", models.DateTimeField()),
+                ("out_of_sample_start", models.DateTimeField()),
+                ("out_of_sample_end", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "parameters",
+                    models.JSONField(blank=True, default=dict, help_text="Parameters of the best in-sample pass"),
+                ),
+                ("in_sample_statistics", models.JSONField(blank=True, default=dict)),
+                ("out_of_sample_statistics", models.JSONField(blank=True, default=dict)),
+                (
+                    "in_sample_return",
+                    models.FloatField(blank=True, help_text="Annualised (simple) in-sample return", null=True),
+                ),
+                (
+                    "out_of_sample_return",
+                    models.FloatField(blank=True, help_text="Annualised (simple) OOS return", null=True),
+                ),
+                (
+                    "efficiency",
+                    models.FloatField(blank=True, help_text="OOS return / IS return (IS return > 0 only)", null=True),
+                ),
+                ("start_balance", models.DecimalField(blank=True, decimal_places=2, max_digits=20, null=True)),
+                ("end_balance", models.DecimalField(blank=True, decimal_places=2, max_digits=20, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "optimization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="walk_forward_windows",
+                        to="backtests.optimization",
+                    ),
+                ),
+                (
+                    "walk_forward",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="window_rows",
+                        to="backtests.walkforward",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['walk_forward', 'index'],
-                'constraints': [models.UniqueConstraint(fields=('walk_forward', 'index'), name='walk_forward_window_unique')],
+                "ordering": ["walk_forward", "index"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("walk_forward", "index"), name="walk_forward_window_unique")
+                ],
             },
         ),
     ]

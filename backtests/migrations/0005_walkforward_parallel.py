@@ -4,55 +4,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backtests', '0004_drift'),
+        ("backtests", "0004_drift"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='walkforward',
-            name='windows_optimised',
-            field=models.PositiveIntegerField(default=0, help_text='Windows whose in-sample search finished'),
+            model_name="walkforward",
+            name="windows_optimised",
+            field=models.PositiveIntegerField(default=0, help_text="Windows whose in-sample search finished"),
         ),
         migrations.AddField(
-            model_name='walkforwardwindow',
-            name='optimised_at',
-            field=models.DateTimeField(blank=True, help_text='When its in-sample search finished', null=True),
+            model_name="walkforwardwindow",
+            name="optimised_at",
+            field=models.DateTimeField(blank=True, help_text="When its in-sample search finished", null=True),
         ),
         migrations.AlterField(
-            model_name='backtestrun',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12),
+            model_name="backtestrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='driftreport',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12),
+            model_name="driftreport",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='optimization',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12),
+            model_name="optimization",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='optimizationpass',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12),
+            model_name="optimizationpass",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='walkforward',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12),
+            model_name="walkforward",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='walkforward',
-            name='windows_done',
-            field=models.PositiveIntegerField(default=0, help_text='Windows tested out-of-sample'),
+            model_name="walkforward",
+            name="windows_done",
+            field=models.PositiveIntegerField(default=0, help_text="Windows tested out-of-sample"),
         ),
         migrations.AlterField(
-            model_name='walkforwardwindow',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=12),
+            model_name="walkforwardwindow",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
     ]

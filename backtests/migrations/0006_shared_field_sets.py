@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backtests', '0005_walkforward_parallel'),
+        ("backtests", "0005_walkforward_parallel"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='walkforward',
-            name='samples',
-            field=models.PositiveIntegerField(default=0, help_text='Random search: number of passes'),
+            model_name="walkforward",
+            name="samples",
+            field=models.PositiveIntegerField(default=0, help_text="Random search: number of passes"),
         ),
     ]

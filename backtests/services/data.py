@@ -34,8 +34,12 @@ def _series(instrument_id: int, timeframe: int, start: datetime | None, end: dat
     main = bars_as_arrays(instrument_id=instrument_id, timeframe=timeframe, start=start, end=end)
     parts = [main]
     if start is not None:
-        parts.insert(0, bars_as_arrays(instrument_id=instrument_id, timeframe=timeframe,
-                                       end=start - timedelta(seconds=1), count=warm))
+        parts.insert(
+            0,
+            bars_as_arrays(
+                instrument_id=instrument_id, timeframe=timeframe, end=start - timedelta(seconds=1), count=warm
+            ),
+        )
     out = {name: np.concatenate([getattr(p, name) for p in parts]) for name in main._fields}
     out["time"] = out["time"].astype("datetime64[s]").astype(np.int64)
     out["warm"] = len(parts[0].time) if start is not None else 0
@@ -43,7 +47,11 @@ def _series(instrument_id: int, timeframe: int, start: datetime | None, end: dat
 
 
 def market_data(
-    *, instance: StrategyInstance, start: datetime | None, end: datetime | None, costs: Costs,
+    *,
+    instance: StrategyInstance,
+    start: datetime | None,
+    end: datetime | None,
+    costs: Costs,
     account_currency: str,
 ) -> tuple[MarketData, StrategySettings]:
     """Bars of every rates slot of ``instance`` for [start, end] plus warm-up, and its backtest settings."""
@@ -62,27 +70,39 @@ def market_data(
     for plan in plans:
         series = primary if plan.index == 0 else _series(plan.instrument.pk, plan.timeframe, start, end, plan.bars + 1)
         count = len(series["time"])
-        rows = np.zeros(count, dtype=[("open", "f8"), ("high", "f8"), ("low", "f8"), ("close", "f8"),
-                                      ("volume", "f8"), ("time", "i8")])
+        rows = np.zeros(
+            count,
+            dtype=[("open", "f8"), ("high", "f8"), ("low", "f8"), ("close", "f8"), ("volume", "f8"), ("time", "i8")],
+        )
         for name in ("open", "high", "low", "close", "volume"):
             rows[name] = series[name]
         rows["time"] = series["time"]  # UTC = broker time for the "UTC" broker clock the live path uses
         if plan.index == 0:
             closed_end = np.arange(1, n + 1, dtype=np.int32)
         else:
-            closed_end = np.searchsorted(series["time"], primary_close_utc - plan.timeframe * 60,
-                                         side="right").astype(np.int32)
+            closed_end = np.searchsorted(series["time"], primary_close_utc - plan.timeframe * 60, side="right").astype(
+                np.int32
+            )
         enough = np.flatnonzero(closed_end >= plan.bars)
         if not len(enough):
-            raise NoData(f"slot {plan.index}: fewer than {plan.bars} {plan.timeframe}-minute bars of "
-                         f"{plan.instrument.symbol} before the end of the range")
+            raise NoData(
+                f"slot {plan.index}: fewer than {plan.bars} {plan.timeframe}-minute bars of "
+                f"{plan.instrument.symbol} before the end of the range"
+            )
         first = max(first, int(enough[0]))
-        slots.append(SlotSeries(
-            crates=crates_with_spare(rows), count=count, window=plan.bars, timeframe=plan.timeframe,
-            point=float(plan.instrument.point), digits=plan.instrument.digits,
-            close_time=bar_close_times(series["time"], plan.timeframe),
-            closed_end=closed_end, same_instrument=plan.instrument.pk == instrument.pk,
-        ))
+        slots.append(
+            SlotSeries(
+                crates=crates_with_spare(rows),
+                count=count,
+                window=plan.bars,
+                timeframe=plan.timeframe,
+                point=float(plan.instrument.point),
+                digits=plan.instrument.digits,
+                close_time=bar_close_times(series["time"], plan.timeframe),
+                closed_end=closed_end,
+                same_instrument=plan.instrument.pk == instrument.pk,
+            )
+        )
     if first > n - 1:
         raise NoData(f"{n} bars of {instrument.symbol} do not cover the strategy's warm-up of {plans[0].bars} bars")
     pts = {name: np.rint(primary[name] * scale).astype(np.int64) for name in ("open", "high", "low", "close")}
@@ -95,12 +115,24 @@ def market_data(
         rate_mode, fixed_rate = 0, float(quote_to_account_rate(instrument, account_currency))
     up = instrument.unit_precision
     data = MarketData(
-        symbol=instrument.symbol, digits=digits, contract_size=float(instrument.contract_size),
-        contract_size_e4=int(instrument.contract_size.scaleb(4)), unit_precision=up,
-        min_units_ticks=math.ceil(instrument.min_units.scaleb(up)), time_open=primary["time"],
-        close_time=bar_close_times(primary["time"], plans[0].timeframe), open=pts["open"], high=pts["high"],
-        low=pts["low"], close=pts["close"], spread=spread, slots=slots, first=first, last=n - 1,
-        rate_mode=rate_mode, fixed_rate=fixed_rate,
+        symbol=instrument.symbol,
+        digits=digits,
+        contract_size=float(instrument.contract_size),
+        contract_size_e4=int(instrument.contract_size.scaleb(4)),
+        unit_precision=up,
+        min_units_ticks=math.ceil(instrument.min_units.scaleb(up)),
+        time_open=primary["time"],
+        close_time=bar_close_times(primary["time"], plans[0].timeframe),
+        open=pts["open"],
+        high=pts["high"],
+        low=pts["low"],
+        close=pts["close"],
+        spread=spread,
+        slots=slots,
+        first=first,
+        last=n - 1,
+        rate_mode=rate_mode,
+        fixed_rate=fixed_rate,
     )
     return data, settings
 
@@ -114,8 +146,12 @@ def _spreads(instance: StrategyInstance, times: np.ndarray, costs: Costs) -> np.
     from datetime import UTC
 
     rows = Bar.objects.filter(
-        instrument_id=instance.instrument_id, timeframe=instance.timeframe, complete=True, spread__isnull=False,
-        time__gte=datetime.fromtimestamp(int(times[0]), tz=UTC), time__lte=datetime.fromtimestamp(int(times[-1]), tz=UTC),
+        instrument_id=instance.instrument_id,
+        timeframe=instance.timeframe,
+        complete=True,
+        spread__isnull=False,
+        time__gte=datetime.fromtimestamp(int(times[0]), tz=UTC),
+        time__lte=datetime.fromtimestamp(int(times[-1]), tz=UTC),
     ).values_list("time", "spread")
     for t, s in rows:
         index = int(np.searchsorted(times, int(t.timestamp())))

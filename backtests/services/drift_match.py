@@ -65,8 +65,9 @@ def trades_match(live: list[TradeView], backtest: list[TradeView], *, tolerance:
         if not candidates:
             pairs.append(Pair(trade, None))
             continue
-        best = min(candidates, key=lambda b: (abs(b.open_time - trade.open_time), abs(b.open_price - trade.open_price),
-                                              b.ref))
+        best = min(
+            candidates, key=lambda b: (abs(b.open_time - trade.open_time), abs(b.open_price - trade.open_price), b.ref)
+        )
         free.remove(best)
         pairs.append(Pair(trade, best))
     pairs.extend(Pair(None, b) for b in free)
@@ -99,8 +100,10 @@ def pair_difference(pair: Pair, *, digits: int, rate: Decimal, period_end: datet
         profit = (live.profit - bt.profit).quantize(MONEY)
     return Difference(
         open_offset_seconds=int((live.open_time - bt.open_time).total_seconds()),
-        entry_slippage_points=entry_points, entry_slippage=money(entry_points),
-        exit_slippage_points=exit_points, exit_slippage=None if exit_points is None else money(exit_points),
+        entry_slippage_points=entry_points,
+        entry_slippage=money(entry_points),
+        exit_slippage_points=exit_points,
+        exit_slippage=None if exit_points is None else money(exit_points),
         profit_difference=profit,
         close_reason_differs=live_closed and live.close_reason != bt.close_reason,
     )

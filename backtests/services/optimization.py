@@ -64,8 +64,9 @@ def _axis(name: str, spec, rule) -> list[float]:
     return values
 
 
-def optimization_points(*, strategy_id: int, space: dict, method: str, samples: int = 0,
-                        seed: int = 0) -> list[dict[str, float]]:
+def optimization_points(
+    *, strategy_id: int, space: dict, method: str, samples: int = 0, seed: int = 0
+) -> list[dict[str, float]]:
     """The parameter sets of a search: every grid combination, or ``samples`` uniform draws from the grid."""
     spec = get_strategy(strategy_id)
     if not space:
@@ -90,21 +91,45 @@ def optimization_points(*, strategy_id: int, space: dict, method: str, samples: 
 
 @transaction.atomic
 def optimization_create(
-    *, instance: StrategyInstance, space: dict, method: str = SearchMethod.GRID, samples: int = 0, seed: int = 0,
-    start: datetime | None = None, end: datetime | None = None, costs: Costs | None = None,
-    initial_balance: Decimal = Decimal("10000"), engine: str = Engine.FAST, owner=None,
+    *,
+    instance: StrategyInstance,
+    space: dict,
+    method: str = SearchMethod.GRID,
+    samples: int = 0,
+    seed: int = 0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    costs: Costs | None = None,
+    initial_balance: Decimal = Decimal("10000"),
+    engine: str = Engine.FAST,
+    owner=None,
 ) -> Optimization:
     """Record an optimisation and its pending passes (nothing is queued: see optimization_enqueue)."""
-    points = optimization_points(strategy_id=instance.strategy_id, space=space, method=method, samples=samples,
-                                 seed=seed)
+    points = optimization_points(
+        strategy_id=instance.strategy_id, space=space, method=method, samples=samples, seed=seed
+    )
     opt = Optimization.objects.create(
-        instance=instance, owner=owner, method=method, space=space, samples=samples, seed=seed, engine=engine,
-        strategy_id=instance.strategy_id, symbol=instance.instrument.symbol, timeframe=instance.timeframe,
-        base_parameters=instance.parameters or {}, start=start, end=end, initial_balance=initial_balance,
-        account_currency=instance.account.currency, costs=(costs or Costs()).as_json(), passes_total=len(points),
+        instance=instance,
+        owner=owner,
+        method=method,
+        space=space,
+        samples=samples,
+        seed=seed,
+        engine=engine,
+        strategy_id=instance.strategy_id,
+        symbol=instance.instrument.symbol,
+        timeframe=instance.timeframe,
+        base_parameters=instance.parameters or {},
+        start=start,
+        end=end,
+        initial_balance=initial_balance,
+        account_currency=instance.account.currency,
+        costs=(costs or Costs()).as_json(),
+        passes_total=len(points),
     )
     OptimizationPass.objects.bulk_create(
-        [OptimizationPass(optimization=opt, index=i, parameters=p) for i, p in enumerate(points)])
+        [OptimizationPass(optimization=opt, index=i, parameters=p) for i, p in enumerate(points)]
+    )
     return opt
 
 
@@ -131,8 +156,9 @@ def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
     and only the call whose result is written counts it, so the optimisation is closed exactly once.
     """
     claimed = OptimizationPass.objects.filter(pk=pass_id, status__in=OPEN_STATUSES).update(status=RunStatus.RUNNING)
-    p = OptimizationPass.objects.select_related("optimization__instance__instrument",
-                                                "optimization__instance__account").get(pk=pass_id)
+    p = OptimizationPass.objects.select_related(
+        "optimization__instance__instrument", "optimization__instance__account"
+    ).get(pk=pass_id)
     if not claimed:
         return p, False
     opt = p.optimization
@@ -143,8 +169,12 @@ def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
             raise ValueError("the instance of this optimisation was deleted")
         instance = instance_with_parameters(opt.instance, p.parameters)
         output = engine_run_stored(inputs=opt, instance=instance, start=opt.start, end=opt.end, engine=opt.engine)
-        fields.update(status=RunStatus.DONE, statistics=_json_safe(output.statistics),
-                      bars_tested=len(output.result.time), error="")
+        fields.update(
+            status=RunStatus.DONE,
+            statistics=_json_safe(output.statistics),
+            bars_tested=len(output.result.time),
+            error="",
+        )
     except Exception as e:  # recorded on the pass; the other passes go on
         fields.update(status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}")
     fields["duration_seconds"] = time.perf_counter() - started
@@ -153,15 +183,18 @@ def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
         # A second delivery running at the same time, or a cancel, finds the pass no longer RUNNING.
         if OptimizationPass.objects.filter(pk=p.pk, status=RunStatus.RUNNING).update(**fields):
             Optimization.objects.filter(pk=opt.pk).update(passes_done=F("passes_done") + 1)
-            closed = bool(Optimization.objects.filter(
-                pk=opt.pk, status__in=OPEN_STATUSES, passes_done__gte=F("passes_total")).update(
-                status=RunStatus.DONE, finished_at=timezone.now()))
+            closed = bool(
+                Optimization.objects.filter(
+                    pk=opt.pk, status__in=OPEN_STATUSES, passes_done__gte=F("passes_total")
+                ).update(status=RunStatus.DONE, finished_at=timezone.now())
+            )
     p.refresh_from_db()
     return p, closed
 
 
-def optimization_passes_sorted(*, optimization: Optimization, key: str = "net_profit",
-                               descending: bool = True) -> list[OptimizationPass]:
+def optimization_passes_sorted(
+    *, optimization: Optimization, key: str = "net_profit", descending: bool = True
+) -> list[OptimizationPass]:
     """Passes ordered by one statistic (passes without it last)."""
     passes = list(optimization.passes.all())
     with_value = [p for p in passes if isinstance((p.statistics or {}).get(key), int | float)]
@@ -170,8 +203,9 @@ def optimization_passes_sorted(*, optimization: Optimization, key: str = "net_pr
     return with_value + without
 
 
-def optimization_pass_apply(*, optimization_pass: OptimizationPass, create: bool = False,
-                            name: str | None = None) -> StrategyInstance:
+def optimization_pass_apply(
+    *, optimization_pass: OptimizationPass, create: bool = False, name: str | None = None
+) -> StrategyInstance:
     """Write a pass's parameters into the optimised instance, or into a new instance like it."""
     source = optimization_pass.optimization.instance
     if source is None:
@@ -180,10 +214,17 @@ def optimization_pass_apply(*, optimization_pass: OptimizationPass, create: bool
     if not create:
         return instance_update(source, parameters=parameters)
     return instance_create(
-        account=source.account, instrument=source.instrument, strategy_id=source.strategy_id,
-        name=name or f"{source.name} (optimisation {optimization_pass.optimization_id} pass "
-                     f"{optimization_pass.index})"[:100],
-        timeframe=source.timeframe, parameters=parameters, rates_slots=source.rates_slots,
-        risk_percent=source.risk_percent, max_open_orders=source.max_open_orders, max_spread=source.max_spread,
-        operational_mode=source.operational_mode, enabled=False,
+        account=source.account,
+        instrument=source.instrument,
+        strategy_id=source.strategy_id,
+        name=name
+        or f"{source.name} (optimisation {optimization_pass.optimization_id} pass {optimization_pass.index})"[:100],
+        timeframe=source.timeframe,
+        parameters=parameters,
+        rates_slots=source.rates_slots,
+        risk_percent=source.risk_percent,
+        max_open_orders=source.max_open_orders,
+        max_spread=source.max_spread,
+        operational_mode=source.operational_mode,
+        enabled=False,
     )

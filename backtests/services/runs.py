@@ -41,57 +41,104 @@ def _utc(seconds: int) -> datetime:
 
 
 def backtest_run_create(
-    *, instance: StrategyInstance, start: datetime | None = None, end: datetime | None = None,
-    costs: Costs | None = None, initial_balance: Decimal = Decimal("10000"), engine: str = Engine.PARITY,
-    parameters: dict | None = None, owner=None,
+    *,
+    instance: StrategyInstance,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    costs: Costs | None = None,
+    initial_balance: Decimal = Decimal("10000"),
+    engine: str = Engine.PARITY,
+    parameters: dict | None = None,
+    owner=None,
 ) -> BacktestRun:
     """Record a pending backtest of ``instance`` (parameters override the instance's own)."""
     costs = costs or Costs()
     run = BacktestRun(
-        instance=instance, owner=owner, engine=engine, strategy_id=instance.strategy_id,
-        symbol=instance.instrument.symbol, timeframe=instance.timeframe,
-        parameters={**(instance.parameters or {}), **(parameters or {})}, start=start, end=end,
-        initial_balance=initial_balance, account_currency=instance.account.currency, costs=costs.as_json(),
+        instance=instance,
+        owner=owner,
+        engine=engine,
+        strategy_id=instance.strategy_id,
+        symbol=instance.instrument.symbol,
+        timeframe=instance.timeframe,
+        parameters={**(instance.parameters or {}), **(parameters or {})},
+        start=start,
+        end=end,
+        initial_balance=initial_balance,
+        account_currency=instance.account.currency,
+        costs=costs.as_json(),
     )
     run.full_clean()
     run.save()
     return run
 
 
-def engine_run(*, instance: StrategyInstance, start: datetime | None, end: datetime | None, costs: Costs,
-               initial_balance: float, engine: str, account_currency: str,
-               progress: Progress | None = None) -> RunOutput:
+def engine_run(
+    *,
+    instance: StrategyInstance,
+    start: datetime | None,
+    end: datetime | None,
+    costs: Costs,
+    initial_balance: float,
+    engine: str,
+    account_currency: str,
+    progress: Progress | None = None,
+) -> RunOutput:
     """Load the bars and run one engine; nothing is stored."""
-    data, settings = market_data(instance=instance, start=start, end=end, costs=costs,
-                                 account_currency=account_currency)
+    data, settings = market_data(
+        instance=instance, start=start, end=end, costs=costs, account_currency=account_currency
+    )
     if engine == Engine.FAST:
         from backtests.engine.fast import run_fast
 
         result = run_fast(data=data, settings=settings, costs=costs, initial_balance=initial_balance)
     else:
         result = run_parity(
-            data=data, settings=settings, costs=costs, initial_balance=initial_balance,
-            account_currency=account_currency, framework=get_framework(),
+            data=data,
+            settings=settings,
+            costs=costs,
+            initial_balance=initial_balance,
+            account_currency=account_currency,
+            framework=get_framework(),
             progress=(lambda done, total: progress(done / max(total, 1))) if progress else None,
         )
-    return RunOutput(result=result, statistics=result_statistics(result, data.close_time[data.first]
-                                                                  - data.slots[0].timeframe * 60))
+    return RunOutput(
+        result=result, statistics=result_statistics(result, data.close_time[data.first] - data.slots[0].timeframe * 60)
+    )
 
 
-def engine_run_stored(*, inputs: StrategyInputs, instance: StrategyInstance, start: datetime | None,
-                      end: datetime | None, engine: str, progress: Progress | None = None) -> RunOutput:
+def engine_run_stored(
+    *,
+    inputs: StrategyInputs,
+    instance: StrategyInstance,
+    start: datetime | None,
+    end: datetime | None,
+    engine: str,
+    progress: Progress | None = None,
+) -> RunOutput:
     """``engine_run`` with the costs, initial balance and account currency recorded on a stored run, search or
     report, so what was recorded is what runs."""
-    return engine_run(instance=instance, start=start, end=end, costs=Costs(**inputs.costs),
-                      initial_balance=float(inputs.initial_balance), engine=engine,
-                      account_currency=inputs.account_currency, progress=progress)
+    return engine_run(
+        instance=instance,
+        start=start,
+        end=end,
+        costs=Costs(**inputs.costs),
+        initial_balance=float(inputs.initial_balance),
+        engine=engine,
+        account_currency=inputs.account_currency,
+        progress=progress,
+    )
 
 
 def result_statistics(result: EngineResult, start_time: int | None = None) -> dict:
     trades = sorted(result.trades, key=lambda t: (t.close_time, t.ticket))
     return stats.compute(
-        profits=[t.profit for t in trades], sides=[t.side for t in trades], time=result.time,
-        balance=result.balance, equity=result.equity, in_market=result.in_market, initial=result.initial_balance,
+        profits=[t.profit for t in trades],
+        sides=[t.side for t in trades],
+        time=result.time,
+        balance=result.balance,
+        equity=result.equity,
+        in_market=result.in_market,
+        initial=result.initial_balance,
         start_time=start_time,
     )
 
@@ -120,11 +167,13 @@ def backtest_run_execute(*, run_id: int, progress: Progress | None = None) -> Ba
         if run.instance is None:
             raise ValueError("the instance of this backtest was deleted")
         instance = instance_with_parameters(run.instance, run.parameters)
-        output = engine_run_stored(inputs=run, instance=instance, start=run.start, end=run.end, engine=run.engine,
-                                   progress=progress)
+        output = engine_run_stored(
+            inputs=run, instance=instance, start=run.start, end=run.end, engine=run.engine, progress=progress
+        )
     except Exception as e:  # recorded on the run; the caller (task, command) reports it
-        BacktestRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}",
-                                                     finished_at=timezone.now())
+        BacktestRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}", finished_at=timezone.now()
+        )
         raise
     _store(run, output, fw, time.perf_counter() - started)
     run.refresh_from_db()
@@ -143,21 +192,41 @@ def _store(run: BacktestRun, output: RunOutput, fw, duration: float) -> None:
     rows = []
     for t in sorted(result.trades, key=lambda t: (t.close_time, t.ticket)):
         balance += t.profit
-        rows.append(BacktestTrade(
-            run=run, ticket=t.ticket, side=t.side, order_type=t.order_type,
-            units=Decimal(repr(t.units)).quantize(MONEY), open_time=_utc(t.open_time), close_time=_utc(t.close_time),
-            open_price=price(t.open_price), close_price=price(t.close_price), stop_loss=price(t.stop_loss),
-            take_profit=price(t.take_profit), pl=_money(t.pl), commission=_money(t.commission), swap=_money(t.swap),
-            profit=_money(t.profit), balance=_money(balance), close_reason=t.reason,
-        ))
+        rows.append(
+            BacktestTrade(
+                run=run,
+                ticket=t.ticket,
+                side=t.side,
+                order_type=t.order_type,
+                units=Decimal(repr(t.units)).quantize(MONEY),
+                open_time=_utc(t.open_time),
+                close_time=_utc(t.close_time),
+                open_price=price(t.open_price),
+                close_price=price(t.close_price),
+                stop_loss=price(t.stop_loss),
+                take_profit=price(t.take_profit),
+                pl=_money(t.pl),
+                commission=_money(t.commission),
+                swap=_money(t.swap),
+                profit=_money(t.profit),
+                balance=_money(balance),
+                close_reason=t.reason,
+            )
+        )
     BacktestTrade.objects.filter(run=run).delete()
     BacktestTrade.objects.bulk_create(rows, batch_size=2000)
     BacktestRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.DONE, progress=1.0, statistics=_json_safe(output.statistics), curve=_curve(result),
-        bars_tested=len(result.time), rejected_orders=result.rejected, duration_seconds=duration,
+        status=RunStatus.DONE,
+        progress=1.0,
+        statistics=_json_safe(output.statistics),
+        curve=_curve(result),
+        bars_tested=len(result.time),
+        rejected_orders=result.rejected,
+        duration_seconds=duration,
         first_bar=_utc(result.time[0]) if len(result.time) else None,
         last_bar=_utc(result.time[-1]) if len(result.time) else None,
-        library_path=str(fw.library_path), library_version=".".join(map(str, fw.version)),
+        library_path=str(fw.library_path),
+        library_version=".".join(map(str, fw.version)),
         finished_at=timezone.now(),
     )
 

@@ -82,8 +82,9 @@ class Stitched:
     ends: list[float]  # stitched ending balance of each segment
 
 
-def walkforward_windows(*, start: datetime, in_sample: timedelta, out_of_sample: timedelta, windows: int,
-                        mode: str = WindowMode.ROLLING) -> list[Window]:
+def walkforward_windows(
+    *, start: datetime, in_sample: timedelta, out_of_sample: timedelta, windows: int, mode: str = WindowMode.ROLLING
+) -> list[Window]:
     """The windows of a walk-forward (rule in the module docstring)."""
     if in_sample <= timedelta(0) or out_of_sample <= timedelta(0):
         raise WalkForwardError("the in-sample and out-of-sample lengths must be positive")
@@ -144,20 +145,37 @@ def stitch_curves(segments: Sequence[Segment], initial: float) -> Stitched:
 def curve_downsample(time: np.ndarray, balance: np.ndarray, equity: np.ndarray) -> dict:
     n = len(time)
     index = np.unique(np.linspace(0, n - 1, min(n, CURVE_POINTS)).astype(np.int64)) if n else np.zeros(0, np.int64)
-    return {"time": [int(t) for t in time[index]], "balance": [round(float(v), 2) for v in balance[index]],
-            "equity": [round(float(v), 2) for v in equity[index]]}
+    return {
+        "time": [int(t) for t in time[index]],
+        "balance": [round(float(v), 2) for v in balance[index]],
+        "equity": [round(float(v), 2) for v in equity[index]],
+    }
 
 
 @transaction.atomic
 def walkforward_create(
-    *, instance: StrategyInstance, start: datetime, in_sample: timedelta, out_of_sample: timedelta, windows: int,
-    space: dict, mode: str = WindowMode.ROLLING, method: str = SearchMethod.GRID, samples: int = 0, seed: int = 0,
-    select_by: str = "net_profit", select_descending: bool = True, costs: Costs | None = None,
-    initial_balance: Decimal = Decimal("10000"), engine: str = Engine.FAST, owner=None,
+    *,
+    instance: StrategyInstance,
+    start: datetime,
+    in_sample: timedelta,
+    out_of_sample: timedelta,
+    windows: int,
+    space: dict,
+    mode: str = WindowMode.ROLLING,
+    method: str = SearchMethod.GRID,
+    samples: int = 0,
+    seed: int = 0,
+    select_by: str = "net_profit",
+    select_descending: bool = True,
+    costs: Costs | None = None,
+    initial_balance: Decimal = Decimal("10000"),
+    engine: str = Engine.FAST,
+    owner=None,
 ) -> WalkForward:
     """Record a walk-forward and its pending windows (nothing runs: see walkforward_run)."""
-    planned = walkforward_windows(start=start, in_sample=in_sample, out_of_sample=out_of_sample, windows=windows,
-                                  mode=mode)
+    planned = walkforward_windows(
+        start=start, in_sample=in_sample, out_of_sample=out_of_sample, windows=windows, mode=mode
+    )
     try:
         optimization_points(strategy_id=instance.strategy_id, space=space, method=method, samples=samples, seed=seed)
     except OptimizationError as e:
@@ -165,19 +183,43 @@ def walkforward_create(
     if select_by not in stats.MT_NAMES:
         raise WalkForwardError(f"unknown statistic {select_by}")
     wf = WalkForward(
-        instance=instance, owner=owner, mode=mode, start=start, in_sample=in_sample, out_of_sample=out_of_sample,
-        windows=windows, method=method, space=space, samples=samples, seed=seed, select_by=select_by,
-        select_descending=select_descending, engine=engine, strategy_id=instance.strategy_id,
-        symbol=instance.instrument.symbol, timeframe=instance.timeframe, base_parameters=instance.parameters or {},
-        initial_balance=initial_balance, account_currency=instance.account.currency,
+        instance=instance,
+        owner=owner,
+        mode=mode,
+        start=start,
+        in_sample=in_sample,
+        out_of_sample=out_of_sample,
+        windows=windows,
+        method=method,
+        space=space,
+        samples=samples,
+        seed=seed,
+        select_by=select_by,
+        select_descending=select_descending,
+        engine=engine,
+        strategy_id=instance.strategy_id,
+        symbol=instance.instrument.symbol,
+        timeframe=instance.timeframe,
+        base_parameters=instance.parameters or {},
+        initial_balance=initial_balance,
+        account_currency=instance.account.currency,
         costs=(costs or Costs()).as_json(),
     )
     wf.full_clean()
     wf.save()
-    WalkForwardWindow.objects.bulk_create([
-        WalkForwardWindow(walk_forward=wf, index=w.index, in_sample_start=w.in_sample_start,
-                          in_sample_end=w.in_sample_end, out_of_sample_start=w.out_of_sample_start,
-                          out_of_sample_end=w.out_of_sample_end) for w in planned])
+    WalkForwardWindow.objects.bulk_create(
+        [
+            WalkForwardWindow(
+                walk_forward=wf,
+                index=w.index,
+                in_sample_start=w.in_sample_start,
+                in_sample_end=w.in_sample_end,
+                out_of_sample_start=w.out_of_sample_start,
+                out_of_sample_end=w.out_of_sample_end,
+            )
+            for w in planned
+        ]
+    )
     return wf
 
 
@@ -187,4 +229,3 @@ def balance_cents(value: float) -> Decimal:
 
 def json_safe_nested(values: dict) -> dict:
     return {k: {n: (None if v is None or not math.isfinite(v) else v) for n, v in d.items()} for k, d in values.items()}
-

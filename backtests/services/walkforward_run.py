@@ -68,9 +68,15 @@ class Progress:
 
 def walkforward_progress(*, walk_forward: WalkForward) -> Progress:
     totals = Optimization.objects.filter(walk_forward_windows__walk_forward=walk_forward).aggregate(
-        done=Sum("passes_done"), total=Sum("passes_total"))
-    return Progress(totals["done"] or 0, totals["total"] or 0, walk_forward.windows_optimised,
-                    walk_forward.windows_done, walk_forward.windows)
+        done=Sum("passes_done"), total=Sum("passes_total")
+    )
+    return Progress(
+        totals["done"] or 0,
+        totals["total"] or 0,
+        walk_forward.windows_optimised,
+        walk_forward.windows_done,
+        walk_forward.windows,
+    )
 
 
 def walkforward_enqueue(*, walk_forward: WalkForward) -> WalkForward:
@@ -86,8 +92,11 @@ def walkforward_plan(*, walk_forward_id: int) -> list[int]:
 
     A second call (a redelivered start task) creates nothing new; a finished or cancelled walk-forward gets no passes.
     """
-    wf = WalkForward.objects.select_for_update(of=("self",)).select_related(
-        "instance__instrument", "instance__account").get(pk=walk_forward_id)
+    wf = (
+        WalkForward.objects.select_for_update(of=("self",))
+        .select_related("instance__instrument", "instance__account")
+        .get(pk=walk_forward_id)
+    )
     if wf.status not in OPEN_STATUSES:
         return []
     if wf.instance is None:
@@ -97,15 +106,26 @@ def walkforward_plan(*, walk_forward_id: int) -> list[int]:
         WalkForward.objects.filter(pk=wf.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), error="")
     for row in wf.window_rows.filter(optimization__isnull=True):
         opt = optimization_create(
-            instance=wf.instance, space=wf.space, method=wf.method, samples=wf.samples, seed=wf.seed,
-            start=row.in_sample_start, end=row.in_sample_end - ONE_SECOND, costs=Costs(**wf.costs),
-            initial_balance=wf.initial_balance, engine=wf.engine, owner=wf.owner,
+            instance=wf.instance,
+            space=wf.space,
+            method=wf.method,
+            samples=wf.samples,
+            seed=wf.seed,
+            start=row.in_sample_start,
+            end=row.in_sample_end - ONE_SECOND,
+            costs=Costs(**wf.costs),
+            initial_balance=wf.initial_balance,
+            engine=wf.engine,
+            owner=wf.owner,
         )
         WalkForwardWindow.objects.filter(pk=row.pk).update(optimization=opt)
     optimizations = Optimization.objects.filter(walk_forward_windows__walk_forward=wf)
     optimizations.filter(status=RunStatus.PENDING).update(status=RunStatus.RUNNING)
-    return list(OptimizationPass.objects.filter(optimization__in=optimizations, status__in=OPEN_STATUSES)
-                .order_by("optimization_id", "index").values_list("pk", flat=True))
+    return list(
+        OptimizationPass.objects.filter(optimization__in=optimizations, status__in=OPEN_STATUSES)
+        .order_by("optimization_id", "index")
+        .values_list("pk", flat=True)
+    )
 
 
 def walkforward_start(*, walk_forward_id: int) -> int:
@@ -159,14 +179,23 @@ def walkforward_window_optimised(*, optimization_id: int, enqueue_stitch: bool =
         except WalkForwardError as e:
             message = f"window {row.index}: {e}"
             if WalkForwardWindow.objects.filter(pk=row.pk, optimised_at__isnull=True).update(
-                    status=RunStatus.FAILED, optimised_at=timezone.now(), error=message):
+                status=RunStatus.FAILED, optimised_at=timezone.now(), error=message
+            ):
                 _stop(wf, RunStatus.FAILED, f"WalkForwardError: {message}")
             return False
-        is_return = annualised_return(float(best.statistics["initial_balance"]), float(best.statistics["final_balance"]),
-                                      row.in_sample_end - row.in_sample_start)
+        is_return = annualised_return(
+            float(best.statistics["initial_balance"]),
+            float(best.statistics["final_balance"]),
+            row.in_sample_end - row.in_sample_start,
+        )
         marked = WalkForwardWindow.objects.filter(pk=row.pk, optimised_at__isnull=True).update(
-            optimised_at=timezone.now(), parameters=best.parameters, in_sample_statistics=best.statistics,
-            in_sample_return=is_return, status=RunStatus.RUNNING, error="")
+            optimised_at=timezone.now(),
+            parameters=best.parameters,
+            in_sample_statistics=best.statistics,
+            in_sample_return=is_return,
+            status=RunStatus.RUNNING,
+            error="",
+        )
         if not marked:
             return False
         optimised = wf.window_rows.filter(optimised_at__isnull=False).count()
@@ -183,18 +212,19 @@ def walkforward_window_optimised(*, optimization_id: int, enqueue_stitch: bool =
 def _stop(wf: WalkForward, status: str, error: str) -> None:
     """End a walk-forward (failed or cancelled): its unfinished windows, searches and passes stop with it."""
     now = timezone.now()
-    WalkForward.objects.filter(pk=wf.pk, status__in=OPEN_STATUSES).update(status=status, error=error,
-                                                                          finished_at=now)
+    WalkForward.objects.filter(pk=wf.pk, status__in=OPEN_STATUSES).update(status=status, error=error, finished_at=now)
     optimizations = Optimization.objects.filter(walk_forward_windows__walk_forward=wf, status__in=OPEN_STATUSES)
     OptimizationPass.objects.filter(optimization__in=optimizations, status__in=OPEN_STATUSES).update(
-        status=RunStatus.CANCELLED, finished_at=now)
+        status=RunStatus.CANCELLED, finished_at=now
+    )
     optimizations.update(status=RunStatus.CANCELLED, finished_at=now)
     wf.window_rows.filter(status__in=OPEN_STATUSES).update(status=RunStatus.CANCELLED)
 
 
 def _fail(walk_forward_id: int, error: str) -> None:
     WalkForward.objects.filter(pk=walk_forward_id, status__in=OPEN_STATUSES).update(
-        status=RunStatus.FAILED, error=error, finished_at=timezone.now())
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -210,18 +240,26 @@ def walkforward_cancel(*, walk_forward_id: int) -> bool:
 def _window_test(wf: WalkForward, row: WalkForwardWindow, balance: float) -> tuple[Segment, object]:
     """Test ``row``'s chosen parameters out-of-sample from ``balance`` and store the window's results."""
     output = engine_run(
-        instance=instance_with_parameters(wf.instance, row.parameters), start=row.out_of_sample_start,
-        end=row.out_of_sample_end - ONE_SECOND, costs=Costs(**wf.costs), initial_balance=balance,
-        engine=wf.engine, account_currency=wf.account_currency,
+        instance=instance_with_parameters(wf.instance, row.parameters),
+        start=row.out_of_sample_start,
+        end=row.out_of_sample_end - ONE_SECOND,
+        costs=Costs(**wf.costs),
+        initial_balance=balance,
+        engine=wf.engine,
+        account_currency=wf.account_currency,
     )
     result = output.result
     final = float(result.balance[-1]) if len(result.balance) else balance
     oos_return = annualised_return(balance, final, row.out_of_sample_end - row.out_of_sample_start)
     is_return = row.in_sample_return
     WalkForwardWindow.objects.filter(pk=row.pk).update(
-        status=RunStatus.DONE, out_of_sample_statistics=_json_safe(output.statistics), out_of_sample_return=oos_return,
+        status=RunStatus.DONE,
+        out_of_sample_statistics=_json_safe(output.statistics),
+        out_of_sample_return=oos_return,
         efficiency=oos_return / is_return if is_return and is_return > 0 and oos_return is not None else None,
-        start_balance=balance_cents(balance), end_balance=balance_cents(final), error="",
+        start_balance=balance_cents(balance),
+        end_balance=balance_cents(final),
+        error="",
     )
     return Segment(result.time, result.balance, result.equity, balance), result
 
@@ -239,8 +277,9 @@ def walkforward_stitch(*, walk_forward_id: int) -> WalkForward:
         try:
             segment, result = _window_test(wf, row, balance)
         except Exception as e:
-            WalkForwardWindow.objects.filter(pk=row.pk).update(status=RunStatus.FAILED,
-                                                               error=f"{type(e).__name__}: {e}")
+            WalkForwardWindow.objects.filter(pk=row.pk).update(
+                status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}"
+            )
             _fail(wf.pk, f"window {row.index}: {type(e).__name__}: {e}")
             raise WalkForwardError(f"window {row.index}: {e}") from e
         segments.append(segment)
@@ -256,16 +295,23 @@ def _store(wf: WalkForward, segments: list[Segment], results: list) -> None:
     trades = sorted((t for r in results for t in r.trades), key=lambda t: (t.close_time, t.ticket))
     in_market = np.concatenate([r.in_market for r in results]) if results else np.zeros(0, bool)
     oos_statistics = stats.compute(
-        profits=[t.profit for t in trades], sides=[t.side for t in trades], time=stitched.time,
-        balance=stitched.balance, equity=stitched.equity, in_market=in_market, initial=float(wf.initial_balance),
+        profits=[t.profit for t in trades],
+        sides=[t.side for t in trades],
+        time=stitched.time,
+        balance=stitched.balance,
+        equity=stitched.equity,
+        in_market=in_market,
+        initial=float(wf.initial_balance),
         start_time=int(wf.start.timestamp() + wf.in_sample.total_seconds()),
     )
     rows = list(wf.window_rows.order_by("index"))
     WalkForward.objects.filter(pk=wf.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.DONE, statistics=_json_safe(oos_statistics),
+        status=RunStatus.DONE,
+        statistics=_json_safe(oos_statistics),
         curve=curve_downsample(stitched.time, stitched.balance, stitched.equity),
-        efficiency=walkforward_efficiency([r.in_sample_return or 0.0 for r in rows],
-                                          [r.out_of_sample_return or 0.0 for r in rows]),
+        efficiency=walkforward_efficiency(
+            [r.in_sample_return or 0.0 for r in rows], [r.out_of_sample_return or 0.0 for r in rows]
+        ),
         parameter_stability=json_safe_nested(parameter_stability([r.parameters for r in rows])),
         finished_at=timezone.now(),
     )

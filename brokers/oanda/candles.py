@@ -12,9 +12,7 @@ from brokers.oanda.symbols import from_broker_symbol
 from brokers.oanda.timefmt import format_rfc3339
 
 MAX_PAGE = 5000
-GRANULARITIES = frozenset(
-    "S5 S10 S15 S30 M1 M2 M4 M5 M10 M15 M30 H1 H2 H3 H4 H6 H8 H12 D W M".split()
-)
+GRANULARITIES = frozenset("S5 S10 S15 S30 M1 M2 M4 M5 M10 M15 M30 H1 H2 H3 H4 H6 H8 H12 D W M".split())
 
 
 def iter_candles(

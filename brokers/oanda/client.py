@@ -192,7 +192,9 @@ class OandaClient:
         try:
             return self._instruments[symbol].ref
         except KeyError as e:
-            raise BrokerNotFoundError(f"instrument {symbol} not offered on this account", reason="INSTRUMENT_UNKNOWN") from e
+            raise BrokerNotFoundError(
+                f"instrument {symbol} not offered on this account", reason="INSTRUMENT_UNKNOWN"
+            ) from e
 
     def get_quotes(self, symbols: Iterable[str]) -> list[Quote]:
         """Current top of book for several symbols in one request."""
@@ -298,9 +300,7 @@ class OandaClient:
                 ) from e
             return found
 
-    def submit_order_idempotent(
-        self, request: OrderRequest, *, since_transaction_id: str | None = None
-    ) -> OrderResult:
+    def submit_order_idempotent(self, request: OrderRequest, *, since_transaction_id: str | None = None) -> OrderResult:
         """Look the order up by its client id first; send it only if the broker has no trace of it.
 
         Use this for every retry of an intent. Pass the lastTransactionID recorded before the first
@@ -328,8 +328,12 @@ class OandaClient:
         state = order.get("state")
         oid = str(parse.req(order, "id"))
         if state in ("PENDING", "TRIGGERED"):
-            return OrderResult(status="pending", client_order_id=client_order_id, broker_order_id=oid,
-                               last_transaction_id=self._last_transaction_id or "")
+            return OrderResult(
+                status="pending",
+                client_order_id=client_order_id,
+                broker_order_id=oid,
+                last_transaction_id=self._last_transaction_id or "",
+            )
         return None  # filled or cancelled: the transactions tell the full story
 
     def _find_in_transactions(self, client_order_id: str, since: str | None) -> OrderResult | None:
@@ -343,25 +347,40 @@ class OandaClient:
                 if parse.client_order_id_of(txn) != client_order_id:
                     continue
                 if ttype in _REJECT_TYPES:
-                    return OrderResult(status="rejected", client_order_id=client_order_id,
-                                       reason=str(txn.get("rejectReason") or ""),
-                                       last_transaction_id=str(txn["id"]))
+                    return OrderResult(
+                        status="rejected",
+                        client_order_id=client_order_id,
+                        reason=str(txn.get("rejectReason") or ""),
+                        last_transaction_id=str(txn["id"]),
+                    )
                 if ttype in _CREATE_TYPES:
                     created = txn
                 continue
             if str(txn.get("orderID")) != str(created["id"]):
                 continue
             if ttype == "ORDER_FILL":
-                return OrderResult(status="filled", client_order_id=client_order_id,
-                                   broker_order_id=str(created["id"]), fill=parse.fill(txn),
-                                   last_transaction_id=str(txn["id"]))
+                return OrderResult(
+                    status="filled",
+                    client_order_id=client_order_id,
+                    broker_order_id=str(created["id"]),
+                    fill=parse.fill(txn),
+                    last_transaction_id=str(txn["id"]),
+                )
             if ttype == "ORDER_CANCEL":
-                return OrderResult(status="cancelled", client_order_id=client_order_id,
-                                   broker_order_id=str(created["id"]), reason=str(txn.get("reason") or ""),
-                                   last_transaction_id=str(txn["id"]))
+                return OrderResult(
+                    status="cancelled",
+                    client_order_id=client_order_id,
+                    broker_order_id=str(created["id"]),
+                    reason=str(txn.get("reason") or ""),
+                    last_transaction_id=str(txn["id"]),
+                )
         if created is not None:
-            return OrderResult(status="pending", client_order_id=client_order_id,
-                               broker_order_id=str(created["id"]), last_transaction_id=str(created["id"]))
+            return OrderResult(
+                status="pending",
+                client_order_id=client_order_id,
+                broker_order_id=str(created["id"]),
+                last_transaction_id=str(created["id"]),
+            )
         return None
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -384,7 +403,9 @@ class OandaClient:
         body = self._call("GET", f"{self._acct}/openTrades").body
         return [parse.trade(t) for t in parse.req(body, "trades")]
 
-    def list_trades(self, *, state: str = "CLOSED", count: int = 500, before_id: str | None = None) -> list[BrokerTrade]:
+    def list_trades(
+        self, *, state: str = "CLOSED", count: int = 500, before_id: str | None = None
+    ) -> list[BrokerTrade]:
         """One page of trades by state (OPEN, CLOSED, ALL), newest first."""
         params = {"state": state, "count": str(count)}
         if before_id:
@@ -430,8 +451,9 @@ class OandaClient:
         if not body:
             return
         # Setting absolute values is idempotent, so a lost answer may be retried.
-        self._call("PUT", f"{self._acct}/trades/{urlquote(broker_trade_id, safe='@')}/orders", body=body,
-                   idempotent=True)
+        self._call(
+            "PUT", f"{self._acct}/trades/{urlquote(broker_trade_id, safe='@')}/orders", body=body, idempotent=True
+        )
 
     def list_open_positions(self) -> list[OpenPosition]:
         # Reference: https://developer.oanda.com/rest-live-v20/position-ep/ (openPositions)
@@ -486,13 +508,22 @@ def _order_result(body: JsonDict, client_order_id: str) -> OrderResult:
     client_order_id = client_order_id or parse.client_order_id_of(create)
     if body.get("orderFillTransaction"):
         fill = parse.fill(body["orderFillTransaction"])
-        return OrderResult(status="filled", client_order_id=client_order_id, broker_order_id=oid or fill.broker_order_id,
-                           fill=fill, last_transaction_id=last)
+        return OrderResult(
+            status="filled",
+            client_order_id=client_order_id,
+            broker_order_id=oid or fill.broker_order_id,
+            fill=fill,
+            last_transaction_id=last,
+        )
     cancel = body.get("orderCancelTransaction")
     if cancel:
-        return OrderResult(status="cancelled", client_order_id=client_order_id,
-                           broker_order_id=oid or str(cancel.get("orderID") or ""),
-                           reason=str(cancel.get("reason") or ""), last_transaction_id=last)
+        return OrderResult(
+            status="cancelled",
+            client_order_id=client_order_id,
+            broker_order_id=oid or str(cancel.get("orderID") or ""),
+            reason=str(cancel.get("reason") or ""),
+            last_transaction_id=last,
+        )
     if not create:
         raise BrokerProtocolError("OANDA order answer has neither a create, a fill nor a cancel transaction")
     return OrderResult(status="pending", client_order_id=client_order_id, broker_order_id=oid, last_transaction_id=last)

@@ -202,8 +202,12 @@ def trade_financings(txn: J) -> tuple[TradeFinancing, ...]:
     out = []
     for position in txn.get("positionFinancings") or ():
         for row in position.get("openTradeFinancings") or ():
-            out.append(TradeFinancing(broker_trade_id=str(req(row, "tradeID")),
-                                      financing=dec(row.get("financing", "0"), "openTradeFinancings.financing")))
+            out.append(
+                TradeFinancing(
+                    broker_trade_id=str(req(row, "tradeID")),
+                    financing=dec(row.get("financing", "0"), "openTradeFinancings.financing"),
+                )
+            )
     return tuple(out)
 
 

@@ -96,8 +96,14 @@ class MemoryPriceSink:
 class RedisPriceSink:
     """One Redis hash per symbol (``asirikuy:price:EURUSD`` -> bid, ask, time, tradeable)."""
 
-    def __init__(self, redis_client: Any = None, *, url: str | None = None, prefix: str = PRICE_KEY_PREFIX,
-                 health_key: str = HEALTH_KEY) -> None:
+    def __init__(
+        self,
+        redis_client: Any = None,
+        *,
+        url: str | None = None,
+        prefix: str = PRICE_KEY_PREFIX,
+        health_key: str = HEALTH_KEY,
+    ) -> None:
         if redis_client is None:
             if url is None:
                 raise ValueError("pass a redis client or a redis URL")
@@ -111,8 +117,12 @@ class RedisPriceSink:
     def write(self, quote: Quote) -> None:
         self.redis.hset(
             f"{self.prefix}{quote.symbol}",
-            mapping={"bid": str(quote.bid), "ask": str(quote.ask), "time": quote.time.isoformat(),
-                     "tradeable": "1" if quote.tradeable else "0"},
+            mapping={
+                "bid": str(quote.bid),
+                "ask": str(quote.ask),
+                "time": quote.time.isoformat(),
+                "tradeable": "1" if quote.tradeable else "0",
+            },
         )
 
     def write_health(self, health: dict[str, str]) -> None:
@@ -129,8 +139,13 @@ def read_cached_price(redis_client: Any, symbol: str, *, prefix: str = PRICE_KEY
     if not raw:
         return None
     data = {_text(k): _text(v) for k, v in raw.items()}
-    return Quote(symbol=symbol, bid=Decimal(data["bid"]), ask=Decimal(data["ask"]),
-                 time=datetime.fromisoformat(data["time"]), tradeable=data.get("tradeable", "1") == "1")
+    return Quote(
+        symbol=symbol,
+        bid=Decimal(data["bid"]),
+        ask=Decimal(data["ask"]),
+        time=datetime.fromisoformat(data["time"]),
+        tradeable=data.get("tradeable", "1") == "1",
+    )
 
 
 def read_stream_health(redis_client: Any, *, key: str = HEALTH_KEY) -> dict[str, str]:
@@ -172,8 +187,11 @@ class PriceStream:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.max_line_bytes = max_line_bytes
-        self._headers = {"Authorization": f"Bearer {token}", "Accept-Datetime-Format": "RFC3339",
-                         "User-Agent": USER_AGENT}
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept-Datetime-Format": "RFC3339",
+            "User-Agent": USER_AGENT,
+        }
         self._session = session or requests.Session()
         self._clock = clock
         self._stop = threading.Event()
@@ -270,8 +288,13 @@ class PriceStream:
         """Read one connection until it ends, stalls or ``stop()``. True if any message arrived."""
         self._bump("connects", True, state="connecting")
         params = {"instruments": ",".join(self.instruments), "snapshot": "true"}
-        resp = self._session.get(self.url, params=params, headers=self._headers, stream=True,
-                                 timeout=(self.connect_timeout, self.heartbeat_timeout))
+        resp = self._session.get(
+            self.url,
+            params=params,
+            headers=self._headers,
+            stream=True,
+            timeout=(self.connect_timeout, self.heartbeat_timeout),
+        )
         self._response = resp
         try:
             if resp.status_code in (401, 403):
@@ -321,8 +344,12 @@ class PriceStream:
             message = json.loads(line)
             mtype = message.get("type")
             if mtype == "HEARTBEAT":
-                self._bump("heartbeats", True, last_message_at=datetime.now(UTC),
-                           last_heartbeat_at=_safe_time(message.get("time")))
+                self._bump(
+                    "heartbeats",
+                    True,
+                    last_message_at=datetime.now(UTC),
+                    last_heartbeat_at=_safe_time(message.get("time")),
+                )
                 return "HEARTBEAT"
             if mtype == "PRICE":
                 quote = parse.quote(message)

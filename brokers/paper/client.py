@@ -81,7 +81,9 @@ class PaperBroker:
     def _now(self, quote_time: datetime | None = None) -> datetime:
         return quote_time or timezone.now()
 
-    def pl(self, instrument: Instrument, side: str, units: Decimal, open_price: Decimal, close_price: Decimal) -> Decimal:
+    def pl(
+        self, instrument: Instrument, side: str, units: Decimal, open_price: Decimal, close_price: Decimal
+    ) -> Decimal:
         diff = (close_price - open_price) if side == Side.BUY else (open_price - close_price)
         rate = quote_to_account_rate(instrument, self.account.currency, price=close_price)
         return money(diff * units * rate)
@@ -90,8 +92,12 @@ class PaperBroker:
     def get_account_state(self) -> AccountState:
         account = BrokerAccount.objects.get(pk=self.account.pk)
         return AccountState(
-            currency=account.currency, balance=account.balance, equity=account.equity,
-            margin_used=account.margin_used, unrealized_pl=account.unrealized_pl, hedging_enabled=not account.fifo,
+            currency=account.currency,
+            balance=account.balance,
+            equity=account.equity,
+            margin_used=account.margin_used,
+            unrealized_pl=account.unrealized_pl,
+            hedging_enabled=not account.fifo,
             last_transaction_id=account.last_transaction_id,
             open_trade_count=Trade.objects.filter(account=account, state=TradeState.OPEN).count(),
         )
@@ -116,18 +122,28 @@ class PaperBroker:
         transaction_id = self._next_transaction_id()
         if request.order_type != "market":
             return OrderResult(
-                status="pending", client_order_id=request.client_order_id, broker_order_id=transaction_id,
+                status="pending",
+                client_order_id=request.client_order_id,
+                broker_order_id=transaction_id,
                 last_transaction_id=transaction_id,
             )
         fill_price = price.ask if request.side == "buy" else price.bid
         trade_id = transaction_id  # one transaction creates the order, fills it and opens the trade
         signed = request.units if request.side == "buy" else -request.units
         fill = Fill(
-            broker_order_id=transaction_id, transaction_id=trade_id, time=self._now(price.time), price=fill_price,
-            units=signed, trade_opened=trade_id, units_opened=request.units,
+            broker_order_id=transaction_id,
+            transaction_id=trade_id,
+            time=self._now(price.time),
+            price=fill_price,
+            units=signed,
+            trade_opened=trade_id,
+            units_opened=request.units,
         )
         return OrderResult(
-            status="filled", client_order_id=request.client_order_id, broker_order_id=transaction_id, fill=fill,
+            status="filled",
+            client_order_id=request.client_order_id,
+            broker_order_id=transaction_id,
+            fill=fill,
             last_transaction_id=trade_id,
         )
 
@@ -136,8 +152,13 @@ class PaperBroker:
         trade_id = self._next_transaction_id()
         signed = order.units if order.side == Side.BUY else -order.units
         return Fill(
-            broker_order_id=order.broker_order_id, transaction_id=trade_id, time=time, price=price, units=signed,
-            trade_opened=trade_id, units_opened=order.units,
+            broker_order_id=order.broker_order_id,
+            transaction_id=trade_id,
+            time=time,
+            price=price,
+            units=signed,
+            trade_opened=trade_id,
+            units_opened=order.units,
         )
 
     def close_fill(self, trade: Trade, *, price: Decimal, time: datetime, units: Decimal | None = None) -> Fill:
@@ -149,23 +170,33 @@ class PaperBroker:
         full = units >= trade.current_units
         balance = BrokerAccount.objects.get(pk=self.account.pk).balance + realized
         return Fill(
-            broker_order_id=transaction_id, transaction_id=transaction_id, time=time, price=price,
+            broker_order_id=transaction_id,
+            transaction_id=transaction_id,
+            time=time,
+            price=price,
             units=-units if trade.side == Side.BUY else units,
-            trades_closed=(close,) if full else (), trade_reduced=None if full else close, account_balance=balance,
+            trades_closed=(close,) if full else (),
+            trade_reduced=None if full else close,
+            account_balance=balance,
         )
 
     @transaction.atomic
     def close_trade(self, broker_trade_id: str, *, units: Decimal | None = None) -> OrderResult:
-        trade = Trade.objects.select_related("instrument").filter(
-            account=self.account, broker_trade_id=broker_trade_id, state=TradeState.OPEN
-        ).first()
+        trade = (
+            Trade.objects.select_related("instrument")
+            .filter(account=self.account, broker_trade_id=broker_trade_id, state=TradeState.OPEN)
+            .first()
+        )
         if trade is None:
             raise BrokerNotFoundError(f"trade {broker_trade_id} is not open", reason="NO_SUCH_TRADE")
         price = last_price(trade.instrument)
         close_price = price.bid if trade.side == Side.BUY else price.ask
         fill = self.close_fill(trade, price=close_price, time=self._now(price.time), units=units)
         return OrderResult(
-            status="filled", client_order_id="", broker_order_id=fill.broker_order_id, fill=fill,
+            status="filled",
+            client_order_id="",
+            broker_order_id=fill.broker_order_id,
+            fill=fill,
             last_transaction_id=fill.transaction_id,
         )
 
@@ -177,7 +208,9 @@ class PaperBroker:
         take_profit: Decimal | None = None,
         trailing_distance: Decimal | None = None,
     ) -> None:
-        if not Trade.objects.filter(account=self.account, broker_trade_id=broker_trade_id, state=TradeState.OPEN).exists():
+        if not Trade.objects.filter(
+            account=self.account, broker_trade_id=broker_trade_id, state=TradeState.OPEN
+        ).exists():
             raise BrokerNotFoundError(f"trade {broker_trade_id} is not open", reason="NO_SUCH_TRADE")
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -194,9 +227,15 @@ class PaperBroker:
     def list_open_trades(self) -> list[BrokerTrade]:
         return [
             BrokerTrade(
-                broker_trade_id=t.broker_trade_id, symbol=t.instrument.symbol, side=t.side,  # type: ignore[arg-type]
-                initial_units=t.initial_units, current_units=t.current_units, open_price=t.open_price,
-                open_time=t.open_time, stop_loss=t.stop_loss, take_profit=t.take_profit,
+                broker_trade_id=t.broker_trade_id,
+                symbol=t.instrument.symbol,
+                side=t.side,  # type: ignore[arg-type]
+                initial_units=t.initial_units,
+                current_units=t.current_units,
+                open_price=t.open_price,
+                open_time=t.open_time,
+                stop_loss=t.stop_loss,
+                take_profit=t.take_profit,
                 instance_id=t.instance_id,
             )
             for t in Trade.objects.filter(account=self.account, state=TradeState.OPEN).select_related("instrument")
@@ -205,13 +244,20 @@ class PaperBroker:
     def list_pending_orders(self) -> list[BrokerOrder]:
         return [
             BrokerOrder(
-                broker_order_id=o.broker_order_id, client_order_id=o.client_order_id, symbol=o.instrument.symbol,
-                side=o.side, units=o.units, order_type=o.order_type, price=o.price or Decimal(0),  # type: ignore[arg-type]
-                stop_loss=o.stop_loss, take_profit=o.take_profit, expires_at=o.expires_at, instance_id=o.instance_id,
+                broker_order_id=o.broker_order_id,
+                client_order_id=o.client_order_id,
+                symbol=o.instrument.symbol,
+                side=o.side,
+                units=o.units,
+                order_type=o.order_type,
+                price=o.price or Decimal(0),  # type: ignore[arg-type]
+                stop_loss=o.stop_loss,
+                take_profit=o.take_profit,
+                expires_at=o.expires_at,
+                instance_id=o.instance_id,
             )
             for o in Order.objects.filter(account=self.account, status=OrderStatus.PENDING).select_related("instrument")
         ]
 
     def list_events_since(self, transaction_id: str) -> list[BrokerEvent]:
         return []
-

@@ -61,8 +61,11 @@ def _bars_after(instrument: Instrument, start: datetime, until: datetime) -> lis
     for timeframe in (1, 5, 15, 60, 240, 1440):
         rows = list(
             Bar.objects.filter(
-                instrument=instrument, timeframe=timeframe, complete=True,
-                time__gt=start - timedelta(minutes=timeframe), time__lte=until - timedelta(minutes=timeframe),
+                instrument=instrument,
+                timeframe=timeframe,
+                complete=True,
+                time__gt=start - timedelta(minutes=timeframe),
+                time__lte=until - timedelta(minutes=timeframe),
             )
             .order_by("time")
             .values_list("time", "open", "high", "low", "close", "spread")
@@ -71,7 +74,12 @@ def _bars_after(instrument: Instrument, start: datetime, until: datetime) -> lis
             f = instrument.from_points
             return [
                 SimBar(
-                    time=t, close_time=t + timedelta(minutes=timeframe), open=f(o), high=f(h), low=f(lo), close=f(c),
+                    time=t,
+                    close_time=t + timedelta(minutes=timeframe),
+                    open=f(o),
+                    high=f(h),
+                    low=f(lo),
+                    close=f(c),
                     spread=f(sp if sp is not None else instrument.spread_points),
                 )
                 for t, o, h, lo, c, sp in rows
@@ -81,13 +89,27 @@ def _bars_after(instrument: Instrument, start: datetime, until: datetime) -> lis
 
 def _pending_fill_price(order: Order, bar: SimBar) -> Decimal | None:
     assert order.price is not None
-    return pending_fill_price(buy=order.side == Side.BUY, stop=order.order_type == "stop", level=order.price,
-                              open_=bar.open, high=bar.high, low=bar.low, spread=bar.spread)
+    return pending_fill_price(
+        buy=order.side == Side.BUY,
+        stop=order.order_type == "stop",
+        level=order.price,
+        open_=bar.open,
+        high=bar.high,
+        low=bar.low,
+        spread=bar.spread,
+    )
 
 
 def _exit_price(trade: Trade, bar: SimBar) -> tuple[Decimal, str] | None:
-    hit = exit_price(buy=trade.side == Side.BUY, stop_loss=trade.stop_loss, take_profit=trade.take_profit,
-                     open_=bar.open, high=bar.high, low=bar.low, spread=bar.spread)
+    hit = exit_price(
+        buy=trade.side == Side.BUY,
+        stop_loss=trade.stop_loss,
+        take_profit=trade.take_profit,
+        open_=bar.open,
+        high=bar.high,
+        low=bar.low,
+        spread=bar.spread,
+    )
     if hit is None:
         return None
     price, kind = hit
@@ -115,8 +137,9 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
     bars = _bars_after(instrument, start, until)
     for bar in bars:
         opened_now: set[int] = set()
-        pending = Order.objects.filter(account=account, instrument=instrument, status=OrderStatus.PENDING,
-                                       virtual=False).order_by("id")
+        pending = Order.objects.filter(
+            account=account, instrument=instrument, status=OrderStatus.PENDING, virtual=False
+        ).order_by("id")
         for order in pending:
             if order.expires_at is not None and order.expires_at <= bar.time:
                 Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
@@ -126,14 +149,25 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
             price = _pending_fill_price(order, bar)
             if price is not None:
                 fill = broker.fill_pending(order, price=price, time=bar.time)
-                order_record_result(order, OrderResult(status="filled", client_order_id=order.client_order_id,
-                                                       broker_order_id=order.broker_order_id, fill=fill))
+                order_record_result(
+                    order,
+                    OrderResult(
+                        status="filled",
+                        client_order_id=order.client_order_id,
+                        broker_order_id=order.broker_order_id,
+                        fill=fill,
+                    ),
+                )
                 order.refresh_from_db(fields=["trade"])
                 if order.trade_id:
                     opened_now.add(order.trade_id)
-        trades = Trade.objects.filter(
-            account=account, instrument=instrument, state=TradeState.OPEN, open_time__lte=bar.time, virtual=False
-        ).exclude(pk__in=opened_now).select_related("instrument")
+        trades = (
+            Trade.objects.filter(
+                account=account, instrument=instrument, state=TradeState.OPEN, open_time__lte=bar.time, virtual=False
+            )
+            .exclude(pk__in=opened_now)
+            .select_related("instrument")
+        )
         for trade in trades:
             exit_ = _exit_price(trade, bar)
             if exit_ is None:
@@ -141,13 +175,22 @@ def _simulate_instrument(broker: PaperBroker, instrument: Instrument, start: dat
                 continue
             price, reason = exit_
             fill = broker.close_fill(trade, price=price, time=bar.time)
-            fill_record(account=account, instrument=instrument, fill=fill, instance_id=trade.instance_id, order=None,
-                        close_reason=reason)
+            fill_record(
+                account=account,
+                instrument=instrument,
+                fill=fill,
+                instance_id=trade.instance_id,
+                order=None,
+                close_reason=reason,
+            )
         if account.virtual_mode:
             # Virtual order mode: the platform executes virtual pending orders and SL/TP by the same bar rules;
             # their netting order goes out when this pass commits (trading/services/virtual/README.md).
-            netting = virtual_watch(account=account, instrument=instrument, bar=PriceBar(
-                time=bar.time, open=bar.open, high=bar.high, low=bar.low, spread=bar.spread))
+            netting = virtual_watch(
+                account=account,
+                instrument=instrument,
+                bar=PriceBar(time=bar.time, open=bar.open, high=bar.high, low=bar.low, spread=bar.spread),
+            )
             if netting is not None:
                 orders_dispatch_after_commit(account=account, instrument_id=instrument.pk)
 
@@ -168,8 +211,10 @@ def paper_revalue(account: BrokerAccount, *, now: datetime | None = None, write_
         if trade.instrument_id not in marks:
             try:
                 price = last_price(trade.instrument)
-                marks[trade.instrument_id] = (price, quote_to_account_rate(trade.instrument, account.currency,
-                                                                           price=price.bid))
+                marks[trade.instrument_id] = (
+                    price,
+                    quote_to_account_rate(trade.instrument, account.currency, price=price.bid),
+                )
             except PriceUnavailable:
                 marks[trade.instrument_id] = None
         mark_rate = marks[trade.instrument_id]
@@ -196,7 +241,11 @@ def paper_revalue(account: BrokerAccount, *, now: datetime | None = None, write_
     last = AccountSnapshot.objects.filter(account=account).order_by("-time").values_list("time", flat=True).first()
     if last is None or now - last >= SNAPSHOT_EVERY:
         AccountSnapshot.objects.create(
-            account=account, time=now, balance=account.balance, equity=equity, margin_used=margin_total,
+            account=account,
+            time=now,
+            balance=account.balance,
+            equity=equity,
+            margin_used=margin_total,
             unrealized_pl=unrealized_total,
         )
 

@@ -10,116 +10,362 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('trading', '0006_discrepancy_order_submission'),
+        ("trading", "0006_discrepancy_order_submission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InstanceControl',
-            fields=[
-            ],
+            name="InstanceControl",
+            fields=[],
             options={
-                'verbose_name': 'instance control',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "instance control",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('trading.strategyinstance',),
+            bases=("trading.strategyinstance",),
         ),
         migrations.CreateModel(
-            name='AuditLogEntry',
+            name="AuditLogEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(blank=True, help_text='Kept if the user is deleted', max_length=150)),
-                ('time', models.DateTimeField(db_index=True)),
-                ('action', models.CharField(choices=[('trade_close', 'Close trade'), ('instance_close_all', 'Close all of an instance'), ('instance_pause', 'Pause instance'), ('instance_enable', 'Enable instance'), ('instance_disable', 'Disable instance'), ('instance_run_now', 'Run instance now'), ('kill_switch_engage', 'Engage kill switch'), ('kill_switch_release', 'Release kill switch'), ('limit_change', 'Change guard rails'), ('peak_reset', 'Reset drawdown high-water mark'), ('drawdown_close_all', 'Drawdown limit closed everything'), ('market_hours_change', 'Change market-hours policy')], max_length=24)),
-                ('source', models.CharField(help_text='admin, api, dashboard or system', max_length=16)),
-                ('object_type', models.CharField(max_length=40)),
-                ('object_id', models.CharField(blank=True, max_length=40)),
-                ('object_repr', models.CharField(blank=True, max_length=200)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='trading.brokeraccount')),
-                ('user', models.ForeignKey(blank=True, help_text='Empty: done by the platform itself', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("username", models.CharField(blank=True, help_text="Kept if the user is deleted", max_length=150)),
+                ("time", models.DateTimeField(db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("trade_close", "Close trade"),
+                            ("instance_close_all", "Close all of an instance"),
+                            ("instance_pause", "Pause instance"),
+                            ("instance_enable", "Enable instance"),
+                            ("instance_disable", "Disable instance"),
+                            ("instance_run_now", "Run instance now"),
+                            ("kill_switch_engage", "Engage kill switch"),
+                            ("kill_switch_release", "Release kill switch"),
+                            ("limit_change", "Change guard rails"),
+                            ("peak_reset", "Reset drawdown high-water mark"),
+                            ("drawdown_close_all", "Drawdown limit closed everything"),
+                            ("market_hours_change", "Change market-hours policy"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("source", models.CharField(help_text="admin, api, dashboard or system", max_length=16)),
+                ("object_type", models.CharField(max_length=40)),
+                ("object_id", models.CharField(blank=True, max_length=40)),
+                ("object_repr", models.CharField(blank=True, max_length=200)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="trading.brokeraccount",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: done by the platform itself",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit log entries',
-                'ordering': ['-time', '-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='MarketHoursPolicy',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('when_closed', models.CharField(choices=[('drop', 'Drop the order'), ('queue', 'Queue it until the market opens')], default='queue', max_length=8)),
-                ('oanda_daily_break', models.BooleanField(default=True, help_text="Treat 16:59-17:05 New York as closed (OANDA's daily maintenance)")),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='market_hours', to='trading.brokeraccount')),
-            ],
-            options={
-                'verbose_name_plural': 'market hours policies',
-            },
-        ),
-        migrations.CreateModel(
-            name='BlockedSignal',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('kill_switch', 'Kill switch'), ('max_drawdown', 'Maximum drawdown'), ('daily_loss', 'Daily loss limit'), ('max_open_trades', 'Maximum open trades'), ('fat_finger', 'Order size vs equity'), ('currency_exposure', 'Currency exposure cap'), ('spread', 'Spread filter'), ('market_closed', 'Market closed')], max_length=20)),
-                ('outcome', models.CharField(choices=[('dropped', 'Dropped'), ('queued', 'Queued until the market opens'), ('released', 'Queued, then sent at the open')], default='dropped', max_length=10)),
-                ('intent', models.JSONField(default=dict, help_text='What was asked: kind, side, units, price, SL/TP')),
-                ('values', models.JSONField(default=dict, help_text='The figures that tripped the rule, and the limit')),
-                ('created_at', models.DateTimeField()),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocked_signals', to='trading.brokeraccount')),
-                ('execution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='blocked_signals', to='trading.execution')),
-                ('instance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='blocked_signals', to='trading.strategyinstance')),
-                ('order', models.ForeignKey(blank=True, help_text='Set when the order already existed (checks at dispatch)', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='blocks', to='trading.order')),
-            ],
-            options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['account', '-created_at'], name='risk_blocke_account_045407_idx'), models.Index(condition=models.Q(('outcome', 'queued')), fields=['outcome'], name='risk_queued_blocks')],
-            },
-        ),
-        migrations.CreateModel(
-            name='KillSwitch',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('engaged', models.BooleanField(default=False)),
-                ('flatten', models.BooleanField(default=False, help_text='Closed every trade when engaged')),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('changed_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.OneToOneField(blank=True, help_text='Empty: the global switch', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='kill_switch', to='trading.brokeraccount')),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['account'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('account', models.Value(0)), name='risk_one_switch_per_scope')],
+                "verbose_name_plural": "audit log entries",
+                "ordering": ["-time", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RiskLimit',
+            name="MarketHoursPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_drawdown_pct', models.DecimalField(blank=True, decimal_places=3, help_text='Percent below the equity high-water mark (open P/L included)', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('drawdown_action', models.CharField(choices=[('stop_entries', 'Stop new entries'), ('close_all', 'Close everything (and stop new entries)')], default='stop_entries', max_length=16)),
-                ('daily_loss_limit', models.DecimalField(blank=True, decimal_places=6, default=None, help_text='Account currency, per FX day (from 17:00 New York)', max_digits=24, null=True)),
-                ('max_open_trades', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_order_equity_ratio', models.DecimalField(blank=True, decimal_places=4, help_text='Fat-finger guard: order notional / equity, e.g. 5 = five times equity', max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('max_currency_exposure_ratio', models.DecimalField(blank=True, decimal_places=4, help_text='Per currency: |net signed notional| / equity', max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('max_spread_points', models.PositiveIntegerField(blank=True, help_text='ask - bid in points', null=True)),
-                ('peak_equity', models.DecimalField(blank=True, decimal_places=6, default=None, help_text="High-water mark: account equity, or the instance's net P/L for an instance limit", max_digits=24, null=True)),
-                ('peak_since', models.DateTimeField(blank=True, help_text='Snapshots before this time are ignored (set when the peak is reset)', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_limits', to='trading.brokeraccount')),
-                ('instance', models.ForeignKey(blank=True, help_text='Empty: the limit covers the whole account', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='risk_limits', to='trading.strategyinstance')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "when_closed",
+                    models.CharField(
+                        choices=[("drop", "Drop the order"), ("queue", "Queue it until the market opens")],
+                        default="queue",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "oanda_daily_break",
+                    models.BooleanField(
+                        default=True, help_text="Treat 16:59-17:05 New York as closed (OANDA's daily maintenance)"
+                    ),
+                ),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="market_hours",
+                        to="trading.brokeraccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', 'instance'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('instance__isnull', True)), fields=('account',), name='risk_one_account_limit'), models.UniqueConstraint(condition=models.Q(('instance__isnull', False)), fields=('instance',), name='risk_one_instance_limit')],
+                "verbose_name_plural": "market hours policies",
+            },
+        ),
+        migrations.CreateModel(
+            name="BlockedSignal",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("kill_switch", "Kill switch"),
+                            ("max_drawdown", "Maximum drawdown"),
+                            ("daily_loss", "Daily loss limit"),
+                            ("max_open_trades", "Maximum open trades"),
+                            ("fat_finger", "Order size vs equity"),
+                            ("currency_exposure", "Currency exposure cap"),
+                            ("spread", "Spread filter"),
+                            ("market_closed", "Market closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("dropped", "Dropped"),
+                            ("queued", "Queued until the market opens"),
+                            ("released", "Queued, then sent at the open"),
+                        ],
+                        default="dropped",
+                        max_length=10,
+                    ),
+                ),
+                ("intent", models.JSONField(default=dict, help_text="What was asked: kind, side, units, price, SL/TP")),
+                (
+                    "values",
+                    models.JSONField(default=dict, help_text="The figures that tripped the rule, and the limit"),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blocked_signals",
+                        to="trading.brokeraccount",
+                    ),
+                ),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="blocked_signals",
+                        to="trading.execution",
+                    ),
+                ),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="blocked_signals",
+                        to="trading.strategyinstance",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set when the order already existed (checks at dispatch)",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="blocks",
+                        to="trading.order",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["account", "-created_at"], name="risk_blocke_account_045407_idx"),
+                    models.Index(
+                        condition=models.Q(("outcome", "queued")), fields=["outcome"], name="risk_queued_blocks"
+                    ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="KillSwitch",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("engaged", models.BooleanField(default=False)),
+                ("flatten", models.BooleanField(default=False, help_text="Closed every trade when engaged")),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("changed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="Empty: the global switch",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="kill_switch",
+                        to="trading.brokeraccount",
+                    ),
+                ),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["account"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.comparison.Coalesce("account", models.Value(0)),
+                        name="risk_one_switch_per_scope",
+                    )
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="RiskLimit",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "max_drawdown_pct",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Percent below the equity high-water mark (open P/L included)",
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "drawdown_action",
+                    models.CharField(
+                        choices=[
+                            ("stop_entries", "Stop new entries"),
+                            ("close_all", "Close everything (and stop new entries)"),
+                        ],
+                        default="stop_entries",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "daily_loss_limit",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        default=None,
+                        help_text="Account currency, per FX day (from 17:00 New York)",
+                        max_digits=24,
+                        null=True,
+                    ),
+                ),
+                ("max_open_trades", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "max_order_equity_ratio",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Fat-finger guard: order notional / equity, e.g. 5 = five times equity",
+                        max_digits=12,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "max_currency_exposure_ratio",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Per currency: |net signed notional| / equity",
+                        max_digits=12,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "max_spread_points",
+                    models.PositiveIntegerField(blank=True, help_text="ask - bid in points", null=True),
+                ),
+                (
+                    "peak_equity",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        default=None,
+                        help_text="High-water mark: account equity, or the instance's net P/L for an instance limit",
+                        max_digits=24,
+                        null=True,
+                    ),
+                ),
+                (
+                    "peak_since",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Snapshots before this time are ignored (set when the peak is reset)",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_limits",
+                        to="trading.brokeraccount",
+                    ),
+                ),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the limit covers the whole account",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_limits",
+                        to="trading.strategyinstance",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["account", "instance"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("instance__isnull", True)),
+                        fields=("account",),
+                        name="risk_one_account_limit",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("instance__isnull", False)),
+                        fields=("instance",),
+                        name="risk_one_instance_limit",
+                    ),
+                ],
             },
         ),
     ]

@@ -15,8 +15,14 @@ def create_entries(apps, schema_editor):
     for name, task, queue in ENTRIES:
         PeriodicTask.objects.get_or_create(
             name=name,
-            defaults={"task": task, "crontab": every_minute, "queue": queue, "routing_key": queue,
-                      "expire_seconds": 55, "enabled": True},
+            defaults={
+                "task": task,
+                "crontab": every_minute,
+                "queue": queue,
+                "routing_key": queue,
+                "expire_seconds": 55,
+                "enabled": True,
+            },
         )
 
 

@@ -32,8 +32,14 @@ def audit_record(
     if account_id is None and obj is not None:
         account_id = getattr(obj, "account_id", None)
     return AuditLogEntry.objects.create(
-        user=user, username=user.get_username() if user is not None else "", time=now or timezone.now(),
-        action=action, source=source, account_id=account_id,
-        object_type=obj._meta.label if obj is not None else "", object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "", details=details or {},
+        user=user,
+        username=user.get_username() if user is not None else "",
+        time=now or timezone.now(),
+        action=action,
+        source=source,
+        account_id=account_id,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        details=details or {},
     )

@@ -86,14 +86,17 @@ def daily_pl(account: BrokerAccount, instance: StrategyInstance | None, now: dat
     """
     start = fx_day_start(now)
     scope = _trades(account, instance)
-    realized = Trade.objects.filter(scope, state=TradeState.CLOSED, close_time__gte=start).aggregate(
-        s=Sum("realized_pl")
-    )["s"] or ZERO
+    realized = (
+        Trade.objects.filter(scope, state=TradeState.CLOSED, close_time__gte=start).aggregate(s=Sum("realized_pl"))["s"]
+        or ZERO
+    )
     if instance is None:
         open_now = account.unrealized_pl
         at_start = (
-            AccountSnapshot.objects.filter(account=account, time__lte=start).order_by("-time")
-            .values_list("unrealized_pl", flat=True).first()
+            AccountSnapshot.objects.filter(account=account, time__lte=start)
+            .order_by("-time")
+            .values_list("unrealized_pl", flat=True)
+            .first()
         ) or ZERO
         return realized + open_now - at_start
     open_now = Trade.objects.filter(scope, state=TradeState.OPEN).aggregate(s=Sum("unrealized_pl"))["s"] or ZERO

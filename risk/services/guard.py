@@ -42,8 +42,16 @@ def _intent_json(intent: Intent) -> dict[str, object]:
     def s(value: Decimal | None) -> str | None:
         return None if value is None else str(value)
 
-    return {"kind": intent.kind, "row": intent.row, "type": intent.order_type, "side": intent.side,
-            "units": s(intent.units), "price": s(intent.price), "sl": s(intent.stop_loss), "tp": s(intent.take_profit)}
+    return {
+        "kind": intent.kind,
+        "row": intent.row,
+        "type": intent.order_type,
+        "side": intent.side,
+        "units": s(intent.units),
+        "price": s(intent.price),
+        "sl": s(intent.stop_loss),
+        "tp": s(intent.take_profit),
+    }
 
 
 def _q(value: Decimal) -> str:
@@ -78,8 +86,9 @@ def risk_context_load(*, account_id: int, instance_ids: list[int]) -> RiskContex
 
 
 class _Checker:
-    def __init__(self, instance: StrategyInstance, bid: Decimal, ask: Decimal, now: datetime,
-                 context: RiskContext) -> None:
+    def __init__(
+        self, instance: StrategyInstance, bid: Decimal, ask: Decimal, now: datetime, context: RiskContext
+    ) -> None:
         self.instance, self.account, self.instrument = instance, instance.account, instance.instrument
         self.bid, self.ask, self.now = bid, ask, now
         # Account-wide limits first, then the instance's own.
@@ -106,13 +115,20 @@ class _Checker:
         if limit.max_drawdown_pct is not None:
             pct, peak, current = figures.drawdown(limit, account)
             if pct >= limit.max_drawdown_pct:
-                return BlockRule.MAX_DRAWDOWN, {"drawdown_pct": _q(pct), "peak": str(peak), "current": str(current),
-                                                "limit_pct": str(limit.max_drawdown_pct)}
+                return BlockRule.MAX_DRAWDOWN, {
+                    "drawdown_pct": _q(pct),
+                    "peak": str(peak),
+                    "current": str(current),
+                    "limit_pct": str(limit.max_drawdown_pct),
+                }
         if limit.daily_loss_limit is not None:
             pl = figures.daily_pl(account, instance, self.now)
             if -pl >= limit.daily_loss_limit:
-                return BlockRule.DAILY_LOSS, {"daily_pl": str(pl), "limit": str(limit.daily_loss_limit),
-                                              "day_start": figures.fx_day_start(self.now).isoformat()}
+                return BlockRule.DAILY_LOSS, {
+                    "daily_pl": str(pl),
+                    "limit": str(limit.daily_loss_limit),
+                    "day_start": figures.fx_day_start(self.now).isoformat(),
+                }
         if limit.max_open_trades is not None:
             count = figures.open_positions(account, instance) + scope.extra_positions
             if count >= limit.max_open_trades:
@@ -124,9 +140,12 @@ class _Checker:
                 return BlockRule.FAT_FINGER, {"error": str(e), "limit": str(limit.max_order_equity_ratio)}
             ratio = n / account.equity if account.equity > 0 else None
             if ratio is None or ratio > limit.max_order_equity_ratio:
-                return BlockRule.FAT_FINGER, {"notional": str(n), "equity": str(account.equity),
-                                              "ratio": _q(ratio) if ratio is not None else "inf",
-                                              "limit": str(limit.max_order_equity_ratio)}
+                return BlockRule.FAT_FINGER, {
+                    "notional": str(n),
+                    "equity": str(account.equity),
+                    "ratio": _q(ratio) if ratio is not None else "inf",
+                    "limit": str(limit.max_order_equity_ratio),
+                }
         if limit.max_currency_exposure_ratio is not None:
             blocked = self._check_exposure(scope, intent)
             if blocked is not None:
@@ -134,8 +153,12 @@ class _Checker:
         if limit.max_spread_points is not None:
             points = (self.ask - self.bid) / self.instrument.point
             if points > limit.max_spread_points:
-                return BlockRule.SPREAD, {"spread_points": str(points), "bid": str(self.bid), "ask": str(self.ask),
-                                          "limit": limit.max_spread_points}
+                return BlockRule.SPREAD, {
+                    "spread_points": str(points),
+                    "bid": str(self.bid),
+                    "ask": str(self.ask),
+                    "limit": limit.max_spread_points,
+                }
         return None
 
     def _price(self, intent: Intent) -> Decimal:
@@ -167,16 +190,25 @@ class _Checker:
                 continue  # reduces (or keeps) this currency's exposure
             if equity <= 0 or abs(after) / equity > limit.max_currency_exposure_ratio:
                 return BlockRule.CURRENCY_EXPOSURE, {
-                    "currency": currency, "exposure_before": str(before), "exposure_after": str(after),
-                    "equity": str(equity), "ratio": _q(abs(after) / equity) if equity > 0 else "inf",
+                    "currency": currency,
+                    "exposure_before": str(before),
+                    "exposure_after": str(after),
+                    "equity": str(equity),
+                    "ratio": _q(abs(after) / equity) if equity > 0 else "inf",
                     "limit": str(limit.max_currency_exposure_ratio),
                 }
         return None
 
 
 def intents_check(
-    *, instance: StrategyInstance, execution: Execution | None, translation: Translation, bid: Decimal, ask: Decimal,
-    now: datetime, context: RiskContext | None = None,
+    *,
+    instance: StrategyInstance,
+    execution: Execution | None,
+    translation: Translation,
+    bid: Decimal,
+    ask: Decimal,
+    now: datetime,
+    context: RiskContext | None = None,
 ) -> Translation:
     """Return ``translation`` without the opening intents a guard rail blocks; record each block.
 
@@ -196,10 +228,17 @@ def intents_check(
             allowed.append(intent)
             continue
         rule, values = verdict
-        blocks.append(BlockedSignal(
-            account_id=instance.account_id, instance=instance, execution=execution, rule=rule,
-            intent=_intent_json(intent), values=values, created_at=now,
-        ))
+        blocks.append(
+            BlockedSignal(
+                account_id=instance.account_id,
+                instance=instance,
+                execution=execution,
+                rule=rule,
+                intent=_intent_json(intent),
+                values=values,
+                created_at=now,
+            )
+        )
         notes.append(f"row {intent.row}: {intent.side} {intent.units} blocked by {rule}: {values}")
     if blocks:
         BlockedSignal.objects.bulk_create(blocks)

@@ -33,7 +33,12 @@ def _switch(account: BrokerAccount | None) -> KillSwitch:
 
 @transaction.atomic
 def kill_switch_engage(
-    *, account: BrokerAccount | None, user: User | None, source: str, flatten: bool = False, reason: str = "",
+    *,
+    account: BrokerAccount | None,
+    user: User | None,
+    source: str,
+    flatten: bool = False,
+    reason: str = "",
     now: datetime | None = None,
 ) -> KillSwitch:
     """Engage the account's switch (``account`` None: the global one); optionally flatten what it covers."""
@@ -52,8 +57,15 @@ def kill_switch_engage(
             str(a.pk): account_flatten(account=a, user=user, source=source, reason="kill switch flatten", now=now)
             for a in accounts
         }
-    audit_record(user=user, action=AuditAction.KILL_SWITCH_ENGAGE, obj=switch, source=source, details=details,
-                 account_id=account.pk if account else None, now=now)
+    audit_record(
+        user=user,
+        action=AuditAction.KILL_SWITCH_ENGAGE,
+        obj=switch,
+        source=source,
+        details=details,
+        account_id=account.pk if account else None,
+        now=now,
+    )
     return switch
 
 
@@ -67,7 +79,13 @@ def kill_switch_release(
     switch.changed_by = user if user is not None and user.is_authenticated else None
     switch.changed_at = now
     switch.save()
-    audit_record(user=user, action=AuditAction.KILL_SWITCH_RELEASE, obj=switch, source=source,
-                 details={"scope": account.pk if account else "global"}, account_id=account.pk if account else None,
-                 now=now)
+    audit_record(
+        user=user,
+        action=AuditAction.KILL_SWITCH_RELEASE,
+        obj=switch,
+        source=source,
+        details={"scope": account.pk if account else "global"},
+        account_id=account.pk if account else None,
+        now=now,
+    )
     return switch

@@ -25,9 +25,7 @@ from trading.services.trades import trade_close_manual
 User = AbstractBaseUser | AnonymousUser
 
 
-def close_scope(
-    *, trades: QuerySet[Trade], orders: QuerySet[Order], user: User | None, reason: str
-) -> dict[str, Any]:
+def close_scope(*, trades: QuerySet[Trade], orders: QuerySet[Order], user: User | None, reason: str) -> dict[str, Any]:
     """Close ``trades``, cancel the entry ``orders`` (unsent or pending); return what was done."""
     closed: dict[str, str] = {}
     for trade in trades.filter(state=TradeState.OPEN).order_by("pk"):
@@ -43,23 +41,38 @@ def close_scope(
             target=pending, intent=OrderIntent.CANCEL, status__in=(OrderStatus.NEW, OrderStatus.SUBMITTING)
         ).first()
         cancel = already or Order.objects.create(
-            client_order_id=f"mcx{pending.pk}-{time.time_ns() // 1_000_000}", account=pending.account,
-            instance_id=pending.instance_id, instrument_id=pending.instrument_id, intent=OrderIntent.CANCEL,
-            order_type=pending.order_type, side=pending.side, units=pending.units, target=pending,
+            client_order_id=f"mcx{pending.pk}-{time.time_ns() // 1_000_000}",
+            account=pending.account,
+            instance_id=pending.instance_id,
+            instrument_id=pending.instrument_id,
+            intent=OrderIntent.CANCEL,
+            order_type=pending.order_type,
+            side=pending.side,
+            units=pending.units,
+            target=pending,
             status=OrderStatus.NEW,
         )
         cancels[str(pending.pk)] = cancel.client_order_id
         orders_dispatch_after_commit(account=pending.account, instrument_id=pending.instrument_id)
-    return {"reason": reason, "trades_closed": closed, "unsent_entries_cancelled": unsent,
-            "pending_entries_cancelled": cancels}
+    return {
+        "reason": reason,
+        "trades_closed": closed,
+        "unsent_entries_cancelled": unsent,
+        "pending_entries_cancelled": cancels,
+    }
 
 
 @transaction.atomic
 def trade_close(*, trade: Trade, user: User | None, source: str) -> Order:
     """Close one trade at market and write the audit entry."""
     order = trade_close_manual(trade, user=user)  # type: ignore[arg-type]
-    audit_record(user=user, action=AuditAction.TRADE_CLOSE, obj=trade, source=source,
-                 details={"order": order.client_order_id, "units": str(order.units)})
+    audit_record(
+        user=user,
+        action=AuditAction.TRADE_CLOSE,
+        obj=trade,
+        source=source,
+        details={"order": order.client_order_id, "units": str(order.units)},
+    )
     return order
 
 
@@ -68,8 +81,12 @@ def instance_close_all(
     *, instance: StrategyInstance, user: User | None, source: str, now: datetime | None = None
 ) -> dict[str, Any]:
     """Close every open trade of the instance and cancel its entry orders; the instance keeps running."""
-    done = close_scope(trades=Trade.objects.filter(instance=instance), orders=Order.objects.filter(instance=instance),
-                        user=user, reason="close all of the instance")
+    done = close_scope(
+        trades=Trade.objects.filter(instance=instance),
+        orders=Order.objects.filter(instance=instance),
+        user=user,
+        reason="close all of the instance",
+    )
     audit_record(user=user, action=AuditAction.INSTANCE_CLOSE_ALL, obj=instance, source=source, details=done, now=now)
     return done
 
@@ -79,16 +96,25 @@ def account_flatten(
     *, account: BrokerAccount, user: User | None, source: str, reason: str, now: datetime | None = None
 ) -> dict[str, Any]:
     """Close every open trade of the account (the platform's and others) and cancel its entry orders."""
-    return close_scope(trades=Trade.objects.filter(account=account), orders=Order.objects.filter(account=account),
-                        user=user, reason=reason)
+    return close_scope(
+        trades=Trade.objects.filter(account=account),
+        orders=Order.objects.filter(account=account),
+        user=user,
+        reason=reason,
+    )
 
 
 @transaction.atomic
 def instance_pause(*, instance: StrategyInstance, user: User | None, source: str) -> StrategyInstance:
     """Stop the instance's scheduled runs (disable it); its open trades stay as they are."""
     instance = instance_set_enabled(instance, False)
-    audit_record(user=user, action=AuditAction.INSTANCE_PAUSE, obj=instance, source=source,
-                 details={"enabled": False, "at": timezone.now().isoformat()})
+    audit_record(
+        user=user,
+        action=AuditAction.INSTANCE_PAUSE,
+        obj=instance,
+        source=source,
+        details={"enabled": False, "at": timezone.now().isoformat()},
+    )
     return instance
 
 

@@ -50,21 +50,39 @@ def _intent_json(order: Order) -> dict[str, object]:
     def s(value: Decimal | None) -> str | None:
         return None if value is None else str(value)
 
-    return {"order": order.client_order_id, "kind": order.intent, "type": order.order_type, "side": order.side,
-            "units": s(order.units), "price": s(order.price), "sl": s(order.stop_loss), "tp": s(order.take_profit)}
+    return {
+        "order": order.client_order_id,
+        "kind": order.intent,
+        "type": order.order_type,
+        "side": order.side,
+        "units": s(order.units),
+        "price": s(order.price),
+        "sl": s(order.stop_loss),
+        "tp": s(order.take_profit),
+    }
 
 
 def _record(order: Order, *, rule: str, outcome: str, values: dict[str, object], now: datetime) -> None:
     BlockedSignal.objects.create(
-        account_id=order.account_id, instance_id=order.instance_id, execution_id=order.execution_id, order=order,
-        rule=rule, outcome=outcome, intent=_intent_json(order), values=values, created_at=now,
+        account_id=order.account_id,
+        instance_id=order.instance_id,
+        execution_id=order.execution_id,
+        order=order,
+        rule=rule,
+        outcome=outcome,
+        intent=_intent_json(order),
+        values=values,
+        created_at=now,
     )
 
 
 def _cancel(order: Order, reason: str) -> bool:
-    return Order.objects.filter(pk=order.pk, status=OrderStatus.NEW).update(
-        status=OrderStatus.CANCELLED, reject_reason=reason
-    ) == 1
+    return (
+        Order.objects.filter(pk=order.pk, status=OrderStatus.NEW).update(
+            status=OrderStatus.CANCELLED, reject_reason=reason
+        )
+        == 1
+    )
 
 
 def order_may_send(order: Order, now: datetime | None = None, *, kill_switch: bool | None = None) -> bool:
@@ -81,16 +99,24 @@ def order_may_send(order: Order, now: datetime | None = None, *, kill_switch: bo
     ):
         with transaction.atomic():
             if _cancel(order, "kill switch engaged"):
-                _record(order, rule=BlockRule.KILL_SWITCH, outcome=BlockOutcome.DROPPED,
-                        values={"kill_switch": "engaged"}, now=now)
+                _record(
+                    order,
+                    rule=BlockRule.KILL_SWITCH,
+                    outcome=BlockOutcome.DROPPED,
+                    values={"kill_switch": "engaged"},
+                    now=now,
+                )
         return False
     account = order.account
     reason = market_closed_reason(account, order.instrument, now)
     if not reason:
         return True
     policy = market_policy(account)
-    values: dict[str, object] = {"reason": reason, "market_time": market_clock(account, now).isoformat(),
-                                 "policy": policy.when_closed}
+    values: dict[str, object] = {
+        "reason": reason,
+        "market_time": market_clock(account, now).isoformat(),
+        "policy": policy.when_closed,
+    }
     with transaction.atomic():
         if policy.when_closed == ClosedMarketAction.DROP:
             if _cancel(order, f"market closed ({reason})"):
@@ -112,9 +138,11 @@ def orders_release_queued(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     released = 0
     pairs: list[tuple[int, int]] = []
-    held = BlockedSignal.objects.filter(outcome=BlockOutcome.QUEUED, order__isnull=False).select_related(
-        "order__account", "order__instrument"
-    ).order_by("created_at", "pk")
+    held = (
+        BlockedSignal.objects.filter(outcome=BlockOutcome.QUEUED, order__isnull=False)
+        .select_related("order__account", "order__instrument")
+        .order_by("created_at", "pk")
+    )
     for block in held:
         order = block.order
         assert order is not None

@@ -19,8 +19,9 @@ def _has_exposure(limit: RiskLimit) -> bool:
     scope = {"instance": limit.instance} if limit.instance_id else {"account": limit.account}
     return (
         Trade.objects.filter(state=TradeState.OPEN, **scope).exists()
-        or Order.objects.filter(intent=OrderIntent.OPEN, status__in=(OrderStatus.NEW, OrderStatus.PENDING),
-                                **scope).exists()
+        or Order.objects.filter(
+            intent=OrderIntent.OPEN, status__in=(OrderStatus.NEW, OrderStatus.PENDING), **scope
+        ).exists()
     )
 
 
@@ -28,9 +29,13 @@ def limits_enforce(*, now: datetime | None = None) -> list[int]:
     """Flatten every scope whose drawdown reached a "close everything" limit; returns those limits' ids."""
     now = now or timezone.now()
     tripped: list[int] = []
-    limits = RiskLimit.objects.filter(
-        max_drawdown_pct__isnull=False, drawdown_action=DrawdownAction.CLOSE_ALL, account__enabled=True
-    ).select_related("instance").order_by("pk")
+    limits = (
+        RiskLimit.objects.filter(
+            max_drawdown_pct__isnull=False, drawdown_action=DrawdownAction.CLOSE_ALL, account__enabled=True
+        )
+        .select_related("instance")
+        .order_by("pk")
+    )
     for limit in limits:
         account = BrokerAccount.objects.get(pk=limit.account_id)
         pct, peak, current = figures.drawdown(limit, account)
@@ -39,14 +44,28 @@ def limits_enforce(*, now: datetime | None = None) -> list[int]:
             continue
         with transaction.atomic():
             if limit.instance_id:
-                scope = {"trades": Trade.objects.filter(instance=limit.instance),
-                         "orders": Order.objects.filter(instance=limit.instance)}
+                scope = {
+                    "trades": Trade.objects.filter(instance=limit.instance),
+                    "orders": Order.objects.filter(instance=limit.instance),
+                }
             else:
-                scope = {"trades": Trade.objects.filter(account=account), "orders": Order.objects.filter(account=account)}
-            done = close_scope(**scope, user=None, reason=f"drawdown {pct.quantize(Decimal('0.01'))}% reached "
-                                                           f"the {limit.max_drawdown_pct}% limit")
-            audit_record(user=None, action=AuditAction.DRAWDOWN_CLOSE_ALL, obj=limit, source="system", now=now,
-                         account_id=account.pk, details={**done, "drawdown_pct": str(pct), "peak": str(peak),
-                                                          "current": str(current)})
+                scope = {
+                    "trades": Trade.objects.filter(account=account),
+                    "orders": Order.objects.filter(account=account),
+                }
+            done = close_scope(
+                **scope,
+                user=None,
+                reason=f"drawdown {pct.quantize(Decimal('0.01'))}% reached the {limit.max_drawdown_pct}% limit",
+            )
+            audit_record(
+                user=None,
+                action=AuditAction.DRAWDOWN_CLOSE_ALL,
+                obj=limit,
+                source="system",
+                now=now,
+                account_id=account.pk,
+                details={**done, "drawdown_pct": str(pct), "peak": str(peak), "current": str(current)},
+            )
         tripped.append(limit.pk)
     return tripped

@@ -15,8 +15,13 @@ from trading.models import BrokerAccount, StrategyInstance
 
 User = AbstractBaseUser | AnonymousUser
 LIMIT_FIELDS = (
-    "max_drawdown_pct", "drawdown_action", "daily_loss_limit", "max_open_trades", "max_order_equity_ratio",
-    "max_currency_exposure_ratio", "max_spread_points",
+    "max_drawdown_pct",
+    "drawdown_action",
+    "daily_loss_limit",
+    "max_open_trades",
+    "max_order_equity_ratio",
+    "max_currency_exposure_ratio",
+    "max_spread_points",
 )
 
 
@@ -38,8 +43,13 @@ def limit_set(
         setattr(limit, key, value)
     limit.full_clean(validate_unique=False, validate_constraints=False)
     limit.save()
-    audit_record(user=user, action=AuditAction.LIMIT_CHANGE, obj=limit, source=source,
-                 details={k: _jsonable(v) for k, v in fields.items()})
+    audit_record(
+        user=user,
+        action=AuditAction.LIMIT_CHANGE,
+        obj=limit,
+        source=source,
+        details={k: _jsonable(v) for k, v in fields.items()},
+    )
     return limit
 
 
@@ -56,14 +66,24 @@ def limit_reset_peak(*, limit: RiskLimit, user: User | None, source: str, now: d
     old = limit.peak_equity
     RiskLimit.objects.filter(pk=limit.pk).update(peak_equity=None, peak_since=now)
     limit.refresh_from_db()
-    audit_record(user=user, action=AuditAction.PEAK_RESET, obj=limit, source=source,
-                 details={"old_peak": _jsonable(old), "since": now.isoformat()}, now=now)
+    audit_record(
+        user=user,
+        action=AuditAction.PEAK_RESET,
+        obj=limit,
+        source=source,
+        details={"old_peak": _jsonable(old), "since": now.isoformat()},
+        now=now,
+    )
     return limit
 
 
 @transaction.atomic
 def market_hours_set(
-    *, account: BrokerAccount, user: User | None, source: str, when_closed: str | None = None,
+    *,
+    account: BrokerAccount,
+    user: User | None,
+    source: str,
+    when_closed: str | None = None,
     oanda_daily_break: bool | None = None,
 ) -> MarketHoursPolicy:
     policy, _ = MarketHoursPolicy.objects.select_for_update().get_or_create(account=account)

@@ -22,11 +22,21 @@ def walk():
 def stored_bars(eurusd, walk):
     from trading.models import Bar
 
-    Bar.objects.bulk_create([
-        Bar(instrument=eurusd, timeframe=1, time=datetime.fromtimestamp(int(t), tz=UTC), open=int(o), high=int(h),
-            low=int(lo), close=int(c), volume=1)
-        for t, o, h, lo, c in zip(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], strict=True)
-    ])
+    Bar.objects.bulk_create(
+        [
+            Bar(
+                instrument=eurusd,
+                timeframe=1,
+                time=datetime.fromtimestamp(int(t), tz=UTC),
+                open=int(o),
+                high=int(h),
+                low=int(lo),
+                close=int(c),
+                volume=1,
+            )
+            for t, o, h, lo, c in zip(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], strict=True)
+        ]
+    )
     return walk
 
 
@@ -35,8 +45,14 @@ def ma_instance(paper_account, eurusd, stored_bars):
     from trading.models import StrategyInstance
 
     return StrategyInstance.objects.create(
-        instance_id=501, name="bt ma", account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, timeframe=1,
-        parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20}, max_open_orders=2,
+        instance_id=501,
+        name="bt ma",
+        account=paper_account,
+        instrument=eurusd,
+        strategy_id=MA_CROSSOVER,
+        timeframe=1,
+        parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20},
+        max_open_orders=2,
     )
 
 
@@ -45,6 +61,12 @@ def breakout_instance(paper_account, eurusd, stored_bars):
     from trading.models import StrategyInstance
 
     return StrategyInstance.objects.create(
-        instance_id=502, name="bt channel", account=paper_account, instrument=eurusd, strategy_id=CHANNEL_BREAKOUT,
-        timeframe=1, parameters={"CHANNEL_PERIOD": 15, "EXPIRY_BARS": 3}, max_open_orders=2,
+        instance_id=502,
+        name="bt channel",
+        account=paper_account,
+        instrument=eurusd,
+        strategy_id=CHANNEL_BREAKOUT,
+        timeframe=1,
+        parameters={"CHANNEL_PERIOD": 15, "EXPIRY_BARS": 3},
+        max_open_orders=2,
     )

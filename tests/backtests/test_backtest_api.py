@@ -26,8 +26,11 @@ def client_for(user) -> APIClient:
 
 def test_create_queues_a_run_and_the_task_stores_its_results(alice, ma_instance, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = client_for(alice).post(URL, {"instance": ma_instance.pk, "engine": "fast", "commission_per_lot": 7,
-                                                "parameters": {"FAST_PERIOD": 6}}, format="json")
+        response = client_for(alice).post(
+            URL,
+            {"instance": ma_instance.pk, "engine": "fast", "commission_per_lot": 7, "parameters": {"FAST_PERIOD": 6}},
+            format="json",
+        )
     assert response.status_code == 201, response.data
     body = response.json()
     assert body["status"] == "pending" and body["task_id"] and len(queued) == 1

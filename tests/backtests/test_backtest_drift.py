@@ -45,8 +45,9 @@ def live_history(live_instance):
 
 
 def _report(instance, start, end, **kwargs) -> DriftReport:
-    return drift_report_execute(report_id=drift_report_create(instance_id=instance.pk, start=start, end=end,
-                                                              **kwargs).pk)
+    return drift_report_execute(
+        report_id=drift_report_create(instance_id=instance.pk, start=start, end=end, **kwargs).pk
+    )
 
 
 def test_a_paper_history_replays_without_drift(live_instance, live_history):
@@ -84,16 +85,21 @@ def test_an_altered_fill_price_shows_as_slippage_on_that_trade_only(live_instanc
 
     report = _report(live_instance, start, end)
 
-    assert report.verdict == DriftVerdict.PRICE_DRIFT and report.matched == Trade.objects.filter(
-        instance=live_instance).count()
+    assert (
+        report.verdict == DriftVerdict.PRICE_DRIFT
+        and report.matched == Trade.objects.filter(instance=live_instance).count()
+    )
     drifted = [r for r in report.rows.all() if r.entry_slippage_points]
     assert [(r.live_trade_id, r.entry_slippage_points) for r in drifted] == [(trade.pk, 30)]
     # EURUSD in a USD account: 30 points x units / 10^5.
     expected = (Decimal(30) * trade.initial_units / Decimal(10**5)).quantize(Decimal("0.000001"))
     assert drifted[0].entry_slippage == expected == report.entry_slippage
     assert drifted[0].profit_difference == -expected == report.profit_difference.quantize(Decimal("0.000001"))
-    assert all(r.profit_difference is None or abs(r.profit_difference) < Decimal("0.01")
-               for r in report.rows.all() if r.live_trade_id != trade.pk)
+    assert all(
+        r.profit_difference is None or abs(r.profit_difference) < Decimal("0.01")
+        for r in report.rows.all()
+        if r.live_trade_id != trade.pk
+    )
 
 
 def test_a_dropped_live_trade_is_reported_only_in_the_replay(live_instance, live_history):
@@ -120,8 +126,7 @@ def test_bad_input_is_refused_with_a_clear_error(live_instance, live_history):
     with pytest.raises(DriftError, match="the period is empty"):
         drift_report_create(instance_id=live_instance.pk, start=end, end=start)
     with pytest.raises(DriftError, match="no live runs"):
-        drift_report_create(instance_id=live_instance.pk, start=end + timedelta(days=1),
-                            end=end + timedelta(days=2))
+        drift_report_create(instance_id=live_instance.pk, start=end + timedelta(days=1), end=end + timedelta(days=2))
     assert not DriftReport.objects.exists()
     report = drift_report_create(instance_id=live_instance.pk, start=start, end=end)
     Bar.objects.filter(instrument=live_instance.instrument, time__gte=start).delete()
@@ -131,8 +136,9 @@ def test_bad_input_is_refused_with_a_clear_error(live_instance, live_history):
     assert report.status == RunStatus.FAILED and "no bars to replay" in report.error and not report.rows.exists()
 
 
-def test_api_task_dashboard_admin_and_command(alice, bob, django_user_model, live_instance, live_history, client,
-                                              monkeypatch, capsys):
+def test_api_task_dashboard_admin_and_command(
+    alice, bob, django_user_model, live_instance, live_history, client, monkeypatch, capsys
+):
     start, end = live_history
     sent = []
     monkeypatch.setattr(drift_report_task, "apply_async", lambda **kw: sent.append(kw))  # Celery dispatch only
@@ -173,9 +179,17 @@ def test_api_task_dashboard_admin_and_command(alice, bob, django_user_model, liv
 
 
 def _view(ref, side, minute, price="1.10000", second=0):
-    return TradeView(ref=ref, side=side, units=Decimal(1000), open_time=RUN_AT.replace(second=0) + timedelta(
-        minutes=minute, seconds=second), open_price=Decimal(price), close_time=None, close_price=None, profit=None,
-        close_reason="")
+    return TradeView(
+        ref=ref,
+        side=side,
+        units=Decimal(1000),
+        open_time=RUN_AT.replace(second=0) + timedelta(minutes=minute, seconds=second),
+        open_price=Decimal(price),
+        close_time=None,
+        close_price=None,
+        profit=None,
+        close_reason="",
+    )
 
 
 def test_trades_pair_by_side_within_the_tolerance_nearest_first():
@@ -185,5 +199,11 @@ def test_trades_pair_by_side_within_the_tolerance_nearest_first():
     pairs = trades_match(live, replay, tolerance=timedelta(seconds=60))
 
     assert [(p.live and p.live.ref, p.backtest and p.backtest.ref) for p in pairs] == [
-        (1, 11), (None, 12), (2, None), (None, 13), (None, 14), (3, None)]
+        (1, 11),
+        (None, 12),
+        (2, None),
+        (None, 13),
+        (None, 14),
+        (3, None),
+    ]
     assert pair_difference(pairs[0], digits=5, rate=Decimal(1), period_end=RUN_AT).open_offset_seconds == 20

@@ -22,8 +22,11 @@ URL = "/api/v1/backtests/optimizations/"
 
 
 def test_grid_points_are_every_combination_and_integers_stay_integers():
-    points = optimization_points(strategy_id=MA_CROSSOVER, method="grid",
-                                 space={"FAST_PERIOD": {"min": 3, "max": 7, "step": 2}, "SL_ATR_MULTIPLIER": [1.5, 3]})
+    points = optimization_points(
+        strategy_id=MA_CROSSOVER,
+        method="grid",
+        space={"FAST_PERIOD": {"min": 3, "max": 7, "step": 2}, "SL_ATR_MULTIPLIER": [1.5, 3]},
+    )
     assert points == [{"FAST_PERIOD": f, "SL_ATR_MULTIPLIER": s} for f in (3, 5, 7) for s in (1.5, 3.0)]
     assert all(isinstance(p["FAST_PERIOD"], int) for p in points)
 
@@ -42,13 +45,17 @@ def test_spaces_outside_the_catalog_are_refused(space):
         optimization_points(strategy_id=MA_CROSSOVER, method="grid", space=space)
 
 
-def test_api_creates_passes_queues_one_task_each_and_sorts_the_results(alice, ma_instance,
-                                                                       django_capture_on_commit_callbacks):
+def test_api_creates_passes_queues_one_task_each_and_sorts_the_results(
+    alice, ma_instance, django_capture_on_commit_callbacks
+):
     client = APIClient()
     client.force_authenticate(alice)
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = client.post(URL, {"instance": ma_instance.pk, "space": {"FAST_PERIOD": [3, 5, 8],
-                                                                          "SLOW_PERIOD": [20, 30]}}, format="json")
+        response = client.post(
+            URL,
+            {"instance": ma_instance.pk, "space": {"FAST_PERIOD": [3, 5, 8], "SLOW_PERIOD": [20, 30]}},
+            format="json",
+        )
     assert response.status_code == 201, response.json()
     opt = Optimization.objects.get(pk=response.json()["id"])
     assert opt.passes_total == 6 and opt.status == RunStatus.RUNNING and len(queued) == 1
@@ -61,8 +68,9 @@ def test_api_creates_passes_queues_one_task_each_and_sorts_the_results(alice, ma
     body = client.get(f"{URL}{opt.pk}/?sort=profit_factor&order=desc").json()
     factors = [p["statistics"]["profit_factor"] for p in body["passes"]]
     assert factors == sorted(factors, reverse=True)
-    ascending = [p["statistics"]["net_profit"] for p in client.get(f"{URL}{opt.pk}/?sort=net_profit&order=asc")
-                 .json()["passes"]]
+    ascending = [
+        p["statistics"]["net_profit"] for p in client.get(f"{URL}{opt.pk}/?sort=net_profit&order=asc").json()["passes"]
+    ]
     assert ascending == sorted(ascending) and len(set(ascending)) > 1
     client.force_login(alice)
     assert client.get(f"/backtests/optimizations/{opt.pk}/?sort=total_trades").status_code == 200

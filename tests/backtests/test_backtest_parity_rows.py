@@ -27,25 +27,70 @@ def test_rows_are_the_order_info_rows():
         profit = rng.uniform(-1e4, 1e4)
 
         trade = SimTrade(ticket, buy, "market", int(units * 100), units, opened, price, sl, tp)
-        info = OrderInfo(ticket=ticket, instance_id=INSTANCE, order_type=OrderType.BUY if buy else OrderType.SELL,
-                         open_time=opened, stop_loss=sl / SCALE, take_profit=tp / SCALE, open_price=price / SCALE,
-                         lots=units / CS, profit=profit, is_open=True)
+        info = OrderInfo(
+            ticket=ticket,
+            instance_id=INSTANCE,
+            order_type=OrderType.BUY if buy else OrderType.SELL,
+            open_time=opened,
+            stop_loss=sl / SCALE,
+            take_profit=tp / SCALE,
+            open_price=price / SCALE,
+            lots=units / CS,
+            profit=profit,
+            is_open=True,
+        )
         assert _trade_row(trade, INSTANCE, SCALE, CS, profit) == ROW.pack(*info.as_row())
 
         stop, expires = rng.random() < 0.5, rng.choice([0, opened + 900])
         order = SimOrder(ticket, buy, stop, int(units * 100), units, price, sl, tp, expires, opened)
         kind = (OrderType.BUYSTOP if stop else OrderType.BUYLIMIT) + (0 if buy else 1)
-        info = OrderInfo(ticket=ticket, instance_id=INSTANCE, order_type=OrderType(kind), open_time=opened,
-                         stop_loss=sl / SCALE, take_profit=tp / SCALE, expiration=expires, open_price=price / SCALE,
-                         lots=units / CS, is_open=True)
+        info = OrderInfo(
+            ticket=ticket,
+            instance_id=INSTANCE,
+            order_type=OrderType(kind),
+            open_time=opened,
+            stop_loss=sl / SCALE,
+            take_profit=tp / SCALE,
+            expiration=expires,
+            open_price=price / SCALE,
+            lots=units / CS,
+            is_open=True,
+        )
         assert _order_row(order, INSTANCE, SCALE, CS) == ROW.pack(*info.as_row())
 
         closed_at, close_price = opened + rng.randrange(60, 10**6), rng.randrange(50_000, 200_000)
         commission, swap = rng.uniform(0, 10), rng.uniform(-5, 5)
-        closed = ClosedTrade(ticket, "buy" if buy else "sell", "market", units, opened, closed_at, price, close_price,
-                             sl, tp, profit + 1.0, commission, swap, profit, "stop_loss")
-        info = OrderInfo(ticket=ticket, instance_id=INSTANCE, order_type=OrderType.BUY if buy else OrderType.SELL,
-                         open_time=opened, close_time=closed_at, stop_loss=sl / SCALE, take_profit=tp / SCALE,
-                         open_price=price / SCALE, close_price=close_price / SCALE, lots=units / CS, profit=profit,
-                         swap=swap, commission=commission, is_open=False)
+        closed = ClosedTrade(
+            ticket,
+            "buy" if buy else "sell",
+            "market",
+            units,
+            opened,
+            closed_at,
+            price,
+            close_price,
+            sl,
+            tp,
+            profit + 1.0,
+            commission,
+            swap,
+            profit,
+            "stop_loss",
+        )
+        info = OrderInfo(
+            ticket=ticket,
+            instance_id=INSTANCE,
+            order_type=OrderType.BUY if buy else OrderType.SELL,
+            open_time=opened,
+            close_time=closed_at,
+            stop_loss=sl / SCALE,
+            take_profit=tp / SCALE,
+            open_price=price / SCALE,
+            close_price=close_price / SCALE,
+            lots=units / CS,
+            profit=profit,
+            swap=swap,
+            commission=commission,
+            is_open=False,
+        )
         assert _closed_row(closed, INSTANCE, SCALE, CS) == ROW.pack(*info.as_row())

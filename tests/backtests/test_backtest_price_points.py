@@ -46,8 +46,23 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "driver.c").write_text(DRIVER)
     others = sorted(str(p) for p in (C_DIR / "src").glob("*.c") if p.name != "backtest.c")
     binary = folder / "driver"
-    subprocess.run([cc, "-std=c11", "-O2", "-DASK_BUILDING_LIBRARY", f"-I{C_DIR / 'include'}", f"-I{C_DIR / 'src'}",
-                    "-o", str(binary), str(folder / "driver.c"), *others, "-lm", "-pthread"], check=True)
+    subprocess.run(
+        [
+            cc,
+            "-std=c11",
+            "-O2",
+            "-DASK_BUILDING_LIBRARY",
+            f"-I{C_DIR / 'include'}",
+            f"-I{C_DIR / 'src'}",
+            "-o",
+            str(binary),
+            str(folder / "driver.c"),
+            *others,
+            "-lm",
+            "-pthread",
+        ],
+        check=True,
+    )
     return binary
 
 

@@ -44,8 +44,15 @@ def test_a_range_tests_only_its_bars_after_the_warm_up(ma_instance, walk):
 
 
 def test_pending_orders_fill_and_hit_stops(breakout_instance):
-    output = engine_run(instance=breakout_instance, start=None, end=None, costs=Costs(spread_points=5),
-                        initial_balance=10_000.0, engine="parity", account_currency="USD")
+    output = engine_run(
+        instance=breakout_instance,
+        start=None,
+        end=None,
+        costs=Costs(spread_points=5),
+        initial_balance=10_000.0,
+        engine="parity",
+        account_currency="USD",
+    )
     kinds = {(t.order_type, t.reason) for t in output.result.trades}
     assert ("stop", "stop_loss") in kinds and ("stop", "take_profit") in kinds
 
@@ -56,4 +63,3 @@ def test_a_failing_run_is_marked_failed(ma_instance):
         backtest_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "no 1-minute bars" in run.error
-

@@ -76,8 +76,15 @@ def test_r_squared_of_the_equity_curve():
 
 def test_compute_gathers_every_statistic():
     time = np.arange(5, dtype=np.int64) * 86400
-    result = stats.compute(profits=PROFITS, sides=["buy", "sell", "buy", "buy", "sell"], time=time, balance=BALANCE,
-                           equity=EQUITY, in_market=np.array([True, False, True, True, False]), initial=INITIAL)
+    result = stats.compute(
+        profits=PROFITS,
+        sides=["buy", "sell", "buy", "buy", "sell"],
+        time=time,
+        balance=BALANCE,
+        equity=EQUITY,
+        in_market=np.array([True, False, True, True, False]),
+        initial=INITIAL,
+    )
     assert result["total_trades"] == 5
     assert result["long_trades"] == 3 and result["short_trades"] == 2
     assert result["long_won_percent"] == pytest.approx(200 / 3)  # 100, 200 won; -25 lost

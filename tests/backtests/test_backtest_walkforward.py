@@ -40,8 +40,13 @@ def _ranges(windows):
 
 
 def test_rolling_windows_move_the_in_sample_start_by_one_out_of_sample_length():
-    windows = walkforward_windows(start=d(2024, 1, 1), in_sample=timedelta(days=90), out_of_sample=timedelta(days=30),
-                                  windows=3, mode=WindowMode.ROLLING)
+    windows = walkforward_windows(
+        start=d(2024, 1, 1),
+        in_sample=timedelta(days=90),
+        out_of_sample=timedelta(days=30),
+        windows=3,
+        mode=WindowMode.ROLLING,
+    )
     # 2024 is a leap year: Jan 1 + 90 days = Mar 31, + 30 = Apr 30, + 30 = May 30, + 30 = Jun 29.
     assert _ranges(windows) == [
         (d(2024, 1, 1), d(2024, 3, 31), d(2024, 3, 31), d(2024, 4, 30)),
@@ -52,8 +57,13 @@ def test_rolling_windows_move_the_in_sample_start_by_one_out_of_sample_length():
 
 
 def test_anchored_windows_keep_the_in_sample_start_and_grow():
-    windows = walkforward_windows(start=d(2024, 1, 1), in_sample=timedelta(days=90), out_of_sample=timedelta(days=30),
-                                  windows=3, mode=WindowMode.ANCHORED)
+    windows = walkforward_windows(
+        start=d(2024, 1, 1),
+        in_sample=timedelta(days=90),
+        out_of_sample=timedelta(days=30),
+        windows=3,
+        mode=WindowMode.ANCHORED,
+    )
     assert _ranges(windows) == [
         (d(2024, 1, 1), d(2024, 3, 31), d(2024, 3, 31), d(2024, 4, 30)),
         (d(2024, 1, 1), d(2024, 4, 30), d(2024, 4, 30), d(2024, 5, 30)),
@@ -61,9 +71,14 @@ def test_anchored_windows_keep_the_in_sample_start_and_grow():
     ]
 
 
-@pytest.mark.parametrize(("in_sample", "out_of_sample", "count"), [
-    (timedelta(0), timedelta(days=1), 2), (timedelta(days=1), timedelta(days=-1), 2), (timedelta(days=1),
-                                                                                      timedelta(days=1), 0)])
+@pytest.mark.parametrize(
+    ("in_sample", "out_of_sample", "count"),
+    [
+        (timedelta(0), timedelta(days=1), 2),
+        (timedelta(days=1), timedelta(days=-1), 2),
+        (timedelta(days=1), timedelta(days=1), 0),
+    ],
+)
 def test_bad_window_settings_are_refused(in_sample, out_of_sample, count):
     with pytest.raises(WalkForwardError):
         walkforward_windows(start=d(2024, 1, 1), in_sample=in_sample, out_of_sample=out_of_sample, windows=count)
@@ -121,8 +136,15 @@ SPACE = {"FAST_PERIOD": [3, 5, 8]}
 @pytest.mark.django_db
 @pytest.mark.parametrize(("mode", "count"), [(WindowMode.ROLLING, 3), (WindowMode.ANCHORED, 2)])
 def test_walkforward_on_stored_bars_optimises_tests_and_stitches_every_window(ma_instance, mode, count):
-    wf = walkforward_create(instance=ma_instance, start=START, in_sample=timedelta(hours=8),
-                            out_of_sample=timedelta(hours=4), windows=count, mode=mode, space=SPACE)
+    wf = walkforward_create(
+        instance=ma_instance,
+        start=START,
+        in_sample=timedelta(hours=8),
+        out_of_sample=timedelta(hours=4),
+        windows=count,
+        mode=mode,
+        space=SPACE,
+    )
 
     wf = walkforward_execute(walk_forward_id=wf.pk)
 
@@ -146,20 +168,32 @@ def test_walkforward_on_stored_bars_optimises_tests_and_stitches_every_window(ma
     times = wf.curve["time"]
     assert times == sorted(times) and times[0] >= rows[0].out_of_sample_start.timestamp()
     assert times[-1] <= rows[-1].out_of_sample_end.timestamp()  # curve times are bar closes
-    assert wf.efficiency == walkforward_efficiency([r.in_sample_return for r in rows],
-                                                   [r.out_of_sample_return for r in rows])
+    assert wf.efficiency == walkforward_efficiency(
+        [r.in_sample_return for r in rows], [r.out_of_sample_return for r in rows]
+    )
     assert wf.parameter_stability == parameter_stability([r.parameters for r in rows])
     # The first OOS test equals a plain backtest of the chosen parameters over the same range.
-    run = backtest_run_create(instance=ma_instance, start=rows[0].out_of_sample_start,
-                              end=rows[0].out_of_sample_end - SECOND, engine="fast", parameters=rows[0].parameters)
+    run = backtest_run_create(
+        instance=ma_instance,
+        start=rows[0].out_of_sample_start,
+        end=rows[0].out_of_sample_end - SECOND,
+        engine="fast",
+        parameters=rows[0].parameters,
+    )
     run = backtest_run_execute(run_id=run.pk)
     assert run.statistics["net_profit"] == rows[0].out_of_sample_statistics["net_profit"]
 
 
 @pytest.mark.django_db
 def test_walkforward_without_bars_in_a_window_fails_and_says_which(ma_instance):
-    wf = walkforward_create(instance=ma_instance, start=START + timedelta(days=30), in_sample=timedelta(hours=8),
-                            out_of_sample=timedelta(hours=4), windows=2, space=SPACE)
+    wf = walkforward_create(
+        instance=ma_instance,
+        start=START + timedelta(days=30),
+        in_sample=timedelta(hours=8),
+        out_of_sample=timedelta(hours=4),
+        windows=2,
+        space=SPACE,
+    )
     with pytest.raises(WalkForwardError):
         walkforward_execute(walk_forward_id=wf.pk)
     wf.refresh_from_db()
@@ -168,13 +202,21 @@ def test_walkforward_without_bars_in_a_window_fails_and_says_which(ma_instance):
 
 
 @pytest.mark.django_db
-def test_api_creates_queues_and_returns_the_owner_s_walkforward(alice, bob, ma_instance,
-                                                                django_capture_on_commit_callbacks):
+def test_api_creates_queues_and_returns_the_owner_s_walkforward(
+    alice, bob, ma_instance, django_capture_on_commit_callbacks
+):
     client = APIClient()
     client.force_authenticate(alice)
-    body = {"instance": ma_instance.pk, "start": START.isoformat(), "in_sample": "08:00:00",
-            "out_of_sample": "04:00:00", "windows": 2, "mode": "anchored", "space": SPACE,
-            "select_by": "profit_factor"}
+    body = {
+        "instance": ma_instance.pk,
+        "start": START.isoformat(),
+        "in_sample": "08:00:00",
+        "out_of_sample": "04:00:00",
+        "windows": 2,
+        "mode": "anchored",
+        "space": SPACE,
+        "select_by": "profit_factor",
+    }
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(URL, body, format="json")
     assert response.status_code == 201, response.json()
@@ -184,8 +226,9 @@ def test_api_creates_queues_and_returns_the_owner_s_walkforward(alice, bob, ma_i
     # What the queued callbacks send: the start task, one task per pass of every window, then the stitch.
     assert walkforward_task.apply(args=[wf.pk]).get()["passes_queued"] == 2 * len(SPACE["FAST_PERIOD"])
     passes = OptimizationPass.objects.filter(optimization__walk_forward_windows__walk_forward=wf)
-    assert [walkforward_pass_task.apply(args=[p.pk]).get()["last"] for p in passes.order_by("pk")] == [
-        False] * 5 + [True]
+    assert [walkforward_pass_task.apply(args=[p.pk]).get()["last"] for p in passes.order_by("pk")] == [False] * 5 + [
+        True
+    ]
     walkforward_stitch_task.apply(args=[wf.pk])
 
     detail = client.get(f"{URL}{wf.pk}/").json()
@@ -202,8 +245,20 @@ def test_api_creates_queues_and_returns_the_owner_s_walkforward(alice, bob, ma_i
 
 @pytest.mark.django_db
 def test_walkforward_command_runs_and_prints_the_windows(ma_instance, capsys):
-    call_command("walkforward", str(ma_instance.pk), "--start", START.isoformat(), "--in-sample", "8h",
-                 "--out-of-sample", "4h", "--windows", "2", "--space", '{"FAST_PERIOD": [3, 5]}')
+    call_command(
+        "walkforward",
+        str(ma_instance.pk),
+        "--start",
+        START.isoformat(),
+        "--in-sample",
+        "8h",
+        "--out-of-sample",
+        "4h",
+        "--windows",
+        "2",
+        "--space",
+        '{"FAST_PERIOD": [3, 5]}',
+    )
     out = capsys.readouterr().out
     wf = WalkForward.objects.get()
     assert wf.status == RunStatus.DONE and f"walk-forward {wf.pk}" in out and "efficiency" in out
@@ -211,8 +266,14 @@ def test_walkforward_command_runs_and_prints_the_windows(ma_instance, capsys):
 
 @pytest.mark.django_db
 def test_admin_lists_and_shows_a_walkforward_with_its_windows(django_user_model, ma_instance, client):
-    wf = walkforward_create(instance=ma_instance, start=START, in_sample=timedelta(hours=8),
-                            out_of_sample=timedelta(hours=4), windows=2, space=SPACE)
+    wf = walkforward_create(
+        instance=ma_instance,
+        start=START,
+        in_sample=timedelta(hours=8),
+        out_of_sample=timedelta(hours=4),
+        windows=2,
+        space=SPACE,
+    )
     client.force_login(django_user_model.objects.create_superuser("root", password="root-pass-123"))
 
     listing = client.get("/admin/backtests/walkforward/")

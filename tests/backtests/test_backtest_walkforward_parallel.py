@@ -28,8 +28,14 @@ PASSES = WINDOWS * len(SPACE["FAST_PERIOD"])
 
 
 def _walkforward(instance) -> WalkForward:
-    return walkforward_create(instance=instance, start=START, in_sample=timedelta(hours=8),
-                              out_of_sample=timedelta(hours=4), windows=WINDOWS, space=SPACE)
+    return walkforward_create(
+        instance=instance,
+        start=START,
+        in_sample=timedelta(hours=8),
+        out_of_sample=timedelta(hours=4),
+        windows=WINDOWS,
+        space=SPACE,
+    )
 
 
 def _passes(wf: WalkForward):
@@ -65,8 +71,11 @@ def test_windows_are_searched_by_worker_tasks_and_stitched_like_a_foreground_run
         walkforward_enqueue(walk_forward=wf)  # sent when this commits
     proc = worker()
 
-    _poll(lambda: WalkForward.objects.get(pk=wf.pk).status not in (RunStatus.PENDING, RunStatus.RUNNING),
-          timeout=240, what="the walk-forward to end")
+    _poll(
+        lambda: WalkForward.objects.get(pk=wf.pk).status not in (RunStatus.PENDING, RunStatus.RUNNING),
+        timeout=240,
+        what="the walk-forward to end",
+    )
 
     wf.refresh_from_db()
     log = proc.log_path.read_text()
@@ -74,15 +83,18 @@ def test_windows_are_searched_by_worker_tasks_and_stitched_like_a_foreground_run
     assert log.count("backtests.walkforward_pass[") >= PASSES and "backtests.walkforward_stitch[" in log
     assert (wf.windows_optimised, wf.windows_done) == (WINDOWS, WINDOWS)
     assert sorted(_passes(wf).values_list("status", flat=True)) == [RunStatus.DONE] * PASSES
-    assert all(o.passes_done == o.passes_total == 3 and o.status == RunStatus.DONE
-               for o in Optimization.objects.filter(walk_forward_windows__walk_forward=wf))
+    assert all(
+        o.passes_done == o.passes_total == 3 and o.status == RunStatus.DONE
+        for o in Optimization.objects.filter(walk_forward_windows__walk_forward=wf)
+    )
     progress = walkforward_progress(walk_forward=wf)
     assert (progress.passes_done, progress.passes_total, progress.fraction) == (PASSES, PASSES, 1.0)
     # The same walk-forward run in this process, step by step, gives the same windows and the same stitched run.
     here = walkforward_execute(walk_forward_id=_walkforward(ma_instance).pk)
     assert here.statistics == wf.statistics and here.efficiency == wf.efficiency
-    assert ([(r.parameters, r.out_of_sample_statistics, r.end_balance) for r in here.window_rows.order_by("index")]
-            == [(r.parameters, r.out_of_sample_statistics, r.end_balance) for r in wf.window_rows.order_by("index")])
+    assert [(r.parameters, r.out_of_sample_statistics, r.end_balance) for r in here.window_rows.order_by("index")] == [
+        (r.parameters, r.out_of_sample_statistics, r.end_balance) for r in wf.window_rows.order_by("index")
+    ]
 
     # Redelivered tasks (acks_late) run nothing again and count nothing twice.
     first = _passes(wf).order_by("pk").first()
@@ -100,16 +112,20 @@ def test_cancel_skips_the_queued_passes_and_marks_the_run_cancelled(worker, ma_i
 
     assert walkforward_cancel(walk_forward_id=wf.pk) is True
     proc = worker()
-    _poll(lambda: proc.log_path.read_text().count("backtests.walkforward_pass[") >= 2 * PASSES,
-          timeout=120, what="the queued pass tasks to be consumed")  # received + succeeded lines
+    _poll(
+        lambda: proc.log_path.read_text().count("backtests.walkforward_pass[") >= 2 * PASSES,
+        timeout=120,
+        what="the queued pass tasks to be consumed",
+    )  # received + succeeded lines
 
     wf.refresh_from_db()
     assert wf.status == RunStatus.CANCELLED and wf.finished_at is not None and wf.windows_optimised == 0
     assert set(_passes(wf).values_list("status", flat=True)) == {RunStatus.CANCELLED}
     assert not _passes(wf).filter(bars_tested__gt=0).exists()  # none was backtested
     assert set(wf.window_rows.values_list("status", flat=True)) == {RunStatus.CANCELLED}
-    assert set(Optimization.objects.filter(walk_forward_windows__walk_forward=wf)
-               .values_list("status", "passes_done")) == {(RunStatus.CANCELLED, 0)}
+    assert set(
+        Optimization.objects.filter(walk_forward_windows__walk_forward=wf).values_list("status", "passes_done")
+    ) == {(RunStatus.CANCELLED, 0)}
     assert walkforward_cancel(walk_forward_id=wf.pk) is False
 
 
@@ -155,7 +171,9 @@ def test_dashboard_and_api_show_progress_and_cancel(alice, bob, ma_instance, cli
     detail = api.get(f"/api/v1/backtests/walkforwards/{wf.pk}/").json()
 
     assert f"/backtests/walkforwards/{wf.pk}/" in listing.text
-    assert page.status_code == 200 and f"4/{PASSES} in-sample passes" in page.text and "1/3 windows optimised" in page.text
+    assert (
+        page.status_code == 200 and f"4/{PASSES} in-sample passes" in page.text and "1/3 windows optimised" in page.text
+    )
     assert "Cancel the walk-forward" in page.text
     assert detail["progress"]["passes_done"] == 4 and detail["windows_optimised"] == 1
     assert detail["window_rows"][0]["optimised_at"] is not None and detail["window_rows"][1]["optimised_at"] is None
@@ -177,8 +195,9 @@ def test_admin_action_cancels_a_running_walkforward(django_user_model, ma_instan
     walkforward_plan(walk_forward_id=wf.pk)
     client.force_login(django_user_model.objects.create_superuser("root", password="root-pass-123"))
 
-    response = client.post("/admin/backtests/walkforward/", {"action": "cancel", "_selected_action": [wf.pk]},
-                           follow=True)
+    response = client.post(
+        "/admin/backtests/walkforward/", {"action": "cancel", "_selected_action": [wf.pk]}, follow=True
+    )
 
     assert response.status_code == 200 and f"Cancelled: [{wf.pk}]" in response.text
     assert WalkForward.objects.get(pk=wf.pk).status == RunStatus.CANCELLED

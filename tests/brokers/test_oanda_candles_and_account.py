@@ -118,8 +118,10 @@ def test_token_bucket_refills_with_time():
     assert slept == [pytest.approx(0.1)]
 
 
-@pytest.mark.parametrize(("symbol", "instrument"), [("EURUSD", "EUR_USD"), ("USDJPY", "USD_JPY"),
-                                                    ("XAUUSD", "XAU_USD"), ("DE30EUR", "DE30_EUR")])
+@pytest.mark.parametrize(
+    ("symbol", "instrument"),
+    [("EURUSD", "EUR_USD"), ("USDJPY", "USD_JPY"), ("XAUUSD", "XAU_USD"), ("DE30EUR", "DE30_EUR")],
+)
 def test_symbols_round_trip(symbol, instrument):
     assert to_broker_symbol(symbol) == instrument
     assert from_broker_symbol(instrument) == symbol

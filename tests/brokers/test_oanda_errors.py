@@ -24,8 +24,9 @@ EURUSD = InstrumentRef(symbol="EURUSD", broker_symbol="EUR_USD", digits=5)
 
 
 def market(client_order_id: str = "c-1", **kw) -> OrderRequest:
-    return OrderRequest(client_order_id=client_order_id, instance_id=7, instrument=EURUSD, side="buy",
-                        units=Decimal("1000"), **kw)
+    return OrderRequest(
+        client_order_id=client_order_id, instance_id=7, instrument=EURUSD, side="buy", units=Decimal("1000"), **kw
+    )
 
 
 @pytest.mark.parametrize(
@@ -96,8 +97,14 @@ def test_unknown_trade_maps_to_not_found_with_reason(fake, client):
 
 def test_order_reject_maps_to_rejected_error_with_reason_and_one_post(fake, client):
     six_digits = InstrumentRef(symbol="EURUSD", broker_symbol="EUR_USD", digits=6)
-    request = OrderRequest(client_order_id="c-rej", instance_id=7, instrument=six_digits, side="buy",
-                           units=Decimal("1000"), stop_loss=Decimal("1.090001"))
+    request = OrderRequest(
+        client_order_id="c-rej",
+        instance_id=7,
+        instrument=six_digits,
+        side="buy",
+        units=Decimal("1000"),
+        stop_loss=Decimal("1.090001"),
+    )
 
     with pytest.raises(BrokerRejectedError) as info:
         client.submit_order(request)
@@ -148,8 +155,12 @@ def test_token_never_appears_in_logs_reprs_or_errors(fake, make_client, caplog):
     errors: list[Exception] = []
     fake.inject("status", method="GET", path=SUMMARY, status=503, times=3)
     fake.inject("drop_after", method="POST", path="/orders$")
-    for call in (client.get_account_state, lambda: make_client(fake, token=secret + "x").get_account_state(),
-                 lambda: client.get_trade("404"), lambda: client.submit_order(market("c-log"))):
+    for call in (
+        client.get_account_state,
+        lambda: make_client(fake, token=secret + "x").get_account_state(),
+        lambda: client.get_trade("404"),
+        lambda: client.submit_order(market("c-log")),
+    ):
         try:
             call()
         except Exception as e:  # noqa: BLE001 - collecting every error to inspect its text

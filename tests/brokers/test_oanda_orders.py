@@ -16,8 +16,14 @@ USDJPY = InstrumentRef(symbol="USDJPY", broker_symbol="USD_JPY", digits=3)
 
 
 def order(cid: str, side: str = "buy", units: str = "1000", instrument: InstrumentRef = EURUSD, **kw) -> OrderRequest:
-    return OrderRequest(client_order_id=cid, instance_id=42, instrument=instrument, side=side,  # type: ignore[arg-type]
-                        units=Decimal(units), **kw)
+    return OrderRequest(
+        client_order_id=cid,
+        instance_id=42,
+        instrument=instrument,
+        side=side,  # type: ignore[arg-type]
+        units=Decimal(units),
+        **kw,
+    )
 
 
 def last_post_body(fake) -> dict:
@@ -44,8 +50,9 @@ def test_market_order_fills_at_ask_and_carries_magic_number(fake, client):
 
 
 def test_sell_order_units_are_negative_and_prices_use_instrument_digits(fake, client):
-    result = client.submit_order(order("c-jpy", side="sell", instrument=USDJPY,
-                                       stop_loss=Decimal("151.5"), trailing_distance=Decimal("0.5")))
+    result = client.submit_order(
+        order("c-jpy", side="sell", instrument=USDJPY, stop_loss=Decimal("151.5"), trailing_distance=Decimal("0.5"))
+    )
 
     sent = last_post_body(fake)
     assert result.status == "filled"
@@ -181,7 +188,8 @@ def test_pending_gtd_limit_order_is_listed_then_expires(fake, client):
 
     assert result.status == "pending"
     assert [(p.client_order_id, p.instance_id, p.price, p.order_type) for p in pending] == [
-        ("c-lim", 42, Decimal("1.09000"), "limit")]
+        ("c-lim", 42, Decimal("1.09000"), "limit")
+    ]
     assert pending[0].expires_at is not None
     assert found is not None and found.status == "pending" and found.broker_order_id == result.broker_order_id
     assert [(e.type, e.reason) for e in events] == [("ORDER_CANCEL", "TIME_IN_FORCE_EXPIRED")]
@@ -197,8 +205,7 @@ def test_pending_gtd_limit_order_is_listed_then_expires(fake, client):
     ],
 )
 def test_pending_order_fills_when_the_price_path_crosses(fake, client, order_type, side, price, bid, ask, reason):
-    result = client.submit_order(order("c-p", side=side, order_type=order_type, price=Decimal(price),
-                                       take_profit=None))
+    result = client.submit_order(order("c-p", side=side, order_type=order_type, price=Decimal(price), take_profit=None))
     fake.set_price_path("EURUSD", [("1.10100", "1.10110"), (bid, ask)])
     fake.advance("EURUSD", steps=2)
     events = client.list_events_since(result.broker_order_id)

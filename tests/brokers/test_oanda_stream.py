@@ -18,9 +18,17 @@ def run_stream(fake) -> Iterator:
 
     def start(sink=None, **overrides) -> tuple[PriceStream, MemoryPriceSink]:
         sink = sink or MemoryPriceSink()
-        kwargs = {"stream_url": fake.url, "token": fake.token, "account_id": fake.account_id,
-                  "symbols": ["EURUSD", "USDJPY"], "sink": sink, "heartbeat_timeout": 0.5,
-                  "connect_timeout": 1.0, "backoff_initial": 0.05, "backoff_max": 0.2}
+        kwargs = {
+            "stream_url": fake.url,
+            "token": fake.token,
+            "account_id": fake.account_id,
+            "symbols": ["EURUSD", "USDJPY"],
+            "sink": sink,
+            "heartbeat_timeout": 0.5,
+            "connect_timeout": 1.0,
+            "backoff_initial": 0.05,
+            "backoff_max": 0.2,
+        }
         kwargs.update(overrides)
         stream = PriceStream(**kwargs)
         streams.append(stream)
@@ -109,8 +117,14 @@ def test_refused_stream_backs_off_and_retries(fake, run_stream):
 
 
 def test_bad_token_stops_the_stream_with_auth_error(fake):
-    stream = PriceStream(stream_url=fake.url, token="wrong", account_id=fake.account_id, symbols=["EURUSD"],
-                         sink=MemoryPriceSink(), heartbeat_timeout=0.5)
+    stream = PriceStream(
+        stream_url=fake.url,
+        token="wrong",
+        account_id=fake.account_id,
+        symbols=["EURUSD"],
+        sink=MemoryPriceSink(),
+        heartbeat_timeout=0.5,
+    )
 
     with pytest.raises(BrokerAuthError):
         stream.run(max_connections=3)
@@ -121,8 +135,16 @@ def test_bad_token_stops_the_stream_with_auth_error(fake):
 
 def test_stream_run_stops_by_itself_after_max_connections(fake):
     fake.inject_stream("drop", after=1, times=5)
-    stream = PriceStream(stream_url=fake.url, token=fake.token, account_id=fake.account_id, symbols=["EURUSD"],
-                         sink=MemoryPriceSink(), heartbeat_timeout=0.5, backoff_initial=0.01, backoff_max=0.02)
+    stream = PriceStream(
+        stream_url=fake.url,
+        token=fake.token,
+        account_id=fake.account_id,
+        symbols=["EURUSD"],
+        sink=MemoryPriceSink(),
+        heartbeat_timeout=0.5,
+        backoff_initial=0.01,
+        backoff_max=0.02,
+    )
 
     stream.run(max_connections=3)
 

@@ -11,8 +11,14 @@ USDJPY = InstrumentRef(symbol="USDJPY", broker_symbol="USD_JPY", digits=3)
 
 
 def buy(cid: str, units: str = "1000", side: str = "buy", instrument: InstrumentRef = EURUSD, **kw) -> OrderRequest:
-    return OrderRequest(client_order_id=cid, instance_id=9, instrument=instrument, side=side,  # type: ignore[arg-type]
-                        units=Decimal(units), **kw)
+    return OrderRequest(
+        client_order_id=cid,
+        instance_id=9,
+        instrument=instrument,
+        side=side,  # type: ignore[arg-type]
+        units=Decimal(units),
+        **kw,
+    )
 
 
 def test_open_trades_are_attributed_by_tag_and_external_ones_are_unassigned(fake, client):
@@ -31,8 +37,9 @@ def test_open_trades_are_attributed_by_tag_and_external_ones_are_unassigned(fake
 
 
 def test_stop_loss_hit_at_broker_appears_in_history_with_hand_computed_pl(fake, client):
-    opened = client.submit_order(buy("c-sl", units="10000", stop_loss=Decimal("1.09500"),
-                                     take_profit=Decimal("1.11000")))
+    opened = client.submit_order(
+        buy("c-sl", units="10000", stop_loss=Decimal("1.09500"), take_profit=Decimal("1.11000"))
+    )
     fake.set_price_path("EURUSD", [("1.09700", "1.09710"), ("1.09480", "1.09490")])
     fake.advance("EURUSD", steps=2)
 
@@ -160,4 +167,5 @@ def test_events_range_and_since_agree(fake, client):
     last = client.last_transaction_id
 
     assert [e.transaction_id for e in client.list_events_range("1", last or "")] == [
-        e.transaction_id for e in client.list_events_since("0")]
+        e.transaction_id for e in client.list_events_since("0")
+    ]

@@ -16,15 +16,30 @@ T0 = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday
 
 def bar(instrument, minute: int, o: str, h: str, lo: str, c: str) -> Bar:
     p = lambda s: instrument.to_points(Decimal(s))  # noqa: E731
-    return Bar.objects.create(instrument=instrument, timeframe=1, time=T0 + timedelta(minutes=minute),
-                              open=p(o), high=p(h), low=p(lo), close=p(c), volume=10)
+    return Bar.objects.create(
+        instrument=instrument,
+        timeframe=1,
+        time=T0 + timedelta(minutes=minute),
+        open=p(o),
+        high=p(h),
+        low=p(lo),
+        close=p(c),
+        volume=10,
+    )
 
 
 def open_trade(account, instrument, side: str, price: str, sl: str | None, tp: str | None, units="10000") -> Trade:
     return Trade.objects.create(
-        account=account, instrument=instrument, broker_trade_id=f"T{Trade.objects.count() + 1}", side=side,
-        initial_units=Decimal(units), current_units=Decimal(units), open_time=T0, open_price=Decimal(price),
-        stop_loss=Decimal(sl) if sl else None, take_profit=Decimal(tp) if tp else None,
+        account=account,
+        instrument=instrument,
+        broker_trade_id=f"T{Trade.objects.count() + 1}",
+        side=side,
+        initial_units=Decimal(units),
+        current_units=Decimal(units),
+        open_time=T0,
+        open_price=Decimal(price),
+        stop_loss=Decimal(sl) if sl else None,
+        take_profit=Decimal(tp) if tp else None,
     )
 
 
@@ -97,9 +112,18 @@ def test_stop_loss_wins_when_both_levels_are_inside_one_bar(account, eurusd):
 
 def test_buy_stop_triggers_on_the_ask_then_its_stop_works_from_the_next_bar(account, eurusd, ma_like_instance):
     order = Order.objects.create(
-        client_order_id="p1", account=account, instance=ma_like_instance, instrument=eurusd, intent="open",
-        order_type="stop", side="buy", units=Decimal("10000"), price=Decimal("1.10100"),
-        stop_loss=Decimal("1.10000"), status=OrderStatus.PENDING, broker_order_id="7",
+        client_order_id="p1",
+        account=account,
+        instance=ma_like_instance,
+        instrument=eurusd,
+        intent="open",
+        order_type="stop",
+        side="buy",
+        units=Decimal("10000"),
+        price=Decimal("1.10100"),
+        stop_loss=Decimal("1.10000"),
+        status=OrderStatus.PENDING,
+        broker_order_id="7",
     )
     # bid high 1.10095 → ask high 1.10105 ≥ 1.10100; the low of the same bar is below the stop but not checked yet
     bar(eurusd, 0, "1.10050", "1.10095", "1.09990", "1.10080")
@@ -120,9 +144,18 @@ def test_buy_stop_triggers_on_the_ask_then_its_stop_works_from_the_next_bar(acco
 
 def test_pending_order_past_its_expiry_is_cancelled_not_filled(account, eurusd, ma_like_instance):
     order = Order.objects.create(
-        client_order_id="p2", account=account, instance=ma_like_instance, instrument=eurusd, intent="open",
-        order_type="stop", side="sell", units=Decimal("10000"), price=Decimal("1.09900"),
-        expires_at=T0 + timedelta(minutes=1), status=OrderStatus.PENDING, broker_order_id="8",
+        client_order_id="p2",
+        account=account,
+        instance=ma_like_instance,
+        instrument=eurusd,
+        intent="open",
+        order_type="stop",
+        side="sell",
+        units=Decimal("10000"),
+        price=Decimal("1.09900"),
+        expires_at=T0 + timedelta(minutes=1),
+        status=OrderStatus.PENDING,
+        broker_order_id="8",
     )
     bar(eurusd, 0, "1.10000", "1.10010", "1.09950", "1.09960")
     bar(eurusd, 1, "1.09960", "1.09970", "1.09800", "1.09850")  # would trigger, but the order has expired
@@ -148,8 +181,15 @@ def test_jpy_quoted_profit_is_converted_to_the_usd_account(account, usdjpy):
 def test_market_order_fills_at_bid_plus_spread_and_equity_follows_the_price(account, eurusd, ma_like_instance):
     bar(eurusd, 0, "1.10000", "1.10010", "1.09990", "1.10000")
     order = Order.objects.create(
-        client_order_id="m1", account=account, instance=ma_like_instance, instrument=eurusd, intent="open",
-        order_type="market", side="buy", units=Decimal("10000"), status=OrderStatus.NEW,
+        client_order_id="m1",
+        account=account,
+        instance=ma_like_instance,
+        instrument=eurusd,
+        intent="open",
+        order_type="market",
+        side="buy",
+        units=Decimal("10000"),
+        status=OrderStatus.NEW,
     )
 
     handled = orders_dispatch(account_id=account.pk, instrument_id=eurusd.pk)
@@ -189,8 +229,15 @@ def test_dispatched_fill_keeps_the_claim_time_and_writes_the_result(account, eur
     # The dispatcher records the fill on the row it claimed (no re-read): the claim's submitted_at stays.
     bar(eurusd, 0, "1.10000", "1.10010", "1.09990", "1.10000")
     order = Order.objects.create(
-        client_order_id="m2", account=account, instance=ma_like_instance, instrument=eurusd, intent="open",
-        order_type="market", side="sell", units=Decimal("1000"), status=OrderStatus.NEW,
+        client_order_id="m2",
+        account=account,
+        instance=ma_like_instance,
+        instrument=eurusd,
+        intent="open",
+        order_type="market",
+        side="sell",
+        units=Decimal("1000"),
+        status=OrderStatus.NEW,
     )
 
     assert orders_dispatch(account_id=account.pk, instrument_id=eurusd.pk, account=account) == 1
@@ -213,10 +260,28 @@ def test_rejected_pending_order_consumes_no_transaction_id(account, eurusd, ma_l
     before = BrokerAccount.objects.get(pk=account.pk).last_transaction_id
     ref = InstrumentRef(symbol="EURUSD", broker_symbol="EUR_USD", digits=5, unit_precision=0)
     with pytest.raises(BrokerRejectedError, match="positive price"):
-        broker.submit_order(OrderRequest(client_order_id="p0", instance_id=77, instrument=ref, side="buy",
-                                         units=Decimal("1000"), order_type="limit", price=None))
+        broker.submit_order(
+            OrderRequest(
+                client_order_id="p0",
+                instance_id=77,
+                instrument=ref,
+                side="buy",
+                units=Decimal("1000"),
+                order_type="limit",
+                price=None,
+            )
+        )
     assert BrokerAccount.objects.get(pk=account.pk).last_transaction_id == before
-    placed = broker.submit_order(OrderRequest(client_order_id="p1", instance_id=77, instrument=ref, side="buy",
-                                              units=Decimal("1000"), order_type="limit", price=Decimal("1.09")))
+    placed = broker.submit_order(
+        OrderRequest(
+            client_order_id="p1",
+            instance_id=77,
+            instrument=ref,
+            side="buy",
+            units=Decimal("1000"),
+            order_type="limit",
+            price=Decimal("1.09"),
+        )
+    )
     assert placed.status == "pending"
     assert BrokerAccount.objects.get(pk=account.pk).last_transaction_id == placed.broker_order_id

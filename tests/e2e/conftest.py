@@ -26,8 +26,14 @@ def start_worker(transactional_db, tmp_path):
     workers = Workers(tmp_path)
 
     def start(*, shard: int, name: str, extra_env: dict[str, str] | None = None):
-        return workers.start(name, "-P", "solo", "-Q", f"shard.{shard}",
-                             extra_env={"ASIRIKUY_WORKER_SHARD": str(shard), **(extra_env or {})})
+        return workers.start(
+            name,
+            "-P",
+            "solo",
+            "-Q",
+            f"shard.{shard}",
+            extra_env={"ASIRIKUY_WORKER_SHARD": str(shard), **(extra_env or {})},
+        )
 
     yield start
     workers.stop()

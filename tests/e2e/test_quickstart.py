@@ -17,8 +17,17 @@ from .conftest import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
-_SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "ASIRIKUY_MODE",
-                 "DJANGO_SECRET_KEY", "ASIRIKUY_TOKEN_KEYS", "ASIRIKUY_VAR_DIR", "DJANGO_SETTINGS_MODULE")
+_SERVICE_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "ASIRIKUY_MODE",
+    "DJANGO_SECRET_KEY",
+    "ASIRIKUY_TOKEN_KEYS",
+    "ASIRIKUY_VAR_DIR",
+    "DJANGO_SETTINGS_MODULE",
+)
 
 
 def _free_port() -> int:
@@ -50,19 +59,37 @@ def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
     port = _free_port()
     env.update(ASIRIKUY_VAR_DIR=str(tmp_path / "var"), ASIRIKUY_PORT=str(port), FLOWER_PORT=str(_free_port()))
     log = open(tmp_path / "quickstart.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(["bash", "scripts/quickstart.sh"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", "scripts/quickstart.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     db = tmp_path / "var" / "asirikuy.sqlite3"
     try:
-        wait_until(lambda: "is running" in (tmp_path / "quickstart.log").read_text() or proc.poll() is not None,
-                   timeout=300, interval=1, what="the quickstart to start its processes")
+        wait_until(
+            lambda: "is running" in (tmp_path / "quickstart.log").read_text() or proc.poll() is not None,
+            timeout=300,
+            interval=1,
+            what="the quickstart to start its processes",
+        )
         assert proc.poll() is None, (tmp_path / "quickstart.log").read_text()
-        status = wait_until(lambda: _http_status(f"http://127.0.0.1:{port}/admin/login/"), timeout=60, interval=0.5,
-                            what="the web server to answer")
+        status = wait_until(
+            lambda: _http_status(f"http://127.0.0.1:{port}/admin/login/"),
+            timeout=60,
+            interval=0.5,
+            what="the web server to answer",
+        )
         assert status == 200
         # The demo instances run on the next M1 bar close: allow the rest of this minute and the next.
-        wait_until(lambda: _count(db, "SELECT count(*) FROM trading_execution WHERE status = 'success'") >= 3,
-                   timeout=150, interval=2, what="the three demo instances' first executions")
+        wait_until(
+            lambda: _count(db, "SELECT count(*) FROM trading_execution WHERE status = 'success'") >= 3,
+            timeout=150,
+            interval=2,
+            what="the three demo instances' first executions",
+        )
         assert _count(db, "SELECT count(*) FROM trading_order") >= 1
     finally:
         _stop_group(proc)

@@ -38,8 +38,19 @@ def _seed_crossover_bars(instrument: Instrument, last_closed_open: datetime, cou
             o, c = price, price - 5
         else:
             o, c = price, price + 200
-        bars.append(Bar(instrument=instrument, timeframe=1, time=t, open=o, high=max(o, c) + 10, low=min(o, c) - 10,
-                        close=c, volume=50, complete=True))
+        bars.append(
+            Bar(
+                instrument=instrument,
+                timeframe=1,
+                time=t,
+                open=o,
+                high=max(o, c) + 10,
+                low=min(o, c) - 10,
+                close=c,
+                volume=50,
+                complete=True,
+            )
+        )
         price = c
     Bar.objects.bulk_create(bars)
 
@@ -47,15 +58,26 @@ def _seed_crossover_bars(instrument: Instrument, last_closed_open: datetime, cou
 def _seed(alice, *, instances: int):
     _await_early_in_minute()
     instrument = Instrument.objects.create(
-        symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR", quote_currency="USD", digits=5,
-        spread_points=10, always_open=True,
+        symbol="EURUSD",
+        broker_symbol="EUR_USD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        spread_points=10,
+        always_open=True,
     )
     now = datetime.now(tz=UTC)
     _seed_crossover_bars(instrument, now.replace(second=0, microsecond=0) - timedelta(minutes=1))
     account = account_create(owner=alice, name="e2e paper", initial_balance=Decimal("10000"))
     return [
-        instance_create(account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name=f"e2e MA {k}",
-                        timeframe=1, parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5})
+        instance_create(
+            account=account,
+            instrument=instrument,
+            strategy_id=MA_CROSSOVER,
+            name=f"e2e MA {k}",
+            timeframe=1,
+            parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5},
+        )
         for k in range(instances)
     ]
 
@@ -69,8 +91,9 @@ def test_worker_runs_the_instance_and_a_redelivery_places_nothing_new(seeded, st
     instance = seeded
     start_worker(shard=shard_of(instance.account_id), name="strategy")
 
-    first = app.send_task("trading.tasks.execute_strategy", args=[instance.instance_id],
-                          queue=instance.account.queue_name)
+    first = app.send_task(
+        "trading.tasks.execute_strategy", args=[instance.instance_id], queue=instance.account.queue_name
+    )
     result = first.get(timeout=60)
 
     assert result["status"] == "ran", result
@@ -81,8 +104,9 @@ def test_worker_runs_the_instance_and_a_redelivery_places_nothing_new(seeded, st
     orders_before = Order.objects.count()
 
     # The same task for the same bar again, as a redelivery or a second beat would bring it.
-    again = app.send_task("trading.tasks.execute_strategy", args=[instance.instance_id],
-                          queue=instance.account.queue_name)
+    again = app.send_task(
+        "trading.tasks.execute_strategy", args=[instance.instance_id], queue=instance.account.queue_name
+    )
     second = again.get(timeout=60)
 
     assert second["status"] == "duplicate", second
@@ -95,14 +119,16 @@ def test_a_failing_strategy_is_recorded_and_the_worker_keeps_serving(seeded, sta
     instance = seeded
     start_worker(shard=shard_of(instance.account_id), name="strategy")
     # Too few bars for the slow average: the framework refuses the run with NOT_ENOUGH_RATES_DATA.
-    second_newest = Bar.objects.filter(instrument=instance.instrument).order_by("-time").values_list(
-        "time", flat=True)[1]
+    second_newest = (
+        Bar.objects.filter(instrument=instance.instrument).order_by("-time").values_list("time", flat=True)[1]
+    )
     Bar.objects.filter(instrument=instance.instrument, time__lt=second_newest).delete()
     instance.rates_slots = [{"symbol": "EURUSD", "timeframe": 1, "bars": 2}]
     instance.save()
 
-    failed = app.send_task("trading.tasks.execute_strategy", args=[instance.instance_id],
-                           queue=instance.account.queue_name).get(timeout=60)
+    failed = app.send_task(
+        "trading.tasks.execute_strategy", args=[instance.instance_id], queue=instance.account.queue_name
+    ).get(timeout=60)
     alive = app.control.ping(timeout=5)
 
     assert failed["status"] == "failed", failed
@@ -132,8 +158,9 @@ def test_worker_runs_the_accounts_bar_close_batch_and_redeliveries_place_nothing
 
     # The batch again (a redelivery or a second beat), then one instance's own task for the same bar.
     again = app.send_task(task.task, args=json.loads(task.args), queue=task.queue).get(timeout=60)
-    single = app.send_task("trading.tasks.execute_strategy", args=[instances[0].instance_id],
-                           queue=account.queue_name).get(timeout=60)
+    single = app.send_task(
+        "trading.tasks.execute_strategy", args=[instances[0].instance_id], queue=account.queue_name
+    ).get(timeout=60)
 
     assert again["outcomes"] == {"duplicate": 3}, again
     assert single["status"] == "duplicate", single

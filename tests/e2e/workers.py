@@ -42,14 +42,35 @@ class Workers:
     def start(self, name: str, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         if connection.vendor != "postgresql":
             raise AssertionError("the worker end-to-end tests need PostgreSQL (run them through scripts/test.sh)")
-        env = {**os.environ, "DATABASE_URL": database_url(), "ASIRIKUY_BAR_WAIT_SECONDS": "0",
-               **self.base_env, **(extra_env or {})}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "ASIRIKUY_BAR_WAIT_SECONDS": "0",
+            **self.base_env,
+            **(extra_env or {}),
+        }
         log_path = self.log_dir / f"{name}.log"
         log = open(log_path, "w")  # noqa: SIM115 (closed with the process)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "asirikuy_site", "worker", *args, "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle", "-l", "info"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "asirikuy_site",
+                "worker",
+                *args,
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         proc.log_path = log_path  # type: ignore[attr-defined]
         self.procs.append(proc)

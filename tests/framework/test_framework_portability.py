@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 C_DIR = Path(__file__).resolve().parents[2] / "framework" / "c"
-EXPORTS = ["asirikuy_backtest_free", "asirikuy_backtest_run", "asirikuy_indicator", "c_runStrategy", "deinitInstance", "getFrameworkVersion", "initInstanceC"]
+EXPORTS = [
+    "asirikuy_backtest_free",
+    "asirikuy_backtest_run",
+    "asirikuy_indicator",
+    "c_runStrategy",
+    "deinitInstance",
+    "getFrameworkVersion",
+    "initInstanceC",
+]
 
 
 @pytest.mark.parametrize("triplet", ["x86_64-w64-mingw32", "i686-w64-mingw32"])

@@ -21,32 +21,60 @@ WINDOW = 12  # closed bars per window; the forming bar is the element after them
 
 
 def _settings(instance_id: int, **overrides) -> StrategySettings:
-    params = {"FAST_PERIOD": 2, "SLOW_PERIOD": 5, "ATR_AVERAGING_PERIOD": 3, "SL_ATR_MULTIPLIER": 2.0,
-              "TP_ATR_MULTIPLIER": 3.0, **overrides.pop("params", {})}
-    return StrategySettings.for_strategy(MA_CROSSOVER, instance_id=instance_id, timeframe=60, params=params,
-                                         max_open_orders=2, **overrides)
+    params = {
+        "FAST_PERIOD": 2,
+        "SLOW_PERIOD": 5,
+        "ATR_AVERAGING_PERIOD": 3,
+        "SL_ATR_MULTIPLIER": 2.0,
+        "TP_ATR_MULTIPLIER": 3.0,
+        **overrides.pop("params", {}),
+    }
+    return StrategySettings.for_strategy(
+        MA_CROSSOVER, instance_id=instance_id, timeframe=60, params=params, max_open_orders=2, **overrides
+    )
 
 
 def _runner(fw, settings: StrategySettings) -> Runner:
-    return Runner(fw, settings=settings, symbol="EURUSD", account_currency="USD", broker_name="UTC",
-                  ref_broker_name="UTC", account=ACCOUNT, prices=prices(1.1),
-                  slots=[RunnerSlot(60, WINDOW + 1, 60, WINDOW + 1, 1e-5, 5)])
+    return Runner(
+        fw,
+        settings=settings,
+        symbol="EURUSD",
+        account_currency="USD",
+        broker_name="UTC",
+        ref_broker_name="UTC",
+        account=ACCOUNT,
+        prices=prices(1.1),
+        slots=[RunnerSlot(60, WINDOW + 1, 60, WINDOW + 1, 1e-5, 5)],
+    )
 
 
 def test_runner_over_sliding_windows_gives_framework_run_signals(fw, instance_id):
     settings = _settings(instance_id)
     series = random_walk_bars(300)
     runner = _runner(fw, settings)
-    held = OrderInfo(ticket=5, instance_id=instance_id, order_type=OrderType.BUY, open_time=int(series["time"][3]),
-                     open_price=1.1, lots=0.1, profit=1.5)
+    held = OrderInfo(
+        ticket=5,
+        instance_id=instance_id,
+        order_type=OrderType.BUY,
+        open_time=int(series["time"][3]),
+        open_price=1.1,
+        lots=0.1,
+        profit=1.5,
+    )
     base = Runner.address(series)
     compared = signalled = 0
     for end in range(WINDOW, len(series) - 1):
-        window = series[end - WINDOW:end + 1].copy()
+        window = series[end - WINDOW : end + 1].copy()
         bid = float(window["close"][-1])
         orders = [held] if end % 3 == 0 else []
-        expected = run(fw, settings, [slot(window, total=WINDOW + 1)], orders=orders, bid_ask=prices(bid),
-                       current_time=int(window["time"][-1]) + 3600)
+        expected = run(
+            fw,
+            settings,
+            [slot(window, total=WINDOW + 1)],
+            orders=orders,
+            bid_ask=prices(bid),
+            current_time=int(window["time"][-1]) + 3600,
+        )
         runner.bid_ask[:] = prices(bid).as_row()
         runner.orders.view(np.float64).reshape(len(runner.orders), -1)[:] = 0.0
         if orders:
@@ -72,6 +100,14 @@ def test_runner_refuses_more_slots_than_the_abi_has(fw, instance_id):
     from framework.errors import FrameworkInputError
 
     with pytest.raises(FrameworkInputError):
-        Runner(fw, settings=_settings(instance_id), symbol="EURUSD", account_currency="USD", broker_name="UTC",
-               ref_broker_name="UTC", account=ACCOUNT, prices=prices(1.1),
-               slots=[RunnerSlot(60, 5, 60, 5, 1e-5, 5)] * 11)
+        Runner(
+            fw,
+            settings=_settings(instance_id),
+            symbol="EURUSD",
+            account_currency="USD",
+            broker_name="UTC",
+            ref_broker_name="UTC",
+            account=ACCOUNT,
+            prices=prices(1.1),
+            slots=[RunnerSlot(60, 5, 60, 5, 1e-5, 5)] * 11,
+        )

@@ -8,8 +8,9 @@ from framework import MA_CROSSOVER, StrategySettings
 
 
 def test_our_library_leaves_every_string_buffer_as_it_was(fw, instance_id):
-    settings = StrategySettings.for_strategy(MA_CROSSOVER, instance_id=instance_id, timeframe=60,
-                                             params={"FAST_PERIOD": 5, "SLOW_PERIOD": 20})
+    settings = StrategySettings.for_strategy(
+        MA_CROSSOVER, instance_id=instance_id, timeframe=60, params={"FAST_PERIOD": 5, "SLOW_PERIOD": 20}
+    )
     bars = random_walk_bars(300)
     texts = ("EURUSD", "USD", "UTC", "UTC")
 

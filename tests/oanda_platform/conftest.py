@@ -18,8 +18,9 @@ from brokers.oanda.fake import FakeOanda
 from trading.services import broker_clients
 
 
-def eventually(predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05,
-               what: str = "condition") -> Any:
+def eventually(
+    predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll until ``predicate()`` is truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -58,8 +59,14 @@ def oanda_settings(settings, fake):
 def oanda_account(alice, oanda_settings, fake):
     from trading.services.accounts import account_create
 
-    return account_create(owner=alice, name="Alice OANDA", broker="oanda", environment="practice",
-                          broker_account_id=fake.account_id, token=fake.token)
+    return account_create(
+        owner=alice,
+        name="Alice OANDA",
+        broker="oanda",
+        environment="practice",
+        broker_account_id=fake.account_id,
+        token=fake.token,
+    )
 
 
 @pytest.fixture
@@ -75,8 +82,15 @@ def oanda_eurusd(db):
     from trading.models import Instrument
 
     return Instrument.objects.create(
-        symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR", quote_currency="USD",
-        digits=5, pip_location=-4, contract_size=Decimal("100000"), margin_rate=Decimal("0.02"), spread_points=10,
+        symbol="EURUSD",
+        broker_symbol="EUR_USD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        pip_location=-4,
+        contract_size=Decimal("100000"),
+        margin_rate=Decimal("0.02"),
+        spread_points=10,
     )
 
 
@@ -85,8 +99,14 @@ def oanda_instance(oanda_account, oanda_eurusd):
     from framework.catalog import MA_CROSSOVER
     from trading.services.instances import instance_create
 
-    return instance_create(account=oanda_account, instrument=oanda_eurusd, strategy_id=MA_CROSSOVER, name="MA",
-                           timeframe=1, parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5})
+    return instance_create(
+        account=oanda_account,
+        instrument=oanda_eurusd,
+        strategy_id=MA_CROSSOVER,
+        name="MA",
+        timeframe=1,
+        parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5},
+    )
 
 
 @pytest.fixture
@@ -98,9 +118,14 @@ def new_order(oanda_account, oanda_eurusd, oanda_instance):
 
     def make(*, side: str = "buy", units: str = "1000", **fields: Any) -> Order:
         return Order.objects.create(
-            client_order_id=f"at{oanda_instance.pk}-test-{next(made)}", account=oanda_account,
-            instance=oanda_instance, instrument=oanda_eurusd, side=side, units=Decimal(units),
-            status=OrderStatus.NEW, **fields,
+            client_order_id=f"at{oanda_instance.pk}-test-{next(made)}",
+            account=oanda_account,
+            instance=oanda_instance,
+            instrument=oanda_eurusd,
+            side=side,
+            units=Decimal(units),
+            status=OrderStatus.NEW,
+            **fields,
         )
 
     return make

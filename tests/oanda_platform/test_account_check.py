@@ -13,8 +13,14 @@ from trading.services.accounts import account_create, account_update
 
 
 def _create(alice, fake, **overrides):
-    fields = {"owner": alice, "name": "OANDA", "broker": "oanda", "environment": "practice",
-              "broker_account_id": fake.account_id, "token": fake.token}
+    fields = {
+        "owner": alice,
+        "name": "OANDA",
+        "broker": "oanda",
+        "environment": "practice",
+        "broker_account_id": fake.account_id,
+        "token": fake.token,
+    }
     fields.update(overrides)
     return account_create(**fields)
 
@@ -71,9 +77,17 @@ def test_update_with_a_wrong_token_keeps_the_old_one(alice, oanda_settings, fake
 
 
 def test_api_names_the_field_at_fault(alice_api, oanda_settings, fake):
-    response = alice_api.post("/api/v1/accounts/", {"name": "x", "broker": "oanda", "environment": "practice",
-                                                    "broker_account_id": "101-004-9999999-001", "token": fake.token},
-                              format="json")
+    response = alice_api.post(
+        "/api/v1/accounts/",
+        {
+            "name": "x",
+            "broker": "oanda",
+            "environment": "practice",
+            "broker_account_id": "101-004-9999999-001",
+            "token": fake.token,
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     fields = response.json()["extra"]["fields"]

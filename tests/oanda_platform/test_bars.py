@@ -16,8 +16,11 @@ START = datetime(2024, 1, 2, 0, 0, tzinfo=UTC)  # a Tuesday: no weekend inside t
 
 
 def _points(instrument) -> list[tuple]:
-    return list(Bar.objects.filter(instrument=instrument, timeframe=1).order_by("time")
-                .values_list("time", "open", "close", "spread", "complete"))
+    return list(
+        Bar.objects.filter(instrument=instrument, timeframe=1)
+        .order_by("time")
+        .values_list("time", "open", "close", "spread", "complete")
+    )
 
 
 def test_backfill_of_a_range_stores_complete_bid_bars_with_the_spread(fake, oanda_account, oanda_eurusd):
@@ -44,8 +47,9 @@ def test_keep_current_and_fill_gaps_through_the_command(fake, oanda_account, oan
     fake.set_candles("EUR_USD", "M1", make_candles(start=START, count=600))
     oanda_backfill(instrument=oanda_eurusd, timeframe=1, start=START, end=START + timedelta(minutes=600))
     full = len(_points(oanda_eurusd))
-    Bar.objects.filter(instrument=oanda_eurusd, time__gte=START + timedelta(minutes=100),
-                       time__lt=START + timedelta(minutes=130)).delete()
+    Bar.objects.filter(
+        instrument=oanda_eurusd, time__gte=START + timedelta(minutes=100), time__lt=START + timedelta(minutes=130)
+    ).delete()
     Bar.objects.filter(instrument=oanda_eurusd, time__gte=START + timedelta(minutes=590)).delete()
     out = io.StringIO()
 

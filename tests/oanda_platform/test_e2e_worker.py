@@ -32,22 +32,51 @@ def test_instance_on_oanda_runs_end_to_end_through_real_workers(start_celery, fa
     from trading.services.instances import instance_create
 
     _await_early_in_minute()
-    instrument = Instrument.objects.create(symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR",
-                                           quote_currency="USD", digits=5, spread_points=10, always_open=True)
+    instrument = Instrument.objects.create(
+        symbol="EURUSD",
+        broker_symbol="EUR_USD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        spread_points=10,
+        always_open=True,
+    )
     last_closed_open = datetime.now(tz=UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     _seed_crossover_bars(instrument, last_closed_open)
-    account = account_create(owner=alice, name="e2e OANDA", broker="oanda", environment="practice",
-                             broker_account_id=fake.account_id, token=fake.token)
-    instance = instance_create(account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name="e2e MA",
-                               timeframe=1, parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5})
-    start_celery("strategy", "-P", "solo", "-Q", f"shard.{shard_of(account.pk)}",
-                 extra_env={"ASIRIKUY_WORKER_SHARD": str(shard_of(account.pk))})
+    account = account_create(
+        owner=alice,
+        name="e2e OANDA",
+        broker="oanda",
+        environment="practice",
+        broker_account_id=fake.account_id,
+        token=fake.token,
+    )
+    instance = instance_create(
+        account=account,
+        instrument=instrument,
+        strategy_id=MA_CROSSOVER,
+        name="e2e MA",
+        timeframe=1,
+        parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5},
+    )
+    start_celery(
+        "strategy",
+        "-P",
+        "solo",
+        "-Q",
+        f"shard.{shard_of(account.pk)}",
+        extra_env={"ASIRIKUY_WORKER_SHARD": str(shard_of(account.pk))},
+    )
     start_celery("io", "-P", "threads", "-c", "4", "-Q", "broker_io")
 
-    result = app.send_task("trading.tasks.execute_strategy", args=[instance.instance_id],
-                           queue=account.queue_name).get(timeout=90)
-    trade = eventually(lambda: Trade.objects.filter(instance=instance).exclude(broker_trade_id="").first(),
-                       timeout=60, what="the trade recorded from the broker's fill")
+    result = app.send_task("trading.tasks.execute_strategy", args=[instance.instance_id], queue=account.queue_name).get(
+        timeout=90
+    )
+    trade = eventually(
+        lambda: Trade.objects.filter(instance=instance).exclude(broker_trade_id="").first(),
+        timeout=60,
+        what="the trade recorded from the broker's fill",
+    )
     order = Order.objects.get(instance=instance)
     sent = fake.transactions(type="MARKET_ORDER")
 

@@ -61,8 +61,9 @@ def test_unassigned_trades_get_their_financing_and_unknown_ones_are_skipped(fake
     gone = fake.open_trade_external("EURUSD", 500)
     oanda_account_sync(oanda_account)  # both hand-placed trades are recorded as unassigned trades
     Trade.objects.filter(account=oanda_account, broker_trade_id=gone).delete()  # one we do not know
-    fake.daily_financing(amounts={ours.broker_trade_id: Decimal("-0.0500"), by_hand: Decimal("-0.1500"),
-                                  gone: Decimal("-0.0200")})
+    fake.daily_financing(
+        amounts={ours.broker_trade_id: Decimal("-0.0500"), by_hand: Decimal("-0.1500"), gone: Decimal("-0.0200")}
+    )
 
     oanda_account_sync(oanda_account)
     ours.refresh_from_db()
@@ -81,9 +82,19 @@ def test_netting_trade_financing_is_shared_among_virtual_trades_on_the_net_side(
     Trade.objects.filter(pk=netting.pk).update(netting=True, instance=None)
     now = timezone.now()
     opened = [
-        virtual_trade_open(order_id=None, account=oanda_account, instrument=oanda_eurusd,
-                           instance_id=oanda_instance.pk, side=side, units=Decimal(units), price=Decimal("1.10010"),
-                           time=now, stop_loss=None, take_profit=None, trailing_distance=None)
+        virtual_trade_open(
+            order_id=None,
+            account=oanda_account,
+            instrument=oanda_eurusd,
+            instance_id=oanda_instance.pk,
+            side=side,
+            units=Decimal(units),
+            price=Decimal("1.10010"),
+            time=now,
+            stop_loss=None,
+            take_profit=None,
+            trailing_distance=None,
+        )
         for side, units in (("buy", "1000"), ("buy", "2000"), ("sell", "500"))
     ]
     fake.daily_financing(amounts={netting.broker_trade_id: Decimal("-0.1000")})

@@ -58,8 +58,11 @@ def test_sync_applies_each_transaction_once_and_keeps_open_trades_equal(fake, oa
     assert trade.current_units == Decimal("2000")
     assert trade.realized_pl == (Decimal("1.10000") - Decimal("1.10010")) * 1000
     broker = {t.broker_trade_id: t.current_units for t in hand.list_open_trades()}
-    ours = dict(Trade.objects.filter(account=oanda_account, state=TradeState.OPEN)
-                .values_list("broker_trade_id", "current_units"))
+    ours = dict(
+        Trade.objects.filter(account=oanda_account, state=TradeState.OPEN).values_list(
+            "broker_trade_id", "current_units"
+        )
+    )
     assert broker == ours
     assert first.open_trades_broker == first.open_trades_db == 1
 

@@ -102,5 +102,7 @@ def test_dispatch_round_trip_figure(fake, oanda_account, new_order):
 
     assert fake.count("POST", "/orders") == 40
     timings.sort()
-    print(f"\norder round trip through orders_dispatch against the fake: p50 {statistics.median(timings):.1f} ms, "
-          f"p90 {timings[int(len(timings) * 0.9)]:.1f} ms")
+    print(
+        f"\norder round trip through orders_dispatch against the fake: p50 {statistics.median(timings):.1f} ms, "
+        f"p90 {timings[int(len(timings) * 0.9)]:.1f} ms"
+    )

@@ -43,11 +43,20 @@ def stream_process(transactional_db, oanda_account, fake, tmp_path):
     procs = []
 
     def start(*extra: str) -> subprocess.Popen:
-        env = {**os.environ, "DATABASE_URL": _database_url(), "OANDA_PRACTICE_URL": fake.url,
-               "OANDA_PRACTICE_STREAM_URL": fake.url}
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "OANDA_PRACTICE_URL": fake.url,
+            "OANDA_PRACTICE_STREAM_URL": fake.url,
+        }
         log = open(tmp_path / "stream.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen([sys.executable, "manage.py", "price_stream", "--symbols", "EURUSD", *extra],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "price_stream", "--symbols", "EURUSD", *extra],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         proc.log_path = tmp_path / "stream.log"  # type: ignore[attr-defined]
         procs.append(proc)
         return proc
@@ -72,10 +81,15 @@ def test_stream_caches_prices_recovers_from_a_stall_and_stops_on_sigterm(
     first = eventually(lambda: cached_quote(redis_client, "practice", "EURUSD"), timeout=20, what="a cached price")
     recovered = eventually(
         lambda: (h := _health(redis_client)).get("state") == "streaming" and int(h.get("reconnects", 0)) >= 1 and h,
-        timeout=20, what="a reconnect after the stall")
+        timeout=20,
+        what="a reconnect after the stall",
+    )
     fake.set_price("EUR_USD", "1.20000", "1.20010")
-    moved = eventually(lambda: (q := cached_quote(redis_client, "practice", "EURUSD")) and q.bid == Decimal("1.20000")
-                       and q, timeout=20, what="the new price after the reconnect")
+    moved = eventually(
+        lambda: (q := cached_quote(redis_client, "practice", "EURUSD")) and q.bid == Decimal("1.20000") and q,
+        timeout=20,
+        what="the new price after the reconnect",
+    )
     rest_calls = fake.count("GET", "/pricing")
     used = oanda_quote(oanda_account, oanda_eurusd)
     timings = []
@@ -94,16 +108,20 @@ def test_stream_caches_prices_recovers_from_a_stall_and_stops_on_sigterm(
     assert code == 0, proc.log_path.read_text()
     assert _health(redis_client)["state"] == "stopped"
     timings.sort()
-    print(f"\ncached price read (pipeline HGETALL x2 + parse): p50 {statistics.median(timings):.3f} ms, "
-          f"p99 {timings[int(len(timings) * 0.99)]:.3f} ms over {len(timings)} reads")
+    print(
+        f"\ncached price read (pipeline HGETALL x2 + parse): p50 {statistics.median(timings):.3f} ms, "
+        f"p99 {timings[int(len(timings) * 0.99)]:.3f} ms over {len(timings)} reads"
+    )
 
 
 def test_stale_stream_falls_back_to_the_rest_snapshot(redis_client, fake, oanda_account, oanda_eurusd):
-    redis_client.hset(f"{price_key_prefix('practice')}EURUSD",
-                      mapping={"bid": "1.00000", "ask": "1.00010", "time": "2020-01-01T00:00:00+00:00",
-                               "tradeable": "1"})
-    redis_client.hset(stream_health_key("practice"),
-                      mapping={"state": "streaming", "last_message_at": "2020-01-01T00:00:00+00:00"})
+    redis_client.hset(
+        f"{price_key_prefix('practice')}EURUSD",
+        mapping={"bid": "1.00000", "ask": "1.00010", "time": "2020-01-01T00:00:00+00:00", "tradeable": "1"},
+    )
+    redis_client.hset(
+        stream_health_key("practice"), mapping={"state": "streaming", "last_message_at": "2020-01-01T00:00:00+00:00"}
+    )
 
     quote = oanda_quote(oanda_account, oanda_eurusd)
 

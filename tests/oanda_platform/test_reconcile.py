@@ -33,8 +33,11 @@ def diverged(fake, oanda_account, new_order, hand):
 
 
 def _snapshot(account) -> list[tuple]:
-    return list(Trade.objects.filter(account=account).order_by("pk").values_list(
-        "pk", "instance_id", "state", "current_units", "realized_pl", "close_reason"))
+    return list(
+        Trade.objects.filter(account=account)
+        .order_by("pk")
+        .values_list("pk", "instance_id", "state", "current_units", "realized_pl", "close_reason")
+    )
 
 
 def test_reconcile_reports_both_and_changes_nothing(diverged, oanda_account):
@@ -85,8 +88,9 @@ def test_adopt_the_outside_trade_into_an_instance(diverged, oanda_account, oanda
     assert adopted.instance == oanda_instance
     assert adopted.state == TradeState.OPEN
     assert adopted.side == "sell" and adopted.current_units == Decimal("500")
-    assert not Discrepancy.objects.filter(kind=DiscrepancyKind.TRADE_ONLY_AT_BROKER,
-                                          status=DiscrepancyStatus.OPEN).exists()
+    assert not Discrepancy.objects.filter(
+        kind=DiscrepancyKind.TRADE_ONLY_AT_BROKER, status=DiscrepancyStatus.OPEN
+    ).exists()
 
 
 def test_close_the_outside_trade_closes_it_at_the_broker(diverged, oanda_account, hand):

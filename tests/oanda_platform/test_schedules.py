@@ -20,8 +20,12 @@ def test_oanda_schedules_writes_sync_resolver_reconcile_and_bar_entries(oanda_ac
     call_command("oanda_schedules", stdout=out)  # safe to run again
 
     tasks = {t.task: t for t in PeriodicTask.objects.filter(name__startswith="oanda")}
-    assert set(tasks) == {"trading.tasks.oanda_account_sync", "trading.tasks.oanda_orders_resolve",
-                          "trading.tasks.oanda_reconcile", "trading.tasks.oanda_bars_keep_current"}
+    assert set(tasks) == {
+        "trading.tasks.oanda_account_sync",
+        "trading.tasks.oanda_orders_resolve",
+        "trading.tasks.oanda_reconcile",
+        "trading.tasks.oanda_bars_keep_current",
+    }
     sync = tasks["trading.tasks.oanda_account_sync"]
     assert sync.queue == oanda_account.queue_name and sync.interval.every == 30 and sync.enabled
     assert json.loads(tasks["trading.tasks.oanda_bars_keep_current"].args) == [oanda_instance.instrument_id, 1]

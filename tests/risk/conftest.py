@@ -32,6 +32,12 @@ def inst_b(account, eurusd):
 def other_account(transactional_db, bob):
     from trading.models import BrokerAccount
 
-    return BrokerAccount.objects.create(owner=bob, name="Bob paper", broker="paper", currency="USD",
-                                        balance=Decimal("10000"), equity=Decimal("10000"), paper_processed_until=T0)
-
+    return BrokerAccount.objects.create(
+        owner=bob,
+        name="Bob paper",
+        broker="paper",
+        currency="USD",
+        balance=Decimal("10000"),
+        equity=Decimal("10000"),
+        paper_processed_until=T0,
+    )

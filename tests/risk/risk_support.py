@@ -17,19 +17,34 @@ def make_bars(instrument, start: datetime, count: int, price: str = "1.10000") -
     from trading.models import Bar
 
     points = instrument.to_points(Decimal(price))
-    Bar.objects.bulk_create([
-        Bar(instrument=instrument, timeframe=1, time=start + timedelta(minutes=i), open=points, high=points,
-            low=points, close=points, volume=1)
-        for i in range(count)
-    ])
+    Bar.objects.bulk_create(
+        [
+            Bar(
+                instrument=instrument,
+                timeframe=1,
+                time=start + timedelta(minutes=i),
+                open=points,
+                high=points,
+                low=points,
+                close=points,
+                volume=1,
+            )
+            for i in range(count)
+        ]
+    )
 
 
 def make_instance(account, instrument, instance_id: int, name: str):
     from trading.models import StrategyInstance
 
     return StrategyInstance.objects.create(
-        instance_id=instance_id, name=name, account=account, instrument=instrument, strategy_id=MA_CROSSOVER,
-        timeframe=1, parameters={"FAST_PERIOD": 3, "SLOW_PERIOD": 8},
+        instance_id=instance_id,
+        name=name,
+        account=account,
+        instrument=instrument,
+        strategy_id=MA_CROSSOVER,
+        timeframe=1,
+        parameters={"FAST_PERIOD": 3, "SLOW_PERIOD": 8},
     )
 
 
@@ -40,8 +55,15 @@ def open_via_broker(account, instance, side: str = "buy", units: str = "10000"):
 
     n = Order.objects.count() + 1
     order = Order.objects.create(
-        client_order_id=f"t{n}", account=account, instance=instance, instrument=instance.instrument, intent="open",
-        order_type="market", side=side, units=Decimal(units), status="new",
+        client_order_id=f"t{n}",
+        account=account,
+        instance=instance,
+        instrument=instance.instrument,
+        intent="open",
+        order_type="market",
+        side=side,
+        units=Decimal(units),
+        status="new",
     )
     orders_dispatch(account_id=account.pk, instrument_id=instance.instrument_id)
     order.refresh_from_db()

@@ -26,16 +26,27 @@ def exit_of(trade: Trade) -> Intent:
 
 def check(instance, *intents: Intent) -> Translation:
     instance.account.refresh_from_db()
-    return intents_check(instance=instance, execution=None, translation=Translation(list(intents), []), bid=BID,
-                         ask=ASK, now=T0)
+    return intents_check(
+        instance=instance, execution=None, translation=Translation(list(intents), []), bid=BID, ask=ASK, now=T0
+    )
 
 
 def closed_trade(account, instance, realized: str) -> Trade:
     return Trade.objects.create(
-        account=account, instance=instance, instrument=instance.instrument, broker_trade_id=f"C{instance.pk}",
-        side="buy", initial_units=Decimal(1000), current_units=Decimal(0), open_time=T0 - timedelta(hours=2),
-        open_price=BID, close_time=T0 - timedelta(hours=1), close_price=BID, realized_pl=Decimal(realized),
-        state="closed", close_reason="strategy",
+        account=account,
+        instance=instance,
+        instrument=instance.instrument,
+        broker_trade_id=f"C{instance.pk}",
+        side="buy",
+        initial_units=Decimal(1000),
+        current_units=Decimal(0),
+        open_time=T0 - timedelta(hours=2),
+        open_price=BID,
+        close_time=T0 - timedelta(hours=1),
+        close_price=BID,
+        realized_pl=Decimal(realized),
+        state="closed",
+        close_reason="strategy",
     )
 
 
@@ -74,8 +85,13 @@ def test_limits_not_reached_let_entries_through(account, inst_a):
     open_via_broker(account, inst_a)
     closed_trade(account, inst_a, "-40")
     RiskLimit.objects.create(
-        account=account, instance=inst_a, max_open_trades=2, daily_loss_limit=Decimal("50"),
-        max_drawdown_pct=Decimal("5"), max_order_equity_ratio=Decimal("2"), max_currency_exposure_ratio=Decimal("3"),
+        account=account,
+        instance=inst_a,
+        max_open_trades=2,
+        daily_loss_limit=Decimal("50"),
+        max_drawdown_pct=Decimal("5"),
+        max_order_equity_ratio=Decimal("2"),
+        max_currency_exposure_ratio=Decimal("3"),
         max_spread_points=10,
     )
 
@@ -103,12 +119,15 @@ def test_exposure_cap_lets_a_reducing_entry_through(account, inst_a):
     assert [(i.side, i.row) for i in result.intents] == [("sell", 2)]
     block = BlockedSignal.objects.get()
     assert block.values["currency"] == "EUR"
-    assert Decimal(block.values["exposure_after"]) == Decimal("22000") + Decimal("11001")  # held at the bid, new at the ask
+    assert Decimal(block.values["exposure_after"]) == Decimal("22000") + Decimal(
+        "11001"
+    )  # held at the bid, new at the ask
 
 
 def test_account_drawdown_uses_the_equity_high_water_mark(account, inst_a, inst_b):
-    AccountSnapshot.objects.create(account=account, time=T0 - timedelta(hours=3), balance=Decimal("11000"),
-                                   equity=Decimal("11000"))
+    AccountSnapshot.objects.create(
+        account=account, time=T0 - timedelta(hours=3), balance=Decimal("11000"), equity=Decimal("11000")
+    )
     BrokerAccount.objects.filter(pk=account.pk).update(equity=Decimal("10000"))
     limit = RiskLimit.objects.create(account=account, max_drawdown_pct=Decimal("9"))
 
@@ -127,8 +146,13 @@ def test_account_drawdown_uses_the_equity_high_water_mark(account, inst_a, inst_
 
 def test_account_daily_loss_counts_the_change_in_open_pl_since_the_fx_day_start(account, inst_a):
     # 17:00 New York on 11 March 2024 (EDT) = 21:00 UTC opened the FX day of T0.
-    AccountSnapshot.objects.create(account=account, time=T0 - timedelta(hours=14), balance=Decimal("10000"),
-                                   equity=Decimal("10030"), unrealized_pl=Decimal("30"))
+    AccountSnapshot.objects.create(
+        account=account,
+        time=T0 - timedelta(hours=14),
+        balance=Decimal("10000"),
+        equity=Decimal("10030"),
+        unrealized_pl=Decimal("30"),
+    )
     BrokerAccount.objects.filter(pk=account.pk).update(unrealized_pl=Decimal("-75"))
     closed_trade(account, inst_a, "-10")
     RiskLimit.objects.create(account=account, daily_loss_limit=Decimal("100"))

@@ -18,26 +18,49 @@ from trading.services.orders.dispatch import orders_dispatch
 
 def _entry(instance):
     return intents_check(
-        instance=instance, execution=None, bid=BID, ask=BID + Decimal("0.0001"), now=T0,
+        instance=instance,
+        execution=None,
+        bid=BID,
+        ask=BID + Decimal("0.0001"),
+        now=T0,
         translation=Translation([Intent(kind="open", row=0, seq=0, side="buy", units=Decimal(1000))], []),
     )
 
 
 def _pending(account, instance, client_id: str) -> Order:
-    order = Order.objects.create(client_order_id=client_id, account=account, instance=instance,
-                                 instrument=instance.instrument, intent="open", order_type="limit", side="buy",
-                                 units=Decimal(1000), price=Decimal("1.09000"))
+    order = Order.objects.create(
+        client_order_id=client_id,
+        account=account,
+        instance=instance,
+        instrument=instance.instrument,
+        intent="open",
+        order_type="limit",
+        side="buy",
+        units=Decimal(1000),
+        price=Decimal("1.09000"),
+    )
     orders_dispatch(account_id=account.pk, instrument_id=instance.instrument_id)
     order.refresh_from_db()
     return order
 
 
 def test_kill_switch_with_flatten_leaves_the_broker_flat_and_the_history_complete(account, inst_a, inst_b, alice):
-    trades = [open_via_broker(account, inst_a), open_via_broker(account, inst_a, side="sell"),
-              open_via_broker(account, inst_b, units="3000")]
+    trades = [
+        open_via_broker(account, inst_a),
+        open_via_broker(account, inst_a, side="sell"),
+        open_via_broker(account, inst_b, units="3000"),
+    ]
     pending = _pending(account, inst_b, "p1")
-    unsent = Order.objects.create(client_order_id="u1", account=account, instance=inst_a, instrument=inst_a.instrument,
-                                  intent="open", order_type="market", side="buy", units=Decimal(1000))
+    unsent = Order.objects.create(
+        client_order_id="u1",
+        account=account,
+        instance=inst_a,
+        instrument=inst_a.instrument,
+        intent="open",
+        order_type="market",
+        side="buy",
+        units=Decimal(1000),
+    )
 
     kill_switch_engage(account=account, user=alice, source="api", flatten=True, reason="test")
 
@@ -61,11 +84,27 @@ def test_kill_switch_cancels_entries_at_dispatch_but_lets_exits_go(account, inst
     trade = open_via_broker(account, inst_a)
     kill_switch_engage(account=account, user=alice, source="admin")
 
-    entry = Order.objects.create(client_order_id="e1", account=account, instance=inst_a, instrument=inst_a.instrument,
-                                 intent="open", order_type="market", side="buy", units=Decimal(1000))
-    close = Order.objects.create(client_order_id="c1", account=account, instance=inst_a, instrument=inst_a.instrument,
-                                 intent="close", order_type="market", side="sell", units=trade.current_units,
-                                 trade=trade)
+    entry = Order.objects.create(
+        client_order_id="e1",
+        account=account,
+        instance=inst_a,
+        instrument=inst_a.instrument,
+        intent="open",
+        order_type="market",
+        side="buy",
+        units=Decimal(1000),
+    )
+    close = Order.objects.create(
+        client_order_id="c1",
+        account=account,
+        instance=inst_a,
+        instrument=inst_a.instrument,
+        intent="close",
+        order_type="market",
+        side="sell",
+        units=trade.current_units,
+        trade=trade,
+    )
     orders_dispatch(account_id=account.pk, instrument_id=inst_a.instrument_id)
 
     assert Order.objects.get(pk=entry.pk).reject_reason == "kill switch engaged"
@@ -80,7 +119,9 @@ def test_released_kill_switch_lets_entries_through_again(account, inst_a, alice)
 
     assert blocked.intents == [] and len(_entry(inst_a).intents) == 1
     assert list(AuditLogEntry.objects.order_by("pk").values_list("action", flat=True)) == [
-        "kill_switch_engage", "kill_switch_release"]
+        "kill_switch_engage",
+        "kill_switch_release",
+    ]
 
 
 def test_close_all_of_an_instance_leaves_other_instances_alone(account, inst_a, inst_b, alice):
@@ -92,7 +133,11 @@ def test_close_all_of_an_instance_leaves_other_instances_alone(account, inst_a, 
     assert states == {a1.pk: "closed", a2.pk: "closed", b1.pk: "open"}
     entry = AuditLogEntry.objects.get()
     assert (entry.action, entry.user, entry.object_id, entry.account_id) == (
-        "instance_close_all", alice, str(inst_a.pk), account.pk)
+        "instance_close_all",
+        alice,
+        str(inst_a.pk),
+        account.pk,
+    )
     assert entry.details == done
 
 

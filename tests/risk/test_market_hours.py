@@ -71,8 +71,15 @@ def test_a_queued_order_cancelled_meanwhile_is_only_taken_off_the_queue(account,
 
 def test_explicit_clock_for_an_oanda_account(transactional_db, alice, eurusd):
     account = BrokerAccount.objects.create(owner=alice, name="fx", broker="oanda", broker_account_id="101-004-1-001")
-    order = Order.objects.create(client_order_id="x1", account=account, instrument=eurusd, intent="open",
-                                 order_type="market", side="buy", units=Decimal(1000))
+    order = Order.objects.create(
+        client_order_id="x1",
+        account=account,
+        instrument=eurusd,
+        intent="open",
+        order_type="market",
+        side="buy",
+        units=Decimal(1000),
+    )
 
     sent_saturday = order_may_send(order, SATURDAY)
     sent_monday = order_may_send(order, MONDAY)
@@ -87,8 +94,11 @@ def test_oanda_daily_break_is_closed_only_for_oanda_and_only_when_set(transactio
     in_break = datetime(2024, 3, 12, 21, 1, tzinfo=UTC)  # 17:01 New York (EDT)
     after = datetime(2024, 3, 12, 21, 5, tzinfo=UTC)
 
-    reasons = [market_closed_reason(oanda, eurusd, in_break), market_closed_reason(oanda, eurusd, after),
-               market_closed_reason(paper_account, eurusd, in_break)]
+    reasons = [
+        market_closed_reason(oanda, eurusd, in_break),
+        market_closed_reason(oanda, eurusd, after),
+        market_closed_reason(paper_account, eurusd, in_break),
+    ]
     MarketHoursPolicy.objects.create(account=oanda, oanda_daily_break=False)
     without = market_closed_reason(oanda, eurusd, in_break)
 

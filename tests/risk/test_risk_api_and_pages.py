@@ -28,8 +28,11 @@ def bob_api(bob):
 
 
 def test_limits_set_read_change_and_scoped_to_the_owner(alice_api, bob_api, account, inst_a):
-    created = alice_api.post("/api/v1/risk/limits/", {"account": account.pk, "instance": inst_a.pk,
-                                                      "max_open_trades": 2, "max_spread_points": 15}, format="json")
+    created = alice_api.post(
+        "/api/v1/risk/limits/",
+        {"account": account.pk, "instance": inst_a.pk, "max_open_trades": 2, "max_spread_points": 15},
+        format="json",
+    )
     limit_id = created.json()["id"]
     changed = alice_api.patch(f"/api/v1/risk/limits/{limit_id}/", {"max_open_trades": 3}, format="json")
     foreign = bob_api.get(f"/api/v1/risk/limits/{limit_id}/")
@@ -45,8 +48,9 @@ def test_limits_set_read_change_and_scoped_to_the_owner(alice_api, bob_api, acco
 def test_kill_switch_engage_with_flatten_and_release_over_the_api(alice_api, account, inst_a):
     trade = open_via_broker(account, inst_a)
 
-    engaged = alice_api.post("/api/v1/risk/kill-switches/engage/", {"account": account.pk, "flatten": True,
-                                                                    "reason": "news"}, format="json")
+    engaged = alice_api.post(
+        "/api/v1/risk/kill-switches/engage/", {"account": account.pk, "flatten": True, "reason": "news"}, format="json"
+    )
     global_try = alice_api.post("/api/v1/risk/kill-switches/engage/", {"account": None}, format="json")
     released = alice_api.post("/api/v1/risk/kill-switches/release/", {"account": account.pk}, format="json")
 
@@ -72,8 +76,13 @@ def test_manual_actions_over_the_api_each_write_an_audit_entry(alice_api, accoun
     assert [r.status_code for r in responses] == [202, 202, 200, 200, 200, 200]
     assert {Trade.objects.get(pk=t.pk).state for t in (t1, t2)} == {"closed"}
     assert [e["action"] for e in reversed(audit["results"])] == [
-        "trade_close", "instance_close_all", "instance_pause", "instance_enable", "instance_disable",
-        "instance_enable"]
+        "trade_close",
+        "instance_close_all",
+        "instance_pause",
+        "instance_enable",
+        "instance_disable",
+        "instance_enable",
+    ]
     assert {(e["user"], e["source"]) for e in audit["results"]} == {("alice", "api")}
 
 
@@ -103,7 +112,10 @@ def test_dashboard_page_and_its_actions(client, alice, account, inst_a):
     assert page.status_code == 200 and b"Kill switches" in page.content
     assert [r.status_code for r in (closed, paused, engaged)] == [302, 302, 302]
     assert list(AuditLogEntry.objects.order_by("pk").values_list("action", "source")) == [
-        ("trade_close", "dashboard"), ("instance_pause", "dashboard"), ("kill_switch_engage", "dashboard")]
+        ("trade_close", "dashboard"),
+        ("instance_pause", "dashboard"),
+        ("kill_switch_engage", "dashboard"),
+    ]
 
 
 def test_admin_pages_render(client, django_user_model, account, inst_a):
@@ -111,8 +123,13 @@ def test_admin_pages_render(client, django_user_model, account, inst_a):
     client.force_login(admin)
     RiskLimit.objects.create(account=account, max_open_trades=1)
 
-    urls = ["/admin/risk/risklimit/", "/admin/risk/killswitch/", "/admin/risk/blockedsignal/",
-            "/admin/risk/auditlogentry/", "/admin/risk/instancecontrol/"]
+    urls = [
+        "/admin/risk/risklimit/",
+        "/admin/risk/killswitch/",
+        "/admin/risk/blockedsignal/",
+        "/admin/risk/auditlogentry/",
+        "/admin/risk/instancecontrol/",
+    ]
     codes = [client.get(u).status_code for u in [*urls, "/admin/risk/markethourspolicy/"]]
 
     assert codes == [200] * 6
@@ -129,7 +146,9 @@ def test_admin_instance_control_actions_are_audited(client, django_user_model, a
 
     assert not Trade.objects.filter(state="open").exists()
     assert list(AuditLogEntry.objects.order_by("pk").values_list("action", "source", "username")) == [
-        ("instance_close_all", "admin", "root"), ("instance_pause", "admin", "root")]
+        ("instance_close_all", "admin", "root"),
+        ("instance_pause", "admin", "root"),
+    ]
 
 
 @pytest.fixture
@@ -141,7 +160,11 @@ def ma_instance(paper_account, transactional_db, eurusd, settings):
     eurusd.save()
     settings.BAR_WAIT_SECONDS = 0
     return instance_create(
-        account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="MA cross M1", timeframe=1,
+        account=paper_account,
+        instrument=eurusd,
+        strategy_id=MA_CROSSOVER,
+        name="MA cross M1",
+        timeframe=1,
         parameters={"FAST_PERIOD": 3, "SLOW_PERIOD": 8, "SL_ATR_MULTIPLIER": 2.0, "TP_ATR_MULTIPLIER": 3.0},
     )
 

@@ -25,8 +25,13 @@ def test_bar_with_high_below_low_is_refused_by_the_database(eurusd):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Bar.objects.create(
-            instrument=eurusd, timeframe=1, time=datetime(2024, 1, 2, tzinfo=UTC),
-            open=100, high=99, low=101, close=100,
+            instrument=eurusd,
+            timeframe=1,
+            time=datetime(2024, 1, 2, tzinfo=UTC),
+            open=100,
+            high=99,
+            low=101,
+            close=100,
         )
 
 

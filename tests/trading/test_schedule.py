@@ -17,13 +17,26 @@ from trading.services.schedule import bar_close_schedules_sync, instance_schedul
 
 @pytest.fixture
 def instance(paper_account, eurusd):
-    return instance_create(account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="ma",
-                           timeframe=60, parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20})
+    return instance_create(
+        account=paper_account,
+        instrument=eurusd,
+        strategy_id=MA_CROSSOVER,
+        name="ma",
+        timeframe=60,
+        parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20},
+    )
 
 
 def _make(account, instrument, *, timeframe=60, name="ma", **fields):
-    return instance_create(account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name=name,
-                           timeframe=timeframe, parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20}, **fields)
+    return instance_create(
+        account=account,
+        instrument=instrument,
+        strategy_id=MA_CROSSOVER,
+        name=name,
+        timeframe=timeframe,
+        parameters={"FAST_PERIOD": 5, "SLOW_PERIOD": 20},
+        **fields,
+    )
 
 
 def _tasks() -> dict[tuple[int, int], PeriodicTask]:
@@ -126,8 +139,11 @@ def test_deleting_instances_and_then_the_account_removes_their_entries(paper_acc
 
 def test_per_instance_entries_of_the_earlier_layout_are_converted_by_the_sync(paper_account, instance):
     legacy = PeriodicTask.objects.create(
-        name=f"execute_strategy #{instance.instance_id}", task="trading.tasks.execute_strategy",
-        args=json.dumps([instance.instance_id]), interval=None, crontab=instance.periodic_task.crontab,
+        name=f"execute_strategy #{instance.instance_id}",
+        task="trading.tasks.execute_strategy",
+        args=json.dumps([instance.instance_id]),
+        interval=None,
+        crontab=instance.periodic_task.crontab,
     )
     StrategyInstance.objects.filter(pk=instance.pk).update(periodic_task=legacy)
     PeriodicTask.objects.filter(task="trading.tasks.execute_bar_close").delete()
@@ -143,8 +159,15 @@ def test_per_instance_entries_of_the_earlier_layout_are_converted_by_the_sync(pa
 
 def test_invalid_settings_are_refused_naming_field_and_value_and_nothing_is_saved(paper_account, eurusd):
     with pytest.raises(ValidationError) as e:
-        instance_create(account=paper_account, instrument=eurusd, strategy_id=999, name="bad", timeframe=7,
-                        parameters={"FAST_PERIOD": 5}, rates_slots=[{"symbol": "eurusd", "timeframe": 60, "bars": 0}])
+        instance_create(
+            account=paper_account,
+            instrument=eurusd,
+            strategy_id=999,
+            name="bad",
+            timeframe=7,
+            parameters={"FAST_PERIOD": 5},
+            rates_slots=[{"symbol": "eurusd", "timeframe": 60, "bars": 0}],
+        )
 
     errors = e.value.message_dict
     assert "999" in " ".join(errors["strategy_id"])
@@ -157,13 +180,25 @@ def test_invalid_settings_are_refused_naming_field_and_value_and_nothing_is_save
 
 def test_parameter_out_of_bounds_and_cross_field_rules_are_refused(paper_account, eurusd):
     with pytest.raises(ValidationError) as e:
-        instance_create(account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="bad",
-                        timeframe=60, parameters={"FAST_PERIOD": 0})
+        instance_create(
+            account=paper_account,
+            instrument=eurusd,
+            strategy_id=MA_CROSSOVER,
+            name="bad",
+            timeframe=60,
+            parameters={"FAST_PERIOD": 0},
+        )
     assert any("FAST_PERIOD=0" in m for m in e.value.message_dict["parameters"])
 
     with pytest.raises(ValidationError) as e:
-        instance_create(account=paper_account, instrument=eurusd, strategy_id=MA_CROSSOVER, name="bad",
-                        timeframe=60, parameters={"FAST_PERIOD": 30, "SLOW_PERIOD": 10})
+        instance_create(
+            account=paper_account,
+            instrument=eurusd,
+            strategy_id=MA_CROSSOVER,
+            name="bad",
+            timeframe=60,
+            parameters={"FAST_PERIOD": 30, "SLOW_PERIOD": 10},
+        )
     assert any("FAST_PERIOD" in m and "SLOW_PERIOD" in m for m in e.value.message_dict["parameters"])
 
 
@@ -186,8 +221,9 @@ def test_bar_open_times_follow_utc_and_the_new_york_roll(moment, timeframe, open
 def test_bar_close_and_last_closed_bar():
     opened = datetime(2024, 3, 11, 21, 0, tzinfo=UTC)
     assert bar_close_time(opened, 1440) == datetime(2024, 3, 12, 21, 0, tzinfo=UTC)
-    assert last_closed_bar_open(datetime(2024, 3, 12, 14, 37, tzinfo=UTC), 1440) == datetime(2024, 3, 10, 21, 0,
-                                                                                                tzinfo=UTC)
+    assert last_closed_bar_open(datetime(2024, 3, 12, 14, 37, tzinfo=UTC), 1440) == datetime(
+        2024, 3, 10, 21, 0, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize(
@@ -211,8 +247,9 @@ def test_the_last_closed_daily_bar_on_a_sunday_evening_is_fridays():
     assert last_closed_bar_open(sunday_evening, 1440) == datetime(2024, 3, 7, 22, 0, tzinfo=UTC)
 
 
-def test_a_sync_that_changes_nothing_writes_nothing_and_does_not_make_beat_reload(alice, paper_account, eurusd,
-                                                                                 instance):
+def test_a_sync_that_changes_nothing_writes_nothing_and_does_not_make_beat_reload(
+    alice, paper_account, eurusd, instance
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django_celery_beat.models import PeriodicTasks

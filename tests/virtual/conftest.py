@@ -22,8 +22,16 @@ def bar(instrument, minute: int, o: str, h: str, lo: str, c: str):
     from trading.models import Bar
 
     p = instrument.to_points
-    return Bar.objects.create(instrument=instrument, timeframe=1, time=T0 + timedelta(minutes=minute),
-                              open=p(Decimal(o)), high=p(Decimal(h)), low=p(Decimal(lo)), close=p(Decimal(c)), volume=1)
+    return Bar.objects.create(
+        instrument=instrument,
+        timeframe=1,
+        time=T0 + timedelta(minutes=minute),
+        open=p(Decimal(o)),
+        high=p(Decimal(h)),
+        low=p(Decimal(lo)),
+        close=p(Decimal(c)),
+        volume=1,
+    )
 
 
 def place(instance, *, intent: str = "open", side: str = "buy", units: str = "10000", trade=None, **fields):
@@ -31,9 +39,16 @@ def place(instance, *, intent: str = "open", side: str = "buy", units: str = "10
     from trading.models import Order, OrderStatus
 
     return Order.objects.create(
-        client_order_id=f"at{instance.instance_id}-t{next(_ids)}", account=instance.account, instance=instance,
-        instrument=instance.instrument, intent=intent, side=side, units=Decimal(units), trade=trade,
-        status=OrderStatus.NEW, **fields,
+        client_order_id=f"at{instance.instance_id}-t{next(_ids)}",
+        account=instance.account,
+        instance=instance,
+        instrument=instance.instrument,
+        intent=intent,
+        side=side,
+        units=Decimal(units),
+        trade=trade,
+        status=OrderStatus.NEW,
+        **fields,
     )
 
 
@@ -55,8 +70,14 @@ def _instances(account, instrument):
     from trading.models import StrategyInstance
 
     return tuple(
-        StrategyInstance.objects.create(instance_id=iid, name=f"inst {iid}", account=account, instrument=instrument,
-                                        strategy_id=MA_CROSSOVER, timeframe=1)
+        StrategyInstance.objects.create(
+            instance_id=iid,
+            name=f"inst {iid}",
+            account=account,
+            instrument=instrument,
+            strategy_id=MA_CROSSOVER,
+            timeframe=1,
+        )
         for iid in (101, 102)
     )
 
@@ -67,8 +88,15 @@ def fifo_paper(transactional_db, alice):
     from trading.models import BrokerAccount
 
     return BrokerAccount.objects.create(
-        owner=alice, name="US paper", broker="paper", currency="USD", fifo=True, virtual_orders=None,
-        balance=Decimal("10000"), equity=Decimal("10000"), paper_processed_until=T0,
+        owner=alice,
+        name="US paper",
+        broker="paper",
+        currency="USD",
+        fifo=True,
+        virtual_orders=None,
+        balance=Decimal("10000"),
+        equity=Decimal("10000"),
+        paper_processed_until=T0,
     )
 
 
@@ -99,8 +127,14 @@ def oanda_fifo(transactional_db, alice, settings, fake):
     settings.OANDA_PRACTICE_URL = fake.url
     settings.OANDA_PRACTICE_STREAM_URL = fake.url
     broker_clients._clients.clear()
-    account = account_create(owner=alice, name="Alice US", broker="oanda", environment="practice",
-                             broker_account_id=fake.account_id, token=fake.token)
+    account = account_create(
+        owner=alice,
+        name="Alice US",
+        broker="oanda",
+        environment="practice",
+        broker_account_id=fake.account_id,
+        token=fake.token,
+    )
     account.virtual_orders = None  # automatic: the account check found no hedging, so virtual mode is on
     account.save(update_fields=["virtual_orders"])
     yield account

@@ -20,9 +20,19 @@ SPEC = InstrumentSpec(digits=5, contract_size=Decimal(100000), unit_precision=0,
 
 
 def _close_all_buys() -> OrderSignal:
-    return OrderSignal(action=SignalAction.CLOSE, order_type=FwOrderType.BUY, ticket=-1, lots=0.0, entry_price=0.0,
-                       sl_distance=0.0, tp_distance=0.0, internal_sl=0.0, internal_tp=0.0, trailing=False,
-                       expiration=0)
+    return OrderSignal(
+        action=SignalAction.CLOSE,
+        order_type=FwOrderType.BUY,
+        ticket=-1,
+        lots=0.0,
+        entry_price=0.0,
+        sl_distance=0.0,
+        tp_distance=0.0,
+        internal_sl=0.0,
+        internal_tp=0.0,
+        trailing=False,
+        expiration=0,
+    )
 
 
 @pytest.fixture(params=["virtual", "real"])
@@ -49,8 +59,9 @@ def test_each_instance_sees_only_its_own_trades_and_a_close_all_leaves_the_other
     book_b = instance_book(b, contract_size=eurusd.contract_size, capacity=20)
     b_open_before = set(Trade.objects.filter(instance=b, state=TradeState.OPEN).values_list("pk", flat=True))
 
-    translation = signals_to_intents([_close_all_buys()], positions=book_a.positions, bid=Decimal("1.10000"),
-                                     ask=Decimal("1.10010"), spec=SPEC)
+    translation = signals_to_intents(
+        [_close_all_buys()], positions=book_a.positions, bid=Decimal("1.10000"), ask=Decimal("1.10010"), spec=SPEC
+    )
     for intent in translation.intents:
         place(a, intent="close", side="sell", units=str(intent.units), trade=book_a.by_ticket[intent.target_ticket])
     dispatch(account, eurusd)

@@ -20,9 +20,16 @@ from .conftest import T0, dispatch, nets, place
 
 def _drift(account, instrument) -> Trade:
     """A real 1,000-unit buy at the broker that no virtual trade accounts for (a hand-placed trade)."""
-    return Trade.objects.create(account=account, instrument=instrument, broker_trade_id="H1", side="buy",
-                                initial_units=Decimal(1000), current_units=Decimal(1000), open_time=T0,
-                                open_price=Decimal("1.10010"))
+    return Trade.objects.create(
+        account=account,
+        instrument=instrument,
+        broker_trade_id="H1",
+        side="buy",
+        initial_units=Decimal(1000),
+        current_units=Decimal(1000),
+        open_time=T0,
+        open_price=Decimal("1.10010"),
+    )
 
 
 @pytest.fixture
@@ -58,8 +65,15 @@ def test_repair_needs_confirmation_then_trades_the_difference_once(drifted, euru
 
 
 def test_repair_is_refused_while_a_netting_order_is_in_flight(drifted, eurusd):
-    Order.objects.create(client_order_id="vnet-stuck", account=drifted, instrument=eurusd, side="buy",
-                         units=Decimal(500), netting=True, status=OrderStatus.UNKNOWN)
+    Order.objects.create(
+        client_order_id="vnet-stuck",
+        account=drifted,
+        instrument=eurusd,
+        side="buy",
+        units=Decimal(500),
+        netting=True,
+        status=OrderStatus.UNKNOWN,
+    )
 
     with pytest.raises(ApplicationError, match="in flight"):
         virtual_net_repair(account=drifted, instrument=eurusd, confirmed=True)
@@ -78,8 +92,13 @@ def test_api_shows_the_net_and_repairs_only_with_confirm(drifted, alice, bob):
     done = api.post(repair, {"instrument": "EURUSD", "confirm": True}, format="json")
 
     assert shown.status_code == 200
-    assert shown.json()[0] == {"symbol": "EURUSD", "virtual_net": "5000.000000", "broker_net": "6000.000000",
-                               "in_flight": "0", "difference": "-1000.000000"}
+    assert shown.json()[0] == {
+        "symbol": "EURUSD",
+        "virtual_net": "5000.000000",
+        "broker_net": "6000.000000",
+        "in_flight": "0",
+        "difference": "-1000.000000",
+    }
     assert refused.status_code == 400
     assert done.status_code == 202 and done.json()["side"] == "sell"
     assert outsider.get(url).status_code == 404

@@ -46,8 +46,7 @@ def test_two_instances_opposite_directions_on_a_us_account(fake, oanda_fifo, oan
     assert _fifo_rejections(fake) == []
     ta, tb = _virtual(a), _virtual(b)
     assert (ta.open_price, ta.close_price, ta.realized_pl) == (Decimal("1.10010"), Decimal("1.10100"), Decimal("9"))
-    assert (tb.open_price, tb.close_price, tb.realized_pl) == (Decimal("1.10000"), Decimal("1.10110"),
-                                                              Decimal("-4.4"))
+    assert (tb.open_price, tb.close_price, tb.realized_pl) == (Decimal("1.10000"), Decimal("1.10110"), Decimal("-4.4"))
     oanda_fifo.refresh_from_db()
     assert oanda_fifo.balance == Decimal("100005")  # +5.40 on the net long, −0.40 on the net short
     assert len(fake.transactions(type="ORDER_FILL")) == 3

@@ -38,15 +38,16 @@ def test_two_instances_opposite_directions_keep_broker_net_equal_to_virtual_net(
     ta, tb = _virtual(a), _virtual(b)
     # A: bought 10,000 at the ask 1.10010, sold at the bid 1.10100. B: sold 4,000 at 1.10000, bought at 1.10110.
     assert (ta.open_price, ta.close_price, ta.realized_pl) == (Decimal("1.10010"), Decimal("1.10100"), Decimal("9"))
-    assert (tb.open_price, tb.close_price, tb.realized_pl) == (Decimal("1.10000"), Decimal("1.10110"),
-                                                              Decimal("-4.4"))
+    assert (tb.open_price, tb.close_price, tb.realized_pl) == (Decimal("1.10000"), Decimal("1.10110"), Decimal("-4.4"))
     assert ta.state == tb.state == TradeState.CLOSED
     # Broker: +6,000 @ 1.10010 closed at 1.10100 (+5.40), −4,000 @ 1.10100 closed at 1.10110 (−0.40).
     assert BrokerAccount.objects.get(pk=account.pk).balance == Decimal("10005")
     netting = Order.objects.filter(account=account, netting=True).order_by("pk")
     assert [(o.side, o.units, o.status) for o in netting] == [
-        ("buy", Decimal(6000), OrderStatus.FILLED), ("sell", Decimal(10000), OrderStatus.FILLED),
-        ("buy", Decimal(4000), OrderStatus.FILLED)]
+        ("buy", Decimal(6000), OrderStatus.FILLED),
+        ("sell", Decimal(10000), OrderStatus.FILLED),
+        ("buy", Decimal(4000), OrderStatus.FILLED),
+    ]
     assert not Trade.objects.filter(account=account, state=TradeState.OPEN).exists()
     assert Trade.objects.filter(account=account, netting=True, instance=None).count() == 2
 
@@ -75,9 +76,17 @@ def test_virtual_stop_loss_hit_between_runs_is_executed_once(paper_pair, eurusd)
     paper_account_process(account, until=T0 + timedelta(minutes=2))
     paper_account_process(account, until=T0 + timedelta(minutes=3))
     trade = _virtual(a)
-    again = virtual_watch(account=account, instrument=eurusd, bar=PriceBar(
-        time=T0 + timedelta(minutes=2), open=Decimal("1.09890"), high=Decimal("1.09895"), low=Decimal("1.09850"),
-        spread=Decimal("0.00010")))
+    again = virtual_watch(
+        account=account,
+        instrument=eurusd,
+        bar=PriceBar(
+            time=T0 + timedelta(minutes=2),
+            open=Decimal("1.09890"),
+            high=Decimal("1.09895"),
+            low=Decimal("1.09850"),
+            spread=Decimal("0.00010"),
+        ),
+    )
 
     assert trade.state == TradeState.CLOSED
     assert trade.close_reason == CloseReason.STOP_LOSS

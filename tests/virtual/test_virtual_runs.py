@@ -22,10 +22,19 @@ def test_runs_of_two_instances_keep_the_broker_net_equal_to_the_virtual_net(fifo
     eurusd.save()
     fifo_paper.paper_processed_until = None
     fifo_paper.save()
-    made = [instance_create(account=fifo_paper, instrument=eurusd, strategy_id=MA_CROSSOVER, name=name, timeframe=1,
-                            parameters={"FAST_PERIOD": fast, "SLOW_PERIOD": slow, "SL_ATR_MULTIPLIER": 2.0,
-                                        "TP_ATR_MULTIPLIER": 3.0}, risk_percent=Decimal("1.0"), max_open_orders=1)
-            for name, fast, slow in (("fast", 2, 5), ("slow", 3, 8))]
+    made = [
+        instance_create(
+            account=fifo_paper,
+            instrument=eurusd,
+            strategy_id=MA_CROSSOVER,
+            name=name,
+            timeframe=1,
+            parameters={"FAST_PERIOD": fast, "SLOW_PERIOD": slow, "SL_ATR_MULTIPLIER": 2.0, "TP_ATR_MULTIPLIER": 3.0},
+            risk_percent=Decimal("1.0"),
+            max_open_orders=1,
+        )
+        for name, fast, slow in (("fast", 2, 5), ("slow", 3, 8))
+    ]
     seen: list[tuple[Decimal, Decimal, Decimal]] = []
 
     now = RUN_AT

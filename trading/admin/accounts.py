@@ -34,14 +34,27 @@ class BrokerAccountForm(forms.ModelForm):
         help_text="Write-only: stored encrypted and never shown. Leave blank to keep the stored token.",
     )
     initial_balance = forms.DecimalField(
-        required=False, max_digits=24, decimal_places=6, initial=Decimal("10000"),
+        required=False,
+        max_digits=24,
+        decimal_places=6,
+        initial=Decimal("10000"),
         help_text="Paper accounts only, on creation.",
     )
 
     class Meta:
         model = BrokerAccount
-        fields = ("owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "virtual_orders",
-                  "leverage", "enabled")
+        fields = (
+            "owner",
+            "name",
+            "broker",
+            "environment",
+            "broker_account_id",
+            "currency",
+            "fifo",
+            "virtual_orders",
+            "leverage",
+            "enabled",
+        )
 
 
 @admin.register(BrokerAccount)
@@ -49,8 +62,19 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
     owner_lookup = "owner"
     form = BrokerAccountForm
     list_display = (
-        "id", "name", "owner", "broker", "environment", "broker_account_id", "currency",
-        "balance", "equity", "margin_used", "unrealized_pl", "enabled", "token_hint",
+        "id",
+        "name",
+        "owner",
+        "broker",
+        "environment",
+        "broker_account_id",
+        "currency",
+        "balance",
+        "equity",
+        "margin_used",
+        "unrealized_pl",
+        "enabled",
+        "token_hint",
     )
     list_filter = ("broker", "environment", "enabled", "currency")
     search_fields = ("name", "broker_account_id", "owner__username")
@@ -62,40 +86,66 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         for account in queryset:
             for line in virtual_net_check(account):
                 level = messages.WARNING if line.difference or line.in_flight else messages.INFO
-                self.message_user(request, f"{account}: {line.symbol} virtual {line.virtual_net}, broker "
-                                  f"{line.broker_net}, in flight {line.in_flight}, difference {line.difference}", level)
+                self.message_user(
+                    request,
+                    f"{account}: {line.symbol} virtual {line.virtual_net}, broker "
+                    f"{line.broker_net}, in flight {line.in_flight}, difference {line.difference}",
+                    level,
+                )
 
     @admin.action(description="Virtual orders: repair the net differences (shows them first)")
     def virtual_net_repair_confirmed(self, request: HttpRequest, queryset: QuerySet[BrokerAccount]) -> Any:
         rows = [(account, line) for account in queryset for line in virtual_net_check(account) if line.difference]
         if request.POST.get("confirm") != "yes":
             # Show what would be traded; the repair happens only when this page is submitted.
-            items = format_html_join("", "<li>{}: {} virtual {} broker {} in flight {} → trade {}</li>",
-                                     ((a, n.symbol, n.virtual_net, n.broker_net, n.in_flight, n.difference)
-                                      for a, n in rows)) or format_html("<li>no differences</li>")
-            hidden = format_html_join("", '<input type="hidden" name="_selected_action" value="{}">',
-                                      ((a.pk,) for a in queryset))
-            return HttpResponse(format_html(
-                '<h1>Repair virtual net positions</h1><ul>{}</ul><form method="post">'
-                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}'
-                '<input type="hidden" name="action" value="virtual_net_repair_confirmed">'
-                '<input type="hidden" name="confirm" value="yes"><button type="submit">Send the repair orders</button>'
-                "</form>", items, get_token(request), hidden))
+            items = format_html_join(
+                "",
+                "<li>{}: {} virtual {} broker {} in flight {} → trade {}</li>",
+                ((a, n.symbol, n.virtual_net, n.broker_net, n.in_flight, n.difference) for a, n in rows),
+            ) or format_html("<li>no differences</li>")
+            hidden = format_html_join(
+                "", '<input type="hidden" name="_selected_action" value="{}">', ((a.pk,) for a in queryset)
+            )
+            return HttpResponse(
+                format_html(
+                    '<h1>Repair virtual net positions</h1><ul>{}</ul><form method="post">'
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}'
+                    '<input type="hidden" name="action" value="virtual_net_repair_confirmed">'
+                    '<input type="hidden" name="confirm" value="yes"><button type="submit">Send the repair orders</button>'
+                    "</form>",
+                    items,
+                    get_token(request),
+                    hidden,
+                )
+            )
         for account, line in rows:
             try:
-                order = virtual_net_repair(account=account, instrument=Instrument.objects.get(pk=line.instrument_id),
-                                           confirmed=True)
+                order = virtual_net_repair(
+                    account=account, instrument=Instrument.objects.get(pk=line.instrument_id), confirmed=True
+                )
             except ApplicationError as e:
                 self.message_user(request, f"{account}: {line.symbol}: {e.message}", messages.ERROR)
                 continue
             if order is not None:
-                self.message_user(request, f"{account}: {line.symbol}: repair order {order.client_order_id} "
-                                  f"{order.side} {order.units}")
+                self.message_user(
+                    request,
+                    f"{account}: {line.symbol}: repair order {order.client_order_id} {order.side} {order.units}",
+                )
         return None
 
     def get_fieldsets(self, request: HttpRequest, obj: BrokerAccount | None = None) -> Any:
-        main = ["owner", "name", "broker", "environment", "broker_account_id", "currency", "fifo", "virtual_orders",
-                "leverage", "enabled"]
+        main = [
+            "owner",
+            "name",
+            "broker",
+            "environment",
+            "broker_account_id",
+            "currency",
+            "fifo",
+            "virtual_orders",
+            "leverage",
+            "enabled",
+        ]
         credentials = ["token", "token_hint", "has_token"]
         if obj is None:
             return [(None, {"fields": [*main, "initial_balance"]}), ("Credentials", {"fields": credentials})]
@@ -124,9 +174,16 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         token = data.get("token") or ""
         if not change:
             created = account_create(
-                owner=data["owner"], name=data["name"], broker=data["broker"], environment=data["environment"],
-                broker_account_id=data.get("broker_account_id") or "", token=token, currency=data["currency"],
-                fifo=data["fifo"], leverage=data["leverage"], enabled=data["enabled"],
+                owner=data["owner"],
+                name=data["name"],
+                broker=data["broker"],
+                environment=data["environment"],
+                broker_account_id=data.get("broker_account_id") or "",
+                token=token,
+                currency=data["currency"],
+                fifo=data["fifo"],
+                leverage=data["leverage"],
+                enabled=data["enabled"],
                 initial_balance=data.get("initial_balance") or Decimal("10000"),
             )
             account_set_virtual_orders(created, data.get("virtual_orders"))

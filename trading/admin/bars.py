@@ -26,13 +26,23 @@ from trading.models import Bar, Instrument, Timeframe
 class BarImportForm(forms.Form):
     file = forms.FileField()
     instrument = forms.ModelChoiceField(queryset=Instrument.objects.all(), to_field_name="symbol")
-    timeframe = forms.TypedChoiceField(choices=[("", "detect")] + list(Timeframe.choices), coerce=int,
-                                       empty_value=None, required=False)
-    format = forms.ChoiceField(choices=[("", "detect"), ("generic", "generic CSV"), ("metatrader", "MetaTrader"),
-                                        ("histdata", "HistData"), ("dukascopy", "Dukascopy"), ("oanda", "OANDA JSON")],
-                               required=False)
-    on_error = forms.ChoiceField(choices=[("stop", "stop at the first error (nothing written)"),
-                                          ("skip", "skip bad rows and report them")])
+    timeframe = forms.TypedChoiceField(
+        choices=[("", "detect")] + list(Timeframe.choices), coerce=int, empty_value=None, required=False
+    )
+    format = forms.ChoiceField(
+        choices=[
+            ("", "detect"),
+            ("generic", "generic CSV"),
+            ("metatrader", "MetaTrader"),
+            ("histdata", "HistData"),
+            ("dukascopy", "Dukascopy"),
+            ("oanda", "OANDA JSON"),
+        ],
+        required=False,
+    )
+    on_error = forms.ChoiceField(
+        choices=[("stop", "stop at the first error (nothing written)"), ("skip", "skip bad rows and report them")]
+    )
     source_tz = forms.CharField(required=False, help_text="Broker clock of a MetaTrader export, e.g. UTC")
 
 
@@ -47,8 +57,16 @@ def _price(field: str) -> object:
 
 class BarAdmin(admin.ModelAdmin):
     list_display = (
-        "instrument", "timeframe", "time", "open_price", "high_price", "low_price", "close_price", "volume",
-        "spread", "complete",
+        "instrument",
+        "timeframe",
+        "time",
+        "open_price",
+        "high_price",
+        "low_price",
+        "close_price",
+        "volume",
+        "spread",
+        "complete",
     )
     list_filter = ("instrument", "timeframe", "complete")
     list_select_related = ("instrument",)
@@ -56,8 +74,16 @@ class BarAdmin(admin.ModelAdmin):
     date_hierarchy = "time"
     show_full_result_count = False
     fields = (
-        "instrument", "timeframe", "time", "open_price", "high_price", "low_price", "close_price",
-        "volume", "spread", "complete",
+        "instrument",
+        "timeframe",
+        "time",
+        "open_price",
+        "high_price",
+        "low_price",
+        "close_price",
+        "volume",
+        "spread",
+        "complete",
     )
     readonly_fields = fields
 
@@ -101,10 +127,14 @@ class BarAdmin(admin.ModelAdmin):
             source.name = upload.name  # type: ignore[attr-defined]
             options = {"source_tz": form.cleaned_data["source_tz"]} if form.cleaned_data["source_tz"] else {}
             try:
-                report = bars_import(source=source, fmt=form.cleaned_data["format"] or None,
-                                     instrument=form.cleaned_data["instrument"],
-                                     timeframe=form.cleaned_data["timeframe"],
-                                     on_error=form.cleaned_data["on_error"], **options)
+                report = bars_import(
+                    source=source,
+                    fmt=form.cleaned_data["format"] or None,
+                    instrument=form.cleaned_data["instrument"],
+                    timeframe=form.cleaned_data["timeframe"],
+                    on_error=form.cleaned_data["on_error"],
+                    **options,
+                )
             except BarImportError as e:
                 messages.error(request, f"{e.message} " + "; ".join(str(x) for x in e.errors[:20]))
             except UnicodeDecodeError as e:
@@ -114,16 +144,24 @@ class BarAdmin(admin.ModelAdmin):
                 for error in report.errors[:20]:
                     messages.warning(request, str(error))
                 return HttpResponseRedirect(reverse("admin:trading_bar_changelist"))
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Import bars",
-                   "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Import bars",
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/trading/bar/import.html", context)
 
     def coverage_view(self, request: HttpRequest) -> HttpResponse:
         """First and last bar, count and gaps (weekends and holidays are not gaps) per instrument and timeframe."""
         from trading.bars.coverage import bars_coverage
 
-        context = {**self.admin_site.each_context(request), "rows": bars_coverage(), "title": "Bar coverage",
-                   "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "rows": bars_coverage(),
+            "title": "Bar coverage",
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/trading/bar/coverage.html", context)
 
 

@@ -12,8 +12,16 @@ from trading.models import Execution
 class ExecutionAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
     owner_lookup = "instance__account__owner"
     list_display = (
-        "id", "instance", "bar_time", "status", "started_at", "duration_ms", "return_code", "orders_placed",
-        "attempts", "short_error",
+        "id",
+        "instance",
+        "bar_time",
+        "status",
+        "started_at",
+        "duration_ms",
+        "return_code",
+        "orders_placed",
+        "attempts",
+        "short_error",
     )
     list_filter = ("status", "instance", "instance__instrument", "bar_time")
     list_select_related = ("instance",)

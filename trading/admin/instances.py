@@ -23,8 +23,17 @@ from trading.services.instances import instance_create, instance_set_enabled, in
 INLINE_EXECUTIONS = 20
 # The fields instance_update accepts.
 UPDATABLE_FIELDS = (
-    "name", "instrument", "strategy_id", "timeframe", "parameters", "rates_slots", "risk_percent",
-    "max_open_orders", "max_spread", "operational_mode", "enabled",
+    "name",
+    "instrument",
+    "strategy_id",
+    "timeframe",
+    "parameters",
+    "rates_slots",
+    "risk_percent",
+    "max_open_orders",
+    "max_spread",
+    "operational_mode",
+    "enabled",
 )
 
 
@@ -64,8 +73,16 @@ class StrategyInstanceForm(forms.ModelForm):
 class StrategyInstanceAdmin(OwnerScopedAdmin):
     form = StrategyInstanceForm
     list_display = (
-        "instance_id", "name", "account", "instrument", "strategy", "timeframe", "operational_mode", "enabled",
-        "last_run_at", "last_status",
+        "instance_id",
+        "name",
+        "account",
+        "instrument",
+        "strategy",
+        "timeframe",
+        "operational_mode",
+        "enabled",
+        "last_run_at",
+        "last_status",
     )
     list_filter = ("enabled", "operational_mode", "timeframe", "strategy_id", "instrument", "account")
     list_select_related = ("account", "instrument")
@@ -101,7 +118,8 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
         data = form.cleaned_data
         if not change:
             created = instance_create(
-                account=data["account"], instance_id=data.get("instance_id") or None,
+                account=data["account"],
+                instance_id=data.get("instance_id") or None,
                 **{name: data[name] for name in UPDATABLE_FIELDS},
             )
             obj.pk = created.pk
@@ -128,8 +146,13 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
                 self.message_user(request, f"#{instance.pk}: {'; '.join(e.messages)}", messages.ERROR)
             else:
                 done += 1
-                audit_record(user=request.user, action="instance_enable" if enabled else "instance_disable",
-                             obj=instance, source="admin", details={"enabled": enabled})
+                audit_record(
+                    user=request.user,
+                    action="instance_enable" if enabled else "instance_disable",
+                    obj=instance,
+                    source="admin",
+                    details={"enabled": enabled},
+                )
         self.message_user(request, f"{'Enabled' if enabled else 'Disabled'} {done} instance(s).", messages.SUCCESS)
 
     @admin.action(description="Run selected instances now", permissions=["change"])
@@ -140,6 +163,11 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
             except ApplicationError as e:
                 self.message_user(request, f"#{instance.pk}: {e.message}", messages.ERROR)
             else:
-                audit_record(user=request.user, action="instance_run_now", obj=instance, source="admin",
-                             details={"task_id": task_id})
+                audit_record(
+                    user=request.user,
+                    action="instance_run_now",
+                    obj=instance,
+                    source="admin",
+                    details={"task_id": task_id},
+                )
                 self.message_user(request, f"#{instance.pk}: run queued (task {task_id}).", messages.SUCCESS)

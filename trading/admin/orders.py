@@ -11,8 +11,20 @@ from trading.models import Order
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
     list_display = (
-        "id", "client_order_id", "account", "instance", "instrument", "intent", "order_type", "side", "units",
-        "price", "status", "fill_price", "broker_order_id", "created_at",
+        "id",
+        "client_order_id",
+        "account",
+        "instance",
+        "instrument",
+        "intent",
+        "order_type",
+        "side",
+        "units",
+        "price",
+        "status",
+        "fill_price",
+        "broker_order_id",
+        "created_at",
     )
     list_filter = ("status", "intent", "order_type", "side", "instrument", "account", "instance", "created_at")
     list_select_related = ("account", "instance", "instrument")

@@ -46,8 +46,22 @@ def ignore(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySe
 
 @admin.register(Discrepancy)
 class DiscrepancyAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
-    list_display = ("id", "account", "kind", "status", "symbol", "side", "broker_trade_id", "broker_order_id",
-                    "broker_units", "db_units", "instance", "detail", "found_at", "resolution")
+    list_display = (
+        "id",
+        "account",
+        "kind",
+        "status",
+        "symbol",
+        "side",
+        "broker_trade_id",
+        "broker_order_id",
+        "broker_units",
+        "db_units",
+        "instance",
+        "detail",
+        "found_at",
+        "resolution",
+    )
     list_filter = ("status", "kind", "account")
     list_select_related = ("account",)
     search_fields = ("broker_trade_id", "broker_order_id", "detail")

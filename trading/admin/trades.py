@@ -18,8 +18,21 @@ from trading.selectors.trades import trade_totals
 @admin.register(Trade)
 class TradeAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
     list_display = (
-        "id", "account", "instance", "instrument", "side", "current_units", "open_time", "open_price",
-        "close_time", "close_price", "realized_pl", "unrealized_pl", "financing", "commission", "state",
+        "id",
+        "account",
+        "instance",
+        "instrument",
+        "side",
+        "current_units",
+        "open_time",
+        "open_price",
+        "close_time",
+        "close_price",
+        "realized_pl",
+        "unrealized_pl",
+        "financing",
+        "commission",
+        "state",
         "close_reason",
     )
     list_filter = ("state", "side", "close_reason", "instrument", "account", "instance", "open_time", "close_time")
@@ -51,6 +64,13 @@ class TradeAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
             except ApplicationError as e:
                 self.message_user(request, f"Trade {trade.pk}: {e.message}", messages.ERROR)
             else:
-                audit_record(user=request.user, action="trade_close", obj=trade, source="admin",
-                             details={"order": order.client_order_id})
-                self.message_user(request, f"Trade {trade.pk}: close order {order.client_order_id} sent.", messages.SUCCESS)
+                audit_record(
+                    user=request.user,
+                    action="trade_close",
+                    obj=trade,
+                    source="admin",
+                    details={"order": order.client_order_id},
+                )
+                self.message_user(
+                    request, f"Trade {trade.pk}: close order {order.client_order_id} sent.", messages.SUCCESS
+                )

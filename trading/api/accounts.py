@@ -46,8 +46,12 @@ class AccountOutputSerializer(ApiSerializer):
 
 def _token_field(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(
-        write_only=True, max_length=512, trim_whitespace=True, style={"input_type": "password"},
-        help_text="Broker API token; stored encrypted and never returned", **kwargs,
+        write_only=True,
+        max_length=512,
+        trim_whitespace=True,
+        style={"input_type": "password"},
+        help_text="Broker API token; stored encrypted and never returned",
+        **kwargs,
     )
 
 
@@ -74,7 +78,8 @@ class AccountCreateApi(APIView):
         currency = serializers.CharField(max_length=3, default="USD")
         fifo = serializers.BooleanField(default=False)
         virtual_orders = serializers.BooleanField(
-            allow_null=True, default=None, help_text="Virtual order mode; null = automatic (on for FIFO accounts)")
+            allow_null=True, default=None, help_text="Virtual order mode; null = automatic (on for FIFO accounts)"
+        )
         leverage = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("50"))
         initial_balance = serializers.DecimalField(max_digits=24, decimal_places=6, default=Decimal("10000"))
         enabled = serializers.BooleanField(default=True)

@@ -57,9 +57,7 @@ class BarListApi(APIView):
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             start, end = attrs.get("start"), attrs.get("end")
             if start is not None and end is not None and start > end:
-                raise serializers.ValidationError(
-                    {"end": f"end {end.isoformat()} is before start {start.isoformat()}"}
-                )
+                raise serializers.ValidationError({"end": f"end {end.isoformat()} is before start {start.isoformat()}"})
             return attrs
 
     @extend_schema(operation_id="bars_list", parameters=[FilterSerializer], responses=BarOutputSerializer(many=True))

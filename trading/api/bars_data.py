@@ -33,7 +33,9 @@ class BarImportApi(APIView):
         instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.all())
         timeframe = serializers.ChoiceField(choices=Timeframe.values, required=False, allow_null=True)
         format = serializers.ChoiceField(
-            choices=["generic", "metatrader", "histdata", "dukascopy", "oanda"], required=False, allow_null=True,
+            choices=["generic", "metatrader", "histdata", "dukascopy", "oanda"],
+            required=False,
+            allow_null=True,
             help_text="Detected when omitted",
         )
         on_error = serializers.ChoiceField(choices=["stop", "skip"], default="stop")
@@ -60,8 +62,14 @@ class BarImportApi(APIView):
         source.name = upload.name  # type: ignore[attr-defined]  # error reports name the uploaded file
         options: dict[str, Any] = {"source_tz": data["source_tz"]} if data.get("source_tz") else {}
         try:
-            report = bars_import(source=source, fmt=data.get("format"), instrument=data["instrument"],
-                                 timeframe=data.get("timeframe"), on_error=data["on_error"], **options)
+            report = bars_import(
+                source=source,
+                fmt=data.get("format"),
+                instrument=data["instrument"],
+                timeframe=data.get("timeframe"),
+                on_error=data["on_error"],
+                **options,
+            )
         except UnicodeDecodeError as e:
             raise ApplicationError(f"{upload.name} is not UTF-8 text (byte {e.start}): {e.reason}") from e
         body = {**report.__dict__, "errors": [e.__dict__ for e in report.errors[:MAX_ERRORS_SHOWN]]}
@@ -70,8 +78,9 @@ class BarImportApi(APIView):
 
 class BarCoverageApi(APIView):
     class FilterSerializer(ApiSerializer):
-        instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.all(),
-                                                  required=False)
+        instrument = serializers.SlugRelatedField(
+            slug_field="symbol", queryset=Instrument.objects.all(), required=False
+        )
         timeframe = serializers.ChoiceField(choices=Timeframe.values, required=False)
 
     class GapSerializer(ApiSerializer):
@@ -92,8 +101,16 @@ class BarCoverageApi(APIView):
         filters = validate_input(self.FilterSerializer, request.query_params)
         instrument = filters.get("instrument")
         rows = bars_coverage(instrument_id=instrument.pk if instrument else None, timeframe=filters.get("timeframe"))
-        return Response([
-            {"symbol": r.symbol, "timeframe": r.timeframe, "first": r.first, "last": r.last, "count": r.count,
-             "gaps": [self.GapSerializer(g).data for g in r.gaps]}
-            for r in rows
-        ])
+        return Response(
+            [
+                {
+                    "symbol": r.symbol,
+                    "timeframe": r.timeframe,
+                    "first": r.first,
+                    "last": r.last,
+                    "count": r.count,
+                    "gaps": [self.GapSerializer(g).data for g in r.gaps],
+                }
+                for r in rows
+            ]
+        )

@@ -143,8 +143,9 @@ class InstanceDisableApi(APIView):
     @extend_schema(operation_id="instances_disable", request=None, responses=InstanceOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
         instance = instance_set_enabled(_annotated(request, instance_id), False)
-        audit_record(user=request.user, action="instance_disable", obj=instance, source="api",
-                     details={"enabled": False})
+        audit_record(
+            user=request.user, action="instance_disable", obj=instance, source="api", details={"enabled": False}
+        )
         return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
 
 
@@ -157,7 +158,9 @@ class InstanceRunApi(APIView):
     def post(self, request: Request, instance_id: int) -> Response:
         instance = _annotated(request, instance_id)
         task_id = execution_enqueue(instance)
-        audit_record(user=request.user, action="instance_run_now", obj=instance, source="api", details={"task_id": task_id})
+        audit_record(
+            user=request.user, action="instance_run_now", obj=instance, source="api", details={"task_id": task_id}
+        )
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
 

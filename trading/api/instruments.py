@@ -67,7 +67,9 @@ class InstrumentCreateApi(APIView):
     class InputSerializer(_InstrumentFields):
         symbol = serializers.CharField(max_length=20)
 
-    @extend_schema(operation_id="instruments_create", request=InputSerializer, responses={201: InstrumentOutputSerializer})
+    @extend_schema(
+        operation_id="instruments_create", request=InputSerializer, responses={201: InstrumentOutputSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = validate_input(InstrumentCreateApi.InputSerializer, request.data)
         instrument = instrument_create(**data)
@@ -89,7 +91,9 @@ class InstrumentUpdateApi(APIView):
     class InputSerializer(_InstrumentFields):
         pass
 
-    @extend_schema(operation_id="instruments_partial_update", request=InputSerializer, responses=InstrumentOutputSerializer)
+    @extend_schema(
+        operation_id="instruments_partial_update", request=InputSerializer, responses=InstrumentOutputSerializer
+    )
     def patch(self, request: Request, symbol: str) -> Response:
         instrument = get_object_or_404(Instrument, symbol=symbol)
         data = validate_input(InstrumentUpdateApi.InputSerializer, request.data, partial=True)

@@ -51,7 +51,9 @@ class OrderListApi(APIView):
         start = serializers.DateTimeField(required=False, help_text="Created at or after, ISO 8601")
         end = serializers.DateTimeField(required=False, help_text="Created at or before, ISO 8601")
 
-    @extend_schema(operation_id="orders_list", parameters=[FilterSerializer], responses=OrderOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="orders_list", parameters=[FilterSerializer], responses=OrderOutputSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
         filters = validate_input(OrderListApi.FilterSerializer, request.query_params)
         return paginated_response(

@@ -49,8 +49,11 @@ class DiscrepancyListApi(APIView):
         account = serializers.IntegerField(required=False)
         status = serializers.ChoiceField(choices=DiscrepancyStatus.choices, required=False)
 
-    @extend_schema(operation_id="discrepancies_list", parameters=[FilterSerializer],
-                   responses=DiscrepancyOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="discrepancies_list",
+        parameters=[FilterSerializer],
+        responses=DiscrepancyOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         filters = validate_input(DiscrepancyListApi.FilterSerializer, request.query_params)
         qs = _discrepancies_for(request)
@@ -86,8 +89,10 @@ class DiscrepancyResolveApi(APIView):
         data = validate_input(DiscrepancyResolveApi.InputSerializer, request.data)
         instance = None
         if "instance" in data:
-            instance = get_object_or_404(StrategyInstance.objects.filter(account__owner=request.user),
-                                         pk=data["instance"])
-        resolved = discrepancy_resolve(discrepancy=discrepancy, action=data["action"], user=request.user,
-                                       instance=instance)
+            instance = get_object_or_404(
+                StrategyInstance.objects.filter(account__owner=request.user), pk=data["instance"]
+            )
+        resolved = discrepancy_resolve(
+            discrepancy=discrepancy, action=data["action"], user=request.user, instance=instance
+        )
         return Response(DiscrepancyOutputSerializer(resolved).data)

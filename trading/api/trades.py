@@ -53,7 +53,9 @@ class TradeListApi(APIView):
         start = serializers.DateTimeField(required=False, help_text="Opened at or after, ISO 8601")
         end = serializers.DateTimeField(required=False, help_text="Opened at or before, ISO 8601")
 
-    @extend_schema(operation_id="trades_list", parameters=[FilterSerializer], responses=TradeOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="trades_list", parameters=[FilterSerializer], responses=TradeOutputSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
         filters = validate_input(TradeListApi.FilterSerializer, request.query_params)
         return paginated_response(
@@ -78,6 +80,7 @@ class TradeCloseApi(APIView):
         from trading.services.trades import trade_close_manual  # TEMP lazy: service not landed yet
 
         order = trade_close_manual(trade, user=request.user)
-        audit_record(user=request.user, action="trade_close", obj=trade, source="api",
-                     details={"order": order.client_order_id})
+        audit_record(
+            user=request.user, action="trade_close", obj=trade, source="api", details={"order": order.client_order_id}
+        )
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -42,11 +42,19 @@ urlpatterns = [
     path("executions/<int:execution_id>/", executions.ExecutionDetailApi.as_view(), name="execution"),
     path("catalog/strategies/", catalog.StrategyListApi.as_view(), name="strategies"),
     path("catalog/strategies/<int:strategy_id>/", catalog.StrategyDetailApi.as_view(), name="strategy"),
-    path("accounts/<int:account_id>/reconcile/", reconciliation.AccountReconcileApi.as_view(), name="account-reconcile"),
+    path(
+        "accounts/<int:account_id>/reconcile/", reconciliation.AccountReconcileApi.as_view(), name="account-reconcile"
+    ),
     path("accounts/<int:account_id>/virtual-net/", virtual.AccountVirtualNetApi.as_view(), name="account-virtual-net"),
-    path("accounts/<int:account_id>/virtual-net/repair/", virtual.AccountVirtualNetRepairApi.as_view(),
-         name="account-virtual-net-repair"),
+    path(
+        "accounts/<int:account_id>/virtual-net/repair/",
+        virtual.AccountVirtualNetRepairApi.as_view(),
+        name="account-virtual-net-repair",
+    ),
     path("discrepancies/", reconciliation.DiscrepancyListApi.as_view(), name="discrepancies"),
-    path("discrepancies/<int:discrepancy_id>/resolve/", reconciliation.DiscrepancyResolveApi.as_view(),
-         name="discrepancy-resolve"),
+    path(
+        "discrepancies/<int:discrepancy_id>/resolve/",
+        reconciliation.DiscrepancyResolveApi.as_view(),
+        name="discrepancy-resolve",
+    ),
 ]

@@ -40,13 +40,17 @@ class AccountVirtualNetRepairApi(APIView):
         side = serializers.CharField(allow_null=True)
         units = decimal_string(allow_null=True)
 
-    @extend_schema(operation_id="accounts_virtual_net_repair", request=InputSerializer,
-                   responses={202: OutputSerializer})
+    @extend_schema(
+        operation_id="accounts_virtual_net_repair", request=InputSerializer, responses={202: OutputSerializer}
+    )
     def post(self, request: Request, account_id: int) -> Response:
         account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
         data = validate_input(AccountVirtualNetRepairApi.InputSerializer, request.data)
         instrument = get_object_or_404(Instrument, symbol=data["instrument"])
         order = virtual_net_repair(account=account, instrument=instrument, confirmed=data["confirm"])
-        body = {"client_order_id": order.client_order_id if order else None, "side": order.side if order else None,
-                "units": order.units if order else None}
+        body = {
+            "client_order_id": order.client_order_id if order else None,
+            "side": order.side if order else None,
+            "units": order.units if order else None,
+        }
         return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)

@@ -54,8 +54,9 @@ def series_gaps(times: np.ndarray, timeframe: int, *, min_missing: int = 1) -> l
     return gaps
 
 
-def bars_coverage(*, instrument_id: int | None = None, timeframe: int | None = None,
-                  with_gaps: bool = True, min_missing: int = 1) -> list[CoverageRow]:
+def bars_coverage(
+    *, instrument_id: int | None = None, timeframe: int | None = None, with_gaps: bool = True, min_missing: int = 1
+) -> list[CoverageRow]:
     """Coverage rows per (instrument, timeframe), optionally filtered, with gaps when ``with_gaps``."""
     from trading.models import Bar
 
@@ -64,13 +65,21 @@ def bars_coverage(*, instrument_id: int | None = None, timeframe: int | None = N
         rows = rows.filter(instrument_id=instrument_id)
     if timeframe is not None:
         rows = rows.filter(timeframe=timeframe)
-    summary = (rows.values("instrument_id", "instrument__symbol", "timeframe")
-               .annotate(first=Min("time"), last=Max("time"), count=Count("time"))
-               .order_by("instrument__symbol", "timeframe"))
+    summary = (
+        rows.values("instrument_id", "instrument__symbol", "timeframe")
+        .annotate(first=Min("time"), last=Max("time"), count=Count("time"))
+        .order_by("instrument__symbol", "timeframe")
+    )
     result = []
     for item in summary:
-        row = CoverageRow(instrument_id=item["instrument_id"], symbol=item["instrument__symbol"],
-                          timeframe=item["timeframe"], first=item["first"], last=item["last"], count=item["count"])
+        row = CoverageRow(
+            instrument_id=item["instrument_id"],
+            symbol=item["instrument__symbol"],
+            timeframe=item["timeframe"],
+            first=item["first"],
+            last=item["last"],
+            count=item["count"],
+        )
         if with_gaps:
             times = bars_as_arrays(instrument_id=row.instrument_id, timeframe=row.timeframe).time.astype(np.int64)
             row.gaps = series_gaps(times, row.timeframe, min_missing=min_missing)

@@ -25,8 +25,15 @@ def _source_bars(instrument: Instrument, timeframe: int, start: datetime | None,
     return bars
 
 
-def bars_derive_store(*, instrument: Instrument, source_timeframe: int, timeframe: int, align_tz: str = NY_ROLL,
-                      start: datetime | None = None, end: datetime | None = None) -> UpsertReport:
+def bars_derive_store(
+    *,
+    instrument: Instrument,
+    source_timeframe: int,
+    timeframe: int,
+    align_tz: str = NY_ROLL,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> UpsertReport:
     """Derive ``timeframe`` bars from stored ``source_timeframe`` bars in [start, end] and upsert them.
 
     ``start`` is widened to the open of the bar that contains it, so a partial first bar is never written.
@@ -35,6 +42,11 @@ def bars_derive_store(*, instrument: Instrument, source_timeframe: int, timefram
         opened = bucket_bounds(np.array([int(start.timestamp())]), timeframe, align_tz)[0][0]
         start = datetime.fromtimestamp(int(opened), tz=UTC)
     source = _source_bars(instrument, source_timeframe, start, end)
-    derived = bars_derive(source, source_timeframe=source_timeframe, timeframe=timeframe, align_tz=align_tz,
-                          complete_through=None if end is None else end + timedelta(seconds=1))
+    derived = bars_derive(
+        source,
+        source_timeframe=source_timeframe,
+        timeframe=timeframe,
+        align_tz=align_tz,
+        complete_through=None if end is None else end + timedelta(seconds=1),
+    )
     return bars_upsert(instrument_id=instrument.id, timeframe=timeframe, bars=derived)

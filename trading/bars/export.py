@@ -20,8 +20,9 @@ def _price(points: int, digits: int) -> str:
     return f"{sign}{text[:-digits]}.{text[-digits:]}" if digits else f"{sign}{text}"
 
 
-def bars_export(*, out: TextIO, instrument: Instrument, timeframe: int, start: datetime | None = None,
-                end: datetime | None = None) -> int:
+def bars_export(
+    *, out: TextIO, instrument: Instrument, timeframe: int, start: datetime | None = None, end: datetime | None = None
+) -> int:
     """Write the bars of one series in [start, end] to ``out``; return how many were written."""
     rows = Bar.objects.filter(instrument=instrument, timeframe=timeframe).order_by("time")
     if start is not None:
@@ -34,8 +35,10 @@ def bars_export(*, out: TextIO, instrument: Instrument, timeframe: int, start: d
     for t, o, h, lo, c, v, spread, complete in rows.values_list(
         "time", "open", "high", "low", "close", "volume", "spread", "complete"
     ).iterator(chunk_size=10_000):
-        out.write(f"{t.astimezone(UTC):%Y-%m-%d %H:%M:%S},{_price(o, digits)},{_price(h, digits)},"
-                  f"{_price(lo, digits)},{_price(c, digits)},{v},{'' if spread is None else spread},"
-                  f"{int(complete)}\n")
+        out.write(
+            f"{t.astimezone(UTC):%Y-%m-%d %H:%M:%S},{_price(o, digits)},{_price(h, digits)},"
+            f"{_price(lo, digits)},{_price(c, digits)},{v},{'' if spread is None else spread},"
+            f"{int(complete)}\n"
+        )
         count += 1
     return count

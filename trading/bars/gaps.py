@@ -48,8 +48,11 @@ def bars_fill_gaps(*, instrument: Instrument, timeframe: int, source: BarSource)
     gaps = rows[0].gaps if rows else []
     inserted = 0
     for gap in gaps:
-        report = bars_upsert(instrument_id=instrument.id, timeframe=timeframe,
-                             bars=list(source(instrument, timeframe, gap.start, gap.end)))
+        report = bars_upsert(
+            instrument_id=instrument.id,
+            timeframe=timeframe,
+            bars=list(source(instrument, timeframe, gap.start, gap.end)),
+        )
         inserted += report.inserted
     after = bars_coverage(instrument_id=instrument.id, timeframe=timeframe)
     return FillReport(gaps=len(gaps), inserted=inserted, still_missing=len(after[0].gaps) if after else 0)

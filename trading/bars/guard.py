@@ -23,8 +23,16 @@ _MAX_SCAN_DAYS = 40
 class StaleDataError(Exception):
     """The newest complete bar is older than the timeframe allows; the run must not trade on it."""
 
-    def __init__(self, message: str, *, instrument_id: int, timeframe: int, last_bar_time: datetime | None,
-                 market_age: timedelta | None, allowed: timedelta) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        instrument_id: int,
+        timeframe: int,
+        last_bar_time: datetime | None,
+        market_age: timedelta | None,
+        allowed: timedelta,
+    ) -> None:
         super().__init__(message)
         self.instrument_id = instrument_id
         self.timeframe = timeframe
@@ -63,15 +71,19 @@ def market_seconds_between(start: datetime, end: datetime) -> int:
     return total
 
 
-def bars_check_fresh(*, instrument_id: int, timeframe: int, now: datetime, last_bar_time: datetime | None,
-                     grace: timedelta | None = None) -> None:
+def bars_check_fresh(
+    *, instrument_id: int, timeframe: int, now: datetime, last_bar_time: datetime | None, grace: timedelta | None = None
+) -> None:
     """Raise :class:`StaleDataError` unless the last complete bar is the newest one that has closed."""
     grace = default_grace(timeframe) if grace is None else grace
     allowed = timedelta(minutes=timeframe) + grace
     if last_bar_time is None:
         raise StaleDataError(
             f"no complete bars for instrument {instrument_id} timeframe {timeframe}m; nothing to trade on",
-            instrument_id=instrument_id, timeframe=timeframe, last_bar_time=None, market_age=None,
+            instrument_id=instrument_id,
+            timeframe=timeframe,
+            last_bar_time=None,
+            market_age=None,
             allowed=allowed,
         )
     closed_at = bucket_end(last_bar_time, timeframe)
@@ -85,6 +97,9 @@ def bars_check_fresh(*, instrument_id: int, timeframe: int, now: datetime, last_
             f"{last_bar_time.astimezone(UTC):%Y-%m-%d %H:%M} UTC and closed {age} of market time before "
             f"{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC; a newer bar should exist "
             f"(allowed: {allowed} of market time, one bar plus {grace} delivery lag)",
-            instrument_id=instrument_id, timeframe=timeframe, last_bar_time=last_bar_time, market_age=age,
+            instrument_id=instrument_id,
+            timeframe=timeframe,
+            last_bar_time=last_bar_time,
+            market_age=age,
             allowed=allowed,
         )

@@ -73,30 +73,54 @@ def _read(source: str | Path | IO) -> tuple[str, str]:
     return data, str(name)
 
 
-def bars_import(*, source: str | Path | IO, fmt: str | None, instrument: Instrument, timeframe: int | None,
-                on_error: Literal["stop", "skip"] = "stop", align_tz: str = NY_ROLL,
-                progress: Progress | None = None, **format_options) -> ImportReport:
+def bars_import(
+    *,
+    source: str | Path | IO,
+    fmt: str | None,
+    instrument: Instrument,
+    timeframe: int | None,
+    on_error: Literal["stop", "skip"] = "stop",
+    align_tz: str = NY_ROLL,
+    progress: Progress | None = None,
+    **format_options,
+) -> ImportReport:
     """Import one file of bars for ``instrument``; see the module docstring for the error policy."""
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be 'stop' or 'skip', was {on_error!r}")
     text, file = _read(source)
     if progress:
         progress("parse", 0, 1)
-    streamed = _fast_stream(text, fmt=fmt, file=file, instrument=instrument, timeframe=timeframe,
-                            align_tz=align_tz, progress=progress, **format_options)
+    streamed = _fast_stream(
+        text,
+        fmt=fmt,
+        file=file,
+        instrument=instrument,
+        timeframe=timeframe,
+        align_tz=align_tz,
+        progress=progress,
+        **format_options,
+    )
     if streamed is not None:
         return streamed
-    quick = _fast_bars(text, fmt=fmt, file=file, instrument=instrument, timeframe=timeframe, align_tz=align_tz,
-                       **format_options)
+    quick = _fast_bars(
+        text, fmt=fmt, file=file, instrument=instrument, timeframe=timeframe, align_tz=align_tz, **format_options
+    )
     if quick is not None:
         return _write(*quick, instrument, progress)
     name, raw = formats.parse(text, fmt=fmt, file=file, **format_options)
     if progress:
         progress("validate", 0, 1)
     bars, _, timeframe, errors = build_bars(raw, digits=instrument.digits, timeframe=timeframe, align_tz=align_tz)
-    report = ImportReport(file=file, format=name, instrument=instrument.symbol, timeframe=timeframe,
-                          rows_read=len(raw.lines) + len({e.line for e in raw.errors}), dropped=raw.dropped,
-                          errors=errors, notes=dict(raw.notes, source_tz=raw.source_tz))
+    report = ImportReport(
+        file=file,
+        format=name,
+        instrument=instrument.symbol,
+        timeframe=timeframe,
+        rows_read=len(raw.lines) + len({e.line for e in raw.errors}),
+        dropped=raw.dropped,
+        errors=errors,
+        notes=dict(raw.notes, source_tz=raw.source_tz),
+    )
     report.skipped = len({e.line for e in errors})
     if errors and on_error == "stop":
         first = errors[0]
@@ -146,8 +170,17 @@ class _NotFast(Exception):
     """A piece of the file does not fit the fast path, or fails a check: import it the per-line way."""
 
 
-def _fast_stream(text: str, *, fmt: str | None, file: str, instrument: Instrument, timeframe: int | None,
-                 align_tz: str, progress: Progress | None, **format_options) -> ImportReport | None:
+def _fast_stream(
+    text: str,
+    *,
+    fmt: str | None,
+    file: str,
+    instrument: Instrument,
+    timeframe: int | None,
+    align_tz: str,
+    progress: Progress | None,
+    **format_options,
+) -> ImportReport | None:
     """Import a big well-formed file piece by piece, each piece going out on the COPY stream (PostgreSQL)
     while the next is parsed. None, with nothing written, when the file is small, the timeframe is not
     known up front, or any piece does not fit the fast path or fails a check (the per-line path follows).
@@ -166,11 +199,26 @@ def _fast_stream(text: str, *, fmt: str | None, file: str, instrument: Instrumen
     pieces = _pieces(text, PIECE_CHARS)
 
     def bars_of(index: int) -> np.ndarray:
-        columns = fast.read_delimited(pieces[index], head, digits=instrument.digits,
-                                      header=bool(head.layout and head.layout["header"]) and index == 0)
-        done = None if columns is None else assemble_clean(
-            columns["seconds"], columns["points"], columns["volume"], columns["spread"], source_tz=head.source_tz,
-            timeframe=timeframe, file_timeframe=head.timeframe, align_tz=align_tz)
+        columns = fast.read_delimited(
+            pieces[index],
+            head,
+            digits=instrument.digits,
+            header=bool(head.layout and head.layout["header"]) and index == 0,
+        )
+        done = (
+            None
+            if columns is None
+            else assemble_clean(
+                columns["seconds"],
+                columns["points"],
+                columns["volume"],
+                columns["spread"],
+                source_tz=head.source_tz,
+                timeframe=timeframe,
+                file_timeframe=head.timeframe,
+                align_tz=align_tz,
+            )
+        )
         if done is None:
             raise _NotFast
         return done[0]
@@ -190,8 +238,13 @@ def _fast_stream(text: str, *, fmt: str | None, file: str, instrument: Instrumen
             previous = bars["time"][-1]
             yield bars
 
-    report = ImportReport(file=file, format=name, instrument=instrument.symbol, timeframe=timeframe,
-                          notes=dict(head.notes, source_tz=head.source_tz))
+    report = ImportReport(
+        file=file,
+        format=name,
+        instrument=instrument.symbol,
+        timeframe=timeframe,
+        notes=dict(head.notes, source_tz=head.source_tz),
+    )
     expected = text.count("\n")
     if progress:
         progress("write", 0, expected)
@@ -201,8 +254,14 @@ def _fast_stream(text: str, *, fmt: str | None, file: str, instrument: Instrumen
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit = off")
             written = bars_upsert_stream(
-                instrument_id=instrument.id, timeframe=timeframe, first=first, last=last, count=expected,
-                chunks=chunks(), progress=(lambda done, total: progress("write", done, total)) if progress else None)
+                instrument_id=instrument.id,
+                timeframe=timeframe,
+                first=first,
+                last=last,
+                count=expected,
+                chunks=chunks(),
+                progress=(lambda done, total: progress("write", done, total)) if progress else None,
+            )
     except _NotFast:
         return None  # rolled back: nothing was written
     report.rows_read = written.rows
@@ -212,8 +271,16 @@ def _fast_stream(text: str, *, fmt: str | None, file: str, instrument: Instrumen
     return report
 
 
-def _fast_bars(text: str, *, fmt: str | None, file: str, instrument: Instrument, timeframe: int | None,
-               align_tz: str, **format_options) -> tuple[ImportReport, np.ndarray] | None:
+def _fast_bars(
+    text: str,
+    *,
+    fmt: str | None,
+    file: str,
+    instrument: Instrument,
+    timeframe: int | None,
+    align_tz: str,
+    **format_options,
+) -> tuple[ImportReport, np.ndarray] | None:
     """The report and bars of a well-formed delimited file read by :mod:`trading.bars.formats.fast`.
 
     None when the format has no fast path, the file does not fit it, or any row fails a check: the caller
@@ -226,14 +293,27 @@ def _fast_bars(text: str, *, fmt: str | None, file: str, instrument: Instrument,
     columns = fast.read_delimited(text, head, digits=instrument.digits)
     if columns is None:
         return None
-    done = assemble_clean(columns["seconds"], columns["points"], columns["volume"], columns["spread"],
-                          source_tz=head.source_tz, timeframe=timeframe, file_timeframe=head.timeframe,
-                          align_tz=align_tz)
+    done = assemble_clean(
+        columns["seconds"],
+        columns["points"],
+        columns["volume"],
+        columns["spread"],
+        source_tz=head.source_tz,
+        timeframe=timeframe,
+        file_timeframe=head.timeframe,
+        align_tz=align_tz,
+    )
     if done is None:
         return None
     bars, timeframe = done
-    report = ImportReport(file=file, format=name, instrument=instrument.symbol, timeframe=timeframe,
-                          rows_read=columns["rows"], notes=dict(head.notes, source_tz=head.source_tz))
+    report = ImportReport(
+        file=file,
+        format=name,
+        instrument=instrument.symbol,
+        timeframe=timeframe,
+        rows_read=columns["rows"],
+        notes=dict(head.notes, source_tz=head.source_tz),
+    )
     return report, bars
 
 
@@ -246,8 +326,12 @@ def _write(report: ImportReport, bars: np.ndarray, instrument: Instrument, progr
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
         # One upsert: one range check, one COPY stream, one ANALYZE and one cache invalidation.
-        part = bars_upsert(instrument_id=instrument.id, timeframe=report.timeframe, bars=bars,
-                           progress=(lambda done, total: progress("write", done, total)) if progress else None)
+        part = bars_upsert(
+            instrument_id=instrument.id,
+            timeframe=report.timeframe,
+            bars=bars,
+            progress=(lambda done, total: progress("write", done, total)) if progress else None,
+        )
         report.inserted += part.inserted
         report.updated += part.updated
         report.unchanged += part.unchanged

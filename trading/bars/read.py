@@ -35,10 +35,12 @@ CRATES_DTYPE = np.dtype(
 
 _PG_EPOCH_OFFSET = 946684800  # 2000-01-01 in Unix seconds: PostgreSQL's timestamp epoch
 # One bar as the query packs it: timestamptz_send (int64 microseconds since 2000) then five int8send.
-_PG_ROW = np.dtype([("time", ">i8"), ("open", ">i8"), ("high", ">i8"), ("low", ">i8"), ("close", ">i8"),
-                    ("volume", ">i8")])
-_ROW = np.dtype([("time", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"),
-                 ("volume", "<f8")])
+_PG_ROW = np.dtype(
+    [("time", ">i8"), ("open", ">i8"), ("high", ">i8"), ("low", ">i8"), ("close", ">i8"), ("volume", ">i8")]
+)
+_ROW = np.dtype(
+    [("time", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"), ("volume", "<f8")]
+)
 
 
 class BarArrays(NamedTuple):
@@ -58,8 +60,14 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def pg_query(instrument_id: int, timeframe: int, *, start: datetime | None = None, end: datetime | None = None,
-             count: int | None = None) -> tuple[str, dict[str, object]]:
+def pg_query(
+    instrument_id: int,
+    timeframe: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    count: int | None = None,
+) -> tuple[str, dict[str, object]]:
     """The one PostgreSQL query of a read and its parameters (public so its plan can be checked)."""
     where = ["instrument_id = %(iid)s", "timeframe = %(tf)s", "complete"]
     params: dict[str, object] = {"iid": int(instrument_id), "tf": int(timeframe)}
@@ -89,8 +97,9 @@ def pg_query(instrument_id: int, timeframe: int, *, start: datetime | None = Non
     return query, params
 
 
-def _fetch_pg(instrument_id: int, timeframe: int, *, start: datetime | None, end: datetime | None,
-              count: int | None) -> np.ndarray:
+def _fetch_pg(
+    instrument_id: int, timeframe: int, *, start: datetime | None, end: datetime | None, count: int | None
+) -> np.ndarray:
     """Rows in time order (newest first when ``count`` limits them) from one single-row binary result."""
     import psycopg
 
@@ -120,8 +129,9 @@ def _in_time_order(raw: np.ndarray, *, descending: bool) -> np.ndarray:
     return raw[order[::-1]] if descending else raw[order]
 
 
-def _fetch_sqlite(instrument_id: int, timeframe: int, *, start: datetime | None, end: datetime | None,
-                  count: int | None) -> np.ndarray:
+def _fetch_sqlite(
+    instrument_id: int, timeframe: int, *, start: datetime | None, end: datetime | None, count: int | None
+) -> np.ndarray:
     from trading.models import Bar
 
     rows = Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe, complete=True)
@@ -143,8 +153,14 @@ def _fetch_sqlite(instrument_id: int, timeframe: int, *, start: datetime | None,
     return out
 
 
-def _fetch(instrument_id: int, timeframe: int, *, start: datetime | None = None, end: datetime | None = None,
-           count: int | None = None) -> np.ndarray:
+def _fetch(
+    instrument_id: int,
+    timeframe: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    count: int | None = None,
+) -> np.ndarray:
     """Rows ordered oldest first (newest ``count`` if given), fields time (UTC s), open..volume."""
     if count is not None and count <= 0:
         return np.empty(0, dtype=_ROW)
@@ -163,8 +179,15 @@ def _to_crates(rows: np.ndarray, broker_tz: str) -> np.ndarray:
     return crates
 
 
-def bars_as_crates(*, instrument_id: int, timeframe: int, count: int, end: datetime | None = None,
-                   broker_tz: str = "UTC", use_cache: bool = True) -> np.ndarray:
+def bars_as_crates(
+    *,
+    instrument_id: int,
+    timeframe: int,
+    count: int,
+    end: datetime | None = None,
+    broker_tz: str = "UTC",
+    use_cache: bool = True,
+) -> np.ndarray:
     """Return the last ``count`` complete bars opened at or before ``end`` as a CRATES array, oldest first."""
     broker_timezone(broker_tz)  # unknown names fail before any query
     if use_cache and count <= bars_cache.WINDOW:
@@ -175,8 +198,9 @@ def bars_as_crates(*, instrument_id: int, timeframe: int, count: int, end: datet
     return _to_crates(rows, broker_tz)
 
 
-def _from_cache(instrument_id: int, timeframe: int, count: int, end: datetime | None,
-                broker_tz: str) -> np.ndarray | None:
+def _from_cache(
+    instrument_id: int, timeframe: int, count: int, end: datetime | None, broker_tz: str
+) -> np.ndarray | None:
     blob = bars_cache.window_get(instrument_id, timeframe, broker_tz)
     if blob is None:
         rows = _fetch(instrument_id, timeframe, count=bars_cache.WINDOW)
@@ -191,7 +215,7 @@ def _from_cache(instrument_id: int, timeframe: int, count: int, end: datetime | 
     full_window = len(crates) >= bars_cache.WINDOW
     if full_window and stop < count:
         return None  # the window does not reach back far enough: read from the database
-    return _copy(crates[max(stop - count, 0):stop])
+    return _copy(crates[max(stop - count, 0) : stop])
 
 
 def _copy(crates: np.ndarray) -> np.ndarray:
@@ -199,8 +223,14 @@ def _copy(crates: np.ndarray) -> np.ndarray:
     return np.frombuffer(bytearray(np.ascontiguousarray(crates).data), dtype=CRATES_DTYPE)
 
 
-def bars_as_arrays(*, instrument_id: int, timeframe: int, start: datetime | None = None,
-                   end: datetime | None = None, count: int | None = None) -> BarArrays:
+def bars_as_arrays(
+    *,
+    instrument_id: int,
+    timeframe: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    count: int | None = None,
+) -> BarArrays:
     """Return complete bars in [start, end] (or the last ``count`` up to ``end``) as columns with UTC times."""
     rows = _fetch(instrument_id, timeframe, start=start, end=end, count=count)
     return BarArrays(

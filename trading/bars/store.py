@@ -28,8 +28,16 @@ _CHUNK = 100_000
 _ANALYZE_AFTER = 100_000
 _COLUMNS = ("time", "open", "high", "low", "close", "volume", "spread", "complete")
 _FIELD_TYPES = {
-    "instrument_id": ">i8", "timeframe": ">i4", "time": ">i8", "open": ">i8", "high": ">i8", "low": ">i8",
-    "close": ">i8", "volume": ">i8", "spread": ">i4", "complete": "?",
+    "instrument_id": ">i8",
+    "timeframe": ">i4",
+    "time": ">i8",
+    "open": ">i8",
+    "high": ">i8",
+    "low": ">i8",
+    "close": ">i8",
+    "volume": ">i8",
+    "spread": ">i4",
+    "complete": "?",
 }
 
 
@@ -65,8 +73,16 @@ def bars_to_array(bars: np.ndarray | Iterable[BarRow]) -> np.ndarray:
         for i, row in enumerate(rows):
             if row.time.tzinfo is None:
                 raise ValueError(f"bar time {row.time!r} is naive; bars are stored in UTC")
-            array[i] = (int(row.time.timestamp()), row.open, row.high, row.low, row.close, row.volume,
-                        -1 if row.spread is None else row.spread, row.complete)
+            array[i] = (
+                int(row.time.timestamp()),
+                row.open,
+                row.high,
+                row.low,
+                row.close,
+                row.volume,
+                -1 if row.spread is None else row.spread,
+                row.complete,
+            )
     order = np.argsort(array["time"], kind="stable")
     array = array[order]
     if len(array) > 1 and (np.diff(array["time"]) == 0).any():
@@ -77,8 +93,9 @@ def bars_to_array(bars: np.ndarray | Iterable[BarRow]) -> np.ndarray:
 Progress = Callable[[int, int], None]  # (bars written, bars in all)
 
 
-def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterable[BarRow],
-                progress: Progress | None = None) -> UpsertReport:
+def bars_upsert(
+    *, instrument_id: int, timeframe: int, bars: np.ndarray | Iterable[BarRow], progress: Progress | None = None
+) -> UpsertReport:
     """Insert new bars and update changed ones of one series, in one transaction; invalidate its cache.
 
     ``progress(done, total)`` is called as the COPY stream goes out, every ``_CHUNK`` bars (other databases:
@@ -88,20 +105,34 @@ def bars_upsert(*, instrument_id: int, timeframe: int, bars: np.ndarray | Iterab
     if len(array) == 0:
         return UpsertReport(rows=0, inserted=0, updated=0, unchanged=0)
     if connection.vendor == "postgresql":
-        chunks = (array[start:start + _CHUNK] for start in range(0, len(array), _CHUNK))
-        return bars_upsert_stream(instrument_id=instrument_id, timeframe=timeframe, first=int(array["time"][0]),
-                                  last=int(array["time"][-1]), count=len(array), chunks=chunks, progress=progress)
+        chunks = (array[start : start + _CHUNK] for start in range(0, len(array), _CHUNK))
+        return bars_upsert_stream(
+            instrument_id=instrument_id,
+            timeframe=timeframe,
+            first=int(array["time"][0]),
+            last=int(array["time"][-1]),
+            count=len(array),
+            chunks=chunks,
+            progress=progress,
+        )
     with transaction.atomic():
         inserted, updated = _upsert_generic(instrument_id, timeframe, array)
         bars_cache_invalidate(instrument_id=instrument_id, timeframe=timeframe)
     if progress:
         progress(len(array), len(array))
-    return UpsertReport(rows=len(array), inserted=inserted, updated=updated,
-                        unchanged=len(array) - inserted - updated)
+    return UpsertReport(rows=len(array), inserted=inserted, updated=updated, unchanged=len(array) - inserted - updated)
 
 
-def bars_upsert_stream(*, instrument_id: int, timeframe: int, first: int, last: int, count: int,
-                       chunks: Iterable[np.ndarray], progress: Progress | None = None) -> UpsertReport:
+def bars_upsert_stream(
+    *,
+    instrument_id: int,
+    timeframe: int,
+    first: int,
+    last: int,
+    count: int,
+    chunks: Iterable[np.ndarray],
+    progress: Progress | None = None,
+) -> UpsertReport:
     """:func:`bars_upsert` of bars that arrive in chunks (PostgreSQL): each chunk goes out on the COPY stream
     as soon as it is made, so the caller's parsing overlaps the server's inserting.
 
@@ -147,8 +178,9 @@ def _chunk_payloads(chunk: np.ndarray, extra: dict[str, int]) -> list[np.ndarray
     return payloads
 
 
-def _copy_chunks(cursor, table: str, chunks: Iterator[np.ndarray], extra: dict[str, int], count: int,
-                 progress: Progress | None) -> int:
+def _copy_chunks(
+    cursor, table: str, chunks: Iterator[np.ndarray], extra: dict[str, int], count: int, progress: Progress | None
+) -> int:
     """COPY the bars of ``chunks`` into ``table`` in one stream; return how many there were."""
     columns = ", ".join([*extra, *_COLUMNS])
     done = 0
@@ -177,8 +209,10 @@ def _ensure_statistics(cursor) -> None:
     rows instead of 30,000 (statistics target 10), which is enough to pick the index and ~10x cheaper;
     autovacuum analyzes again at the full target once its change threshold is crossed.
     """
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
-                   "AND tablename = 'trading_bar' AND attname = 'instrument_id')")
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
+        "AND tablename = 'trading_bar' AND attname = 'instrument_id')"
+    )
     if cursor.fetchone()[0]:
         return
     cursor.execute("SET LOCAL default_statistics_target = 10")
@@ -186,8 +220,15 @@ def _ensure_statistics(cursor) -> None:
     cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")
 
 
-def _upsert_pg(instrument_id: int, timeframe: int, first_second: int, last_second: int, count: int,
-               chunks: Iterator[np.ndarray], progress: Progress | None = None) -> tuple[int, int, int]:
+def _upsert_pg(
+    instrument_id: int,
+    timeframe: int,
+    first_second: int,
+    last_second: int,
+    count: int,
+    chunks: Iterator[np.ndarray],
+    progress: Progress | None = None,
+) -> tuple[int, int, int]:
     first = datetime.fromtimestamp(first_second, tz=UTC)
     last = datetime.fromtimestamp(last_second, tz=UTC)
     raw = connection.connection
@@ -200,8 +241,9 @@ def _upsert_pg(instrument_id: int, timeframe: int, first_second: int, last_secon
         )
         overlap = cursor.fetchone()[0]
         if not overlap:
-            rows = _copy_chunks(cursor, "trading_bar", chunks,
-                                {"instrument_id": instrument_id, "timeframe": timeframe}, count, progress)
+            rows = _copy_chunks(
+                cursor, "trading_bar", chunks, {"instrument_id": instrument_id, "timeframe": timeframe}, count, progress
+            )
             if rows >= _ANALYZE_AFTER:
                 _ensure_statistics(cursor)
             return rows, rows, 0
@@ -259,11 +301,25 @@ def _upsert_generic(instrument_id: int, timeframe: int, array: np.ndarray) -> tu
             updated += 1
         else:
             continue
-        objects.append(Bar(instrument_id=instrument_id, timeframe=timeframe,
-                           time=datetime.fromtimestamp(t, tz=UTC), open=o, high=h, low=lo, close=c, volume=v,
-                           spread=spread, complete=bool(complete)))
+        objects.append(
+            Bar(
+                instrument_id=instrument_id,
+                timeframe=timeframe,
+                time=datetime.fromtimestamp(t, tz=UTC),
+                open=o,
+                high=h,
+                low=lo,
+                close=c,
+                volume=v,
+                spread=spread,
+                complete=bool(complete),
+            )
+        )
     Bar.objects.bulk_create(
-        objects, batch_size=500, update_conflicts=True, unique_fields=["instrument", "timeframe", "time"],
+        objects,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["instrument", "timeframe", "time"],
         update_fields=["open", "high", "low", "close", "volume", "spread", "complete"],
     )
     return inserted, updated

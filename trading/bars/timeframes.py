@@ -87,8 +87,10 @@ def _clock_buckets(utc_seconds: np.ndarray, timeframe: int, align_tz: str) -> tu
     if timeframe == Timeframe.MN:
         firsts = {int(d): _month_start_day(int(d)) for d in np.unique(day)}
         nexts = {int(d): _next_month_start_day(int(d)) for d in np.unique(day)}
-        return (np.array([firsts[int(d)] for d in day], dtype=np.int64) * DAY,
-                np.array([nexts[int(d)] for d in day], dtype=np.int64) * DAY)
+        return (
+            np.array([firsts[int(d)] for d in day], dtype=np.int64) * DAY,
+            np.array([nexts[int(d)] for d in day], dtype=np.int64) * DAY,
+        )
     raise DerivationError(f"timeframe {timeframe} is not one of {[int(tf) for tf in Timeframe]}")
 
 
@@ -136,8 +138,14 @@ def _extend_over_weekend(utc_second: int) -> int:
     return utc_second
 
 
-def bars_derive(source: np.ndarray, *, source_timeframe: int, timeframe: int, align_tz: str = NY_ROLL,
-                complete_through: datetime | None = None) -> np.ndarray:
+def bars_derive(
+    source: np.ndarray,
+    *,
+    source_timeframe: int,
+    timeframe: int,
+    align_tz: str = NY_ROLL,
+    complete_through: datetime | None = None,
+) -> np.ndarray:
     """Aggregate ``source`` bars (BAR_DTYPE, strictly increasing times) into ``timeframe`` bars.
 
     ``complete_through`` is the instant up to which the source is known to be complete (default: the close
@@ -147,8 +155,10 @@ def bars_derive(source: np.ndarray, *, source_timeframe: int, timeframe: int, al
         raise DerivationError(f"cannot derive {timeframe}m bars from {source_timeframe}m bars")
     if timeframe <= INTRADAY_MAX and timeframe % source_timeframe:
         raise DerivationError(f"{timeframe}m is not a multiple of {source_timeframe}m")
-    if timeframe > INTRADAY_MAX and source_timeframe > INTRADAY_MAX and source_timeframe not in (
-        Timeframe.H4, Timeframe.D1
+    if (
+        timeframe > INTRADAY_MAX
+        and source_timeframe > INTRADAY_MAX
+        and source_timeframe not in (Timeframe.H4, Timeframe.D1)
     ):
         raise DerivationError(f"cannot derive {timeframe}m bars from {source_timeframe}m bars")
     if len(source) == 0:

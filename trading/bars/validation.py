@@ -118,7 +118,7 @@ def parse_fixed_codes(codes: np.ndarray, layout: list[tuple[str, int, int]]) -> 
         if kind.startswith("="):
             ok &= codes[:, start] == ord(kind[1])
             continue
-        digits = codes[:, start:start + w].astype(np.int64) - 48
+        digits = codes[:, start : start + w].astype(np.int64) - 48
         ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
         if kind != "f":
             parsed[kind] = digits @ (10 ** np.arange(w - 1, -1, -1, dtype=np.int64))
@@ -153,8 +153,11 @@ def parse_times(values: list[str], fmt: str) -> tuple[np.ndarray, np.ndarray]:
     layout = fixed_layout(fmt, width) if fmt != "unix" else None
     if layout is not None:
         same = lengths == width
-        fixed = np.array(values, dtype=f"<U{width}") if same.all() else np.array(
-            [v if s else "" for v, s in zip(values, same, strict=True)], dtype=f"<U{width}")
+        fixed = (
+            np.array(values, dtype=f"<U{width}")
+            if same.all()
+            else np.array([v if s else "" for v, s in zip(values, same, strict=True)], dtype=f"<U{width}")
+        )
         seconds, ok = _parse_fixed(fixed, layout)
         ok &= same
         return seconds, ok  # strptime would accept "1701" as 17:00:01: fixed-width formats stay strict
@@ -246,9 +249,17 @@ def detect_timeframe(times: np.ndarray) -> int | None:
     return minutes if minutes in Timeframe.values else None
 
 
-def assemble_clean(seconds: np.ndarray, points: dict[str, np.ndarray], volume: np.ndarray,
-                   spread: np.ndarray | None, *, source_tz: str, timeframe: int | None, file_timeframe: int | None,
-                   align_tz: str = NY_ROLL) -> tuple[np.ndarray, int] | None:
+def assemble_clean(
+    seconds: np.ndarray,
+    points: dict[str, np.ndarray],
+    volume: np.ndarray,
+    spread: np.ndarray | None,
+    *,
+    source_tz: str,
+    timeframe: int | None,
+    file_timeframe: int | None,
+    align_tz: str = NY_ROLL,
+) -> tuple[np.ndarray, int] | None:
     """The bars :func:`build_bars` makes of a file that passes every check, or None when any check fails.
 
     The fast import path's second half: ``seconds`` are the parsed wall-clock times of every row. It reports
@@ -279,8 +290,9 @@ def assemble_clean(seconds: np.ndarray, points: dict[str, np.ndarray], volume: n
     return bars, timeframe
 
 
-def build_bars(raw: RawBars, *, digits: int, timeframe: int | None,
-               align_tz: str = NY_ROLL) -> tuple[np.ndarray, np.ndarray, int, list[RowError]]:
+def build_bars(
+    raw: RawBars, *, digits: int, timeframe: int | None, align_tz: str = NY_ROLL
+) -> tuple[np.ndarray, np.ndarray, int, list[RowError]]:
     """Validate ``raw``; return (good bars, their line numbers, the timeframe, every error by line)."""
     n = len(raw.lines)
     errors = list(raw.errors)
@@ -324,8 +336,12 @@ def build_bars(raw: RawBars, *, digits: int, timeframe: int | None,
         for k in later:
             i, ref = timed[k], timed[holder[k - 1]]
             kind = "duplicate of" if t[k] == running[k - 1] else "earlier than"
-            report([i], raw.time_field, raw.time,
-                   f"{kind} line {int(raw.lines[ref])} ({raw.time[ref]}); times must strictly increase")
+            report(
+                [i],
+                raw.time_field,
+                raw.time,
+                f"{kind} line {int(raw.lines[ref])} ({raw.time[ref]}); times must strictly increase",
+            )
 
     if timeframe is None:
         timeframe = raw.timeframe or detect_timeframe(seconds[ok])
@@ -333,15 +349,18 @@ def build_bars(raw: RawBars, *, digits: int, timeframe: int | None,
             raise BarImportError(f"{raw.file}: cannot tell the timeframe from the times; pass it explicitly")
     elif raw.timeframe is not None and raw.timeframe != timeframe:
         raise BarImportError(
-            f"{raw.file}: timeframe mismatch: the file holds {raw.timeframe}m bars, the import asked for "
-            f"{timeframe}m",
+            f"{raw.file}: timeframe mismatch: the file holds {raw.timeframe}m bars, the import asked for {timeframe}m",
             [RowError(raw.file, 1, "timeframe", str(raw.timeframe), f"file timeframe is not {timeframe}m")],
         )
     good = ~bad
     aligned = is_aligned(seconds, timeframe, align_tz)
     scope = "UTC" if timeframe <= INTRADAY_MAX else f"the {align_tz} trading clock"
-    report(good & ~aligned, raw.time_field, raw.time,
-           f"not the open time of a {Timeframe(timeframe).label} bar on {scope} (timeframe mismatch)")
+    report(
+        good & ~aligned,
+        raw.time_field,
+        raw.time,
+        f"not the open time of a {Timeframe(timeframe).label} bar on {scope} (timeframe mismatch)",
+    )
 
     good = ~bad
     bars = np.zeros(int(good.sum()), dtype=BAR_DTYPE)

@@ -53,8 +53,18 @@ def equity_chart(series: list[EquityPoint], *, width: int = 640, height: int = 2
         return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
 
     return LineChart(
-        width=width, height=height, left=left, right=right, top=top, bottom=bottom,
-        equity_points=line("equity"), balance_points=line("balance"),
-        y_min=y_min, y_max=y_max, start=series[0].time, end=series[-1].time,
-        last_equity=series[-1].equity, count=len(series),
+        width=width,
+        height=height,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
+        equity_points=line("equity"),
+        balance_points=line("balance"),
+        y_min=y_min,
+        y_max=y_max,
+        start=series[0].time,
+        end=series[-1].time,
+        last_equity=series[-1].equity,
+        count=len(series),
     )

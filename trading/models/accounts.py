@@ -21,15 +21,19 @@ class BrokerAccount(models.Model):
     name = models.CharField(max_length=100)
     broker = models.CharField(max_length=16, choices=Broker.choices, default=Broker.PAPER)
     environment = models.CharField(max_length=16, choices=BrokerEnvironment.choices, default=BrokerEnvironment.PRACTICE)
-    broker_account_id = models.CharField(max_length=64, blank=True, help_text="The broker's id, e.g. 101-004-1435156-001")
+    broker_account_id = models.CharField(
+        max_length=64, blank=True, help_text="The broker's id, e.g. 101-004-1435156-001"
+    )
     token_encrypted = models.TextField(blank=True, editable=False)
     token_hint = models.CharField(max_length=8, blank=True, editable=False)
     currency = models.CharField(max_length=3, default="USD")
     fifo = models.BooleanField(default=False, help_text="FIFO / no hedging (US NFA accounts)")
     virtual_orders = models.BooleanField(
-        null=True, blank=True, default=False,
+        null=True,
+        blank=True,
+        default=False,
         help_text="Virtual order mode: strategy orders are virtual, the broker holds one net position per "
-                  "instrument. Empty = automatic (on when the account is FIFO / no hedging).",
+        "instrument. Empty = automatic (on when the account is FIFO / no hedging).",
     )
     enabled = models.BooleanField(default=True)
     leverage = models.DecimalField(max_digits=8, decimal_places=2, default=50)

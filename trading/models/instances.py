@@ -35,10 +35,14 @@ class StrategyInstance(models.Model):
         help_text='Up to 10 slots: [{"symbol": "EURUSD", "timeframe": 60, "bars": 250}]; empty = catalog default',
     )
     risk_percent = models.DecimalField(
-        max_digits=6, decimal_places=3, default=Decimal("1.0"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("1.0"),
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("100"))],
     )
-    max_open_orders = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(200)])
+    max_open_orders = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
     max_spread = models.DecimalField(
         max_digits=20, decimal_places=10, default=Decimal("0"), help_text="Price units; 0 = no spread filter"
     )
@@ -46,7 +50,11 @@ class StrategyInstance(models.Model):
     enabled = models.BooleanField(default=True)
     # The (account, timeframe) bar-close entry that runs this instance with the others of that pair.
     periodic_task = models.ForeignKey(
-        "django_celery_beat.PeriodicTask", null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
         related_name="strategy_instances",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -87,6 +87,8 @@ class Instrument(models.Model):
         bars = self.bars.count()
         if not bars:
             return {}
-        return {"digits": f"digits cannot change from {stored} to {self.digits} while {bars} bars of {self.symbol} "
-                          f"are stored in {stored}-digit points; export them, delete them, change digits and "
-                          f"import them again"}
+        return {
+            "digits": f"digits cannot change from {stored} to {self.digits} while {bars} bars of {self.symbol} "
+            f"are stored in {stored}-digit points; export them, delete them, change digits and "
+            f"import them again"
+        }

@@ -22,7 +22,9 @@ class Order(models.Model):
 
     client_order_id = models.CharField(max_length=64, unique=True)
     account = models.ForeignKey(BrokerAccount, on_delete=models.PROTECT, related_name="orders")
-    instance = models.ForeignKey(StrategyInstance, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    instance = models.ForeignKey(
+        StrategyInstance, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="orders")
     execution = models.ForeignKey(
         "trading.Execution", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
@@ -31,17 +33,27 @@ class Order(models.Model):
     order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.MARKET)
     side = models.CharField(max_length=4, choices=Side.choices)
     units = units_field(default=0)
-    price = price_field(null=True, blank=True, help_text="Entry price of a pending order; reference price of a market order")
+    price = price_field(
+        null=True, blank=True, help_text="Entry price of a pending order; reference price of a market order"
+    )
     stop_loss = price_field(null=True, blank=True)
     take_profit = price_field(null=True, blank=True)
     trailing_distance = price_field(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     trade = models.ForeignKey(
-        "trading.Trade", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders",
+        "trading.Trade",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
         help_text="The trade a close/modify targets, or the trade this order opened",
     )
     target = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The pending order a cancel targets",
     )
     status = models.CharField(max_length=12, choices=OrderStatus.choices, default=OrderStatus.NEW)
@@ -51,7 +63,11 @@ class Order(models.Model):
     virtual = models.BooleanField(default=False)
     netting = models.BooleanField(default=False)
     netting_order = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="served",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="served",
         help_text="Virtual orders: the netting order that moved the broker position for this one",
     )
     broker_order_id = models.CharField(max_length=64, blank=True)
@@ -82,7 +98,9 @@ class Trade(models.Model):
     """A filled position, open or closed. ``instance`` is empty for trades opened outside the platform."""
 
     account = models.ForeignKey(BrokerAccount, on_delete=models.PROTECT, related_name="trades")
-    instance = models.ForeignKey(StrategyInstance, on_delete=models.PROTECT, null=True, blank=True, related_name="trades")
+    instance = models.ForeignKey(
+        StrategyInstance, on_delete=models.PROTECT, null=True, blank=True, related_name="trades"
+    )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="trades")
     broker_trade_id = models.CharField(max_length=64, blank=True)
     side = models.CharField(max_length=4, choices=Side.choices)
@@ -112,7 +130,9 @@ class Trade(models.Model):
         ordering = ["-open_time", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "broker_trade_id"], condition=~models.Q(broker_trade_id=""), name="unique_broker_trade"
+                fields=["account", "broker_trade_id"],
+                condition=~models.Q(broker_trade_id=""),
+                name="unique_broker_trade",
             )
         ]
         indexes = [

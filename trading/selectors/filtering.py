@@ -9,8 +9,7 @@ from django.db.models import Model, QuerySet
 M = TypeVar("M", bound=Model)
 
 
-def owned_records_filter(qs: QuerySet[M], filters: dict[str, Any], *, state_field: str,
-                         time_field: str) -> QuerySet[M]:
+def owned_records_filter(qs: QuerySet[M], filters: dict[str, Any], *, state_field: str, time_field: str) -> QuerySet[M]:
     """Filter by account, instance, instrument symbol, life-cycle ``state_field`` and a ``time_field`` range.
 
     The filter key for the life-cycle field is its own name (``status`` for orders, ``state`` for trades),

@@ -30,8 +30,15 @@ def account_create(
     enabled: bool = True,
 ) -> BrokerAccount:
     account = BrokerAccount(
-        owner=owner, name=name, broker=broker, environment=environment, broker_account_id=broker_account_id,
-        currency=currency, fifo=fifo, leverage=leverage, enabled=enabled,
+        owner=owner,
+        name=name,
+        broker=broker,
+        environment=environment,
+        broker_account_id=broker_account_id,
+        currency=currency,
+        fifo=fifo,
+        leverage=leverage,
+        enabled=enabled,
     )
     if broker == Broker.PAPER:
         account.balance = account.equity = Decimal(initial_balance)
@@ -73,8 +80,9 @@ def _oanda_check(account: BrokerAccount, token: str) -> None:
     """OANDA accounts: the token must open this account id in this environment (else a field error)."""
     from trading.services.oanda.account_check import oanda_account_check
 
-    check = oanda_account_check(environment=account.environment, broker_account_id=account.broker_account_id,
-                                token=token)
+    check = oanda_account_check(
+        environment=account.environment, broker_account_id=account.broker_account_id, token=token
+    )
     account.currency = check.currency
     account.fifo = not check.hedging_enabled
     account.balance = check.balance

@@ -77,7 +77,9 @@ def feed_ensure(instrument: Instrument, until: datetime) -> int:
         if instrument.always_open or fx_market_open(t):
             o, h, lo, c, v = _next_bar(instrument.symbol, int(t.timestamp()) // 60, prev_close)
             op, hp, lp, cp = (_to_points(x, digits) for x in (o, h, lo, c))
-            rows.append((int(t.timestamp()), op, max(hp, op, cp), min(lp, op, cp), cp, v, instrument.spread_points, True))
+            rows.append(
+                (int(t.timestamp()), op, max(hp, op, cp), min(lp, op, cp), cp, v, instrument.spread_points, True)
+            )
             prev_close = cp / 10**digits
         t += timedelta(minutes=1)
     if not rows:

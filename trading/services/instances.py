@@ -13,8 +13,17 @@ from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyI
 from trading.services.schedule import instance_schedule_sync
 
 _UPDATABLE = {
-    "name", "instrument", "strategy_id", "timeframe", "parameters", "rates_slots", "risk_percent",
-    "max_open_orders", "max_spread", "operational_mode", "enabled",
+    "name",
+    "instrument",
+    "strategy_id",
+    "timeframe",
+    "parameters",
+    "rates_slots",
+    "risk_percent",
+    "max_open_orders",
+    "max_spread",
+    "operational_mode",
+    "enabled",
 }
 
 
@@ -42,9 +51,18 @@ def instance_create(
 ) -> StrategyInstance:
     instance = StrategyInstance(
         instance_id=instance_id or _next_instance_id(),
-        account=account, instrument=instrument, strategy_id=strategy_id, name=name, timeframe=timeframe,
-        parameters=parameters or {}, rates_slots=rates_slots or [], risk_percent=risk_percent,
-        max_open_orders=max_open_orders, max_spread=max_spread, operational_mode=operational_mode, enabled=enabled,
+        account=account,
+        instrument=instrument,
+        strategy_id=strategy_id,
+        name=name,
+        timeframe=timeframe,
+        parameters=parameters or {},
+        rates_slots=rates_slots or [],
+        risk_percent=risk_percent,
+        max_open_orders=max_open_orders,
+        max_spread=max_spread,
+        operational_mode=operational_mode,
+        enabled=enabled,
     )
     if instance_id is not None and StrategyInstance.objects.filter(pk=instance_id).exists():
         raise ValidationError({"instance_id": [f"magic number {instance_id} is already used by another instance"]})
@@ -77,4 +95,3 @@ def instance_update(instance: StrategyInstance, **fields: Any) -> StrategyInstan
 
 def instance_set_enabled(instance: StrategyInstance, enabled: bool) -> StrategyInstance:
     return instance_update(instance, enabled=enabled)
-

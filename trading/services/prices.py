@@ -69,7 +69,9 @@ def _last_price(instrument: Instrument, *, at: datetime | None) -> LastPrice:
             time, close, spread = row
             bid = instrument.from_points(close)
             spread_points = spread if spread is not None else instrument.spread_points
-            return LastPrice(bid=bid, ask=bid + instrument.from_points(spread_points), time=time + timedelta(minutes=int(timeframe)))
+            return LastPrice(
+                bid=bid, ask=bid + instrument.from_points(spread_points), time=time + timedelta(minutes=int(timeframe))
+            )
     raise PriceUnavailable(f"no bars stored for {instrument.symbol}; import data or start its feed")
 
 

@@ -59,8 +59,12 @@ def bar_close_crontab(timeframe: int) -> BarCloseCrontab:
 def _crontab_for(timeframe: int) -> CrontabSchedule:
     spec = bar_close_crontab(timeframe)
     crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=spec.minute, hour=spec.hour, day_of_week=spec.day_of_week, day_of_month=spec.day_of_month,
-        month_of_year="*", timezone=spec.timezone,
+        minute=spec.minute,
+        hour=spec.hour,
+        day_of_week=spec.day_of_week,
+        day_of_month=spec.day_of_month,
+        month_of_year="*",
+        timezone=spec.timezone,
     )
     return crontab
 
@@ -70,9 +74,7 @@ RUNNABLE = Q(enabled=True, account__enabled=True) & ~Q(operational_mode=Operatio
 
 
 def instance_is_runnable(instance: StrategyInstance) -> bool:
-    return bool(
-        instance.enabled and instance.account.enabled and instance.operational_mode != OperationalMode.DISABLE
-    )
+    return bool(instance.enabled and instance.account.enabled and instance.operational_mode != OperationalMode.DISABLE)
 
 
 def bar_close_task_name(account_id: int, timeframe: int) -> str:
@@ -99,7 +101,8 @@ def bar_close_schedules_sync() -> dict[tuple[int, int], PeriodicTask]:
     """
     wanted = {
         (row["account_id"], row["timeframe"]): row["runnable"] > 0
-        for row in StrategyInstance.objects.order_by().values("account_id", "timeframe")
+        for row in StrategyInstance.objects.order_by()
+        .values("account_id", "timeframe")
         .annotate(runnable=Count("pk", filter=RUNNABLE))
     }
     accounts = set(BrokerAccount.objects.filter(pk__in={a for a, _ in wanted}).values_list("pk", flat=True))
@@ -118,8 +121,9 @@ def bar_close_schedules_sync() -> dict[tuple[int, int], PeriodicTask]:
             continue
         if timeframe not in crontabs:
             crontabs[timeframe] = _crontab_for(timeframe)
-        out[(account_id, timeframe)] = _task_put(existing.get((account_id, timeframe)), account_id, timeframe,
-                                                 enabled, crontabs[timeframe])
+        out[(account_id, timeframe)] = _task_put(
+            existing.get((account_id, timeframe)), account_id, timeframe, enabled, crontabs[timeframe]
+        )
     _link(out)
     return out
 
@@ -137,8 +141,9 @@ def _link(tasks: dict[tuple[int, int], PeriodicTask]) -> None:
         StrategyInstance.objects.filter(pk__in=pks).update(periodic_task=tasks[key])
 
 
-def _task_put(task: PeriodicTask | None, account_id: int, timeframe: int, enabled: bool,
-              crontab: CrontabSchedule) -> PeriodicTask:
+def _task_put(
+    task: PeriodicTask | None, account_id: int, timeframe: int, enabled: bool, crontab: CrontabSchedule
+) -> PeriodicTask:
     queue = f"account.{account_id}"
     values = {
         "task": EXECUTE_TASK,

@@ -28,9 +28,15 @@ def trade_close_manual(trade: Trade, *, user: AbstractBaseUser) -> Order:
         return pending
     order = Order.objects.create(
         client_order_id=f"man{trade.pk}-{time.time_ns() // 1_000_000}",
-        account=trade.account, instance=trade.instance, instrument=trade.instrument, intent=OrderIntent.CLOSE,
-        order_type="market", side=Side.SELL if trade.side == Side.BUY else Side.BUY, units=trade.current_units,
-        trade=trade, status=OrderStatus.NEW,
+        account=trade.account,
+        instance=trade.instance,
+        instrument=trade.instrument,
+        intent=OrderIntent.CLOSE,
+        order_type="market",
+        side=Side.SELL if trade.side == Side.BUY else Side.BUY,
+        units=trade.current_units,
+        trade=trade,
+        status=OrderStatus.NEW,
     )
     logger.info("user %s asked to close trade %s (order %s)", getattr(user, "pk", None), trade.pk, order.pk)
     orders_dispatch_after_commit(account=trade.account, instrument_id=trade.instrument_id)

@@ -40,21 +40,33 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options) -> None:
-        instance = StrategyInstance.objects.select_related("instrument", "account").filter(
-            pk=options["instance_id"]).first()
+        instance = (
+            StrategyInstance.objects.select_related("instrument", "account").filter(pk=options["instance_id"]).first()
+        )
         if instance is None:
             raise CommandError(f"instance {options['instance_id']} does not exist")
         params = {}
         for item in options["param"]:
             name, _, value = item.partition("=")
             params[name] = float(value) if "." in value else int(value)
-        costs = Costs(spread_points=options["spread"], commission_per_lot=options["commission"],
-                      swap_long_per_lot=options["swap_long"], swap_short_per_lot=options["swap_short"],
-                      slippage_points=options["slippage"], min_stop_points=options["min_stop"],
-                      min_stop_mode=options["min_stop_mode"])
-        run = backtest_run_create(instance=instance, start=_date(options["start"]), end=_date(options["end"]),
-                                  costs=costs, initial_balance=Decimal(options["balance"]), engine=options["engine"],
-                                  parameters=params)
+        costs = Costs(
+            spread_points=options["spread"],
+            commission_per_lot=options["commission"],
+            swap_long_per_lot=options["swap_long"],
+            swap_short_per_lot=options["swap_short"],
+            slippage_points=options["slippage"],
+            min_stop_points=options["min_stop"],
+            min_stop_mode=options["min_stop_mode"],
+        )
+        run = backtest_run_create(
+            instance=instance,
+            start=_date(options["start"]),
+            end=_date(options["end"]),
+            costs=costs,
+            initial_balance=Decimal(options["balance"]),
+            engine=options["engine"],
+            parameters=params,
+        )
         show = not options["no_progress"]
 
         def progress(fraction: float) -> None:
@@ -70,7 +82,8 @@ class Command(BaseCommand):
             raise CommandError(f"backtest {run.pk} failed: {e}") from e
         if show:
             sys.stderr.write("\n")
-        self.stdout.write(f"backtest {run.pk}: {run.bars_tested} bars in {run.duration_seconds:.2f} s, "
-                          f"{run.trades.count()} trades")
+        self.stdout.write(
+            f"backtest {run.pk}: {run.bars_tested} bars in {run.duration_seconds:.2f} s, {run.trades.count()} trades"
+        )
         for key, value in run.statistics.items():
             self.stdout.write(f"  {key:28s} {value if not isinstance(value, float) else round(value, 4)}")

@@ -30,8 +30,10 @@ def _fmt(value: object) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Walk-forward an instance: per window optimise in-sample, test the best pass out-of-sample, "
-            "stitch the OOS parts; prints each window, the efficiency and the parameter stability.")
+    help = (
+        "Walk-forward an instance: per window optimise in-sample, test the best pass out-of-sample, "
+        "stitch the OOS parts; prints each window, the efficiency and the parameter stability."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("instance_id", type=int)
@@ -52,19 +54,30 @@ class Command(BaseCommand):
         parser.add_argument("--commission", type=float, default=0.0)
 
     def handle(self, *args, **options) -> None:
-        instance = StrategyInstance.objects.select_related("instrument", "account").filter(
-            pk=options["instance_id"]).first()
+        instance = (
+            StrategyInstance.objects.select_related("instrument", "account").filter(pk=options["instance_id"]).first()
+        )
         if instance is None:
             raise CommandError(f"instance {options['instance_id']} does not exist")
         try:
             space = json.loads(options["space"])
             wf = walkforward_create(
-                instance=instance, start=_date(options["start"]), in_sample=_duration(options["in_sample"]),
-                out_of_sample=_duration(options["out_of_sample"]), windows=options["windows"], mode=options["mode"],
-                space=space, method=options["method"], samples=options["samples"], seed=options["seed"],
-                select_by=options["select_by"], select_descending=options["order"] == "desc",
+                instance=instance,
+                start=_date(options["start"]),
+                in_sample=_duration(options["in_sample"]),
+                out_of_sample=_duration(options["out_of_sample"]),
+                windows=options["windows"],
+                mode=options["mode"],
+                space=space,
+                method=options["method"],
+                samples=options["samples"],
+                seed=options["seed"],
+                select_by=options["select_by"],
+                select_descending=options["order"] == "desc",
                 costs=Costs(spread_points=options["spread"], commission_per_lot=options["commission"]),
-                initial_balance=Decimal(options["balance"]), engine=options["engine"])
+                initial_balance=Decimal(options["balance"]),
+                engine=options["engine"],
+            )
         except (ValueError, WalkForwardError) as e:
             raise CommandError(str(e)) from e
         try:
@@ -77,9 +90,12 @@ class Command(BaseCommand):
                 f"  #{row.index} IS {row.in_sample_start:%Y-%m-%d %H:%M}..{row.in_sample_end:%Y-%m-%d %H:%M} "
                 f"OOS ..{row.out_of_sample_end:%Y-%m-%d %H:%M} {row.parameters} "
                 f"IS {_fmt(row.in_sample_return)} OOS {_fmt(row.out_of_sample_return)} (annualised) "
-                f"balance {row.start_balance} -> {row.end_balance}")
+                f"balance {row.start_balance} -> {row.end_balance}"
+            )
         self.stdout.write(f"  efficiency {_fmt(wf.efficiency)} (mean OOS / mean IS annualised return)")
         for name, values in wf.parameter_stability.items():
             self.stdout.write(f"  {name:24s} " + " ".join(f"{k} {_fmt(v)}" for k, v in values.items()))
-        self.stdout.write(f"  OOS net profit {_fmt(wf.statistics.get('net_profit'))}, "
-                          f"final balance {_fmt(wf.statistics.get('final_balance'))}")
+        self.stdout.write(
+            f"  OOS net profit {_fmt(wf.statistics.get('net_profit'))}, "
+            f"final balance {_fmt(wf.statistics.get('final_balance'))}"
+        )

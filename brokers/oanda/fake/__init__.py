@@ -1,11 +1,11 @@
 """A fake OANDA v20 server on 127.0.0.1 for tests and local trials.
 
-    fake = FakeOanda.start(hedging=False, heartbeat_interval=0.1)
-    client = OandaClient(base_url=fake.url, stream_url=fake.url, token=fake.token, account_id=fake.account_id)
-    fake.set_price("EUR_USD", "1.10000", "1.10010")      # moves the market, runs SL/TP/pending triggers
-    fake.inject("drop_after", method="POST", path="/orders")  # accept the order, then lose the answer
-    fake.inject_stream("stall", after=2)                 # next stream connection goes silent
-    fake.stop()
+fake = FakeOanda.start(hedging=False, heartbeat_interval=0.1)
+client = OandaClient(base_url=fake.url, stream_url=fake.url, token=fake.token, account_id=fake.account_id)
+fake.set_price("EUR_USD", "1.10000", "1.10010")      # moves the market, runs SL/TP/pending triggers
+fake.inject("drop_after", method="POST", path="/orders")  # accept the order, then lose the answer
+fake.inject_stream("stall", after=2)                 # next stream connection goes silent
+fake.stop()
 """
 
 from __future__ import annotations
@@ -46,20 +46,28 @@ class FakeOanda:
         max_streams: int = 20,
     ) -> None:
         accounts = [account_id, *other_accounts]
-        self.broker = FakeBroker(accounts=accounts, tokens={token: accounts}, hedging=hedging, fifo=fifo,
-                                 balance=Decimal(balance), currency=currency)
+        self.broker = FakeBroker(
+            accounts=accounts,
+            tokens={token: accounts},
+            hedging=hedging,
+            fifo=fifo,
+            balance=Decimal(balance),
+            currency=currency,
+        )
         self.token = token
         self.account_id = account_id
-        self.server = FakeServer((host, port), self.broker, heartbeat_interval=heartbeat_interval,
-                                 max_streams=max_streams)
+        self.server = FakeServer(
+            (host, port), self.broker, heartbeat_interval=heartbeat_interval, max_streams=max_streams
+        )
         self._thread: threading.Thread | None = None
 
     @classmethod
     def start(cls, **kwargs: Any) -> FakeOanda:
         """Create and serve in a background thread; returns the handle (``.url`` is the base URL)."""
         fake = cls(**kwargs)
-        fake._thread = threading.Thread(target=fake.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-oanda", daemon=True)
+        fake._thread = threading.Thread(
+            target=fake.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-oanda", daemon=True
+        )
         fake._thread.start()
         return fake
 
@@ -126,8 +134,9 @@ class FakeOanda:
         close without answering), malformed (process, answer broken JSON)."""
         if kind not in REST_FAULTS:
             raise ValueError(f"unknown fault {kind!r}; one of {sorted(REST_FAULTS)}")
-        fault = Fault(kind=kind, method=method, path=path, times=times, status=status, seconds=seconds,
-                      retry_after=retry_after)
+        fault = Fault(
+            kind=kind, method=method, path=path, times=times, status=status, seconds=seconds, retry_after=retry_after
+        )
         with self.server.meta_lock:
             self.server.faults.append(fault)
         return fault
@@ -175,17 +184,22 @@ class FakeOanda:
         with self.broker.lock:
             return [dict(t) for t in self.broker._open_trades(self.account(account_id), None)]
 
-    def daily_financing(self, account_id: str | None = None, *, annual_rate: Decimal | str = "-0.0100",
-                        amounts: dict[str, Decimal] | None = None) -> dict[str, Any] | None:
+    def daily_financing(
+        self,
+        account_id: str | None = None,
+        *,
+        annual_rate: Decimal | str = "-0.0100",
+        amounts: dict[str, Decimal] | None = None,
+    ) -> dict[str, Any] | None:
         """Charge one day of financing on every open trade (OANDA's 17:00 New York DAILY_FINANCING)."""
-        return daily_financing(self.broker, self.account(account_id), annual_rate=Decimal(annual_rate),
-                               amounts=amounts)
+        return daily_financing(self.broker, self.account(account_id), annual_rate=Decimal(annual_rate), amounts=amounts)
 
     def open_trade_external(self, symbol: str, units: int | str, account_id: str | None = None) -> str:
         """Open a trade as if placed by hand on OANDA's platform (no client extensions); returns its id."""
         acct = self.account(account_id)
-        status, body = self.broker.create_order(acct, {"order": {"type": "MARKET", "instrument":
-                                                       to_broker_symbol(symbol), "units": str(units)}})
+        status, body = self.broker.create_order(
+            acct, {"order": {"type": "MARKET", "instrument": to_broker_symbol(symbol), "units": str(units)}}
+        )
         fill = body.get("orderFillTransaction") or {}
         if status != 201 or not fill.get("tradeOpened"):
             raise RuntimeError(f"external trade was not opened: {body}")

@@ -24,8 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, inst in fake.broker.instruments.items():
         mid = (inst.bid + inst.ask) / 2
         spread = inst.ask - inst.bid
-        fake.set_candles(name, "M1", make_candles(start=start, count=args.candles, digits=inst.display_precision,
-                                                  base=mid, spread=spread, last_incomplete=True))
+        fake.set_candles(
+            name,
+            "M1",
+            make_candles(
+                start=start,
+                count=args.candles,
+                digits=inst.display_precision,
+                base=mid,
+                spread=spread,
+                last_incomplete=True,
+            ),
+        )
     print(fake.url, flush=True)
     print(f"token={fake.token} account={fake.account_id}", flush=True)
     done = threading.Event()

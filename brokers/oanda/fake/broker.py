@@ -102,17 +102,44 @@ class FakeBroker(ViewsMixin):
     def now_str(self) -> str:
         return format_rfc3339(self.now())
 
-    def add_account(self, account_id: str, *, hedging: bool = False, fifo: bool = True,
-                    balance: Decimal = Decimal("100000"), currency: str = "USD") -> Account:
+    def add_account(
+        self,
+        account_id: str,
+        *,
+        hedging: bool = False,
+        fifo: bool = True,
+        balance: Decimal = Decimal("100000"),
+        currency: str = "USD",
+    ) -> Account:
         with self.lock:
-            acct = Account(id=account_id, currency=currency, balance=Decimal("0"), hedging=hedging,
-                           fifo=fifo and not hedging, created=self.now_str())
+            acct = Account(
+                id=account_id,
+                currency=currency,
+                balance=Decimal("0"),
+                hedging=hedging,
+                fifo=fifo and not hedging,
+                created=self.now_str(),
+            )
             self.accounts[account_id] = acct
-            self._txn(acct, "CREATE", batch=None, divisionID=4, siteID=101, accountUserID=USER_ID,
-                      accountNumber=1, homeCurrency=currency)
+            self._txn(
+                acct,
+                "CREATE",
+                batch=None,
+                divisionID=4,
+                siteID=101,
+                accountUserID=USER_ID,
+                accountNumber=1,
+                homeCurrency=currency,
+            )
             acct.balance = balance
-            self._txn(acct, "TRANSFER_FUNDS", batch=None, amount=money(balance), fundingReason="ADJUSTMENT",
-                      accountBalance=money(balance))
+            self._txn(
+                acct,
+                "TRANSFER_FUNDS",
+                batch=None,
+                amount=money(balance),
+                fundingReason="ADJUSTMENT",
+                accountBalance=money(balance),
+            )
             return acct
 
     # -- prices ---------------------------------------------------------------------------------
@@ -168,11 +195,15 @@ class FakeBroker(ViewsMixin):
         q = Decimal(1).scaleb(-inst.display_precision)
         tradeable = self.tradeable[name]
         return {
-            "type": "PRICE", "instrument": name, "time": self.price_times[name],
-            "tradeable": tradeable, "status": "tradeable" if tradeable else "non-tradeable",
+            "type": "PRICE",
+            "instrument": name,
+            "time": self.price_times[name],
+            "tradeable": tradeable,
+            "status": "tradeable" if tradeable else "non-tradeable",
             "bids": [{"price": f"{bid:f}", "liquidity": 10000000}, {"price": f"{bid - q:f}", "liquidity": 10000000}],
             "asks": [{"price": f"{ask:f}", "liquidity": 10000000}, {"price": f"{ask + q:f}", "liquidity": 10000000}],
-            "closeoutBid": f"{bid - q:f}", "closeoutAsk": f"{ask + q:f}",
+            "closeoutBid": f"{bid - q:f}",
+            "closeoutAsk": f"{ask + q:f}",
         }
 
     def to_account_ccy(self, acct: Account, instrument: str, amount: Decimal) -> Decimal:
@@ -197,19 +228,48 @@ class FakeBroker(ViewsMixin):
 
     def _txn(self, acct: Account, ttype: str, *, batch: str | None, **fields: Any) -> J:
         tid = acct.next_id()
-        txn: J = {"id": tid, "time": self.now_str(), "userID": USER_ID, "accountID": acct.id,
-                  "batchID": batch or tid, "requestID": f"2{tid.zfill(17)}", "type": ttype}
+        txn: J = {
+            "id": tid,
+            "time": self.now_str(),
+            "userID": USER_ID,
+            "accountID": acct.id,
+            "batchID": batch or tid,
+            "requestID": f"2{tid.zfill(17)}",
+            "type": ttype,
+        }
         txn.update({k: v for k, v in fields.items() if v is not None and k != "type"})
         acct.transactions.append(txn)
         return txn
 
-    def _reject(self, acct: Account, order_type: str, reason: str, message: str, order: J,
-                key: str = "orderRejectTransaction", status: int = 400) -> Reply:
+    def _reject(
+        self,
+        acct: Account,
+        order_type: str,
+        reason: str,
+        message: str,
+        order: J,
+        key: str = "orderRejectTransaction",
+        status: int = 400,
+    ) -> Reply:
         fields = {k: v for k, v in order.items() if k not in ("type",)}
-        txn = self._txn(acct, f"{order_type}_ORDER_REJECT", batch=None, rejectReason=reason,
-                        reason=fields.pop("reason", "CLIENT_ORDER"), **fields)
-        return Reply(status, {key: txn, "relatedTransactionIDs": [txn["id"]], "lastTransactionID": acct.last,
-                              "errorCode": reason, "errorMessage": message})
+        txn = self._txn(
+            acct,
+            f"{order_type}_ORDER_REJECT",
+            batch=None,
+            rejectReason=reason,
+            reason=fields.pop("reason", "CLIENT_ORDER"),
+            **fields,
+        )
+        return Reply(
+            status,
+            {
+                key: txn,
+                "relatedTransactionIDs": [txn["id"]],
+                "lastTransactionID": acct.last,
+                "errorCode": reason,
+                "errorMessage": message,
+            },
+        )
 
     # -- order creation -------------------------------------------------------------------------
 
@@ -243,11 +303,13 @@ class FakeBroker(ViewsMixin):
                 if tif == "GTD":
                     gtd = req.get("gtdTime")
                     if not gtd:
-                        raise self._reject(acct, otype, "TIME_IN_FORCE_GTD_TIMESTAMP_MISSING", "gtdTime missing",
-                                           fields)
+                        raise self._reject(
+                            acct, otype, "TIME_IN_FORCE_GTD_TIMESTAMP_MISSING", "gtdTime missing", fields
+                        )
                     if parse_time(gtd) <= self.now():
-                        raise self._reject(acct, otype, "TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "gtdTime in past",
-                                           fields)
+                        raise self._reject(
+                            acct, otype, "TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "gtdTime in past", fields
+                        )
             for key, dep in ON_FILL_KEYS.items():
                 spec = req.get(key)
                 if not spec:
@@ -256,16 +318,26 @@ class FakeBroker(ViewsMixin):
                 if value is None:
                     raise self._reject(acct, otype, f"{dep}_ON_FILL_PRICE_MISSING", f"{key} invalid", fields)
                 if _places(value) > inst.display_precision:
-                    raise self._reject(acct, otype, f"{dep}_ON_FILL_PRICE_PRECISION_EXCEEDED",
-                                       f"{key} price precision exceeded", fields)
+                    raise self._reject(
+                        acct,
+                        otype,
+                        f"{dep}_ON_FILL_PRICE_PRECISION_EXCEEDED",
+                        f"{key} price precision exceeded",
+                        fields,
+                    )
             client_id = (req.get("clientExtensions") or {}).get("id")
             if client_id and any(
                 (o.get("clientExtensions") or {}).get("id") == client_id
-                for o in acct.orders.values() if o["state"] == "PENDING"
+                for o in acct.orders.values()
+                if o["state"] == "PENDING"
             ):
-                raise self._reject(acct, otype, "CLIENT_ORDER_ID_ALREADY_EXISTS",
-                                   "The client Order ID specified is already assigned to another pending Order",
-                                   fields)
+                raise self._reject(
+                    acct,
+                    otype,
+                    "CLIENT_ORDER_ID_ALREADY_EXISTS",
+                    "The client Order ID specified is already assigned to another pending Order",
+                    fields,
+                )
 
             create = self._txn(acct, f"{otype}_ORDER", batch=None, **fields)
             batch = create["id"]
@@ -288,11 +360,23 @@ class FakeBroker(ViewsMixin):
     def _order_fields(self, req: J, otype: str) -> J:
         tif = req.get("timeInForce") or ("FOK" if otype == "MARKET" else "GTC")
         fields: J = {
-            "instrument": req.get("instrument"), "units": req.get("units"), "timeInForce": tif,
-            "positionFill": req.get("positionFill", "DEFAULT"), "reason": "CLIENT_ORDER", "type": otype,
+            "instrument": req.get("instrument"),
+            "units": req.get("units"),
+            "timeInForce": tif,
+            "positionFill": req.get("positionFill", "DEFAULT"),
+            "reason": "CLIENT_ORDER",
+            "type": otype,
         }
-        for key in ("price", "priceBound", "gtdTime", "clientExtensions", "tradeClientExtensions",
-                    "takeProfitOnFill", "stopLossOnFill", "trailingStopLossOnFill"):
+        for key in (
+            "price",
+            "priceBound",
+            "gtdTime",
+            "clientExtensions",
+            "tradeClientExtensions",
+            "takeProfitOnFill",
+            "stopLossOnFill",
+            "trailingStopLossOnFill",
+        ):
             if req.get(key) is not None:
                 fields[key] = req[key]
         if otype != "MARKET":
@@ -324,8 +408,14 @@ class FakeBroker(ViewsMixin):
 
     def _cancel(self, acct: Account, order: J, reason: str, batch: str | None) -> J:
         order["state"] = "CANCELLED"
-        txn = self._txn(acct, "ORDER_CANCEL", batch=batch, orderID=order["id"], reason=reason,
-                        clientOrderID=(order.get("clientExtensions") or {}).get("id"))
+        txn = self._txn(
+            acct,
+            "ORDER_CANCEL",
+            batch=batch,
+            orderID=order["id"],
+            reason=reason,
+            clientOrderID=(order.get("clientExtensions") or {}).get("id"),
+        )
         order["cancellingTransactionID"] = txn["id"]
         order["cancelledTime"] = txn["time"]
         trade = acct.trades.get(order.get("tradeID", ""))
@@ -348,7 +438,8 @@ class FakeBroker(ViewsMixin):
         remaining = abs(units)
         position_fill = order.get("positionFill", "DEFAULT")
         reduce_first = position_fill in ("REDUCE_FIRST", "REDUCE_ONLY") or (
-            position_fill == "DEFAULT" and not acct.hedging)
+            position_fill == "DEFAULT" and not acct.hedging
+        )
         if reduce_first:
             for trade in self._open_trades(acct, name):
                 if remaining == 0:
@@ -372,8 +463,9 @@ class FakeBroker(ViewsMixin):
             if tp is not None and ((long and tp <= ask) or (not long and tp >= bid)):
                 return {"orderCancelTransaction": self._cancel(acct, order, "TAKE_PROFIT_ON_FILL_LOSS", batch)}
             trade_client_id = (order.get("tradeClientExtensions") or {}).get("id")
-            if trade_client_id and any((t.get("clientExtensions") or {}).get("id") == trade_client_id
-                                       for t in self._open_trades(acct, None)):
+            if trade_client_id and any(
+                (t.get("clientExtensions") or {}).get("id") == trade_client_id for t in self._open_trades(acct, None)
+            ):
                 return {"orderCancelTransaction": self._cancel(acct, order, "CLIENT_TRADE_ID_ALREADY_EXISTS", batch)}
             if acct.fifo:
                 for trade in self._open_trades(acct, name):
@@ -381,13 +473,24 @@ class FakeBroker(ViewsMixin):
                     same_size = abs(Decimal(trade["currentUnits"])) == remaining
                     trade_protected = any(trade.get(link) for link in TRADE_LINK.values())
                     if same_side and same_size and (has_dependents or trade_protected):
-                        return {"orderCancelTransaction": self._cancel(
-                            acct, order, "FIFO_VIOLATION_SAFEGUARD_VIOLATION", batch)}
+                        return {
+                            "orderCancelTransaction": self._cancel(
+                                acct, order, "FIFO_VIOLATION_SAFEGUARD_VIOLATION", batch
+                            )
+                        }
         signed_open = remaining if units > 0 else -remaining
         return self._execute_fill(acct, order, batch, reason, price, closes, signed_open)
 
-    def _execute_fill(self, acct: Account, order: J, batch: str, reason: str, price: Decimal,
-                      closes: list[tuple[J, Decimal]], open_units: Decimal) -> J:
+    def _execute_fill(
+        self,
+        acct: Account,
+        order: J,
+        batch: str,
+        reason: str,
+        price: Decimal,
+        closes: list[tuple[J, Decimal]],
+        open_units: Decimal,
+    ) -> J:
         name = order.get("instrument") or closes[0][0]["instrument"]
         bid, ask = self.prices[name]
         half_spread = (ask - bid) / 2
@@ -405,9 +508,15 @@ class FakeBroker(ViewsMixin):
             pl = self.to_account_ccy(acct, name, (price - open_price) * take * sign).quantize(MONEY, ROUND_HALF_EVEN)
             total_pl += pl
             filled_units += -sign * take
-            entry = {"tradeID": trade["id"], "units": units_str(-sign * take), "price": f"{price:f}",
-                     "realizedPL": money(pl), "financing": "0.0000", "guaranteedExecutionFee": "0.0000",
-                     "halfSpreadCost": money(self.to_account_ccy(acct, name, half_spread * take))}
+            entry = {
+                "tradeID": trade["id"],
+                "units": units_str(-sign * take),
+                "price": f"{price:f}",
+                "realizedPL": money(pl),
+                "financing": "0.0000",
+                "guaranteedExecutionFee": "0.0000",
+                "halfSpreadCost": money(self.to_account_ccy(acct, name, half_spread * take)),
+            }
             trade["realizedPL"] = money(Decimal(trade["realizedPL"]) + pl)
             trade["currentUnits"] = units_str(current - sign * take)
             trade.setdefault("closingTransactionIDs", []).append(fill_id)
@@ -427,15 +536,36 @@ class FakeBroker(ViewsMixin):
         acct.balance += total_pl
         acct.pl += total_pl
         cost = self.to_account_ccy(acct, name, half_spread * abs(filled_units))
-        fill: J = {"id": fill_id, "time": now, "userID": USER_ID, "accountID": acct.id, "batchID": batch,
-                   "requestID": f"2{fill_id.zfill(17)}", "type": "ORDER_FILL", "orderID": order["id"],
-                   "instrument": name, "units": units_str(filled_units), "requestedUnits": order.get("units"),
-                   "price": f"{price:f}", "fullVWAP": f"{price:f}", "reason": reason, "pl": money(total_pl),
-                   "financing": "0.0000", "commission": "0.0000", "guaranteedExecutionFee": "0.0000",
-                   "accountBalance": money(acct.balance), "halfSpreadCost": money(cost),
-                   "fullPrice": {"type": "PRICE", "bids": [{"price": f"{bid:f}", "liquidity": 10000000}],
-                                 "asks": [{"price": f"{ask:f}", "liquidity": 10000000}],
-                                 "closeoutBid": f"{bid:f}", "closeoutAsk": f"{ask:f}", "time": now}}
+        fill: J = {
+            "id": fill_id,
+            "time": now,
+            "userID": USER_ID,
+            "accountID": acct.id,
+            "batchID": batch,
+            "requestID": f"2{fill_id.zfill(17)}",
+            "type": "ORDER_FILL",
+            "orderID": order["id"],
+            "instrument": name,
+            "units": units_str(filled_units),
+            "requestedUnits": order.get("units"),
+            "price": f"{price:f}",
+            "fullVWAP": f"{price:f}",
+            "reason": reason,
+            "pl": money(total_pl),
+            "financing": "0.0000",
+            "commission": "0.0000",
+            "guaranteedExecutionFee": "0.0000",
+            "accountBalance": money(acct.balance),
+            "halfSpreadCost": money(cost),
+            "fullPrice": {
+                "type": "PRICE",
+                "bids": [{"price": f"{bid:f}", "liquidity": 10000000}],
+                "asks": [{"price": f"{ask:f}", "liquidity": 10000000}],
+                "closeoutBid": f"{bid:f}",
+                "closeoutAsk": f"{ask:f}",
+                "time": now,
+            },
+        }
         client_id = (order.get("clientExtensions") or {}).get("id")
         if client_id:
             fill["clientOrderID"] = client_id
@@ -453,18 +583,31 @@ class FakeBroker(ViewsMixin):
         out: J = {"orderFillTransaction": fill}
         if open_units != 0:
             trade_ext = order.get("tradeClientExtensions")
-            opened = {"tradeID": fill_id, "units": units_str(open_units), "price": f"{price:f}",
-                      "guaranteedExecutionFee": "0.0000",
-                      "halfSpreadCost": money(self.to_account_ccy(acct, name, half_spread * abs(open_units))),
-                      "initialMarginRequired": money(self._margin(acct, name, open_units))}
+            opened = {
+                "tradeID": fill_id,
+                "units": units_str(open_units),
+                "price": f"{price:f}",
+                "guaranteedExecutionFee": "0.0000",
+                "halfSpreadCost": money(self.to_account_ccy(acct, name, half_spread * abs(open_units))),
+                "initialMarginRequired": money(self._margin(acct, name, open_units)),
+            }
             if trade_ext:
                 opened["clientExtensions"] = trade_ext
             fill["tradeOpened"] = opened
             order["tradeOpenedID"] = fill_id
-            trade = {"id": fill_id, "instrument": name, "price": f"{price:f}", "openTime": now, "state": "OPEN",
-                     "initialUnits": units_str(open_units), "initialMarginRequired": opened["initialMarginRequired"],
-                     "currentUnits": units_str(open_units), "realizedPL": "0.0000", "financing": "0.0000",
-                     "dividendAdjustment": "0.0000"}
+            trade = {
+                "id": fill_id,
+                "instrument": name,
+                "price": f"{price:f}",
+                "openTime": now,
+                "state": "OPEN",
+                "initialUnits": units_str(open_units),
+                "initialMarginRequired": opened["initialMarginRequired"],
+                "currentUnits": units_str(open_units),
+                "realizedPL": "0.0000",
+                "financing": "0.0000",
+                "dividendAdjustment": "0.0000",
+            }
             if trade_ext:
                 trade["clientExtensions"] = trade_ext
             acct.trades[fill_id] = trade
@@ -476,8 +619,9 @@ class FakeBroker(ViewsMixin):
             for key, dep_type in ON_FILL_KEYS.items():
                 spec = order.get(key)
                 if spec:
-                    self._create_dependent(acct, acct.trades[fill_id], dep_type, spec, batch, "ON_FILL",
-                                           trade_client_id)
+                    self._create_dependent(
+                        acct, acct.trades[fill_id], dep_type, spec, batch, "ON_FILL", trade_client_id
+                    )
         return out
 
     def _margin(self, acct: Account, name: str, units: Decimal) -> Decimal:
@@ -488,19 +632,35 @@ class FakeBroker(ViewsMixin):
             value = self.to_account_ccy(acct, name, value)
         return value * inst.margin_rate
 
-    def _create_dependent(self, acct: Account, trade: J, dep_type: str, spec: J, batch: str | None, reason: str,
-                          client_trade_id: str | None, replaces: str | None = None) -> J:
-        fields: J = {"tradeID": trade["id"], "timeInForce": spec.get("timeInForce", "GTC"),
-                     "triggerCondition": "DEFAULT", "reason": reason, "clientTradeID": client_trade_id,
-                     "gtdTime": spec.get("gtdTime"), "clientExtensions": spec.get("clientExtensions"),
-                     "replacesOrderID": replaces}
+    def _create_dependent(
+        self,
+        acct: Account,
+        trade: J,
+        dep_type: str,
+        spec: J,
+        batch: str | None,
+        reason: str,
+        client_trade_id: str | None,
+        replaces: str | None = None,
+    ) -> J:
+        fields: J = {
+            "tradeID": trade["id"],
+            "timeInForce": spec.get("timeInForce", "GTC"),
+            "triggerCondition": "DEFAULT",
+            "reason": reason,
+            "clientTradeID": client_trade_id,
+            "gtdTime": spec.get("gtdTime"),
+            "clientExtensions": spec.get("clientExtensions"),
+            "replacesOrderID": replaces,
+        }
         if dep_type == "TRAILING_STOP_LOSS":
             fields["distance"] = spec["distance"]
         else:
             fields["price"] = spec["price"]
         txn = self._txn(acct, f"{dep_type}_ORDER", batch=batch, **fields)
-        order = {k: v for k, v in txn.items() if k not in ("userID", "accountID", "batchID", "requestID",
-                                                           "reason", "time")}
+        order = {
+            k: v for k, v in txn.items() if k not in ("userID", "accountID", "batchID", "requestID", "reason", "time")
+        }
         order.update({"type": dep_type, "createTime": txn["time"], "state": "PENDING"})
         if dep_type == "TRAILING_STOP_LOSS":
             order["trailingStopValue"] = f"{self._trail_value(trade, Decimal(spec['distance'])):f}"
@@ -526,8 +686,11 @@ class FakeBroker(ViewsMixin):
                 for order in sorted(acct.orders.values(), key=lambda o: int(o["id"])):
                     if order["state"] != "PENDING":
                         continue
-                    if order.get("timeInForce") == "GTD" and order.get("gtdTime") and parse_time(
-                            order["gtdTime"]) <= now:
+                    if (
+                        order.get("timeInForce") == "GTD"
+                        and order.get("gtdTime")
+                        and parse_time(order["gtdTime"]) <= now
+                    ):
                         self._cancel(acct, order, "TIME_IN_FORCE_EXPIRED", None)
                         continue
                     if order["type"] in DEPENDENT_TYPES:
@@ -560,8 +723,9 @@ class FakeBroker(ViewsMixin):
             hit = market >= level if long else market <= level
         if hit:
             units = abs(Decimal(trade["currentUnits"]))
-            self._execute_fill(acct, order, acct.next_id_peek(), f"{otype}_ORDER", market, [(trade, units)],
-                               Decimal("0"))
+            self._execute_fill(
+                acct, order, acct.next_id_peek(), f"{otype}_ORDER", market, [(trade, units)], Decimal("0")
+            )
 
     # -- trade operations -----------------------------------------------------------------------
 
@@ -569,13 +733,20 @@ class FakeBroker(ViewsMixin):
         trade: J | None = None
         if spec.startswith("@"):
             cid = spec[1:]
-            trade = next((t for t in self._open_trades(acct, None) if (t.get("clientExtensions") or {}).get("id")
-                          == cid), None)
+            trade = next(
+                (t for t in self._open_trades(acct, None) if (t.get("clientExtensions") or {}).get("id") == cid), None
+            )
         else:
             trade = acct.trades.get(spec)
         if trade is None or (open_only and trade["state"] != "OPEN"):
-            raise Reply(404, {"lastTransactionID": acct.last, "errorCode": "NO_SUCH_TRADE",
-                              "errorMessage": "The trade ID specified does not exist"})
+            raise Reply(
+                404,
+                {
+                    "lastTransactionID": acct.last,
+                    "errorCode": "NO_SUCH_TRADE",
+                    "errorMessage": "The trade ID specified does not exist",
+                },
+            )
         return trade
 
     def close_trade(self, acct: Account, spec: str, body: J) -> tuple[int, J]:
@@ -585,16 +756,26 @@ class FakeBroker(ViewsMixin):
             sign = 1 if current > 0 else -1
             requested = (body or {}).get("units", "ALL")
             take = abs(current) if requested == "ALL" else _dec(requested)
-            market = {"type": "MARKET", "instrument": trade["instrument"], "timeInForce": "FOK",
-                      "positionFill": "REDUCE_ONLY", "reason": "TRADE_CLOSE",
-                      "tradeClose": {"tradeID": trade["id"], "units": str(requested)}}
+            market = {
+                "type": "MARKET",
+                "instrument": trade["instrument"],
+                "timeInForce": "FOK",
+                "positionFill": "REDUCE_ONLY",
+                "reason": "TRADE_CLOSE",
+                "tradeClose": {"tradeID": trade["id"], "units": str(requested)},
+            }
             if take is None or take <= 0:
-                raise self._reject(acct, "MARKET", "CLOSE_TRADE_UNITS_INVALID", "Units invalid",
-                                   {**market, "units": "0"})
+                raise self._reject(
+                    acct, "MARKET", "CLOSE_TRADE_UNITS_INVALID", "Units invalid", {**market, "units": "0"}
+                )
             if take > abs(current):
-                raise self._reject(acct, "MARKET", "CLOSE_TRADE_UNITS_EXCEED_TRADE_SIZE",
-                                   "The units specified exceed the size of the trade",
-                                   {**market, "units": units_str(-sign * take)})
+                raise self._reject(
+                    acct,
+                    "MARKET",
+                    "CLOSE_TRADE_UNITS_EXCEED_TRADE_SIZE",
+                    "The units specified exceed the size of the trade",
+                    {**market, "units": units_str(-sign * take)},
+                )
             market["units"] = units_str(-sign * take)
             create = self._txn(acct, "MARKET_ORDER", batch=None, **market)
             batch = create["id"]
@@ -604,7 +785,8 @@ class FakeBroker(ViewsMixin):
             name = trade["instrument"]
             older_same = acct.fifo and any(
                 int(t["id"]) < int(trade["id"]) and t["currentUnits"] == trade["currentUnits"]
-                for t in self._open_trades(acct, name))
+                for t in self._open_trades(acct, name)
+            )
             if not self.tradeable[name]:
                 out["orderCancelTransaction"] = self._cancel(acct, order, "MARKET_HALTED", batch)
             elif older_same:
@@ -612,8 +794,11 @@ class FakeBroker(ViewsMixin):
             else:
                 bid, ask = self.prices[name]
                 price = bid if sign > 0 else ask
-                out.update(self._execute_fill(acct, order, batch, "MARKET_ORDER_TRADE_CLOSE", price, [(trade, take)],
-                                              Decimal("0")))
+                out.update(
+                    self._execute_fill(
+                        acct, order, batch, "MARKET_ORDER_TRADE_CLOSE", price, [(trade, take)], Decimal("0")
+                    )
+                )
             out["relatedTransactionIDs"] = [t["id"] for t in acct.transactions if t["batchID"] == batch]
             out["lastTransactionID"] = acct.last
             return 200, out
@@ -627,8 +812,14 @@ class FakeBroker(ViewsMixin):
                 if value:
                     number = _dec(value.get("distance" if dep_type == "TRAILING_STOP_LOSS" else "price"))
                     if number is None or _places(number) > inst.display_precision:
-                        raise self._reject(acct, dep_type, "PRICE_PRECISION_EXCEEDED", "Price precision exceeded",
-                                           {"tradeID": trade["id"], **value}, key=f"{key}OrderRejectTransaction")
+                        raise self._reject(
+                            acct,
+                            dep_type,
+                            "PRICE_PRECISION_EXCEEDED",
+                            "Price precision exceeded",
+                            {"tradeID": trade["id"], **value},
+                            key=f"{key}OrderRejectTransaction",
+                        )
             out: J = {}
             batch: str | None = None
             client_trade_id = (trade.get("clientExtensions") or {}).get("id")
@@ -651,8 +842,16 @@ class FakeBroker(ViewsMixin):
                     batch = batch or txn["id"]
                     out[f"{key}OrderCancelTransaction"] = txn
                     replaces = existing["id"]
-                txn = self._create_dependent(acct, trade, dep_type, value, batch,
-                                             "REPLACEMENT" if replaces else "CLIENT_ORDER", client_trade_id, replaces)
+                txn = self._create_dependent(
+                    acct,
+                    trade,
+                    dep_type,
+                    value,
+                    batch,
+                    "REPLACEMENT" if replaces else "CLIENT_ORDER",
+                    client_trade_id,
+                    replaces,
+                )
                 batch = batch or txn["id"]
                 out[f"{key}OrderTransaction"] = txn
             before = acct.last_id
@@ -670,28 +869,52 @@ class FakeBroker(ViewsMixin):
         if spec.startswith("@"):
             # Like OANDA, a client id resolves only among pending orders.
             cid = spec[1:]
-            return next((o for o in acct.orders.values()
-                         if o["state"] == "PENDING" and (o.get("clientExtensions") or {}).get("id") == cid), None)
+            return next(
+                (
+                    o
+                    for o in acct.orders.values()
+                    if o["state"] == "PENDING" and (o.get("clientExtensions") or {}).get("id") == cid
+                ),
+                None,
+            )
         return acct.orders.get(spec)
 
     def cancel_order(self, acct: Account, spec: str) -> tuple[int, J]:
         with self.lock:
             order = self.find_order(acct, spec)
             if order is None or order["state"] != "PENDING":
-                txn = self._txn(acct, "ORDER_CANCEL_REJECT", batch=None, orderID=spec if not spec.startswith("@")
-                                else None, clientOrderID=spec[1:] if spec.startswith("@") else None,
-                                rejectReason="ORDER_DOESNT_EXIST")
-                raise Reply(404, {"orderCancelRejectTransaction": txn, "relatedTransactionIDs": [txn["id"]],
-                                  "lastTransactionID": acct.last, "errorCode": "ORDER_DOESNT_EXIST",
-                                  "errorMessage": "The Order specified does not exist"})
+                txn = self._txn(
+                    acct,
+                    "ORDER_CANCEL_REJECT",
+                    batch=None,
+                    orderID=spec if not spec.startswith("@") else None,
+                    clientOrderID=spec[1:] if spec.startswith("@") else None,
+                    rejectReason="ORDER_DOESNT_EXIST",
+                )
+                raise Reply(
+                    404,
+                    {
+                        "orderCancelRejectTransaction": txn,
+                        "relatedTransactionIDs": [txn["id"]],
+                        "lastTransactionID": acct.last,
+                        "errorCode": "ORDER_DOESNT_EXIST",
+                        "errorMessage": "The Order specified does not exist",
+                    },
+                )
             txn = self._cancel(acct, order, "CLIENT_REQUEST", None)
-            return 200, {"orderCancelTransaction": txn, "relatedTransactionIDs": [txn["id"]],
-                         "lastTransactionID": acct.last}
+            return 200, {
+                "orderCancelTransaction": txn,
+                "relatedTransactionIDs": [txn["id"]],
+                "lastTransactionID": acct.last,
+            }
 
 
 def _key_for(reason: str) -> str:
-    return {"STOP_LOSS_ORDER": "stopLoss", "TAKE_PROFIT_ORDER": "takeProfit",
-            "TRAILING_STOP_LOSS_ORDER": "trailingStopLoss"}.get(reason, "order")
+    return {
+        "STOP_LOSS_ORDER": "stopLoss",
+        "TAKE_PROFIT_ORDER": "takeProfit",
+        "TRAILING_STOP_LOSS_ORDER": "trailingStopLoss",
+    }.get(reason, "order")
 
 
 def _dec(value: Any) -> Decimal | None:

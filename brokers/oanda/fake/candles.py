@@ -9,9 +9,27 @@ from typing import Any
 
 from brokers.oanda.timefmt import format_rfc3339
 
-SECONDS = {"S5": 5, "S10": 10, "S15": 15, "S30": 30, "M1": 60, "M2": 120, "M4": 240, "M5": 300, "M10": 600,
-           "M15": 900, "M30": 1800, "H1": 3600, "H2": 7200, "H3": 10800, "H4": 14400, "H6": 21600,
-           "H8": 28800, "H12": 43200, "D": 86400}
+SECONDS = {
+    "S5": 5,
+    "S10": 10,
+    "S15": 15,
+    "S30": 30,
+    "M1": 60,
+    "M2": 120,
+    "M4": 240,
+    "M5": 300,
+    "M10": 600,
+    "M15": 900,
+    "M30": 1800,
+    "H1": 3600,
+    "H2": 7200,
+    "H3": 10800,
+    "H4": 14400,
+    "H6": 21600,
+    "H8": 28800,
+    "H12": 43200,
+    "D": 86400,
+}
 
 
 def make_candles(
@@ -46,8 +64,16 @@ def make_candles(
         def block(shift: Decimal, o=o, h=h, low=low, c=c) -> dict[str, str]:
             return {k: f"{(v + shift).quantize(q):f}" for k, v in (("o", o), ("h", h), ("l", low), ("c", c))}
 
-        out.append({"time": format_rfc3339(t), "volume": 1 + (i * 13) % 97, "complete": True,
-                    "mid": block(Decimal(0)), "bid": block(-half), "ask": block(half)})
+        out.append(
+            {
+                "time": format_rfc3339(t),
+                "volume": 1 + (i * 13) % 97,
+                "complete": True,
+                "mid": block(Decimal(0)),
+                "bid": block(-half),
+                "ask": block(half),
+            }
+        )
         t += step
         i += 1
     if last_incomplete and out:

@@ -9,11 +9,17 @@ J = dict[str, Any]
 MONEY = Decimal("0.0001")
 ENTRY_TYPES = ("MARKET", "LIMIT", "STOP", "MARKET_IF_TOUCHED")
 DEPENDENT_TYPES = ("TAKE_PROFIT", "STOP_LOSS", "TRAILING_STOP_LOSS")
-ON_FILL_KEYS = {"takeProfitOnFill": "TAKE_PROFIT", "stopLossOnFill": "STOP_LOSS",
-                "trailingStopLossOnFill": "TRAILING_STOP_LOSS"}
+ON_FILL_KEYS = {
+    "takeProfitOnFill": "TAKE_PROFIT",
+    "stopLossOnFill": "STOP_LOSS",
+    "trailingStopLossOnFill": "TRAILING_STOP_LOSS",
+}
 TRADE_ORDER_KEYS = {"takeProfit": "TAKE_PROFIT", "stopLoss": "STOP_LOSS", "trailingStopLoss": "TRAILING_STOP_LOSS"}
-TRADE_LINK = {"TAKE_PROFIT": "takeProfitOrderID", "STOP_LOSS": "stopLossOrderID",
-              "TRAILING_STOP_LOSS": "trailingStopLossOrderID"}
+TRADE_LINK = {
+    "TAKE_PROFIT": "takeProfitOrderID",
+    "STOP_LOSS": "stopLossOrderID",
+    "TRAILING_STOP_LOSS": "trailingStopLossOrderID",
+}
 USER_ID = 1435156
 
 

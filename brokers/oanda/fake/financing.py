@@ -28,8 +28,13 @@ def trade_financing(broker: FakeBroker, acct: Account, trade: dict, annual_rate:
     return amount.quantize(MONEY, ROUND_HALF_EVEN)
 
 
-def daily_financing(broker: FakeBroker, acct: Account, *, annual_rate: Decimal = DEFAULT_ANNUAL_RATE,
-                    amounts: Mapping[str, Decimal] | None = None) -> dict | None:
+def daily_financing(
+    broker: FakeBroker,
+    acct: Account,
+    *,
+    annual_rate: Decimal = DEFAULT_ANNUAL_RATE,
+    amounts: Mapping[str, Decimal] | None = None,
+) -> dict | None:
     """Charge every open trade of ``acct`` one day of financing; returns the transaction (None: no trades)."""
     with broker.lock:
         trades = broker._open_trades(acct, None)
@@ -42,14 +47,25 @@ def daily_financing(broker: FakeBroker, acct: Account, *, annual_rate: Decimal =
                 continue
             amount = amounts[trade["id"]] if amounts is not None else trade_financing(broker, acct, trade, annual_rate)
             trade["financing"] = money(Decimal(trade["financing"]) + amount)
-            by_instrument.setdefault(trade["instrument"], []).append({"tradeID": trade["id"], "financing": money(amount)})
+            by_instrument.setdefault(trade["instrument"], []).append(
+                {"tradeID": trade["id"], "financing": money(amount)}
+            )
             total += amount
         acct.balance += total
         positions = [
-            {"instrument": name, "financing": money(sum((Decimal(t["financing"]) for t in rows), Decimal("0"))),
-             "openTradeFinancings": rows}
+            {
+                "instrument": name,
+                "financing": money(sum((Decimal(t["financing"]) for t in rows), Decimal("0"))),
+                "openTradeFinancings": rows,
+            }
             for name, rows in by_instrument.items()
         ]
-        return broker._txn(acct, "DAILY_FINANCING", batch=None, financing=money(total),
-                           accountBalance=money(acct.balance), accountFinancingMode="DAILY",
-                           positionFinancings=positions)
+        return broker._txn(
+            acct,
+            "DAILY_FINANCING",
+            batch=None,
+            financing=money(total),
+            accountBalance=money(acct.balance),
+            accountFinancingMode="DAILY",
+            positionFinancings=positions,
+        )

@@ -44,6 +44,7 @@ DEFAULT_INSTRUMENTS: tuple[FakeInstrument, ...] = (
     FakeInstrument("AUD_USD", 5, -4, Decimal("0.66000"), Decimal("0.66012")),
     FakeInstrument("USD_JPY", 3, -2, Decimal("150.000"), Decimal("150.012"), margin_rate=Decimal("0.04")),
     FakeInstrument("EUR_JPY", 3, -2, Decimal("165.000"), Decimal("165.020"), margin_rate=Decimal("0.04")),
-    FakeInstrument("XAU_USD", 3, -2, Decimal("2300.000"), Decimal("2300.400"), type="METAL",
-                   margin_rate=Decimal("0.05")),
+    FakeInstrument(
+        "XAU_USD", 3, -2, Decimal("2300.000"), Decimal("2300.400"), type="METAL", margin_rate=Decimal("0.05")
+    ),
 )

@@ -17,8 +17,21 @@ from brokers.oanda.fake.broker import Account, FakeBroker, Reply
 from brokers.oanda.timefmt import format_unix, parse_time
 
 J = dict[str, Any]
-TIME_KEYS = frozenset({"time", "createTime", "openTime", "closeTime", "filledTime", "cancelledTime", "gtdTime",
-                       "createdTime", "lastOrderFillTimestamp", "from", "to"})
+TIME_KEYS = frozenset(
+    {
+        "time",
+        "createTime",
+        "openTime",
+        "closeTime",
+        "filledTime",
+        "cancelledTime",
+        "gtdTime",
+        "createdTime",
+        "lastOrderFillTimestamp",
+        "from",
+        "to",
+    }
+)
 
 REST_FAULTS = frozenset({"latency", "status", "drop_before", "drop_after", "malformed"})
 STREAM_FAULTS = frozenset({"stall", "drop", "half_lines", "malformed", "reject"})
@@ -38,8 +51,9 @@ class Fault:
     after: int = 0  # stream faults: messages sent before the fault strikes
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (self.path is None or re.search(self.path, path)
-                                                                   is not None)
+        return (self.method is None or self.method == method) and (
+            self.path is None or re.search(self.path, path) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -54,8 +68,9 @@ class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], broker: FakeBroker, *, heartbeat_interval: float,
-                 max_streams: int) -> None:
+    def __init__(
+        self, address: tuple[str, int], broker: FakeBroker, *, heartbeat_interval: float, max_streams: int
+    ) -> None:
         super().__init__(address, Handler)
         self.broker = broker
         self.heartbeat_interval = heartbeat_interval
@@ -209,8 +224,10 @@ class Handler(BaseHTTPRequestHandler):
         if acct_id not in broker.tokens[token]:
             if acct_id in broker.accounts:
                 raise Reply(403, {"errorMessage": "The provided request was forbidden."})
-            raise Reply(404, {"errorCode": "NO_SUCH_ACCOUNT",
-                              "errorMessage": f"The account specified ({acct_id}) does not exist"})
+            raise Reply(
+                404,
+                {"errorCode": "NO_SUCH_ACCOUNT", "errorMessage": f"The account specified ({acct_id}) does not exist"},
+            )
         return broker.accounts[acct_id]
 
     def _dispatch(self, method: str, path: str, params: dict[str, str], raw: bytes) -> tuple[int, J]:
@@ -297,9 +314,14 @@ class Handler(BaseHTTPRequestHandler):
         count = min(int(params.get("count", "50")), 500)
         before = int(params["beforeID"]) if params.get("beforeID") else None
         with b.lock:
-            rows = [o for o in sorted(acct.orders.values(), key=lambda o: -int(o["id"]))
-                    if (state == "ALL" or o["state"] == state) and (inst is None or o.get("instrument") == inst)
-                    and (ids is None or o["id"] in ids) and (before is None or int(o["id"]) < before)]
+            rows = [
+                o
+                for o in sorted(acct.orders.values(), key=lambda o: -int(o["id"]))
+                if (state == "ALL" or o["state"] == state)
+                and (inst is None or o.get("instrument") == inst)
+                and (ids is None or o["id"] in ids)
+                and (before is None or int(o["id"]) < before)
+            ]
             return 200, {"orders": [b.order_view(o) for o in rows[:count]], "lastTransactionID": acct.last}
 
     def _r_pending_orders(self, acct: Account, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
@@ -313,8 +335,14 @@ class Handler(BaseHTTPRequestHandler):
         with b.lock:
             order = b.find_order(acct, args["spec"])
             if order is None:
-                raise Reply(404, {"errorCode": "NO_SUCH_ORDER", "errorMessage": "The order specified does not exist",
-                                  "lastTransactionID": acct.last})
+                raise Reply(
+                    404,
+                    {
+                        "errorCode": "NO_SUCH_ORDER",
+                        "errorMessage": "The order specified does not exist",
+                        "lastTransactionID": acct.last,
+                    },
+                )
             return 200, {"order": b.order_view(order), "lastTransactionID": acct.last}
 
     def _r_order_cancel(self, acct: Account, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
@@ -326,8 +354,11 @@ class Handler(BaseHTTPRequestHandler):
         count = min(int(params.get("count", "50")), 500)
         before = int(params["beforeID"]) if params.get("beforeID") else None
         with b.lock:
-            rows = [t for t in sorted(acct.trades.values(), key=lambda t: -int(t["id"]))
-                    if (state == "ALL" or t["state"] == state) and (before is None or int(t["id"]) < before)]
+            rows = [
+                t
+                for t in sorted(acct.trades.values(), key=lambda t: -int(t["id"]))
+                if (state == "ALL" or t["state"] == state) and (before is None or int(t["id"]) < before)
+            ]
             return 200, {"trades": [b.trade_view(acct, t) for t in rows[:count]], "lastTransactionID": acct.last}
 
     def _r_open_trades(self, acct: Account, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
@@ -353,8 +384,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _r_positions(self, acct: Account, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
         with self.server.broker.lock:
-            return 200, {"positions": self.server.broker.positions(acct, open_only=False),
-                         "lastTransactionID": acct.last}
+            return 200, {
+                "positions": self.server.broker.positions(acct, open_only=False),
+                "lastTransactionID": acct.last,
+            }
 
     def _r_txn_since(self, acct: Account, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
         since = params.get("id", "")
@@ -389,10 +422,18 @@ class Handler(BaseHTTPRequestHandler):
         host = f"http://{self.headers.get('Host', '127.0.0.1')}"
         with self.server.broker.lock:
             last = acct.last_id
-            pages = [f"{host}/v3/accounts/{acct.id}/transactions/idrange?from={lo}&to={min(lo + size - 1, last)}"
-                     for lo in range(1, last + 1, size)]
-            return 200, {"from": acct.created, "to": self.server.broker.now_str(), "pageSize": size,
-                         "count": last, "pages": pages, "lastTransactionID": acct.last}
+            pages = [
+                f"{host}/v3/accounts/{acct.id}/transactions/idrange?from={lo}&to={min(lo + size - 1, last)}"
+                for lo in range(1, last + 1, size)
+            ]
+            return 200, {
+                "from": acct.created,
+                "to": self.server.broker.now_str(),
+                "pageSize": size,
+                "count": last,
+                "pages": pages,
+                "lastTransactionID": acct.last,
+            }
 
     # -- the pricing stream ---------------------------------------------------------------------
 

@@ -49,32 +49,55 @@ class ViewsMixin:
             if summary:
                 out[link] = oid
             else:
-                name = {"TAKE_PROFIT": "takeProfitOrder", "STOP_LOSS": "stopLossOrder",
-                        "TRAILING_STOP_LOSS": "trailingStopLossOrder"}[dep_type]
+                name = {
+                    "TAKE_PROFIT": "takeProfitOrder",
+                    "STOP_LOSS": "stopLossOrder",
+                    "TRAILING_STOP_LOSS": "trailingStopLossOrder",
+                }[dep_type]
                 out[name] = self.order_view(acct.orders[oid])
         return out
 
     def summary(self, acct: Account) -> J:
         open_trades = self._open_trades(acct, None)
         upl = sum((self.unrealized(acct, t) for t in open_trades), Decimal("0"))
-        margin = sum((self._margin(acct, t["instrument"], Decimal(t["currentUnits"])) for t in open_trades),
-                     Decimal("0"))
+        margin = sum(
+            (self._margin(acct, t["instrument"], Decimal(t["currentUnits"])) for t in open_trades), Decimal("0")
+        )
         nav = acct.balance + upl
         positions = {t["instrument"] for t in open_trades}
         pending = [o for o in acct.orders.values() if o["state"] == "PENDING"]
         return {
-            "id": acct.id, "alias": acct.alias, "currency": acct.currency, "balance": money(acct.balance),
-            "createdByUserID": USER_ID, "createdTime": acct.created, "guaranteedStopLossOrderMode": "DISABLED",
-            "pl": money(acct.pl), "resettablePL": money(acct.pl), "resettablePLTime": "0", "financing": "0.0000",
-            "commission": "0.0000", "guaranteedExecutionFees": "0.0000", "marginRate": "0.02",
-            "openTradeCount": len(open_trades), "openPositionCount": len(positions),
-            "pendingOrderCount": len(pending), "hedgingEnabled": acct.hedging,
-            "unrealizedPL": money(upl), "NAV": money(nav), "marginUsed": money(margin),
-            "marginAvailable": money(nav - margin), "positionValue": money(margin * 50),
-            "marginCloseoutUnrealizedPL": money(upl), "marginCloseoutNAV": money(nav),
-            "marginCloseoutMarginUsed": money(margin), "marginCloseoutPercent": "0.00000",
-            "marginCloseoutPositionValue": money(margin * 50), "withdrawalLimit": money(nav - margin),
-            "marginCallMarginUsed": money(margin), "marginCallPercent": "0.00000",
+            "id": acct.id,
+            "alias": acct.alias,
+            "currency": acct.currency,
+            "balance": money(acct.balance),
+            "createdByUserID": USER_ID,
+            "createdTime": acct.created,
+            "guaranteedStopLossOrderMode": "DISABLED",
+            "pl": money(acct.pl),
+            "resettablePL": money(acct.pl),
+            "resettablePLTime": "0",
+            "financing": "0.0000",
+            "commission": "0.0000",
+            "guaranteedExecutionFees": "0.0000",
+            "marginRate": "0.02",
+            "openTradeCount": len(open_trades),
+            "openPositionCount": len(positions),
+            "pendingOrderCount": len(pending),
+            "hedgingEnabled": acct.hedging,
+            "unrealizedPL": money(upl),
+            "NAV": money(nav),
+            "marginUsed": money(margin),
+            "marginAvailable": money(nav - margin),
+            "positionValue": money(margin * 50),
+            "marginCloseoutUnrealizedPL": money(upl),
+            "marginCloseoutNAV": money(nav),
+            "marginCloseoutMarginUsed": money(margin),
+            "marginCloseoutPercent": "0.00000",
+            "marginCloseoutPositionValue": money(margin * 50),
+            "withdrawalLimit": money(nav - margin),
+            "marginCallMarginUsed": money(margin),
+            "marginCallPercent": "0.00000",
             "lastTransactionID": acct.last,
         }
 
@@ -89,25 +112,41 @@ class ViewsMixin:
                 units = sum((Decimal(t["currentUnits"]) for t in trades), Decimal("0"))
                 upl = sum((self.unrealized(acct, t) for t in trades), Decimal("0"))
                 total_upl += upl
-                entry: J = {"units": units_str(units), "pl": "0.0000", "unrealizedPL": money(upl),
-                            "resettablePL": "0.0000", "financing": "0.0000"}
+                entry: J = {
+                    "units": units_str(units),
+                    "pl": "0.0000",
+                    "unrealizedPL": money(upl),
+                    "resettablePL": "0.0000",
+                    "financing": "0.0000",
+                }
                 if trades:
-                    avg = sum((Decimal(t["price"]) * abs(Decimal(t["currentUnits"])) for t in trades),
-                              Decimal("0")) / abs(units)
+                    avg = sum(
+                        (Decimal(t["price"]) * abs(Decimal(t["currentUnits"])) for t in trades), Decimal("0")
+                    ) / abs(units)
                     q = Decimal(1).scaleb(-self.instruments[name].display_precision - 1)
                     entry["averagePrice"] = f"{avg.quantize(q):f}"
                     entry["tradeIDs"] = [t["id"] for t in trades]
                 sides[side] = entry
-            out.append({"instrument": name, "pl": "0.0000", "unrealizedPL": money(total_upl),
-                        "marginUsed": "0.0000", "resettablePL": "0.0000", "financing": "0.0000",
-                        "commission": "0.0000", **sides})
+            out.append(
+                {
+                    "instrument": name,
+                    "pl": "0.0000",
+                    "unrealizedPL": money(total_upl),
+                    "marginUsed": "0.0000",
+                    "resettablePL": "0.0000",
+                    "financing": "0.0000",
+                    "commission": "0.0000",
+                    **sides,
+                }
+            )
         return out
 
     def changes(self, acct: Account, since: int) -> J:
         txns = [t for t in acct.transactions if int(t["id"]) > since]
         created = [acct.orders[t["id"]] for t in txns if t["id"] in acct.orders and t["type"].endswith("_ORDER")]
-        cancelled = [acct.orders[t["orderID"]] for t in txns if t["type"] == "ORDER_CANCEL"
-                     and t.get("orderID") in acct.orders]
+        cancelled = [
+            acct.orders[t["orderID"]] for t in txns if t["type"] == "ORDER_CANCEL" and t.get("orderID") in acct.orders
+        ]
         filled = [acct.orders[t["orderID"]] for t in txns if t["type"] == "ORDER_FILL" and t["orderID"] in acct.orders]
         opened, closed_ids, reduced_ids = [], [], []
         for t in txns:
@@ -124,16 +163,37 @@ class ViewsMixin:
 
         summary = self.summary(acct)
         return {
-            "changes": {"ordersCreated": [self.order_view(o) for o in created],
-                        "ordersCancelled": [self.order_view(o) for o in cancelled],
-                        "ordersFilled": [self.order_view(o) for o in filled], "ordersTriggered": [],
-                        "tradesOpened": views(opened), "tradesReduced": views(reduced_ids),
-                        "tradesClosed": views(closed_ids), "positions": self.positions(acct, open_only=False),
-                        "transactions": txns},
-            "state": {k: summary[k] for k in ("unrealizedPL", "NAV", "marginUsed", "marginAvailable",
-                                              "positionValue", "withdrawalLimit", "marginCloseoutPercent")}
-            | {"orders": [], "trades": [{"id": t["id"], "unrealizedPL": money(self.unrealized(acct, t))}
-                                        for t in self._open_trades(acct, None)], "positions": []},
+            "changes": {
+                "ordersCreated": [self.order_view(o) for o in created],
+                "ordersCancelled": [self.order_view(o) for o in cancelled],
+                "ordersFilled": [self.order_view(o) for o in filled],
+                "ordersTriggered": [],
+                "tradesOpened": views(opened),
+                "tradesReduced": views(reduced_ids),
+                "tradesClosed": views(closed_ids),
+                "positions": self.positions(acct, open_only=False),
+                "transactions": txns,
+            },
+            "state": {
+                k: summary[k]
+                for k in (
+                    "unrealizedPL",
+                    "NAV",
+                    "marginUsed",
+                    "marginAvailable",
+                    "positionValue",
+                    "withdrawalLimit",
+                    "marginCloseoutPercent",
+                )
+            }
+            | {
+                "orders": [],
+                "trades": [
+                    {"id": t["id"], "unrealizedPL": money(self.unrealized(acct, t))}
+                    for t in self._open_trades(acct, None)
+                ],
+                "positions": [],
+            },
             "lastTransactionID": acct.last,
         }
 
@@ -166,10 +226,10 @@ class ViewsMixin:
             if start is not None:
                 lo = bisect_left(times, start) if include_first else bisect_right(times, start)
                 hi = bisect_left(times, end) if end is not None else len(rows)
-                chosen = rows[lo:hi] if end is not None else rows[lo:lo + count]
+                chosen = rows[lo:hi] if end is not None else rows[lo : lo + count]
             else:
                 hi = bisect_left(times, end) if end is not None else len(rows)
-                chosen = rows[max(0, hi - count):hi]
+                chosen = rows[max(0, hi - count) : hi]
             if end is not None and start is not None and len(chosen) > 5000:
                 raise Reply(400, {"errorMessage": "Maximum value for 'count' exceeded"})
             keys = {"M": "mid", "B": "bid", "A": "ask"}

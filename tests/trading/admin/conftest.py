@@ -21,8 +21,15 @@ def market(paper_account, eurusd):
     instance = make_instance(paper_account, eurusd)
     trade = make_trade(paper_account, eurusd, instance)
     closed = make_trade(
-        paper_account, eurusd, instance, state="closed", close_time=T0, close_price=Decimal("1.09"),
-        realized_pl=Decimal("10.50"), financing=Decimal("-0.25"), commission=Decimal("0.10"),
+        paper_account,
+        eurusd,
+        instance,
+        state="closed",
+        close_time=T0,
+        close_price=Decimal("1.09"),
+        realized_pl=Decimal("10.50"),
+        financing=Decimal("-0.25"),
+        commission=Decimal("0.10"),
     )
     return {
         "account": paper_account,
@@ -30,7 +37,9 @@ def market(paper_account, eurusd):
         "instance": instance,
         "trade": trade,
         "closed_trade": closed,
-        "order": make_order(paper_account, eurusd, instance, trade=trade, status="filled", fill_price=Decimal("1.08465")),
+        "order": make_order(
+            paper_account, eurusd, instance, trade=trade, status="filled", fill_price=Decimal("1.08465")
+        ),
         "execution": make_execution(instance),
         "bar": make_bars(eurusd, count=1)[0],
         "snapshot": make_snapshots(paper_account, ["10000"])[0],

@@ -94,8 +94,15 @@ def test_account_add_through_admin_uses_the_service_and_encrypts_the_token(admin
     response = admin_client.post(
         _url(BrokerAccount, "add"),
         {
-            "owner": alice.pk, "name": "Admin-made", "broker": "paper", "environment": "practice",
-            "broker_account_id": "", "currency": "EUR", "leverage": "30", "enabled": "on", "token": TOKEN,
+            "owner": alice.pk,
+            "name": "Admin-made",
+            "broker": "paper",
+            "environment": "practice",
+            "broker_account_id": "",
+            "currency": "EUR",
+            "leverage": "30",
+            "enabled": "on",
+            "token": TOKEN,
             "initial_balance": "5000",
         },
     )
@@ -116,8 +123,13 @@ def test_account_change_with_blank_token_keeps_the_stored_token(admin_client, pa
     response = admin_client.post(
         _url(BrokerAccount, "change", paper_account.pk),
         {
-            "name": "Renamed", "environment": "practice", "broker_account_id": "", "currency": "USD",
-            "leverage": "50", "enabled": "on", "token": "",
+            "name": "Renamed",
+            "environment": "practice",
+            "broker_account_id": "",
+            "currency": "USD",
+            "leverage": "50",
+            "enabled": "on",
+            "token": "",
         },
     )
 
@@ -131,8 +143,14 @@ def test_account_balances_are_read_only_in_admin(admin_client, paper_account):
     response = admin_client.post(
         _url(BrokerAccount, "change", paper_account.pk),
         {
-            "name": "Alice paper", "environment": "practice", "broker_account_id": "", "currency": "USD",
-            "leverage": "50", "enabled": "on", "token": "", "balance": "99999999",
+            "name": "Alice paper",
+            "environment": "practice",
+            "broker_account_id": "",
+            "currency": "USD",
+            "leverage": "50",
+            "enabled": "on",
+            "token": "",
+            "balance": "99999999",
         },
     )
 
@@ -143,11 +161,23 @@ def test_account_balances_are_read_only_in_admin(admin_client, paper_account):
 
 def _instance_form(account, **overrides):
     data = {
-        "instance_id": "", "name": "From admin", "account": account.pk, "instrument": "", "strategy_id": "2",
-        "timeframe": "60", "parameters": "{}", "rates_slots": "[]", "risk_percent": "1.0", "max_open_orders": "1",
-        "max_spread": "0", "operational_mode": "1", "enabled": "on",
-        "executions-TOTAL_FORMS": "0", "executions-INITIAL_FORMS": "0",
-        "executions-MIN_NUM_FORMS": "0", "executions-MAX_NUM_FORMS": "0",
+        "instance_id": "",
+        "name": "From admin",
+        "account": account.pk,
+        "instrument": "",
+        "strategy_id": "2",
+        "timeframe": "60",
+        "parameters": "{}",
+        "rates_slots": "[]",
+        "risk_percent": "1.0",
+        "max_open_orders": "1",
+        "max_spread": "0",
+        "operational_mode": "1",
+        "enabled": "on",
+        "executions-TOTAL_FORMS": "0",
+        "executions-INITIAL_FORMS": "0",
+        "executions-MIN_NUM_FORMS": "0",
+        "executions-MAX_NUM_FORMS": "0",
     }
     data.update(overrides)
     return data

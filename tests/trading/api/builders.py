@@ -33,22 +33,35 @@ def make_trade(
     account: BrokerAccount, instrument: Instrument, instance: StrategyInstance | None = None, **kwargs: Any
 ) -> Trade:
     fields: dict[str, Any] = {
-        "side": "buy", "initial_units": Decimal("1000"), "current_units": Decimal("1000"), "open_time": T0,
+        "side": "buy",
+        "initial_units": Decimal("1000"),
+        "current_units": Decimal("1000"),
+        "open_time": T0,
         "open_price": Decimal("1.08463"),
     }
     fields.update(kwargs)
     return Trade.objects.create(account=account, instrument=instrument, instance=instance, **fields)
 
 
-def make_order(account: BrokerAccount, instrument: Instrument, instance: StrategyInstance | None = None, **kwargs: Any) -> Order:
-    fields: dict[str, Any] = {"client_order_id": f"t-{Order.objects.count() + 1}", "side": "buy", "units": Decimal("1000")}
+def make_order(
+    account: BrokerAccount, instrument: Instrument, instance: StrategyInstance | None = None, **kwargs: Any
+) -> Order:
+    fields: dict[str, Any] = {
+        "client_order_id": f"t-{Order.objects.count() + 1}",
+        "side": "buy",
+        "units": Decimal("1000"),
+    }
     fields.update(kwargs)
     return Order.objects.create(account=account, instrument=instrument, instance=instance, **fields)
 
 
 def make_execution(instance: StrategyInstance, *, hours: int = 0, **kwargs: Any) -> Execution:
-    fields: dict[str, Any] = {"bar_time": T0 + timedelta(hours=hours), "started_at": T0 + timedelta(hours=hours + 1),
-                              "status": "success", "duration_ms": 1.5}
+    fields: dict[str, Any] = {
+        "bar_time": T0 + timedelta(hours=hours),
+        "started_at": T0 + timedelta(hours=hours + 1),
+        "status": "success",
+        "duration_ms": 1.5,
+    }
     fields.update(kwargs)
     return Execution.objects.create(instance=instance, **fields)
 
@@ -56,8 +69,13 @@ def make_execution(instance: StrategyInstance, *, hours: int = 0, **kwargs: Any)
 def make_bars(instrument: Instrument, *, timeframe: int = 60, count: int = 5, first_close: int = 108463) -> list[Bar]:
     bars = [
         Bar(
-            instrument=instrument, timeframe=timeframe, time=T0 + timedelta(minutes=timeframe * i),
-            open=first_close + i, high=first_close + i + 20, low=first_close + i - 20, close=first_close + i + 1,
+            instrument=instrument,
+            timeframe=timeframe,
+            time=T0 + timedelta(minutes=timeframe * i),
+            open=first_close + i,
+            high=first_close + i + 20,
+            low=first_close + i - 20,
+            close=first_close + i + 1,
             volume=100 + i,
         )
         for i in range(count)

@@ -67,10 +67,19 @@ def test_openapi_schema_generates_with_every_path(alice_api):
     assert response.status_code == 200
     paths = response.json()["paths"]
     for expected in (
-        "/api/v1/accounts/", "/api/v1/accounts/{account_id}/", "/api/v1/instruments/", "/api/v1/instances/",
-        "/api/v1/instances/{instance_id}/", "/api/v1/instances/{instance_id}/enable/",
-        "/api/v1/instances/{instance_id}/disable/", "/api/v1/instances/{instance_id}/run/", "/api/v1/bars/",
-        "/api/v1/orders/", "/api/v1/trades/", "/api/v1/trades/{trade_id}/close/", "/api/v1/executions/",
+        "/api/v1/accounts/",
+        "/api/v1/accounts/{account_id}/",
+        "/api/v1/instruments/",
+        "/api/v1/instances/",
+        "/api/v1/instances/{instance_id}/",
+        "/api/v1/instances/{instance_id}/enable/",
+        "/api/v1/instances/{instance_id}/disable/",
+        "/api/v1/instances/{instance_id}/run/",
+        "/api/v1/bars/",
+        "/api/v1/orders/",
+        "/api/v1/trades/",
+        "/api/v1/trades/{trade_id}/close/",
+        "/api/v1/executions/",
         "/api/v1/catalog/strategies/",
     ):
         assert expected in paths

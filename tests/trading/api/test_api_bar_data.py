@@ -16,8 +16,11 @@ def _upload(name: str) -> SimpleUploadedFile:
 
 
 def test_only_staff_may_import_bars(alice_api, eurusd):
-    response = alice_api.post("/api/v1/bars/import/", {"file": _upload("generic_eurusd_m5.csv"),
-                                                       "instrument": "EURUSD", "timeframe": 5}, format="multipart")
+    response = alice_api.post(
+        "/api/v1/bars/import/",
+        {"file": _upload("generic_eurusd_m5.csv"), "instrument": "EURUSD", "timeframe": 5},
+        format="multipart",
+    )
 
     assert response.status_code == 403
     assert not Bar.objects.exists()
@@ -28,8 +31,11 @@ def test_staff_import_stores_the_bars_and_coverage_reports_them(alice_api, alice
     alice.save()
     rows = len((DATA / "generic_eurusd_m5.csv").read_text().strip().splitlines()) - 1
 
-    response = alice_api.post("/api/v1/bars/import/", {"file": _upload("generic_eurusd_m5.csv"),
-                                                       "instrument": "EURUSD", "timeframe": 5}, format="multipart")
+    response = alice_api.post(
+        "/api/v1/bars/import/",
+        {"file": _upload("generic_eurusd_m5.csv"), "instrument": "EURUSD", "timeframe": 5},
+        format="multipart",
+    )
     coverage = alice_api.get("/api/v1/bars/coverage/?instrument=EURUSD&timeframe=5")
 
     assert response.status_code == 201, response.content
@@ -44,9 +50,11 @@ def test_a_broken_file_is_refused_with_file_line_field_and_value_and_nothing_is_
     alice.is_staff = True
     alice.save()
 
-    response = alice_api.post("/api/v1/bars/import/", {"file": _upload("generic_eurusd_m5_broken.csv"),
-                                                       "instrument": "EURUSD", "timeframe": 5, "on_error": "stop"},
-                              format="multipart")
+    response = alice_api.post(
+        "/api/v1/bars/import/",
+        {"file": _upload("generic_eurusd_m5_broken.csv"), "instrument": "EURUSD", "timeframe": 5, "on_error": "stop"},
+        format="multipart",
+    )
 
     assert response.status_code == 400, response.content
     errors = response.json()["extra"]["errors"]
@@ -58,9 +66,16 @@ def test_a_broken_file_is_refused_with_file_line_field_and_value_and_nothing_is_
 
 def test_admin_import_page_stores_the_bars_and_reports_them(admin_client, eurusd):
     page = admin_client.get("/admin/trading/bar/import/")
-    response = admin_client.post("/admin/trading/bar/import/", {
-        "file": _upload("generic_eurusd_m5.csv"), "instrument": "EURUSD", "timeframe": "5", "on_error": "stop",
-    }, follow=True)
+    response = admin_client.post(
+        "/admin/trading/bar/import/",
+        {
+            "file": _upload("generic_eurusd_m5.csv"),
+            "instrument": "EURUSD",
+            "timeframe": "5",
+            "on_error": "stop",
+        },
+        follow=True,
+    )
 
     assert page.status_code == 200
     assert b"Import bars" in page.content
@@ -74,8 +89,15 @@ def test_admin_coverage_page_lists_each_series_with_its_gaps(admin_client, eurus
 
     start = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday
     for minute in (0, 1, 2, 6, 7):  # 3, 4 and 5 are missing
-        Bar.objects.create(instrument=eurusd, timeframe=1, time=start + timedelta(minutes=minute),
-                           open=110000, high=110010, low=109990, close=110000)
+        Bar.objects.create(
+            instrument=eurusd,
+            timeframe=1,
+            time=start + timedelta(minutes=minute),
+            open=110000,
+            high=110010,
+            low=109990,
+            close=110000,
+        )
 
     page = admin_client.get("/admin/trading/bar/coverage/")
 

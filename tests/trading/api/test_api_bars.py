@@ -22,7 +22,9 @@ def test_bars_are_filtered_by_instrument_timeframe_and_range(alice_api, bars):
     body = response.json()
     assert body["count"] == 3
     assert [b["time"] for b in body["results"]] == [
-        "2024-03-04T11:00:00Z", "2024-03-04T12:00:00Z", "2024-03-04T13:00:00Z",
+        "2024-03-04T11:00:00Z",
+        "2024-03-04T12:00:00Z",
+        "2024-03-04T13:00:00Z",
     ]
 
 

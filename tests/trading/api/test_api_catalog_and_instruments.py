@@ -81,8 +81,15 @@ def test_instrument_digits_cannot_change_under_stored_bars(admin_user, eurusd):
     client = APIClient()
     client.force_authenticate(admin_user)
     assert client.patch("/api/v1/instruments/EURUSD/", {"digits": 4}, format="json").status_code == 200  # no bars yet
-    Bar.objects.create(instrument=eurusd, timeframe=1, time=datetime(2024, 1, 2, 10, 0, tzinfo=UTC), open=11000,
-                       high=11005, low=10995, close=11001)
+    Bar.objects.create(
+        instrument=eurusd,
+        timeframe=1,
+        time=datetime(2024, 1, 2, 10, 0, tzinfo=UTC),
+        open=11000,
+        high=11005,
+        low=10995,
+        close=11001,
+    )
 
     refused = client.patch("/api/v1/instruments/EURUSD/", {"digits": 5, "spread_points": 20}, format="json")
     unchanged = client.patch("/api/v1/instruments/EURUSD/", {"digits": 4, "spread_points": 12}, format="json")

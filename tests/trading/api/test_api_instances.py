@@ -8,7 +8,13 @@ from trading.models import BrokerAccount, StrategyInstance
 
 
 def _create(client, account, **overrides):
-    payload = {"account": account.pk, "instrument": "EURUSD", "strategy_id": MA_CROSSOVER, "name": "MA", "timeframe": 60}
+    payload = {
+        "account": account.pk,
+        "instrument": "EURUSD",
+        "strategy_id": MA_CROSSOVER,
+        "name": "MA",
+        "timeframe": 60,
+    }
     payload.update(overrides)
     return client.post("/api/v1/instances/", payload, format="json")
 
@@ -67,9 +73,7 @@ def test_instance_create_with_taken_magic_number_is_refused(alice_api, paper_acc
 
 
 def test_instance_patch_with_bad_timeframe_changes_nothing(alice_api, instance):
-    response = alice_api.patch(
-        f"/api/v1/instances/{instance.pk}/", {"name": "renamed", "timeframe": 7}, format="json"
-    )
+    response = alice_api.patch(f"/api/v1/instances/{instance.pk}/", {"name": "renamed", "timeframe": 7}, format="json")
 
     assert response.status_code == 400
     assert "7" in response.json()["extra"]["fields"]["timeframe"][0]

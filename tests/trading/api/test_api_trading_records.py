@@ -52,8 +52,14 @@ def test_trades_are_listed_only_for_their_owner(alice_api, bob_api, paper_accoun
 def test_trades_filter_by_instance_state_instrument_and_dates(alice_api, paper_account, eurusd, usdjpy, instance):
     open_eur = make_trade(paper_account, eurusd, instance)
     closed_eur = make_trade(
-        paper_account, eurusd, instance, state="closed", open_time=T0 - timedelta(days=2),
-        close_time=T0 - timedelta(days=1), close_price=Decimal("1.09"), realized_pl=Decimal("55.2"),
+        paper_account,
+        eurusd,
+        instance,
+        state="closed",
+        open_time=T0 - timedelta(days=2),
+        close_time=T0 - timedelta(days=1),
+        close_price=Decimal("1.09"),
+        realized_pl=Decimal("55.2"),
     )
     jpy = make_trade(paper_account, usdjpy, open_price=Decimal("150.123"))
 

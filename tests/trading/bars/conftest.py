@@ -21,10 +21,19 @@ def make_bars(instrument, timeframe: int, start: datetime, count: int, *, base: 
     bars = []
     for i in range(count):
         price = base + i
-        bars.append(Bar(
-            instrument=instrument, timeframe=timeframe, time=start + timedelta(minutes=timeframe * i),
-            open=price, high=price + 5, low=price - 5, close=price + 1, volume=10 + i, complete=complete,
-        ))
+        bars.append(
+            Bar(
+                instrument=instrument,
+                timeframe=timeframe,
+                time=start + timedelta(minutes=timeframe * i),
+                open=price,
+                high=price + 5,
+                low=price - 5,
+                close=price + 1,
+                volume=10 + i,
+                complete=complete,
+            )
+        )
     return Bar.objects.bulk_create(bars)
 
 

@@ -43,33 +43,52 @@ def test_coverage_ignores_the_weekend_and_reports_a_real_gap(eurusd):
 
 def test_coverage_ignores_christmas(eurusd):
     # Friday 22 Dec 16:59 EST, then the 26 Dec trading day opens on 25 Dec 17:00 EST.
-    bars_upsert(instrument_id=eurusd.id, timeframe=1,
-                bars=m1_series([utc(2023, 12, 22, 21, 59), utc(2023, 12, 25, 22, 0)]))
+    bars_upsert(
+        instrument_id=eurusd.id, timeframe=1, bars=m1_series([utc(2023, 12, 22, 21, 59), utc(2023, 12, 25, 22, 0)])
+    )
 
     assert bars_coverage(instrument_id=eurusd.id)[0].gaps == []
 
 
 def test_export_then_import_round_trips_exact_points(usdjpy):
-    bars_import(source=DATA / "mt5_USDJPY_M15.csv", fmt=None, instrument=usdjpy, timeframe=15, on_error="stop",
-                source_tz="MT_GMT2_US_DST")
-    before = list(Bar.objects.filter(instrument=usdjpy).values_list("time", "open", "high", "low", "close",
-                                                                     "volume", "spread"))
+    bars_import(
+        source=DATA / "mt5_USDJPY_M15.csv",
+        fmt=None,
+        instrument=usdjpy,
+        timeframe=15,
+        on_error="stop",
+        source_tz="MT_GMT2_US_DST",
+    )
+    before = list(
+        Bar.objects.filter(instrument=usdjpy).values_list("time", "open", "high", "low", "close", "volume", "spread")
+    )
     out = io.StringIO()
 
     assert bars_export(out=out, instrument=usdjpy, timeframe=15) == 3
     assert out.getvalue().splitlines()[1] == "2024-06-30 21:00:00,161.012,161.044,160.998,161.020,301,14,1"
     Bar.objects.all().delete()
     bars_import(source=io.StringIO(out.getvalue()), fmt="csv", instrument=usdjpy, timeframe=15, on_error="stop")
-    after = list(Bar.objects.filter(instrument=usdjpy).values_list("time", "open", "high", "low", "close",
-                                                                    "volume", "spread"))
+    after = list(
+        Bar.objects.filter(instrument=usdjpy).values_list("time", "open", "high", "low", "close", "volume", "spread")
+    )
     assert after == before
 
 
 def test_import_bars_command_prints_the_report(eurusd):
     out, err = io.StringIO(), io.StringIO()
 
-    call_command("import_bars", str(DATA / "generic_eurusd_m5_broken.csv"), "--instrument", "eurusd",
-                 "--timeframe", "M5", "--on-error", "skip", stdout=out, stderr=err)
+    call_command(
+        "import_bars",
+        str(DATA / "generic_eurusd_m5_broken.csv"),
+        "--instrument",
+        "eurusd",
+        "--timeframe",
+        "M5",
+        "--on-error",
+        "skip",
+        stdout=out,
+        stderr=err,
+    )
 
     assert "1 inserted" in out.getvalue()
     assert "6 skipped with errors" in out.getvalue()
@@ -83,15 +102,21 @@ def test_import_bars_command_stops_at_the_first_error(eurusd):
 
 
 def test_derive_bars_command_stores_h1_from_m1(eurusd):
-    bars_import(source=DATA / "DAT_ASCII_EURUSD_M1_202401.csv", fmt=None, instrument=eurusd, timeframe=1,
-                on_error="stop")
+    bars_import(
+        source=DATA / "DAT_ASCII_EURUSD_M1_202401.csv", fmt=None, instrument=eurusd, timeframe=1, on_error="stop"
+    )
     out = io.StringIO()
 
     call_command("derive_bars", "--instrument", "EURUSD", "--from", "M1", "--to", "H1", "D1", stdout=out)
 
     h1 = Bar.objects.get(instrument=eurusd, timeframe=60)
     assert (h1.time, h1.open, h1.high, h1.low, h1.close, h1.complete) == (
-        utc(2024, 1, 2, 22), 110321, 110342, 110310, 110340, False,
+        utc(2024, 1, 2, 22),
+        110321,
+        110342,
+        110310,
+        110340,
+        False,
     )
     assert Bar.objects.get(instrument=eurusd, timeframe=1440).time == utc(2024, 1, 2, 22)
     assert "H1: 1 bars derived, 1 inserted" in out.getvalue()
@@ -101,8 +126,9 @@ def test_export_and_coverage_commands(eurusd):
     bars_import(source=DATA / "generic_eurusd_m5.csv", fmt=None, instrument=eurusd, timeframe=5, on_error="stop")
     exported, coverage = io.StringIO(), io.StringIO()
 
-    call_command("export_bars", "--instrument", "EURUSD", "--timeframe", "M5", "--start", "2024-01-02T10:05",
-                 stdout=exported)
+    call_command(
+        "export_bars", "--instrument", "EURUSD", "--timeframe", "M5", "--start", "2024-01-02T10:05", stdout=exported
+    )
     call_command("bars_coverage", stdout=coverage)
 
     assert exported.getvalue().splitlines()[1:2] == ["2024-01-02 10:05:00,1.09433,1.09461,1.09425,1.09455,640,,1"]

@@ -21,8 +21,9 @@ USDJPY = Instrument(symbol="USDJPY", digits=3)
 
 
 def both_paths(text: str, *, fmt: str | None, instrument: Instrument, timeframe: int | None, **options):
-    fast = _fast_bars(text, fmt=fmt, file="f.csv", instrument=instrument, timeframe=timeframe, align_tz="OANDA",
-                      **options)
+    fast = _fast_bars(
+        text, fmt=fmt, file="f.csv", instrument=instrument, timeframe=timeframe, align_tz="OANDA", **options
+    )
     name, raw = formats.parse(text, fmt=fmt, file="f.csv", **options)
     bars, _, found, errors = build_bars(raw, digits=instrument.digits, timeframe=timeframe, align_tz="OANDA")
     return fast, (name, bars, found, errors, raw)
@@ -39,8 +40,9 @@ def both_paths(text: str, *, fmt: str | None, instrument: Instrument, timeframe:
     ],
 )
 def test_fast_path_equals_the_per_line_path_on_the_sample_files(name, instrument, timeframe, options):
-    fast, (fmt, bars, found, errors, raw) = both_paths((DATA / name).read_text(), fmt=None, instrument=instrument,
-                                                       timeframe=timeframe, **options)
+    fast, (fmt, bars, found, errors, raw) = both_paths(
+        (DATA / name).read_text(), fmt=None, instrument=instrument, timeframe=timeframe, **options
+    )
 
     assert errors == []
     assert fast is not None
@@ -54,15 +56,29 @@ def test_fast_path_equals_the_per_line_path_on_the_sample_files(name, instrument
 @pytest.mark.parametrize(
     "name",
     [
-        "generic_eurusd_m5_broken.csv", "mt4_EURUSD60_broken.csv", "DAT_ASCII_EURUSD_M1_202401_broken.csv",
-        "dukascopy_broken.csv", "EURUSD_Candlestick_1_M_BID_05.01.2024-07.01.2024.csv", "oanda_EUR_USD_H1.json",
+        "generic_eurusd_m5_broken.csv",
+        "mt4_EURUSD60_broken.csv",
+        "DAT_ASCII_EURUSD_M1_202401_broken.csv",
+        "dukascopy_broken.csv",
+        "EURUSD_Candlestick_1_M_BID_05.01.2024-07.01.2024.csv",
+        "oanda_EUR_USD_H1.json",
     ],
 )
 def test_files_with_errors_or_other_formats_go_to_the_per_line_path(name):
     options = {"source_tz": "MT_GMT2_US_DST"} if name.startswith("mt4") else {}
 
-    assert _fast_bars((DATA / name).read_text(), fmt=None, file=name, instrument=EURUSD, timeframe=None,
-                      align_tz="OANDA", **options) is None
+    assert (
+        _fast_bars(
+            (DATA / name).read_text(),
+            fmt=None,
+            file=name,
+            instrument=EURUSD,
+            timeframe=None,
+            align_tz="OANDA",
+            **options,
+        )
+        is None
+    )
 
 
 def generated(count: int, *, seed: int = 5, crlf: bool = False, histdata: bool = False) -> str:
@@ -78,14 +94,19 @@ def generated(count: int, *, seed: int = 5, crlf: bool = False, histdata: bool =
     stamp = np.datetime_as_string(times, unit="s")
     end = "\r\n" if crlf else "\n"
     out = []
-    for t, o, h, lo, c, v in zip(stamp.tolist(), open_.tolist(), high.tolist(), low.tolist(), close.tolist(),
-                                 volume.tolist(), strict=True):
+    for t, o, h, lo, c, v in zip(
+        stamp.tolist(), open_.tolist(), high.tolist(), low.tolist(), close.tolist(), volume.tolist(), strict=True
+    ):
         if histdata:
-            out.append(f"{t[:4]}{t[5:7]}{t[8:10]} {t[11:13]}{t[14:16]}00;{o / 1e5:.6f};{h / 1e5:.6f};{lo / 1e5:.6f};"
-                       f"{c / 1e5:.6f};{v}{end}")
+            out.append(
+                f"{t[:4]}{t[5:7]}{t[8:10]} {t[11:13]}{t[14:16]}00;{o / 1e5:.6f};{h / 1e5:.6f};{lo / 1e5:.6f};"
+                f"{c / 1e5:.6f};{v}{end}"
+            )
         else:
-            out.append(f"{t[:4]}.{t[5:7]}.{t[8:10]},{t[11:16]},{o / 1e5:.5f},{h / 1e5:.5f},{lo / 1e5:.5f},"
-                       f"{c / 1e5:.5f},{v}{end}")
+            out.append(
+                f"{t[:4]}.{t[5:7]}.{t[8:10]},{t[11:16]},{o / 1e5:.5f},{h / 1e5:.5f},{lo / 1e5:.5f},"
+                f"{c / 1e5:.5f},{v}{end}"
+            )
     return "".join(out)
 
 
@@ -98,8 +119,9 @@ def generated(count: int, *, seed: int = 5, crlf: bool = False, histdata: bool =
     ],
 )
 def test_fast_path_equals_the_per_line_path_on_100k_generated_bars(kwargs, fmt, options):
-    fast, (_, bars, found, errors, raw) = both_paths(generated(100_000, **kwargs), fmt=fmt, instrument=EURUSD,
-                                                     timeframe=1, **options)
+    fast, (_, bars, found, errors, raw) = both_paths(
+        generated(100_000, **kwargs), fmt=fmt, instrument=EURUSD, timeframe=1, **options
+    )
 
     assert errors == []
     assert len(bars) == 100_000
@@ -126,8 +148,7 @@ def test_one_odd_line_sends_the_file_to_the_per_line_path(line, replacement):
     lines[line] = replacement
     text = "\n".join(lines)
 
-    fast, (_, bars, _, errors, _) = both_paths(text, fmt="metatrader", instrument=EURUSD, timeframe=1,
-                                               source_tz="UTC")
+    fast, (_, bars, _, errors, _) = both_paths(text, fmt="metatrader", instrument=EURUSD, timeframe=1, source_tz="UTC")
 
     assert fast is None
     if "e" in replacement or not replacement:
@@ -147,8 +168,11 @@ def small_pieces(monkeypatch):
 def stored_array(instrument):
     from trading.models import Bar
 
-    rows = Bar.objects.filter(instrument=instrument, timeframe=1).order_by("time").values_list(
-        "time", "open", "high", "low", "close", "volume", "spread", "complete")
+    rows = (
+        Bar.objects.filter(instrument=instrument, timeframe=1)
+        .order_by("time")
+        .values_list("time", "open", "high", "low", "close", "volume", "spread", "complete")
+    )
     return [(int(t.timestamp()), o, h, lo, c, v, -1 if s is None else s, k) for t, o, h, lo, c, v, s, k in rows]
 
 
@@ -159,10 +183,23 @@ def test_streamed_import_stores_the_per_line_paths_bars_and_reimports_as_unchang
     expected, _, _, errors = build_bars(raw, digits=5, timeframe=1, align_tz="OANDA")
     seen = []
 
-    report = bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1,
-                         on_error="stop", source_tz="MT_GMT2_US_DST", progress=lambda *a: seen.append(a))
-    again = bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1,
-                        on_error="stop", source_tz="MT_GMT2_US_DST")
+    report = bars_import(
+        source=io.StringIO(text),
+        fmt="metatrader",
+        instrument=eurusd,
+        timeframe=1,
+        on_error="stop",
+        source_tz="MT_GMT2_US_DST",
+        progress=lambda *a: seen.append(a),
+    )
+    again = bars_import(
+        source=io.StringIO(text),
+        fmt="metatrader",
+        instrument=eurusd,
+        timeframe=1,
+        on_error="stop",
+        source_tz="MT_GMT2_US_DST",
+    )
 
     assert errors == []
     assert (report.rows_read, report.inserted, report.notes["date_format"]) == (20_000, 20_000, "%Y.%m.%d %H:%M")
@@ -180,10 +217,12 @@ def test_a_bad_line_deep_in_a_streamed_file_rolls_back_and_gets_the_exact_report
     text = "\n".join(lines)
 
     with pytest.raises(BarImportError) as caught:
-        bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="stop",
-                    source_tz="UTC")
-    report = bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1,
-                         on_error="skip", source_tz="UTC")
+        bars_import(
+            source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="stop", source_tz="UTC"
+        )
+    report = bars_import(
+        source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="skip", source_tz="UTC"
+    )
 
     assert caught.value.errors == [RowError("<upload>", line + 1, "row", lines[line], "has 6 fields, expected 7")]
     assert (report.inserted, report.skipped, len(stored_array(eurusd))) == (19_999, 1, 19_999)
@@ -196,8 +235,9 @@ def test_times_going_back_across_a_piece_boundary_are_reported(eurusd, small_pie
     text = "\n".join(lines)
 
     with pytest.raises(BarImportError) as caught:
-        bars_import(source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="stop",
-                    source_tz="UTC")
+        bars_import(
+            source=io.StringIO(text), fmt="metatrader", instrument=eurusd, timeframe=1, on_error="stop", source_tz="UTC"
+        )
 
     assert [(e.line, e.field) for e in caught.value.errors] == [(10_001, "date time")]
     assert stored_array(eurusd) == []

@@ -14,8 +14,9 @@ def test_fresh_h1_bar_passes():
 
 def test_missing_h1_bar_is_stale_and_says_why():
     with pytest.raises(StaleDataError) as caught:
-        bars_check_fresh(instrument_id=7, timeframe=60, now=utc(2024, 1, 16, 12, 10),
-                         last_bar_time=utc(2024, 1, 16, 10))
+        bars_check_fresh(
+            instrument_id=7, timeframe=60, now=utc(2024, 1, 16, 12, 10), last_bar_time=utc(2024, 1, 16, 10)
+        )
 
     error = caught.value
     assert (error.instrument_id, error.timeframe, error.last_bar_time) == (7, 60, utc(2024, 1, 16, 10))
@@ -32,18 +33,19 @@ def test_friday_close_bar_is_fresh_on_sunday_open():
 
 def test_weekend_does_not_excuse_a_missing_friday_bar():
     with pytest.raises(StaleDataError):
-        bars_check_fresh(instrument_id=1, timeframe=60, now=utc(2024, 1, 21, 22, 30),
-                         last_bar_time=utc(2024, 1, 19, 19))
+        bars_check_fresh(
+            instrument_id=1, timeframe=60, now=utc(2024, 1, 21, 22, 30), last_bar_time=utc(2024, 1, 19, 19)
+        )
 
 
 def test_christmas_is_not_counted_as_market_time():
     # D1 bar of Friday 2023-12-22 (opens Thursday 17:00 New York); the next trading day starts on 26 Dec.
-    bars_check_fresh(instrument_id=1, timeframe=1440, now=utc(2023, 12, 26, 21, 0),
-                     last_bar_time=utc(2023, 12, 21, 22))
+    bars_check_fresh(instrument_id=1, timeframe=1440, now=utc(2023, 12, 26, 21, 0), last_bar_time=utc(2023, 12, 21, 22))
     # Once the 26 Dec bar has closed (17:00 New York = 22:00 UTC) it must be there.
     with pytest.raises(StaleDataError):
-        bars_check_fresh(instrument_id=1, timeframe=1440, now=utc(2023, 12, 26, 22, 10),
-                         last_bar_time=utc(2023, 12, 21, 22))
+        bars_check_fresh(
+            instrument_id=1, timeframe=1440, now=utc(2023, 12, 26, 22, 10), last_bar_time=utc(2023, 12, 21, 22)
+        )
 
 
 def test_no_bars_at_all_is_stale():

@@ -29,8 +29,15 @@ BARS = [
 
 
 def _migrate(env: dict[str, str], target: str) -> None:
-    subprocess.run([sys.executable, "manage.py", "migrate", "trading", target, "-v", "0"], cwd=ROOT, env=env,
-                   check=True, capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "trading", target, "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -50,25 +57,34 @@ def scratch_postgres():
 
 def _pg_rows(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
-        rows = conn.execute(f"SELECT {COLUMNS}, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
-                            "FROM trading_bar ORDER BY instrument_id, timeframe, time")
+        rows = conn.execute(
+            f"SELECT {COLUMNS}, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+            "FROM trading_bar ORDER BY instrument_id, timeframe, time"
+        )
         return [(*r[:2], r[10], *r[3:10]) for r in rows.fetchall()]
 
 
 def _pg_key(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'trading_bar'::regclass AND i.indisprimary "
-            "ORDER BY array_position(i.indkey, a.attnum)")]
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'trading_bar'::regclass AND i.indisprimary "
+                "ORDER BY array_position(i.indkey, a.attnum)"
+            )
+        ]
 
 
 def test_postgres_migration_keeps_existing_bars_and_can_be_unapplied(scratch_postgres):
     env = {**os.environ, "DATABASE_URL": scratch_postgres}
     _migrate(env, BEFORE)
     with psycopg.connect(scratch_postgres) as conn, conn.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO trading_bar ({COLUMNS}) VALUES (%s, %s, (%s || '+00')::timestamptz, %s, %s, %s, %s, %s, "
-                           "%s, %s)", BARS)
+        cursor.executemany(
+            f"INSERT INTO trading_bar ({COLUMNS}) VALUES (%s, %s, (%s || '+00')::timestamptz, %s, %s, %s, %s, %s, "
+            "%s, %s)",
+            BARS,
+        )
     before = _pg_rows(scratch_postgres)
 
     _migrate(env, AFTER)

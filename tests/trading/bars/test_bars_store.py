@@ -34,7 +34,13 @@ def test_bars_upsert_inserts_a_new_range_with_copy(eurusd):
     assert (report.rows, report.inserted, report.updated, report.unchanged) == (100, 100, 0, 0)
     last = Bar.objects.get(instrument=eurusd, timeframe=1, time=utc(2024, 1, 2, 1, 39))
     assert (last.open, last.high, last.low, last.close, last.volume, last.spread, last.complete) == (
-        110099, 110106, 110096, 110101, 5, 12, True,
+        110099,
+        110106,
+        110096,
+        110101,
+        5,
+        12,
+        True,
     )
 
 
@@ -53,8 +59,10 @@ def test_bars_upsert_overlap_updates_instead_of_duplicating(eurusd):
 
 
 def test_bars_upsert_accepts_bar_rows_with_unknown_spread(eurusd):
-    rows = [BarRow(time=utc(2024, 1, 2, 0, m), open=110000, high=110010, low=109990, close=110005,
-                   spread=None if m else 9) for m in range(3)]
+    rows = [
+        BarRow(time=utc(2024, 1, 2, 0, m), open=110000, high=110010, low=109990, close=110005, spread=None if m else 9)
+        for m in range(3)
+    ]
 
     report = bars_upsert(instrument_id=eurusd.id, timeframe=1, bars=rows)
 
@@ -116,8 +124,9 @@ def test_bars_upsert_reports_progress_over_chunks_with_and_without_spread(eurusd
     bars["spread"][150_000:151_000] = 9  # rows with a spread and NULL spreads in one COPY stream
     seen = []
 
-    report = bars_upsert(instrument_id=eurusd.id, timeframe=1, bars=bars, progress=lambda done, total: seen.append(
-        (done, total)))
+    report = bars_upsert(
+        instrument_id=eurusd.id, timeframe=1, bars=bars, progress=lambda done, total: seen.append((done, total))
+    )
 
     assert report.inserted == 250_000
     if connection.vendor == "postgresql":

@@ -14,10 +14,10 @@ M1_TIMES = [
     utc(2024, 3, 8, 20, 59),  # 1
     utc(2024, 3, 8, 21, 58),  # 2  Friday 16:58 EST
     utc(2024, 3, 8, 21, 59),  # 3  last minute before the Friday 17:00 close
-    utc(2024, 3, 9, 10, 0),   # 4  a stray Saturday bar
+    utc(2024, 3, 9, 10, 0),  # 4  a stray Saturday bar
     utc(2024, 3, 10, 21, 0),  # 5  Sunday 17:00 EDT: the week opens, one hour earlier in UTC than before
     utc(2024, 3, 10, 21, 1),  # 6
-    utc(2024, 3, 11, 20, 59), # 7  Monday 16:59 EDT
+    utc(2024, 3, 11, 20, 59),  # 7  Monday 16:59 EDT
     utc(2024, 3, 11, 21, 0),  # 8  Monday 17:00 EDT: Tuesday's trading day
 ]
 
@@ -38,8 +38,16 @@ def m1():
 
 def by_hand(open_time, members, complete=True):
     src = m1()[members]
-    return (int(open_time.timestamp()), int(src["open"][0]), int(src["high"].max()), int(src["low"].min()),
-            int(src["close"][-1]), int(src["volume"].sum()), -1, complete)
+    return (
+        int(open_time.timestamp()),
+        int(src["open"][0]),
+        int(src["high"].max()),
+        int(src["low"].min()),
+        int(src["close"][-1]),
+        int(src["volume"].sum()),
+        -1,
+        complete,
+    )
 
 
 def derived(timeframe, align_tz="OANDA"):
@@ -70,7 +78,7 @@ def test_h4_follows_the_new_york_roll_through_the_dst_change():
 def test_d1_opens_at_17_new_york_and_drops_saturday():
     assert derived(1440) == [
         by_hand(utc(2024, 3, 7, 22), [0, 1, 2, 3]),  # Friday's bar opened Thursday 17:00 EST
-        by_hand(utc(2024, 3, 10, 21), [5, 6, 7]),    # Monday's bar opened Sunday 17:00 EDT
+        by_hand(utc(2024, 3, 10, 21), [5, 6, 7]),  # Monday's bar opened Sunday 17:00 EDT
         by_hand(utc(2024, 3, 11, 21), [8], complete=False),
     ]
 

@@ -80,8 +80,14 @@ def test_dashboard_never_shows_the_token(alice_client, paper_account):
 def test_account_page_shows_closed_trades_with_totals(alice_client, alice_data, paper_account, eurusd):
     for pl in ("25.00", "-5.50"):
         make_trade(
-            paper_account, eurusd, alice_data, state="closed", close_time=T0 + timedelta(hours=2),
-            close_price=Decimal("1.09"), realized_pl=Decimal(pl), close_reason="take_profit",
+            paper_account,
+            eurusd,
+            alice_data,
+            state="closed",
+            close_time=T0 + timedelta(hours=2),
+            close_price=Decimal("1.09"),
+            realized_pl=Decimal(pl),
+            close_reason="take_profit",
         )
 
     response = alice_client.get(f"/accounts/{paper_account.pk}/")

@@ -25,7 +25,12 @@ def ma_instance(paper_account, sim_eurusd, settings):
 
     settings.BAR_WAIT_SECONDS = 0
     return instance_create(
-        account=paper_account, instrument=sim_eurusd, strategy_id=MA_CROSSOVER, name="MA cross M1", timeframe=1,
+        account=paper_account,
+        instrument=sim_eurusd,
+        strategy_id=MA_CROSSOVER,
+        name="MA cross M1",
+        timeframe=1,
         parameters={"FAST_PERIOD": 3, "SLOW_PERIOD": 8, "SL_ATR_MULTIPLIER": 2.0, "TP_ATR_MULTIPLIER": 3.0},
-        risk_percent=Decimal("1.0"), max_open_orders=1,
+        risk_percent=Decimal("1.0"),
+        max_open_orders=1,
     )

@@ -25,8 +25,19 @@ def _crossover_bars(instrument: Instrument, count: int = 60) -> None:
     bars, price = [], 110000
     for i in range(count):
         o, c = (price, price - 5) if i < count - 1 else (price, price + 200)
-        bars.append(Bar(instrument=instrument, timeframe=1, time=LAST_CLOSED - timedelta(minutes=count - 1 - i),
-                        open=o, high=max(o, c) + 10, low=min(o, c) - 10, close=c, volume=50, complete=True))
+        bars.append(
+            Bar(
+                instrument=instrument,
+                timeframe=1,
+                time=LAST_CLOSED - timedelta(minutes=count - 1 - i),
+                open=o,
+                high=max(o, c) + 10,
+                low=min(o, c) - 10,
+                close=c,
+                volume=50,
+                complete=True,
+            )
+        )
         price = c
     Bar.objects.bulk_create(bars)
 
@@ -36,27 +47,42 @@ def market(transactional_db, settings):
     """Real commits: orders are dispatched (paper fills) after the batch commits, as in production."""
     settings.BAR_WAIT_SECONDS = 0
     instrument = Instrument.objects.create(
-        symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR", quote_currency="USD", digits=5,
-        contract_size=Decimal("100000"), spread_points=10, always_open=True,
+        symbol="EURUSD",
+        broker_symbol="EUR_USD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        contract_size=Decimal("100000"),
+        spread_points=10,
+        always_open=True,
     )
     _crossover_bars(instrument)
     return instrument
 
 
 def _account(owner, name: str) -> BrokerAccount:
-    return BrokerAccount.objects.create(owner=owner, name=name, broker="paper", currency="USD",
-                                        balance=Decimal("100000"), equity=Decimal("100000"))
+    return BrokerAccount.objects.create(
+        owner=owner, name=name, broker="paper", currency="USD", balance=Decimal("100000"), equity=Decimal("100000")
+    )
 
 
 def _instances(account, instrument, n: int, *, first_id: int, timeframe: int = 1, **fields):
-    return [instance_create(account=account, instrument=instrument, strategy_id=MA_CROSSOVER, name=f"ma {k}",
-                            timeframe=timeframe, parameters=dict(PARAMS), instance_id=first_id + k, **fields)
-            for k in range(n)]
+    return [
+        instance_create(
+            account=account,
+            instrument=instrument,
+            strategy_id=MA_CROSSOVER,
+            name=f"ma {k}",
+            timeframe=timeframe,
+            parameters=dict(PARAMS),
+            instance_id=first_id + k,
+            **fields,
+        )
+        for k in range(n)
+    ]
 
 
-def test_a_bar_close_runs_every_enabled_instance_of_the_account_and_timeframe_each_on_its_own_execution(
-    alice, market
-):
+def test_a_bar_close_runs_every_enabled_instance_of_the_account_and_timeframe_each_on_its_own_execution(alice, market):
     account, other = _account(alice, "batch"), _account(alice, "other")
     batch = _instances(account, market, 4, first_id=100)
     (disabled,) = _instances(account, market, 1, first_id=200, enabled=False)
@@ -87,14 +113,16 @@ def test_one_bad_instance_is_recorded_on_its_execution_and_the_others_still_run(
     account = _account(alice, "batch")
     good = _instances(account, market, 2, first_id=100)
     # Two closed bars for a strategy that needs more: the framework refuses (NOT_ENOUGH_RATES_DATA).
-    (short,) = _instances(account, market, 1, first_id=200,
-                          rates_slots=[{"symbol": "EURUSD", "timeframe": 1, "bars": 2}])
+    (short,) = _instances(
+        account, market, 1, first_id=200, rates_slots=[{"symbol": "EURUSD", "timeframe": 1, "bars": 2}]
+    )
     # Settings that slipped past validation (written straight to the row): the run fails on them.
     (broken,) = _instances(account, market, 1, first_id=300)
     type(broken).objects.filter(pk=broken.pk).update(parameters={"FAST_PERIOD": "fast"})
     # A slot on an instrument with no bars at all: skipped, nothing to trade on.
-    gbpusd = Instrument.objects.create(symbol="GBPUSD", base_currency="GBP", quote_currency="USD", digits=5,
-                                       always_open=True)
+    gbpusd = Instrument.objects.create(
+        symbol="GBPUSD", base_currency="GBP", quote_currency="USD", digits=5, always_open=True
+    )
     (no_data,) = _instances(account, gbpusd, 1, first_id=400)
 
     outcomes = {o.instance_id: o for o in execution_bar_close(account_id=account.pk, timeframe=1, now=NOW)}

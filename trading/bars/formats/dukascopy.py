@@ -17,9 +17,13 @@ def parse(text: str, *, file: str, keep_flat: bool = False, date_format: str | N
     raw = generic.parse(text, file=file, delimiter=",", has_header=True, date_format=date_format, source_tz="UTC")
     if keep_flat or raw.volume is None:
         return raw
-    flat = np.array([v.strip() in ("0", "0.0", "0.00", "0.0000") and o == h == lo == c
-                     for v, o, h, lo, c in zip(raw.volume, raw.open, raw.high, raw.low, raw.close, strict=True)],
-                    dtype=bool)
+    flat = np.array(
+        [
+            v.strip() in ("0", "0.0", "0.00", "0.0000") and o == h == lo == c
+            for v, o, h, lo, c in zip(raw.volume, raw.open, raw.high, raw.low, raw.close, strict=True)
+        ],
+        dtype=bool,
+    )
     if flat.any():
         keep = ~flat
         for name in ("time", "open", "high", "low", "close", "volume"):

@@ -31,7 +31,9 @@ class _Reject(Exception):
     """The file does not fit the fast path."""
 
 
-def _field_matrix(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_width: int) -> tuple[np.ndarray, np.ndarray]:
+def _field_matrix(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_width: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Right-aligned (rows, width) char codes of fields ``buf[starts:ends]`` and the mask of padding cells."""
     lengths = ends - starts
     width = int(lengths.max()) if len(lengths) else 0
@@ -145,7 +147,7 @@ def _read(text: str, head: RawBars, digits: int, header: bool | None) -> dict:
         raise _Reject  # other line breaks, control characters, or a blank first line
     if header:
         cut = data.find(b"\n")
-        data = data[cut + 1:] if cut >= 0 else b""
+        data = data[cut + 1 :] if cut >= 0 else b""
     data = data.rstrip(b"\n")
     if not data:
         raise _Reject

@@ -11,7 +11,8 @@ from trading.bars.validation import RawBars
 
 
 def parse(text: str, *, file: str, source_tz: str = "HISTDATA_EST") -> RawBars:
-    raw = generic.parse(text, file=file, delimiter=";", has_header=False, date_format="%Y%m%d %H%M%S",
-                        source_tz=source_tz)
+    raw = generic.parse(
+        text, file=file, delimiter=";", has_header=False, date_format="%Y%m%d %H%M%S", source_tz=source_tz
+    )
     raw.timeframe = raw.timeframe or 1
     return raw

@@ -10,8 +10,9 @@ from trading.bars.formats import generic
 from trading.bars.validation import BarImportError, RawBars
 
 
-def parse(text: str, *, file: str, source_tz: str | None = None, delimiter: str | None = None,
-          date_format: str | None = None) -> RawBars:
+def parse(
+    text: str, *, file: str, source_tz: str | None = None, delimiter: str | None = None, date_format: str | None = None
+) -> RawBars:
     if not source_tz:
         raise BarImportError(
             f"{file}: MetaTrader exports are in the broker's server time; pass source_tz "

@@ -22,8 +22,7 @@ def parse(text: str, *, file: str, price: str = "mid") -> RawBars:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as e:
-        raise BarImportError(f"{file}: not JSON: {e}",
-                             [RowError(file, e.lineno, "json", "", e.msg)]) from e
+        raise BarImportError(f"{file}: not JSON: {e}", [RowError(file, e.lineno, "json", "", e.msg)]) from e
     candles = document.get("candles") if isinstance(document, dict) else None
     if not isinstance(candles, list):
         raise BarImportError(f"{file}: no 'candles' list in the JSON document")
@@ -36,8 +35,9 @@ def parse(text: str, *, file: str, price: str = "mid") -> RawBars:
     for i, candle in enumerate(candles):
         prices = candle.get(price) if isinstance(candle, dict) else None
         if not isinstance(prices, dict):
-            errors.append(RowError(file, i + 1, f"candles[{i}].{price}", str(candle)[:80],
-                                   f"candle has no {price!r} prices"))
+            errors.append(
+                RowError(file, i + 1, f"candles[{i}].{price}", str(candle)[:80], f"candle has no {price!r} prices")
+            )
             continue
         lines.append(i + 1)
         columns["time"].append(str(candle.get("time", "")))
@@ -50,9 +50,18 @@ def parse(text: str, *, file: str, price: str = "mid") -> RawBars:
     if sample.endswith("Z") and "." not in sample:
         fmt = "%Y-%m-%dT%H:%M:%SZ"
     return RawBars(
-        file=file, lines=np.asarray(lines, dtype=np.int64), time=columns["time"], time_format=fmt,
-        time_field="time", open=columns["open"], high=columns["high"], low=columns["low"], close=columns["close"],
-        volume=columns["volume"], complete=np.asarray(complete, dtype=bool),
-        timeframe=GRANULARITIES.get(granularity) if granularity else None, errors=errors,
+        file=file,
+        lines=np.asarray(lines, dtype=np.int64),
+        time=columns["time"],
+        time_format=fmt,
+        time_field="time",
+        open=columns["open"],
+        high=columns["high"],
+        low=columns["low"],
+        close=columns["close"],
+        volume=columns["volume"],
+        complete=np.asarray(complete, dtype=bool),
+        timeframe=GRANULARITIES.get(granularity) if granularity else None,
+        errors=errors,
         notes={"instrument": str(document.get("instrument", "")), "price": price},
     )

@@ -19,8 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         instrument_id = instrument_by_symbol(options["instrument"]).id if options["instrument"] else None
-        rows = bars_coverage(instrument_id=instrument_id, timeframe=parse_timeframe(options["timeframe"]),
-                             min_missing=options["min_missing"])
+        rows = bars_coverage(
+            instrument_id=instrument_id,
+            timeframe=parse_timeframe(options["timeframe"]),
+            min_missing=options["min_missing"],
+        )
         if not rows:
             self.stdout.write("no bars")
         for row in rows:
@@ -29,5 +32,6 @@ class Command(BaseCommand):
                 f"{row.first:%Y-%m-%d %H:%M} .. {row.last:%Y-%m-%d %H:%M} UTC, {len(row.gaps)} gaps"
             )
             for gap in row.gaps:
-                self.stdout.write(f"  gap {gap.start:%Y-%m-%d %H:%M} .. {gap.end:%Y-%m-%d %H:%M} UTC: "
-                                  f"{gap.missing_bars} bars missing")
+                self.stdout.write(
+                    f"  gap {gap.start:%Y-%m-%d %H:%M} .. {gap.end:%Y-%m-%d %H:%M} UTC: {gap.missing_bars} bars missing"
+                )

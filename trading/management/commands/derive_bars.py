@@ -26,8 +26,14 @@ class Command(BaseCommand):
         source = parse_timeframe(options["source"])
         for target in options["targets"]:
             report = bars_derive_store(
-                instrument=instrument, source_timeframe=source, timeframe=parse_timeframe(target),
-                align_tz=options["align_tz"], start=parse_utc(options["start"]), end=parse_utc(options["end"]),
+                instrument=instrument,
+                source_timeframe=source,
+                timeframe=parse_timeframe(target),
+                align_tz=options["align_tz"],
+                start=parse_utc(options["start"]),
+                end=parse_utc(options["end"]),
             )
-            self.stdout.write(f"{instrument} {target}: {report.rows} bars derived, {report.inserted} inserted, "
-                              f"{report.updated} updated, {report.unchanged} unchanged")
+            self.stdout.write(
+                f"{instrument} {target}: {report.rows} bars derived, {report.inserted} inserted, "
+                f"{report.updated} updated, {report.unchanged} unchanged"
+            )

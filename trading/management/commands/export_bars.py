@@ -32,8 +32,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         instrument = instrument_by_symbol(options["instrument"])
-        kwargs = {"instrument": instrument, "timeframe": parse_timeframe(options["timeframe"]),
-                  "start": parse_utc(options["start"]), "end": parse_utc(options["end"])}
+        kwargs = {
+            "instrument": instrument,
+            "timeframe": parse_timeframe(options["timeframe"]),
+            "start": parse_utc(options["start"]),
+            "end": parse_utc(options["end"]),
+        }
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8", newline="") as out:
                 count = bars_export(out=out, **kwargs)

@@ -22,6 +22,5 @@ class Command(BaseCommand):
             source = bar_source_for(options["broker"])
         except BarSourceMissing as e:
             raise CommandError(str(e)) from e
-        report = bars_fill_gaps(instrument=instrument, timeframe=parse_timeframe(options["timeframe"]),
-                                source=source)
+        report = bars_fill_gaps(instrument=instrument, timeframe=parse_timeframe(options["timeframe"]), source=source)
         self.stdout.write(f"{report.gaps} gaps, {report.inserted} bars inserted, {report.still_missing} gaps left")

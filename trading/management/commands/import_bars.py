@@ -14,7 +14,7 @@ from trading.models import Instrument, Timeframe
 
 
 def parse_timeframe(value: str | None) -> int | None:
-    """"M1"/"H4"/"D1" or minutes → minutes."""
+    """ "M1"/"H4"/"D1" or minutes → minutes."""
     if value is None:
         return None
     by_label = {tf.label: int(tf) for tf in Timeframe}
@@ -62,10 +62,17 @@ class Command(BaseCommand):
         parser.add_argument("--timeframe", help="M1..MN or minutes; detected from the times when omitted")
         parser.add_argument("--format", choices=sorted(PARSERS), help="Detected when omitted")
         parser.add_argument("--on-error", choices=["stop", "skip"], default="stop")
-        parser.add_argument("--source-tz", choices=sorted(BROKER_TIMEZONES),
-                            help="Clock of the file's times (MetaTrader: the broker's server clock)")
-        parser.add_argument("--align-tz", choices=sorted(BROKER_TIMEZONES), default=NY_ROLL,
-                            help="Trading clock that H4/D1/W1/MN times must be aligned to")
+        parser.add_argument(
+            "--source-tz",
+            choices=sorted(BROKER_TIMEZONES),
+            help="Clock of the file's times (MetaTrader: the broker's server clock)",
+        )
+        parser.add_argument(
+            "--align-tz",
+            choices=sorted(BROKER_TIMEZONES),
+            default=NY_ROLL,
+            help="Trading clock that H4/D1/W1/MN times must be aligned to",
+        )
         parser.add_argument("--delimiter")
         parser.add_argument("--date-format", help="strptime format, or 'unix'")
         parser.add_argument("--header", dest="has_header", action="store_true", default=None)
@@ -74,15 +81,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         instrument = instrument_by_symbol(options["instrument"])
         format_options = {
-            key: options[key] for key in ("source_tz", "delimiter", "date_format", "has_header")
+            key: options[key]
+            for key in ("source_tz", "delimiter", "date_format", "has_header")
             if options[key] is not None
         }
         progress = ProgressBar()
         try:
             report = bars_import(
-                source=options["file"], fmt=options["format"], instrument=instrument,
-                timeframe=parse_timeframe(options["timeframe"]), on_error=options["on_error"],
-                align_tz=options["align_tz"], progress=progress, **format_options,
+                source=options["file"],
+                fmt=options["format"],
+                instrument=instrument,
+                timeframe=parse_timeframe(options["timeframe"]),
+                on_error=options["on_error"],
+                align_tz=options["align_tz"],
+                progress=progress,
+                **format_options,
             )
         except (BarImportError, OSError, TypeError) as e:
             progress.close()

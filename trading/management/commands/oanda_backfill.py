@@ -38,11 +38,18 @@ class Command(BaseCommand):
         account = BrokerAccount.objects.get(pk=options["account"]) if options["account"] else None
         started = time.perf_counter()
         try:
-            report = oanda_backfill(instrument=instrument, timeframe=parse_timeframe(options["timeframe"]),
-                                    start=_when(options["start"]), end=_when(options["end"]), account=account)
+            report = oanda_backfill(
+                instrument=instrument,
+                timeframe=parse_timeframe(options["timeframe"]),
+                start=_when(options["start"]),
+                end=_when(options["end"]),
+                account=account,
+            )
         except BarSourceMissing as e:
             raise CommandError(str(e)) from e
         seconds = time.perf_counter() - started
         rate = report.fetched / seconds if seconds > 0 else 0.0
-        self.stdout.write(f"{report.fetched} bars ({report.inserted} new, {report.updated} changed), "
-                          f"{report.first} .. {report.last}, {seconds:.2f}s ({rate:,.0f} bars/s)")
+        self.stdout.write(
+            f"{report.fetched} bars ({report.inserted} new, {report.updated} changed), "
+            f"{report.first} .. {report.last}, {seconds:.2f}s ({rate:,.0f} bars/s)"
+        )

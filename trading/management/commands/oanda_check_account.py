@@ -30,8 +30,9 @@ class Command(BaseCommand):
         else:
             token = os.environ.get("OANDA_TOKEN", "").strip() or sys.stdin.readline().strip()
         try:
-            check = oanda_account_check(environment=options["environment"], broker_account_id=options["account_id"],
-                                        token=token)
+            check = oanda_account_check(
+                environment=options["environment"], broker_account_id=options["account_id"], token=token
+            )
         except ValidationError as e:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in e.message_dict.items())
             raise CommandError(problems) from None

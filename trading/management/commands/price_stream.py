@@ -24,8 +24,9 @@ from trading.services.oanda.prices import price_key_prefix, price_redis, stream_
 def _symbols(account: BrokerAccount, given: str | None) -> list[str]:
     if given:
         return [s.strip().upper() for s in given.split(",") if s.strip()]
-    used = StrategyInstance.objects.filter(account__broker=Broker.OANDA, account__environment=account.environment,
-                                           enabled=True).values_list("instrument__symbol", flat=True)
+    used = StrategyInstance.objects.filter(
+        account__broker=Broker.OANDA, account__environment=account.environment, enabled=True
+    ).values_list("instrument__symbol", flat=True)
     return sorted(set(used)) or list(Instrument.objects.values_list("symbol", flat=True))
 
 
@@ -58,9 +59,14 @@ class Command(BaseCommand):
         live = account.environment == "live"
         stream = PriceStream(
             stream_url=settings.OANDA_LIVE_STREAM_URL if live else settings.OANDA_PRACTICE_STREAM_URL,
-            token=account.get_token(), account_id=account.broker_account_id, symbols=symbols,
-            sink=RedisPriceSink(redis_client, prefix=price_key_prefix(account.environment),
-                                health_key=stream_health_key(account.environment)),
+            token=account.get_token(),
+            account_id=account.broker_account_id,
+            symbols=symbols,
+            sink=RedisPriceSink(
+                redis_client,
+                prefix=price_key_prefix(account.environment),
+                health_key=stream_health_key(account.environment),
+            ),
             heartbeat_timeout=options["heartbeat_timeout"],
         )
         stop = threading.Event()
@@ -86,5 +92,7 @@ class Command(BaseCommand):
         health = stream.health
         if health.state == "failed":
             raise CommandError(f"price stream failed: {health.last_error}")
-        self.stdout.write(f"stopped: {health.connects} connects, {health.reconnects} reconnects, {health.stalls} "
-                          f"stalls, {health.prices} prices")
+        self.stdout.write(
+            f"stopped: {health.connects} connects, {health.reconnects} reconnects, {health.stalls} "
+            f"stalls, {health.prices} prices"
+        )

@@ -20,21 +20,67 @@ from trading.services.accounts import account_create
 from trading.services.instances import instance_create
 
 INSTRUMENTS = [
-    dict(symbol="EURUSD", broker_symbol="EUR_USD", base_currency="EUR", quote_currency="USD", digits=5,
-         pip_location=-4, margin_rate=Decimal("0.0333"), spread_points=8),
-    dict(symbol="GBPUSD", broker_symbol="GBP_USD", base_currency="GBP", quote_currency="USD", digits=5,
-         pip_location=-4, margin_rate=Decimal("0.0333"), spread_points=12),
-    dict(symbol="USDJPY", broker_symbol="USD_JPY", base_currency="USD", quote_currency="JPY", digits=3,
-         pip_location=-2, margin_rate=Decimal("0.04"), spread_points=10),
+    dict(
+        symbol="EURUSD",
+        broker_symbol="EUR_USD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        pip_location=-4,
+        margin_rate=Decimal("0.0333"),
+        spread_points=8,
+    ),
+    dict(
+        symbol="GBPUSD",
+        broker_symbol="GBP_USD",
+        base_currency="GBP",
+        quote_currency="USD",
+        digits=5,
+        pip_location=-4,
+        margin_rate=Decimal("0.0333"),
+        spread_points=12,
+    ),
+    dict(
+        symbol="USDJPY",
+        broker_symbol="USD_JPY",
+        base_currency="USD",
+        quote_currency="JPY",
+        digits=3,
+        pip_location=-2,
+        margin_rate=Decimal("0.04"),
+        spread_points=10,
+    ),
 ]
 
 INSTANCES = [
-    dict(instance_id=1001, name="EURUSD MA crossover (demo)", symbol="EURUSD", strategy_id=MA_CROSSOVER,
-         parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "SL_ATR_MULTIPLIER": 3.0, "TP_ATR_MULTIPLIER": 4.0}),
-    dict(instance_id=1002, name="GBPUSD channel breakout (demo)", symbol="GBPUSD", strategy_id=CHANNEL_BREAKOUT,
-         parameters={"CHANNEL_PERIOD": 5, "TRAIL_PERIOD": 3, "EXPIRY_BARS": 2}),
-    dict(instance_id=1003, name="USDJPY RSI mean reversion (demo)", symbol="USDJPY", strategy_id=MEAN_REVERSION,
-         parameters={"RSI_PERIOD": 3, "OVERSOLD": 40, "OVERBOUGHT": 60, "EXIT_LEVEL": 50, "TREND_TIMEFRAME": 5, "TREND_PERIOD": 5}),
+    dict(
+        instance_id=1001,
+        name="EURUSD MA crossover (demo)",
+        symbol="EURUSD",
+        strategy_id=MA_CROSSOVER,
+        parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "SL_ATR_MULTIPLIER": 3.0, "TP_ATR_MULTIPLIER": 4.0},
+    ),
+    dict(
+        instance_id=1002,
+        name="GBPUSD channel breakout (demo)",
+        symbol="GBPUSD",
+        strategy_id=CHANNEL_BREAKOUT,
+        parameters={"CHANNEL_PERIOD": 5, "TRAIL_PERIOD": 3, "EXPIRY_BARS": 2},
+    ),
+    dict(
+        instance_id=1003,
+        name="USDJPY RSI mean reversion (demo)",
+        symbol="USDJPY",
+        strategy_id=MEAN_REVERSION,
+        parameters={
+            "RSI_PERIOD": 3,
+            "OVERSOLD": 40,
+            "OVERBOUGHT": 60,
+            "EXIT_LEVEL": 50,
+            "TREND_TIMEFRAME": 5,
+            "TREND_PERIOD": 5,
+        },
+    ),
 ]
 
 
@@ -70,8 +116,14 @@ class Command(BaseCommand):
             if StrategyInstance.objects.filter(pk=spec["instance_id"]).exists():
                 continue
             instance_create(
-                account=account, instrument=Instrument.objects.get(symbol=spec["symbol"]),
-                strategy_id=spec["strategy_id"], name=spec["name"], timeframe=1, parameters=spec["parameters"],
-                risk_percent=Decimal("1.0"), max_open_orders=2, instance_id=spec["instance_id"],
+                account=account,
+                instrument=Instrument.objects.get(symbol=spec["symbol"]),
+                strategy_id=spec["strategy_id"],
+                name=spec["name"],
+                timeframe=1,
+                parameters=spec["parameters"],
+                risk_percent=Decimal("1.0"),
+                max_open_orders=2,
+                instance_id=spec["instance_id"],
             )
         self.stdout.write(self.style.SUCCESS(f"demo ready: user 'demo' / password '{password}', account {account.pk}"))

@@ -28,8 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"account {options['account']} does not exist")
         lines = virtual_net_check(account)
         for line in lines:
-            self.stdout.write(f"{line.symbol}: virtual {line.virtual_net} broker {line.broker_net} "
-                              f"in flight {line.in_flight} difference {line.difference}")
+            self.stdout.write(
+                f"{line.symbol}: virtual {line.virtual_net} broker {line.broker_net} "
+                f"in flight {line.in_flight} difference {line.difference}"
+            )
         if not lines:
             self.stdout.write("no positions")
         if not options["repair"]:
@@ -46,5 +48,6 @@ class Command(BaseCommand):
             return
         orders_dispatch(account_id=account.pk, instrument_id=instrument.pk)  # a command has no worker to wait for
         order.refresh_from_db()
-        self.stdout.write(f"{instrument.symbol}: repair order {order.client_order_id} {order.side} {order.units} "
-                          f"{order.status}")
+        self.stdout.write(
+            f"{instrument.symbol}: repair order {order.client_order_id} {order.side} {order.units} {order.status}"
+        )

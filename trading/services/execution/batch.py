@@ -123,7 +123,8 @@ def execution_batch_run(instances: list[StrategyInstance], *, now: datetime) -> 
             outcomes[instance.instance_id] = RunOutcome("not_runnable", detail="instance or account disabled")
         elif not instance.instrument.always_open and not fx_market_open(bar_time):
             outcomes[instance.instance_id] = RunOutcome(
-                "market_closed", detail=f"bar {bar_time:%Y-%m-%d %H:%M} falls in the weekend or a holiday")
+                "market_closed", detail=f"bar {bar_time:%Y-%m-%d %H:%M} falls in the weekend or a holiday"
+            )
         else:
             jobs.append(_plan(instance, bar_time))
     if jobs:
@@ -171,9 +172,13 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
         claimed.append(job)
     if not claimed:
         return jobs
-    shared = _Shared(account=account, now=now, last_bars=last_bars,
-                     instance_ids=[job.instance.instance_id for job in claimed],
-                     capacity=max(max(ORDER_INFO_SIZE, job.instance.max_open_orders + 1) for job in claimed))
+    shared = _Shared(
+        account=account,
+        now=now,
+        last_bars=last_bars,
+        instance_ids=[job.instance.instance_id for job in claimed],
+        capacity=max(max(ORDER_INFO_SIZE, job.instance.max_open_orders + 1) for job in claimed),
+    )
     try:
         account_sync(account, now=now)
         for job in claimed:
@@ -184,8 +189,11 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
         seconds = time.perf_counter() - shared_started
         for job in claimed:
             job.own_seconds = seconds / len(claimed)
-            _fail(job, status=ExecutionStatus.FAILED,
-                  error=f"account sync or shared reads failed: {type(e).__name__}: {e}")
+            _fail(
+                job,
+                status=ExecutionStatus.FAILED,
+                error=f"account sync or shared reads failed: {type(e).__name__}: {e}",
+            )
         _write(claimed, account, 0.0)
         return jobs
     shared_seconds = time.perf_counter() - shared_started
@@ -234,9 +242,10 @@ def _wait_for_bars(jobs: list[_Job]) -> dict[tuple[int, int], datetime | None]:
 def _last_bars(keys: list[tuple[int, int]]) -> dict[tuple[int, int], datetime | None]:
     # One index-backed "newest row" read per (instrument, timeframe): a GROUP BY MAX would scan every bar.
     return {
-        (instrument_id, timeframe): Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe,
-                                                       complete=True)
-        .order_by("-time").values_list("time", flat=True).first()
+        (instrument_id, timeframe): Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe, complete=True)
+        .order_by("-time")
+        .values_list("time", flat=True)
+        .first()
         for instrument_id, timeframe in keys
     }
 
@@ -266,8 +275,7 @@ def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> Instanc
     rows = shared.books.get(instance.instance_id)
     if rows is None or rows.capacity < capacity:
         rows = instance_books([instance.instance_id], capacity=capacity)[instance.instance_id]
-    return rows.for_instance(instance.instance_id, contract_size=instance.instrument.contract_size,
-                             capacity=capacity)
+    return rows.for_instance(instance.instance_id, contract_size=instance.instrument.contract_size, capacity=capacity)
 
 
 def _run_one(job: _Job, shared: _Shared) -> None:
@@ -289,8 +297,15 @@ def _run_one(job: _Job, shared: _Shared) -> None:
         _fail(job, status=ExecutionStatus.FAILED, error=f"{type(e).__name__}: {e}", outcome_detail=str(e))
 
 
-def _fail(job: _Job, *, status: str, error: str, return_code: int | None = None, outcome: str = "failed",
-          outcome_detail: str | None = None) -> None:
+def _fail(
+    job: _Job,
+    *,
+    status: str,
+    error: str,
+    return_code: int | None = None,
+    outcome: str = "failed",
+    outcome_detail: str | None = None,
+) -> None:
     execution = job.execution
     assert execution is not None
     execution.status, execution.error, execution.return_code = status, error, return_code
@@ -302,8 +317,12 @@ def _compute(job: _Job, shared: _Shared) -> None:
     instance, execution, plans = job.instance, job.execution, job.plans
     assert execution is not None and plans is not None
     account, instrument, now = shared.account, instance.instrument, shared.now
-    bars_check_fresh(instrument_id=instrument.pk, timeframe=instance.timeframe, now=now,
-                     last_bar_time=shared.last_bars.get((instrument.pk, instance.timeframe)))
+    bars_check_fresh(
+        instrument_id=instrument.pk,
+        timeframe=instance.timeframe,
+        now=now,
+        last_bar_time=shared.last_bars.get((instrument.pk, instance.timeframe)),
+    )
     quote = _quote(shared, instrument)
     settings_ = instance_settings(instance)
     fw = framework_prepare(instance.instance_id, settings_)
@@ -311,24 +330,47 @@ def _compute(job: _Job, shared: _Shared) -> None:
     rate = _rate(shared, instrument, quote.bid)
     book = _book(shared, instance, settings_.order_info_array_size)
     signals = fw.run(
-        instance_id=instance.instance_id, settings=settings_, symbol=instrument.symbol,
-        account_currency=account.currency, broker_name=BROKER_TZ, ref_broker_name=BROKER_TZ,
-        current_time=int(slots[0].rates["time"][-1]), orders=book.infos, account=account_info(account, instrument),
-        prices=bid_ask(quote.bid, quote.ask, rate), slots=slots,
+        instance_id=instance.instance_id,
+        settings=settings_,
+        symbol=instrument.symbol,
+        account_currency=account.currency,
+        broker_name=BROKER_TZ,
+        ref_broker_name=BROKER_TZ,
+        current_time=int(slots[0].rates["time"][-1]),
+        orders=book.infos,
+        account=account_info(account, instrument),
+        prices=bid_ask(quote.bid, quote.ask, rate),
+        slots=slots,
     )
     translation = signals_to_intents(
-        signals, positions=book.positions, bid=quote.bid, ask=quote.ask,
-        spec=InstrumentSpec(digits=instrument.digits, contract_size=instrument.contract_size,
-                            unit_precision=instrument.unit_precision, min_units=instrument.min_units),
+        signals,
+        positions=book.positions,
+        bid=quote.bid,
+        ask=quote.ask,
+        spec=InstrumentSpec(
+            digits=instrument.digits,
+            contract_size=instrument.contract_size,
+            unit_precision=instrument.unit_precision,
+            min_units=instrument.min_units,
+        ),
     )
     if any(intent.kind == "open" for intent in translation.intents) and shared.risk is None:
         shared.risk = risk_context_load(account_id=account.pk, instance_ids=shared.instance_ids)
     # Guard rails: blocked entries are recorded (risk.BlockedSignal) and noted; exits always go on.
-    translation = intents_check(instance=instance, execution=execution, translation=translation, bid=quote.bid,
-                                ask=quote.ask, now=now, context=shared.risk)
+    translation = intents_check(
+        instance=instance,
+        execution=execution,
+        translation=translation,
+        bid=quote.bid,
+        ask=quote.ask,
+        now=now,
+        context=shared.risk,
+    )
     job.orders = [
-        Order(client_order_id=client_order_id(instance.instance_id, execution.bar_time, intent),
-              **order_fields(instance, execution, intent, book))
+        Order(
+            client_order_id=client_order_id(instance.instance_id, execution.bar_time, intent),
+            **order_fields(instance, execution, intent, book),
+        )
         for intent in translation.intents
     ]
     execution.status, execution.return_code = ExecutionStatus.SUCCESS, 0
@@ -361,8 +403,9 @@ def _write_rows(jobs: list[_Job], account: BrokerAccount, shared_seconds: float,
         execution = job.execution
         assert execution is not None
         if execution.status == ExecutionStatus.SUCCESS:
-            execution.orders_placed = (len(job.orders) if execution.attempts == 1
-                                       else Order.objects.filter(execution=execution).count())
+            execution.orders_placed = (
+                len(job.orders) if execution.attempts == 1 else Order.objects.filter(execution=execution).count()
+            )
     _finish_rows(jobs, shared_seconds, write_started)
     for instrument_id in dict.fromkeys(order.instrument_id for order in orders):
         orders_dispatch_after_commit(account=account, instrument_id=instrument_id)

@@ -53,10 +53,16 @@ def _market_type(side: str) -> FwOrderType:
 
 def _newest_closes(instance_ids: list[int], capacity: int) -> list[Trade]:
     """The newest ``capacity`` closed trades of each instance, in one query for the whole batch."""
-    rank = Window(RowNumber(), partition_by=[F("instance_id")],
-                  order_by=[F("close_time").desc(nulls_first=True), F("open_time").desc()])
-    return list(Trade.objects.filter(instance_id__in=instance_ids, state=TradeState.CLOSED)
-                .annotate(rank=rank).filter(rank__lte=capacity))
+    rank = Window(
+        RowNumber(),
+        partition_by=[F("instance_id")],
+        order_by=[F("close_time").desc(nulls_first=True), F("open_time").desc()],
+    )
+    return list(
+        Trade.objects.filter(instance_id__in=instance_ids, state=TradeState.CLOSED)
+        .annotate(rank=rank)
+        .filter(rank__lte=capacity)
+    )
 
 
 def instance_books(instance_ids: list[int], *, capacity: int) -> dict[int, BookRows]:
@@ -94,35 +100,78 @@ def _book(instance_id: int, rows: BookRows, *, contract_size: Decimal, capacity:
         return float(units / contract_size)
 
     for t in rows.open_trades:
-        infos.append(OrderInfo(
-            ticket=t.ticket, instance_id=instance_id, order_type=_market_type(t.side),
-            open_time=framework_time(t.open_time, BROKER_TZ), stop_loss=float(t.stop_loss or 0),
-            take_profit=float(t.take_profit or 0), open_price=float(t.open_price), lots=lots(t.current_units),
-            profit=float(t.unrealized_pl), swap=float(t.financing), commission=float(t.commission), is_open=True,
-        ))
-        positions.append(PositionView(ticket=t.ticket, side=t.side, units=t.current_units,  # type: ignore[arg-type]
-                                      open_price=t.open_price, stop_loss=t.stop_loss, take_profit=t.take_profit))
+        infos.append(
+            OrderInfo(
+                ticket=t.ticket,
+                instance_id=instance_id,
+                order_type=_market_type(t.side),
+                open_time=framework_time(t.open_time, BROKER_TZ),
+                stop_loss=float(t.stop_loss or 0),
+                take_profit=float(t.take_profit or 0),
+                open_price=float(t.open_price),
+                lots=lots(t.current_units),
+                profit=float(t.unrealized_pl),
+                swap=float(t.financing),
+                commission=float(t.commission),
+                is_open=True,
+            )
+        )
+        positions.append(
+            PositionView(
+                ticket=t.ticket,
+                side=t.side,
+                units=t.current_units,  # type: ignore[arg-type]
+                open_price=t.open_price,
+                stop_loss=t.stop_loss,
+                take_profit=t.take_profit,
+            )
+        )
         by_ticket[t.ticket] = t
     for o in rows.pending:
-        infos.append(OrderInfo(
-            ticket=o.ticket, instance_id=instance_id, order_type=_PENDING_TYPES[(o.side, o.order_type)],
-            open_time=framework_time(o.created_at, BROKER_TZ), stop_loss=float(o.stop_loss or 0),
-            take_profit=float(o.take_profit or 0),
-            expiration=framework_time(o.expires_at, BROKER_TZ) if o.expires_at else 0,
-            open_price=float(o.price or 0), lots=lots(o.units), is_open=True,
-        ))
-        positions.append(PositionView(ticket=o.ticket, side=o.side, units=o.units,  # type: ignore[arg-type]
-                                      open_price=o.price or Decimal(0), stop_loss=o.stop_loss,
-                                      take_profit=o.take_profit, pending_type=o.order_type))  # type: ignore[arg-type]
+        infos.append(
+            OrderInfo(
+                ticket=o.ticket,
+                instance_id=instance_id,
+                order_type=_PENDING_TYPES[(o.side, o.order_type)],
+                open_time=framework_time(o.created_at, BROKER_TZ),
+                stop_loss=float(o.stop_loss or 0),
+                take_profit=float(o.take_profit or 0),
+                expiration=framework_time(o.expires_at, BROKER_TZ) if o.expires_at else 0,
+                open_price=float(o.price or 0),
+                lots=lots(o.units),
+                is_open=True,
+            )
+        )
+        positions.append(
+            PositionView(
+                ticket=o.ticket,
+                side=o.side,
+                units=o.units,  # type: ignore[arg-type]
+                open_price=o.price or Decimal(0),
+                stop_loss=o.stop_loss,
+                take_profit=o.take_profit,
+                pending_type=o.order_type,
+            )
+        )  # type: ignore[arg-type]
         by_ticket[o.ticket] = o
     room = max(capacity - len(infos), 0)
     for t in rows.closed[:room]:
-        infos.append(OrderInfo(
-            ticket=t.ticket, instance_id=instance_id, order_type=_market_type(t.side),
-            open_time=framework_time(t.open_time, BROKER_TZ),
-            close_time=framework_time(t.close_time, BROKER_TZ) if t.close_time else 0,
-            stop_loss=float(t.stop_loss or 0), take_profit=float(t.take_profit or 0),
-            open_price=float(t.open_price), close_price=float(t.close_price or 0), lots=lots(t.initial_units),
-            profit=float(t.realized_pl), swap=float(t.financing), commission=float(t.commission), is_open=False,
-        ))
+        infos.append(
+            OrderInfo(
+                ticket=t.ticket,
+                instance_id=instance_id,
+                order_type=_market_type(t.side),
+                open_time=framework_time(t.open_time, BROKER_TZ),
+                close_time=framework_time(t.close_time, BROKER_TZ) if t.close_time else 0,
+                stop_loss=float(t.stop_loss or 0),
+                take_profit=float(t.take_profit or 0),
+                open_price=float(t.open_price),
+                close_price=float(t.close_price or 0),
+                lots=lots(t.initial_units),
+                profit=float(t.realized_pl),
+                swap=float(t.financing),
+                commission=float(t.commission),
+                is_open=False,
+            )
+        )
     return InstanceBook(infos=infos, positions=positions, by_ticket=by_ticket)

@@ -28,12 +28,21 @@ def _insert_free(pairs: list[tuple[StrategyInstance, datetime]], now: datetime) 
     rows, params = [], []
     for instance, bar_time in pairs:
         rows.append("(%s, %s, %s, %s, %s, 0, 1, '')")
-        params += [instance.instance_id, bar_field.get_db_prep_save(bar_time, connection), ExecutionStatus.RUNNING,
-                   started, signals]
-    columns = ", ".join(q(c) for c in ("instance_id", "bar_time", "status", "started_at", "signals", "orders_placed",
-                                       "attempts", "error"))
-    sql = (f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES {', '.join(rows)} "
-           f"ON CONFLICT ({q('instance_id')}, {q('bar_time')}) DO NOTHING RETURNING {q('id')}, {q('instance_id')}")
+        params += [
+            instance.instance_id,
+            bar_field.get_db_prep_save(bar_time, connection),
+            ExecutionStatus.RUNNING,
+            started,
+            signals,
+        ]
+    columns = ", ".join(
+        q(c)
+        for c in ("instance_id", "bar_time", "status", "started_at", "signals", "orders_placed", "attempts", "error")
+    )
+    sql = (
+        f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES {', '.join(rows)} "
+        f"ON CONFLICT ({q('instance_id')}, {q('bar_time')}) DO NOTHING RETURNING {q('id')}, {q('instance_id')}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {instance_id: pk for pk, instance_id in cursor.fetchall()}
@@ -54,8 +63,17 @@ def executions_claim(
             taken.append((instance, bar_time))
             continue
         out[instance.instance_id] = (
-            Execution(pk=pk, instance=instance, bar_time=bar_time, status=ExecutionStatus.RUNNING, started_at=now,
-                      attempts=1, signals=[], orders_placed=0, error=""),
+            Execution(
+                pk=pk,
+                instance=instance,
+                bar_time=bar_time,
+                status=ExecutionStatus.RUNNING,
+                started_at=now,
+                attempts=1,
+                signals=[],
+                orders_placed=0,
+                error="",
+            ),
             True,
         )
     if taken:
@@ -99,11 +117,20 @@ def _finish_pg(executions: list[Execution]) -> None:
     rows, params = [], []
     for e in executions:
         rows.append("(%s, %s, %s::float8, %s::int, %s::int, %s::jsonb, %s)")
-        params += [e.pk, e.status, e.duration_ms, e.return_code, e.orders_placed,
-                   signals.get_db_prep_save(e.signals, connection), e.error]
-    sql = (f"UPDATE {Execution._meta.db_table} AS e SET status = v.status, duration_ms = v.duration_ms, "
-           "return_code = v.return_code, orders_placed = v.orders_placed, signals = v.signals, error = v.error "
-           f"FROM (VALUES {', '.join(rows)}) AS v(id, status, duration_ms, return_code, orders_placed, signals, error) "
-           "WHERE e.id = v.id")
+        params += [
+            e.pk,
+            e.status,
+            e.duration_ms,
+            e.return_code,
+            e.orders_placed,
+            signals.get_db_prep_save(e.signals, connection),
+            e.error,
+        ]
+    sql = (
+        f"UPDATE {Execution._meta.db_table} AS e SET status = v.status, duration_ms = v.duration_ms, "
+        "return_code = v.return_code, orders_placed = v.orders_placed, signals = v.signals, error = v.error "
+        f"FROM (VALUES {', '.join(rows)}) AS v(id, status, duration_ms, return_code, orders_placed, signals, error) "
+        "WHERE e.id = v.id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

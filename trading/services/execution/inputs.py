@@ -106,8 +106,9 @@ def slot_bars(plan: SlotPlan, *, now: datetime, memo: BarsMemo | None = None) ->
     key = (plan.instrument.pk, plan.timeframe, plan.bars, end)
     closed = memo.get(key) if memo is not None else None
     if closed is None:
-        closed = bars_as_crates(instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars,
-                                end=end, broker_tz=BROKER_TZ)
+        closed = bars_as_crates(
+            instrument_id=plan.instrument.pk, timeframe=plan.timeframe, count=plan.bars, end=end, broker_tz=BROKER_TZ
+        )
         if memo is not None:
             memo[key] = closed
     return closed
@@ -131,8 +132,12 @@ def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsM
         rates = np.concatenate([closed, _forming_bar(last_open, plan.timeframe, slot_bid)])
         slots.append(
             RatesSlot(
-                rates=rates, required_timeframe=plan.timeframe, total_bars_required=min(len(rates), plan.bars),
-                actual_timeframe=plan.timeframe, point=float(plan.instrument.point), digits=plan.instrument.digits,
+                rates=rates,
+                required_timeframe=plan.timeframe,
+                total_bars_required=min(len(rates), plan.bars),
+                actual_timeframe=plan.timeframe,
+                point=float(plan.instrument.point),
+                digits=plan.instrument.digits,
             )
         )
     return slots
@@ -156,7 +161,6 @@ def bid_ask(bid: Decimal, ask: Decimal, quote_rate: Decimal) -> BidAsk:
     return BidAsk(bid=float(bid), ask=float(ask), quote_conversion_bid=rate, quote_conversion_ask=rate)
 
 
-
 # --- pure helpers for in-memory replays (the backtester builds the same slots from arrays) -------------
 
 
@@ -168,18 +172,21 @@ def bar_close_times(open_times: np.ndarray, timeframe: int) -> np.ndarray:
     else:
         from datetime import UTC
 
-        utc = np.array([int(bar_close_time(datetime.fromtimestamp(int(t), tz=UTC), timeframe).timestamp())
-                        for t in open_times], dtype=np.int64)
+        utc = np.array(
+            [int(bar_close_time(datetime.fromtimestamp(int(t), tz=UTC), timeframe).timestamp()) for t in open_times],
+            dtype=np.int64,
+        )
     from trading.bars.brokertime import framework_times
 
     return framework_times(utc, BROKER_TZ).astype(np.int64)
 
 
-def fill_slot_window(window: np.ndarray, series: np.ndarray, closed_end: int, count: int, bid: float | None,
-                     close_times: np.ndarray) -> None:
+def fill_slot_window(
+    window: np.ndarray, series: np.ndarray, closed_end: int, count: int, bid: float | None, close_times: np.ndarray
+) -> None:
     """Write a slot's rates into ``window`` (count + 1 CRATES): the ``count`` closed bars ending before index
     ``closed_end`` of ``series``, then the forming bar with O=H=L=C=bid (the last close when ``bid`` is None, as
     for a slot of another instrument) dated at the close of the last closed bar, as ``build_slots`` does."""
-    window[:count] = series[closed_end - count:closed_end]
+    window[:count] = series[closed_end - count : closed_end]
     price = float(series["close"][closed_end - 1]) if bid is None else bid
     window[count] = (price, price, price, price, 0.0, int(close_times[closed_end - 1]))

@@ -66,10 +66,20 @@ class Translation:
     notes: list[str]  # signals dropped or ignored, and why
 
 
-_SIDE = {FwOrderType.BUY: "buy", FwOrderType.SELL: "sell", FwOrderType.BUYLIMIT: "buy",
-         FwOrderType.SELLLIMIT: "sell", FwOrderType.BUYSTOP: "buy", FwOrderType.SELLSTOP: "sell"}
-_PENDING = {FwOrderType.BUYLIMIT: "limit", FwOrderType.SELLLIMIT: "limit",
-            FwOrderType.BUYSTOP: "stop", FwOrderType.SELLSTOP: "stop"}
+_SIDE = {
+    FwOrderType.BUY: "buy",
+    FwOrderType.SELL: "sell",
+    FwOrderType.BUYLIMIT: "buy",
+    FwOrderType.SELLLIMIT: "sell",
+    FwOrderType.BUYSTOP: "buy",
+    FwOrderType.SELLSTOP: "sell",
+}
+_PENDING = {
+    FwOrderType.BUYLIMIT: "limit",
+    FwOrderType.SELLLIMIT: "limit",
+    FwOrderType.BUYSTOP: "stop",
+    FwOrderType.SELLSTOP: "stop",
+}
 _ORDER = {SignalAction.CLOSE: 0, SignalAction.OPEN: 1, SignalAction.UPDATE: 2}
 
 
@@ -100,7 +110,9 @@ def signals_to_intents(
         if signal.action == SignalAction.CLOSE:
             targets = [p for p in positions if _matches(p, signal)]
             if not targets:
-                notes.append(f"row {row}: close of {signal.order_type.name} ticket {signal.ticket} matched nothing open")
+                notes.append(
+                    f"row {row}: close of {signal.order_type.name} ticket {signal.ticket} matched nothing open"
+                )
             for seq, p in enumerate(targets):
                 kind: IntentKind = "cancel" if p.pending_type else "close"
                 intents.append(Intent(kind=kind, row=row, seq=seq, side=p.side, units=p.units, target_ticket=p.ticket))
@@ -119,10 +131,20 @@ def signals_to_intents(
             sign = 1 if side == "buy" else -1
             sl = _price(float(entry) - sign * signal.sl_distance, spec.digits) if signal.sl_distance > 0 else None
             tp = _price(float(entry) + sign * signal.tp_distance, spec.digits) if signal.tp_distance > 0 else None
-            intents.append(Intent(
-                kind="open", row=row, seq=0, side=side, order_type=pending or "market", units=units, price=entry,
-                stop_loss=sl, take_profit=tp, expires_at=signal.expiration if pending else 0,
-            ))
+            intents.append(
+                Intent(
+                    kind="open",
+                    row=row,
+                    seq=0,
+                    side=side,
+                    order_type=pending or "market",
+                    units=units,
+                    price=entry,
+                    stop_loss=sl,
+                    take_profit=tp,
+                    expires_at=signal.expiration if pending else 0,
+                )
+            )
         else:
             if signal.order_type in _PENDING:
                 notes.append(f"row {row}: update of pending {signal.order_type.name} orders is not supported; ignored")
@@ -131,10 +153,28 @@ def signals_to_intents(
             reference = ask if side == "buy" else bid
             sign = 1 if side == "buy" else -1
             for seq, p in enumerate(targets):
-                sl = _price(float(reference) - sign * signal.sl_distance, spec.digits) if signal.sl_distance > 0 else None
-                tp = _price(float(reference) + sign * signal.tp_distance, spec.digits) if signal.tp_distance > 0 else None
+                sl = (
+                    _price(float(reference) - sign * signal.sl_distance, spec.digits)
+                    if signal.sl_distance > 0
+                    else None
+                )
+                tp = (
+                    _price(float(reference) + sign * signal.tp_distance, spec.digits)
+                    if signal.tp_distance > 0
+                    else None
+                )
                 if (sl is None or sl == p.stop_loss) and (tp is None or tp == p.take_profit):
                     continue
-                intents.append(Intent(kind="modify", row=row, seq=seq, side=p.side, units=p.units, stop_loss=sl,
-                                      take_profit=tp, target_ticket=p.ticket))
+                intents.append(
+                    Intent(
+                        kind="modify",
+                        row=row,
+                        seq=seq,
+                        side=p.side,
+                        units=p.units,
+                        stop_loss=sl,
+                        take_profit=tp,
+                        target_ticket=p.ticket,
+                    )
+                )
     return Translation(intents=intents, notes=notes)

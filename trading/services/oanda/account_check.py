@@ -38,8 +38,15 @@ def oanda_account_check(*, environment: str, broker_account_id: str, token: str)
     if not token:
         raise ValidationError({"token": "an OANDA account needs its API token"})
     base_url, stream_url = _urls(environment)
-    client = OandaClient(base_url=base_url, stream_url=stream_url, token=token, account_id=broker_account_id,
-                         environment=environment, max_retries=1, timeout=(5.0, 10.0))
+    client = OandaClient(
+        base_url=base_url,
+        stream_url=stream_url,
+        token=token,
+        account_id=broker_account_id,
+        environment=environment,
+        max_retries=1,
+        timeout=(5.0, 10.0),
+    )
     try:
         state = client.check_credentials()
     except BrokerAuthError as e:
@@ -47,11 +54,14 @@ def oanda_account_check(*, environment: str, broker_account_id: str, token: str)
     except BrokerNotFoundError as e:
         raise ValidationError({"broker_account_id": str(e)}) from None
     except BrokerError as e:
-        raise ValidationError(
-            {"environment": f"could not reach OANDA {environment} at {base_url}: {e}"}
-        ) from None
+        raise ValidationError({"environment": f"could not reach OANDA {environment} at {base_url}: {e}"}) from None
     finally:
         client.close()
-    return AccountCheck(environment=environment, broker_account_id=broker_account_id, currency=state.currency,
-                        balance=state.balance, hedging_enabled=state.hedging_enabled,
-                        last_transaction_id=state.last_transaction_id)
+    return AccountCheck(
+        environment=environment,
+        broker_account_id=broker_account_id,
+        currency=state.currency,
+        balance=state.balance,
+        hedging_enabled=state.hedging_enabled,
+        last_transaction_id=state.last_transaction_id,
+    )

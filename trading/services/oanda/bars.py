@@ -17,8 +17,15 @@ from trading.bars.store import BarRow, bars_upsert
 from trading.models import Bar, Broker, BrokerAccount, Instrument, Timeframe
 
 GRANULARITY = {
-    Timeframe.M1: "M1", Timeframe.M5: "M5", Timeframe.M15: "M15", Timeframe.M30: "M30", Timeframe.H1: "H1",
-    Timeframe.H4: "H4", Timeframe.D1: "D", Timeframe.W1: "W", Timeframe.MN: "M",
+    Timeframe.M1: "M1",
+    Timeframe.M5: "M5",
+    Timeframe.M15: "M15",
+    Timeframe.M30: "M30",
+    Timeframe.H1: "H1",
+    Timeframe.H4: "H4",
+    Timeframe.D1: "D",
+    Timeframe.W1: "W",
+    Timeframe.MN: "M",
 }
 CHUNK = 20_000  # bars per upsert: bounded memory for an all-history backfill
 EARLIEST = datetime(2005, 1, 1, tzinfo=UTC)  # OANDA's FX history starts around here
@@ -42,23 +49,36 @@ def granularity_of(timeframe: int) -> str:
 
 def data_account() -> BrokerAccount:
     """The OANDA account whose token reads candles: the first enabled one that has a token."""
-    account = (BrokerAccount.objects.filter(broker=Broker.OANDA, enabled=True).exclude(token_encrypted="")
-               .order_by("environment", "id").first())
+    account = (
+        BrokerAccount.objects.filter(broker=Broker.OANDA, enabled=True)
+        .exclude(token_encrypted="")
+        .order_by("environment", "id")
+        .first()
+    )
     if account is None:
-        raise BarSourceMissing("no data source configured for broker 'oanda': add an enabled OANDA account "
-                               "with an API token first")
+        raise BarSourceMissing(
+            "no data source configured for broker 'oanda': add an enabled OANDA account with an API token first"
+        )
     return account
 
 
 def _rows(candles: Iterable, instrument: Instrument) -> Iterator[BarRow]:
-    scale = 10 ** instrument.digits
+    scale = 10**instrument.digits
     for c in candles:
         side = c.bid or c.mid
         spread = None
         if c.bid is not None and c.ask is not None:
             spread = int(round((c.ask.c - c.bid.c) * scale))
-        yield BarRow(time=c.time, open=int(side.o * scale), high=int(side.h * scale), low=int(side.l * scale),
-                     close=int(side.c * scale), volume=c.volume, spread=spread, complete=True)
+        yield BarRow(
+            time=c.time,
+            open=int(side.o * scale),
+            high=int(side.h * scale),
+            low=int(side.l * scale),
+            close=int(side.c * scale),
+            volume=c.volume,
+            spread=spread,
+            complete=True,
+        )
 
 
 def oanda_bar_source(account: BrokerAccount | None = None):  # noqa: ANN201 - a BarSource
@@ -68,15 +88,24 @@ def oanda_bar_source(account: BrokerAccount | None = None):  # noqa: ANN201 - a 
     client = broker_for(account or data_account())
 
     def source(instrument: Instrument, timeframe: int, start: datetime, end: datetime) -> Iterator[BarRow]:
-        candles = client.iter_candles(instrument.symbol, granularity_of(timeframe), start, end,  # type: ignore[attr-defined]
-                                      price="BA")
+        candles = client.iter_candles(
+            instrument.symbol,
+            granularity_of(timeframe),
+            start,
+            end,  # type: ignore[attr-defined]
+            price="BA",
+        )
         return _rows(candles, instrument)
 
     return source
 
 
 def oanda_backfill(
-    *, instrument: Instrument, timeframe: int, start: datetime | None = None, end: datetime | None = None,
+    *,
+    instrument: Instrument,
+    timeframe: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
     account: BrokerAccount | None = None,
 ) -> BackfillReport:
     """Store every complete candle in [start, end) (default: all history up to now), in chunks."""
@@ -104,18 +133,27 @@ def oanda_backfill(
     return BackfillReport(fetched=fetched, inserted=inserted, updated=updated, first=first, last=last)
 
 
-def bars_keep_current(*, instrument: Instrument, timeframe: int, account: BrokerAccount | None = None,
-                      lookback: int = 3) -> BackfillReport:
+def bars_keep_current(
+    *, instrument: Instrument, timeframe: int, account: BrokerAccount | None = None, lookback: int = 3
+) -> BackfillReport:
     """Fetch the candles since the newest stored bar (re-reading ``lookback`` bars in case they changed)."""
-    newest = (Bar.objects.filter(instrument=instrument, timeframe=timeframe, complete=True)
-              .order_by("-time").values_list("time", flat=True).first())
-    start = (newest - timedelta(minutes=timeframe * lookback)) if newest else datetime.now(UTC) - timedelta(
-        minutes=timeframe * 5000)
+    newest = (
+        Bar.objects.filter(instrument=instrument, timeframe=timeframe, complete=True)
+        .order_by("-time")
+        .values_list("time", flat=True)
+        .first()
+    )
+    start = (
+        (newest - timedelta(minutes=timeframe * lookback))
+        if newest
+        else datetime.now(UTC) - timedelta(minutes=timeframe * 5000)
+    )
     return oanda_backfill(instrument=instrument, timeframe=timeframe, start=start, account=account)
 
 
-def bars_await_close(*, instrument: Instrument, timeframe: int, now: datetime | None = None,
-                     timeout: float = 60.0, poll: float = 2.0) -> datetime | None:
+def bars_await_close(
+    *, instrument: Instrument, timeframe: int, now: datetime | None = None, timeout: float = 60.0, poll: float = 2.0
+) -> datetime | None:
     """At a bar close: fetch until the bar that just closed is stored complete, or ``timeout`` passes.
 
     OANDA marks a candle complete only once the next period's first tick arrives (seconds, sometimes

@@ -30,8 +30,12 @@ def financing_record(account: BrokerAccount, event: BrokerEvent) -> int:
     for share in event.trade_financings:
         trade = Trade.objects.filter(account=account, broker_trade_id=share.broker_trade_id).first()
         if trade is None:
-            logger.info("OANDA financing %s on unknown trade %s (%s) not attributed", event.transaction_id,
-                        share.broker_trade_id, share.financing)
+            logger.info(
+                "OANDA financing %s on unknown trade %s (%s) not attributed",
+                event.transaction_id,
+                share.broker_trade_id,
+                share.financing,
+            )
             continue
         Trade.objects.filter(pk=trade.pk).update(financing=F("financing") + share.financing)
         updated += 1
@@ -42,8 +46,13 @@ def financing_record(account: BrokerAccount, event: BrokerEvent) -> int:
 
 def _share_among_virtual_trades(netting: Trade, amount: Decimal) -> int:
     virtual = list(
-        Trade.objects.filter(account_id=netting.account_id, instrument_id=netting.instrument_id, virtual=True,
-                             state=TradeState.OPEN, side=netting.side).order_by("open_time", "pk")
+        Trade.objects.filter(
+            account_id=netting.account_id,
+            instrument_id=netting.instrument_id,
+            virtual=True,
+            state=TradeState.OPEN,
+            side=netting.side,
+        ).order_by("open_time", "pk")
     )
     total_units = sum((t.current_units for t in virtual), Decimal("0"))
     if not virtual or total_units <= 0:

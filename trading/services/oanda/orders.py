@@ -99,8 +99,9 @@ def order_resolve(order_id: int) -> str:
             return "close: cannot tell yet"
         if closed:
             oanda_account_sync(order.account)  # records the close from history, with its P/L
-            Order.objects.filter(pk=order.pk, status=OrderStatus.UNKNOWN).update(status=OrderStatus.DONE,
-                                                                                reject_reason="")
+            Order.objects.filter(pk=order.pk, status=OrderStatus.UNKNOWN).update(
+                status=OrderStatus.DONE, reject_reason=""
+            )
             return "close: done at the broker"
         # Still open: closing an open trade once more is safe (a second close finds nothing to close).
         Order.objects.filter(pk=order.pk, status=OrderStatus.UNKNOWN).update(status=OrderStatus.NEW)

@@ -54,8 +54,9 @@ def _fresh(health: dict[str, str], now: datetime, max_age: float) -> bool:
     return (now - heard).total_seconds() <= max_age
 
 
-def cached_quote(redis_client: Any, environment: str, symbol: str, *, max_age: float | None = None,
-                 now: datetime | None = None) -> Quote | None:
+def cached_quote(
+    redis_client: Any, environment: str, symbol: str, *, max_age: float | None = None, now: datetime | None = None
+) -> Quote | None:
     """The streamed quote of ``symbol`` if the stream is healthy and recent, else None (one round trip)."""
     pipe = redis_client.pipeline(transaction=False)
     pipe.hgetall(f"{price_key_prefix(environment)}{symbol}")
@@ -63,8 +64,10 @@ def cached_quote(redis_client: Any, environment: str, symbol: str, *, max_age: f
     raw_price, raw_health = pipe.execute()
     if not raw_price:
         return None
-    health = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-              for k, v in raw_health.items()}
+    health = {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw_health.items()
+    }
     if not _fresh(health, now or datetime.now(UTC), max_price_age() if max_age is None else max_age):
         return None
     return _quote_from_hash(raw_price, symbol)

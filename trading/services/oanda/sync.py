@@ -78,8 +78,15 @@ def _record_event(account: BrokerAccount, event: BrokerEvent) -> None:
     ours = _our_order(account, event)
     if event.fill is not None:
         if ours is not None and ours.status in _UNRESOLVED:
-            order_record_result(ours, OrderResult(status="filled", client_order_id=ours.client_order_id,
-                                                  broker_order_id=event.order_id, fill=event.fill))
+            order_record_result(
+                ours,
+                OrderResult(
+                    status="filled",
+                    client_order_id=ours.client_order_id,
+                    broker_order_id=event.order_id,
+                    fill=event.fill,
+                ),
+            )
             return
         if ours is not None:
             return  # already recorded from the order's own response
@@ -87,8 +94,14 @@ def _record_event(account: BrokerAccount, event: BrokerEvent) -> None:
         if instrument is None:
             logger.warning("OANDA fill %s for unknown instrument %s not recorded", event.transaction_id, event.symbol)
             return
-        fill_record(account=account, instrument=instrument, fill=event.fill, instance_id=None, order=None,
-                    close_reason=CLOSE_REASONS.get(event.reason, CloseReason.BROKER))
+        fill_record(
+            account=account,
+            instrument=instrument,
+            fill=event.fill,
+            instance_id=None,
+            order=None,
+            close_reason=CLOSE_REASONS.get(event.reason, CloseReason.BROKER),
+        )
         return
     if ours is None:
         return
@@ -122,7 +135,9 @@ def _refresh_open_trades(account: BrokerAccount, broker_trades: list) -> None:
         if theirs is None:
             continue
         Trade.objects.filter(pk=trade.pk, state=TradeState.OPEN).update(
-            unrealized_pl=theirs.unrealized_pl, stop_loss=theirs.stop_loss, take_profit=theirs.take_profit,
+            unrealized_pl=theirs.unrealized_pl,
+            stop_loss=theirs.stop_loss,
+            take_profit=theirs.take_profit,
             trailing_distance=theirs.trailing_distance,
         )
 
@@ -147,8 +162,11 @@ def oanda_account_sync_report(account: BrokerAccount) -> SyncReport:
                 applied += 1
                 last_id = max(last_id, int(event.transaction_id))
         BrokerAccount.objects.filter(pk=account.pk).update(
-            balance=state.balance, equity=state.equity, margin_used=state.margin_used,
-            unrealized_pl=state.unrealized_pl, last_transaction_id=str(last_id),
+            balance=state.balance,
+            equity=state.equity,
+            margin_used=state.margin_used,
+            unrealized_pl=state.unrealized_pl,
+            last_transaction_id=str(last_id),
         )
     broker_trades = client.list_open_trades()
     _refresh_open_trades(account, broker_trades)
@@ -160,8 +178,9 @@ def oanda_account_sync_report(account: BrokerAccount) -> SyncReport:
         from trading.services.virtual.watch import virtual_watch_prices
 
         virtual_watch_prices(account)
-    return SyncReport(applied=applied, last_transaction_id=str(last_id), open_trades_broker=len(broker_trades),
-                      open_trades_db=db_open)
+    return SyncReport(
+        applied=applied, last_transaction_id=str(last_id), open_trades_broker=len(broker_trades), open_trades_db=db_open
+    )
 
 
 def open_trade_ids(account: BrokerAccount) -> set[str]:

@@ -75,13 +75,22 @@ def _send(broker: BrokerClient, order: Order) -> OrderResult:
     if order.intent == OrderIntent.CLOSE:
         assert order.trade is not None
         result = broker.close_trade(order.trade.broker_trade_id, units=None)
-        return OrderResult(status=result.status, client_order_id=order.client_order_id,
-                           broker_order_id=result.broker_order_id, fill=result.fill, reason=result.reason,
-                           last_transaction_id=result.last_transaction_id)
+        return OrderResult(
+            status=result.status,
+            client_order_id=order.client_order_id,
+            broker_order_id=result.broker_order_id,
+            fill=result.fill,
+            reason=result.reason,
+            last_transaction_id=result.last_transaction_id,
+        )
     if order.intent == OrderIntent.MODIFY:
         assert order.trade is not None
-        broker.modify_trade(order.trade.broker_trade_id, stop_loss=order.stop_loss, take_profit=order.take_profit,
-                            trailing_distance=order.trailing_distance)
+        broker.modify_trade(
+            order.trade.broker_trade_id,
+            stop_loss=order.stop_loss,
+            take_profit=order.take_profit,
+            trailing_distance=order.trailing_distance,
+        )
         from trading.models import Trade
 
         Trade.objects.filter(pk=order.trade_id).update(
@@ -100,9 +109,12 @@ def _send(broker: BrokerClient, order: Order) -> OrderResult:
 
 
 def _claim(order_id: int) -> bool:
-    return Order.objects.filter(pk=order_id, status=OrderStatus.NEW).update(
-        status=OrderStatus.SUBMITTING, submitted_at=timezone.now()
-    ) == 1
+    return (
+        Order.objects.filter(pk=order_id, status=OrderStatus.NEW).update(
+            status=OrderStatus.SUBMITTING, submitted_at=timezone.now()
+        )
+        == 1
+    )
 
 
 def _dispatch_one(broker: BrokerClient, order: Order, kill_switch: bool | None = None) -> None:
@@ -179,8 +191,11 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
                 if remember_instrument is not None:
                     remember_instrument(order.instrument)
             # The kill switch once per pass (under the lock), not once per order: a pass takes well under a second.
-            kill_switch = (kill_switch_engaged(account_id)
-                           if any(o.intent == OrderIntent.OPEN and not o.netting for o in orders) else None)
+            kill_switch = (
+                kill_switch_engaged(account_id)
+                if any(o.intent == OrderIntent.OPEN and not o.netting for o in orders)
+                else None
+            )
             for order in orders:
                 _dispatch_one(broker, order, kill_switch)
                 handled += 1
@@ -196,7 +211,6 @@ def _new_orders(account_id: int, instrument_id: int) -> QuerySet[Order]:
         .exclude(pk__in=orders_queued())  # held by risk until the market opens
         .order_by()
     )
-
 
 
 def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) -> None:

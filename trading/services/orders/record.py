@@ -67,9 +67,13 @@ def _record(order: Order, result: OrderResult, *, first_fill: bool) -> None:
         order.fill_price = result.fill.price
         order.filled_at = result.fill.time
         trade = fill_record(
-            account=order.account, instrument=order.instrument, fill=result.fill, instance_id=order.instance_id,
+            account=order.account,
+            instrument=order.instrument,
+            fill=result.fill,
+            instance_id=order.instance_id,
             # A close the strategy asked for comes from a run; anything else was a person (or a risk rule).
-            order=order, close_reason=CloseReason.STRATEGY if order.execution_id else CloseReason.MANUAL,
+            order=order,
+            close_reason=CloseReason.STRATEGY if order.execution_id else CloseReason.MANUAL,
         )
         if trade is not None:
             order.trade = trade

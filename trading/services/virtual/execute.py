@@ -57,9 +57,17 @@ def _execute_one(order: Order, quote: Quote, now: datetime) -> VirtualEvent | No
             return None
         price = quote.ask if order.side == Side.BUY else quote.bid
         trade = virtual_trade_open(
-            order_id=order.pk, account=order.account, instrument=order.instrument, instance_id=order.instance_id,
-            side=order.side, units=order.units, price=price, time=quote.time, stop_loss=order.stop_loss,
-            take_profit=order.take_profit, trailing_distance=order.trailing_distance,
+            order_id=order.pk,
+            account=order.account,
+            instrument=order.instrument,
+            instance_id=order.instance_id,
+            side=order.side,
+            units=order.units,
+            price=price,
+            time=quote.time,
+            stop_loss=order.stop_loss,
+            take_profit=order.take_profit,
+            trailing_distance=order.trailing_distance,
         )
         _finish(order, OrderStatus.FILLED, fill_price=price, filled_at=quote.time, trade=trade)
         return VirtualEvent(order.pk, signed(order.side, order.units), price)
@@ -97,10 +105,16 @@ def virtual_orders_execute(*, account: BrokerAccount, instrument_id: int) -> int
     """Execute the account's NEW virtual work for one instrument; returns how many orders were executed."""
     ids = sorted(
         Order.objects.filter(account=account, instrument_id=instrument_id, status=OrderStatus.NEW, netting=False)
-        .exclude(pk__in=orders_queued()).values_list("pk", flat=True)
+        .exclude(pk__in=orders_queued())
+        .values_list("pk", flat=True)
     )
-    orders = [o for o in Order.objects.filter(pk__in=ids).select_related("account", "instrument", "trade", "target")
-              .order_by("pk") if _is_virtual_work(o)]
+    orders = [
+        o
+        for o in Order.objects.filter(pk__in=ids)
+        .select_related("account", "instrument", "trade", "target")
+        .order_by("pk")
+        if _is_virtual_work(o)
+    ]
     if not orders:
         return 0
     instrument = orders[0].instrument
@@ -112,9 +126,12 @@ def virtual_orders_execute(*, account: BrokerAccount, instrument_id: int) -> int
         for order in orders:
             if not order_may_send(order, now):  # risk: kill switch and market hours, as for real orders
                 continue
-            if Order.objects.filter(pk=order.pk, status=OrderStatus.NEW).update(
-                status=OrderStatus.SUBMITTING, virtual=True, submitted_at=now
-            ) != 1:
+            if (
+                Order.objects.filter(pk=order.pk, status=OrderStatus.NEW).update(
+                    status=OrderStatus.SUBMITTING, virtual=True, submitted_at=now
+                )
+                != 1
+            ):
                 continue
             event = _execute_one(order, quote, now)
             done += 1
@@ -124,8 +141,9 @@ def virtual_orders_execute(*, account: BrokerAccount, instrument_id: int) -> int
     return done
 
 
-def netting_order_queue(*, account: BrokerAccount, instrument: Instrument, events: list[VirtualEvent],
-                        time: datetime) -> Order | None:
+def netting_order_queue(
+    *, account: BrokerAccount, instrument: Instrument, events: list[VirtualEvent], time: datetime
+) -> Order | None:
     """One NEW market order for the net change of ``events`` (None when they cross out internally).
 
     The virtual orders on the side of the net change are linked to it (``netting_order``): their prices
@@ -137,12 +155,21 @@ def netting_order_queue(*, account: BrokerAccount, instrument: Instrument, event
     served = [e for e in events if e.delta * total > 0]
     size = sum(abs(e.delta) for e in served)
     reference = (sum(abs(e.delta) * e.price for e in served) / size).quantize(
-        Decimal(1).scaleb(-instrument.digits), rounding=ROUND_HALF_EVEN)
+        Decimal(1).scaleb(-instrument.digits), rounding=ROUND_HALF_EVEN
+    )
     order = Order.objects.create(
-        client_order_id=f"vnet{account.pk}-{min(e.order_id for e in events)}", account=account, instance=None,
-        instrument=instrument, intent=OrderIntent.OPEN, order_type="market",
-        side=Side.BUY if total > 0 else Side.SELL, units=abs(total), price=reference, netting=True,
-        status=OrderStatus.NEW, bar_time=time,
+        client_order_id=f"vnet{account.pk}-{min(e.order_id for e in events)}",
+        account=account,
+        instance=None,
+        instrument=instrument,
+        intent=OrderIntent.OPEN,
+        order_type="market",
+        side=Side.BUY if total > 0 else Side.SELL,
+        units=abs(total),
+        price=reference,
+        netting=True,
+        status=OrderStatus.NEW,
+        bar_time=time,
     )
     Order.objects.filter(pk__in=[e.order_id for e in served]).update(netting_order=order)
     logger.info("account %s %s: netting order %s for %s units", account.pk, instrument.symbol, order.pk, total)

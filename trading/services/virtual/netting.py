@@ -49,14 +49,20 @@ def paper_netting_fill(broker: object, order: Order) -> OrderResult:
     remaining = order.units
     closed: list[TradeClose] = []
     reduced: TradeClose | None = None
-    for trade in Trade.objects.filter(account=account, instrument=instrument, state=TradeState.OPEN, virtual=False,
-                                      side=opposite).order_by("open_time", "pk"):
+    for trade in Trade.objects.filter(
+        account=account, instrument=instrument, state=TradeState.OPEN, virtual=False, side=opposite
+    ).order_by("open_time", "pk"):
         if remaining <= 0:
             break
         take = min(remaining, trade.current_units)
-        close = TradeClose(broker_trade_id=trade.broker_trade_id, units=take, price=price,
-                           realized_pl=virtual_pl(account, instrument, side=trade.side, units=take,
-                                                  open_price=trade.open_price, close_price=price))
+        close = TradeClose(
+            broker_trade_id=trade.broker_trade_id,
+            units=take,
+            price=price,
+            realized_pl=virtual_pl(
+                account, instrument, side=trade.side, units=take, open_price=trade.open_price, close_price=price
+            ),
+        )
         if take >= trade.current_units:
             closed.append(close)
         else:
@@ -66,13 +72,24 @@ def paper_netting_fill(broker: object, order: Order) -> OrderResult:
     balance = BrokerAccount.objects.get(pk=account.pk).balance + sum((c.realized_pl for c in closed), Decimal(0))
     balance += reduced.realized_pl if reduced else Decimal(0)
     fill = Fill(
-        broker_order_id=transaction_id, transaction_id=transaction_id, time=when, price=price,
-        units=signed(order.side, order.units), trade_opened=transaction_id if remaining > 0 else None,
-        units_opened=remaining if remaining > 0 else Decimal(0), trades_closed=tuple(closed), trade_reduced=reduced,
+        broker_order_id=transaction_id,
+        transaction_id=transaction_id,
+        time=when,
+        price=price,
+        units=signed(order.side, order.units),
+        trade_opened=transaction_id if remaining > 0 else None,
+        units_opened=remaining if remaining > 0 else Decimal(0),
+        trades_closed=tuple(closed),
+        trade_reduced=reduced,
         account_balance=balance,
     )
-    return OrderResult(status="filled", client_order_id=order.client_order_id, broker_order_id=transaction_id,
-                       fill=fill, last_transaction_id=transaction_id)
+    return OrderResult(
+        status="filled",
+        client_order_id=order.client_order_id,
+        broker_order_id=transaction_id,
+        fill=fill,
+        last_transaction_id=transaction_id,
+    )
 
 
 def netting_fill_attribute(order: Order, fill: Fill) -> None:
@@ -96,11 +113,21 @@ def netting_fill_attribute(order: Order, fill: Fill) -> None:
         else:
             trade.close_price = fill.price
         if trade.state == TradeState.CLOSED and trade.close_price is not None:
-            trade.realized_pl = virtual_pl(trade.account, trade.instrument, side=trade.side, units=trade.initial_units,
-                                           open_price=trade.open_price, close_price=trade.close_price)
+            trade.realized_pl = virtual_pl(
+                trade.account,
+                trade.instrument,
+                side=trade.side,
+                units=trade.initial_units,
+                open_price=trade.open_price,
+                close_price=trade.close_price,
+            )
         trade.commission = trade.commission + share
-        Trade.objects.filter(pk=trade.pk).update(open_price=trade.open_price, close_price=trade.close_price,
-                                                 realized_pl=trade.realized_pl, commission=trade.commission)
+        Trade.objects.filter(pk=trade.pk).update(
+            open_price=trade.open_price,
+            close_price=trade.close_price,
+            realized_pl=trade.realized_pl,
+            commission=trade.commission,
+        )
 
 
 @dataclass(frozen=True)
@@ -137,17 +164,32 @@ def virtual_net_check(account: BrokerAccount) -> list[NetLine]:
     """Virtual net vs the broker's real net position, per instrument the account trades (read only)."""
     broker = _broker_nets(account)
     ids = set(Trade.objects.filter(account=account, state=TradeState.OPEN).values_list("instrument_id", flat=True))
-    ids |= set(Order.objects.filter(account=account, netting=True, status__in=IN_FLIGHT)
-               .values_list("instrument_id", flat=True))
+    ids |= set(
+        Order.objects.filter(account=account, netting=True, status__in=IN_FLIGHT).values_list(
+            "instrument_id", flat=True
+        )
+    )
     instruments = {i.pk: i for i in Instrument.objects.filter(Q(pk__in=ids) | Q(symbol__in=broker))}
     lines = []
     for inst in sorted(instruments.values(), key=lambda i: i.symbol):
-        virtual = sum((signed(s, u) for s, u in Trade.objects.filter(
-            account=account, instrument=inst, state=TradeState.OPEN, virtual=True).values_list("side", "current_units")),
-            Decimal(0))
-        flight = sum((signed(s, u) for s, u in Order.objects.filter(
-            account=account, instrument=inst, netting=True, status__in=IN_FLIGHT).values_list("side", "units")),
-            Decimal(0))
+        virtual = sum(
+            (
+                signed(s, u)
+                for s, u in Trade.objects.filter(
+                    account=account, instrument=inst, state=TradeState.OPEN, virtual=True
+                ).values_list("side", "current_units")
+            ),
+            Decimal(0),
+        )
+        flight = sum(
+            (
+                signed(s, u)
+                for s, u in Order.objects.filter(
+                    account=account, instrument=inst, netting=True, status__in=IN_FLIGHT
+                ).values_list("side", "units")
+            ),
+            Decimal(0),
+        )
         lines.append(NetLine(inst.pk, inst.symbol, virtual, broker.get(inst.symbol, Decimal(0)), flight))
     return lines
 
@@ -171,10 +213,16 @@ def virtual_net_repair(*, account: BrokerAccount, instrument: Instrument, confir
 
     with transaction.atomic():
         order = Order.objects.create(
-            client_order_id=f"vfix{account.pk}-{instrument.pk}-{time.time_ns() // 1_000_000}", account=account,
-            instrument=instrument, intent=OrderIntent.OPEN, order_type="market",
-            side=Side.BUY if line.difference > 0 else Side.SELL, units=abs(line.difference), netting=True,
-            status=OrderStatus.NEW, reject_reason="",
+            client_order_id=f"vfix{account.pk}-{instrument.pk}-{time.time_ns() // 1_000_000}",
+            account=account,
+            instrument=instrument,
+            intent=OrderIntent.OPEN,
+            order_type="market",
+            side=Side.BUY if line.difference > 0 else Side.SELL,
+            units=abs(line.difference),
+            netting=True,
+            status=OrderStatus.NEW,
+            reject_reason="",
         )
         orders_dispatch_after_commit(account=account, instrument_id=instrument.pk)
     return order
