@@ -10,7 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 
 app = Celery("asirikuy")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+
+
+def _task_packages() -> list[str]:
+    from django.conf import settings
+
+    from trading.venues.catalog import venue_packages
+
+    return [*settings.INSTALLED_APPS, *venue_packages()]
+
+
+app.autodiscover_tasks(_task_packages)
 
 from trading.queues import AccountQueues  # noqa: E402  (needs the app defined first)
 

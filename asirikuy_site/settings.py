@@ -175,6 +175,8 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BEAT_SCHEDULER = "trading.beat:SingleBeatScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues and routes live in trading/queues.py: pinned account queues by a router, the rest by name.
+CELERY_TASK_ROUTES = ("trading.queues.route_task",)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 
@@ -221,9 +223,20 @@ OANDA_LIVE_STREAM_URL = env_str("OANDA_LIVE_STREAM_URL", "https://stream-fxtrade
 # A streamed price older than this is not used; the run asks OANDA for a snapshot instead.
 OANDA_PRICE_MAX_AGE_SECONDS = env_int("OANDA_PRICE_MAX_AGE_SECONDS", 10, minimum=1, maximum=300)
 # An order whose answer was lost is looked up, never resent, for at least this long after sending.
-OANDA_LOOKUP_GRACE_SECONDS = env_int("OANDA_LOOKUP_GRACE_SECONDS", 5, minimum=0, maximum=600)
-# A market order with no trace at the broker after this long is cancelled, not placed late.
-OANDA_RESEND_MAX_AGE_SECONDS = env_int("OANDA_RESEND_MAX_AGE_SECONDS", 60, minimum=5, maximum=3600)
+ORDER_LOOKUP_GRACE_SECONDS = env_int(
+    "ASIRIKUY_ORDER_LOOKUP_GRACE_SECONDS",
+    env_int("OANDA_LOOKUP_GRACE_SECONDS", 5, minimum=0, maximum=600),
+    minimum=0,
+    maximum=600,
+)
+# A market order not sent (or with no trace at the broker) this long after its signal is cancelled with its
+# reason, never placed late. OANDA_RESEND_MAX_AGE_SECONDS is the earlier name of the same setting.
+ORDER_MAX_AGE_SECONDS = env_int(
+    "ASIRIKUY_ORDER_MAX_AGE_SECONDS",
+    env_int("OANDA_RESEND_MAX_AGE_SECONDS", 60, minimum=5, maximum=3600),
+    minimum=5,
+    maximum=3600,
+)
 
 # --- DRF -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -209,7 +209,7 @@ def optimization_scaling(bars_per_pass: int) -> None:
                 "-c",
                 str(processes),
                 "-Q",
-                "default",
+                "backtests",
                 "-n",
                 f"bench{processes}@%h",
                 "--without-gossip",

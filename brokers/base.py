@@ -167,7 +167,13 @@ class BrokerEvent:
 
 
 class BrokerClient(Protocol):
-    """What trading services may ask of a broker. Implementations: brokers.paper, brokers.oanda."""
+    """What the domain may ask of a broker. Implementations: brokers.oanda.OandaClient, the paper ledger
+    (trading/venues/paper/ledger.py), later others; the domain reaches each through its venue adapter."""
+
+    @property
+    def last_transaction_id(self) -> str | None:
+        """The newest broker transaction id this client has seen (None before the first call)."""
+        ...
 
     def get_account_state(self) -> AccountState: ...
 
@@ -177,8 +183,20 @@ class BrokerClient(Protocol):
         """Send one order. Raises BrokerUnknownOutcomeError when the outcome is not known."""
         ...
 
-    def find_order(self, client_order_id: str) -> OrderResult | None:
-        """Look an order up by our client id (idempotency check after a lost answer)."""
+    def submit_order_idempotent(self, request: OrderRequest, *, since_transaction_id: str | None = None) -> OrderResult:
+        """Look the order up by its client id first; send it only when the broker provably has no trace of it."""
+        ...
+
+    def find_order(self, client_order_id: str, *, since_transaction_id: str | None = None) -> OrderResult | None:
+        """Look an order up by our client id (idempotency check after a lost answer).
+
+        ``since_transaction_id``: the broker's newest transaction before the order was sent, where the search
+        may start.
+        """
+        ...
+
+    def get_trade(self, broker_trade_id: str) -> BrokerTrade:
+        """One trade, open or closed. Raises BrokerNotFoundError when the broker has no such trade."""
         ...
 
     def close_trade(self, broker_trade_id: str, *, units: Decimal | None = None) -> OrderResult: ...

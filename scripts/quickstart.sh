@@ -47,6 +47,9 @@ for ((k = 0; k < SHARDS; k++)); do
     -n "strategy$k@%h" -l info
 done
 start io "$CELERY" -A asirikuy_site worker -P threads -c 8 -Q default,broker_io -n "io@%h" -l info
+# Backtests and optimisations never share a worker with order dispatch; niced so bar closes win the CPU.
+start backtests nice -n 10 "$CELERY" -A asirikuy_site worker -P prefork -c "$(nproc)" -Q backtests \
+  -n "backtests@%h" -l info
 start beat "$CELERY" -A asirikuy_site beat -l info
 start flower "$CELERY" -A asirikuy_site flower --address=127.0.0.1 --port="$FLOWER_PORT"
 

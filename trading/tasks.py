@@ -1,12 +1,18 @@
-"""Celery tasks: thin wrappers that take ids and call one service."""
+"""Celery tasks: thin wrappers that take ids and call one service.
+
+Queues come from the router in ``trading/queues.py`` (pinned account queues, broker_io, backtests,
+default); venue-specific tasks live with their venue (``trading/venues/<kind>/tasks.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.signals import worker_ready
 
 from brokers.errors import BrokerTemporaryError
+from trading.queues import Queue
 
 
 @shared_task(name="trading.tasks.execute_strategy", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
@@ -29,6 +35,17 @@ def execute_bar_close(account_id: int, timeframe: int) -> dict[str, Any]:
     return {"account_id": account_id, "timeframe": timeframe, "outcomes": counts}
 
 
+def _dispatch_gave_up(self: Task, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+    """The last retry failed: the orders it was sending end FAILED with the reason, never sent late."""
+    from trading.services.orders.dispatch import orders_fail_unsent
+
+    orders_fail_unsent(
+        account_id=kwargs["account_id"],
+        instrument_id=kwargs["instrument_id"],
+        reason=f"not sent: the broker could not be reached after {self.max_retries} retries ({exc})",
+    )
+
+
 @shared_task(
     name="trading.tasks.orders_dispatch",
     acks_late=True,
@@ -38,6 +55,7 @@ def execute_bar_close(account_id: int, timeframe: int) -> dict[str, Any]:
     retry_backoff_max=60,
     retry_jitter=True,
     max_retries=6,
+    on_failure=_dispatch_gave_up,
 )
 def orders_dispatch_task(account_id: int, instrument_id: int) -> int:
     from trading.services.orders.dispatch import orders_dispatch
@@ -45,27 +63,50 @@ def orders_dispatch_task(account_id: int, instrument_id: int) -> int:
     return orders_dispatch(account_id=account_id, instrument_id=instrument_id)
 
 
-@shared_task(name="trading.tasks.paper_account_tick", acks_late=True, ignore_result=True)
-def paper_account_tick(account_id: int) -> None:
-    from brokers.paper.simulate import paper_account_process, paper_revalue
+@shared_task(
+    name="trading.tasks.account_sync",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(BrokerTemporaryError,),
+    retry_backoff=2,
+    max_retries=3,
+    expires=60,
+)
+def account_sync_task(account_id: int) -> None:
+    """A remote broker's state and history, between bar closes (on the account's pinned queue)."""
+    from django.utils import timezone
+
     from trading.models import BrokerAccount
+    from trading.services.account_sync import account_sync
 
-    account = BrokerAccount.objects.get(pk=account_id)
-    if not paper_account_process(account, write_trades=True):
-        # A strategy run already simulated this bar; still refresh each trade's open P/L and margin.
-        paper_revalue(account, write_trades=True)
+    account_sync(BrokerAccount.objects.get(pk=account_id), now=timezone.now())
 
 
-@shared_task(name="trading.tasks.market_tick", ignore_result=True)
-def market_tick() -> int:
-    """Every minute: extend the simulated feed, then let each paper account see the new bars."""
-    from trading.models import Broker, BrokerAccount
-    from trading.services.feed import feed_ensure_all
+@shared_task(name="trading.tasks.orders_resolve_unknown", acks_late=True, ignore_result=True, expires=60)
+def orders_resolve_unknown_task(account_id: int | None = None) -> dict[str, str]:
+    from trading.services.orders.resolve import orders_resolve_unknown
 
-    added = feed_ensure_all()
-    for account in BrokerAccount.objects.filter(broker=Broker.PAPER, enabled=True):
-        paper_account_tick.apply_async(args=[account.pk], queue=account.queue_name)
-    return added
+    return {str(k): v for k, v in orders_resolve_unknown(account_id=account_id).items()}
+
+
+@shared_task(
+    name="trading.tasks.reconcile",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(BrokerTemporaryError,),
+    retry_backoff=2,
+    max_retries=3,
+)
+def reconcile_task(account_id: int | None = None) -> dict[str, Any]:
+    """Record differences between the broker and the database (changes nothing)."""
+    from trading.services.reconcile import reconcile_detect, reconciled_accounts
+
+    out: dict[str, Any] = {}
+    for account in reconciled_accounts():
+        if account_id is None or account.pk == account_id:
+            report = reconcile_detect(account)
+            out[str(account.pk)] = {"open": report.open, "new": report.new, "gone": report.gone}
+    return out
 
 
 @shared_task(name="trading.tasks.noop")
@@ -74,4 +115,12 @@ def noop() -> bool:
     return True
 
 
-from trading import tasks_oanda  # noqa: E402,F401 - registers the OANDA tasks with autodiscovery
+@worker_ready.connect
+def _reconcile_on_start(sender: Any = None, **_: Any) -> None:
+    """Reconciliation on start: a worker serving broker_io reports differences found while we were away."""
+    try:
+        queues = {q.name for q in sender.task_consumer.queues} if sender is not None else set()
+    except AttributeError:
+        return
+    if Queue.BROKER_IO in queues:
+        reconcile_task.apply_async()

@@ -1,5 +1,5 @@
-"""The paper broker: simulated fills against stored bars, state kept in the database."""
+"""The paper broker's rules: pure functions over plain values, shared by the paper venue and the backtester.
 
-from brokers.paper.client import PaperBroker
-
-__all__ = ["PaperBroker"]
+The paper account's state (orders, trades, balance) lives in the platform's database and is written by
+the paper venue (``trading/venues/paper/``); nothing here touches a database.
+"""

@@ -64,3 +64,16 @@ def exit_price(
     if tp_hit:
         return take_profit, "take_profit"  # type: ignore[return-value]
     return None
+
+
+def trailing_stop(*, buy: bool, stop_loss: P | None, distance: P, high: P, low: P, spread: P) -> P | None:
+    """The stop a trailing distance moves to after this bar, or None when the stop stays where it is.
+
+    A BUY trade's stop trails the bar's best bid (its high); a SELL trade's stop trails the best ask (low +
+    spread). The stop only ever moves in the trade's favour.
+    """
+    if buy:
+        candidate = high - distance
+        return candidate if stop_loss is None or candidate > stop_loss else None
+    candidate = low + spread + distance
+    return candidate if stop_loss is None or candidate < stop_loss else None

@@ -1,6 +1,7 @@
 """Manual actions: close a trade, close all of an instance, pause/resume, flatten an account; each audited.
 
-Closes go through ``trade_close_manual`` (one market close order per trade, dispatched after commit).
+One trade is closed by ``trading.services.trades.trade_close`` (re-exported here); scopes go through
+``trade_close_manual`` (one market close order per trade, dispatched after commit).
 Entry orders not sent yet are cancelled in the database; pending entries at the broker get a cancel order.
 """
 
@@ -20,7 +21,7 @@ from risk.services.audit import audit_record
 from trading.models import BrokerAccount, Order, OrderIntent, OrderStatus, StrategyInstance, Trade, TradeState
 from trading.services.instances import instance_set_enabled
 from trading.services.orders.dispatch import orders_dispatch_after_commit
-from trading.services.trades import trade_close_manual
+from trading.services.trades import trade_close, trade_close_manual
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -29,7 +30,7 @@ def close_scope(*, trades: QuerySet[Trade], orders: QuerySet[Order], user: User 
     """Close ``trades``, cancel the entry ``orders`` (unsent or pending); return what was done."""
     closed: dict[str, str] = {}
     for trade in trades.filter(state=TradeState.OPEN).order_by("pk"):
-        order = trade_close_manual(trade, user=user)  # type: ignore[arg-type]
+        order = trade_close_manual(trade, user=user)
         closed[str(trade.pk)] = order.client_order_id
     unsent = list(orders.filter(intent=OrderIntent.OPEN, status=OrderStatus.NEW).values_list("pk", flat=True))
     Order.objects.filter(pk__in=unsent, status=OrderStatus.NEW).update(
@@ -60,20 +61,6 @@ def close_scope(*, trades: QuerySet[Trade], orders: QuerySet[Order], user: User 
         "unsent_entries_cancelled": unsent,
         "pending_entries_cancelled": cancels,
     }
-
-
-@transaction.atomic
-def trade_close(*, trade: Trade, user: User | None, source: str) -> Order:
-    """Close one trade at market and write the audit entry."""
-    order = trade_close_manual(trade, user=user)  # type: ignore[arg-type]
-    audit_record(
-        user=user,
-        action=AuditAction.TRADE_CLOSE,
-        obj=trade,
-        source=source,
-        details={"order": order.client_order_id, "units": str(order.units)},
-    )
-    return order
 
 
 @transaction.atomic
@@ -123,3 +110,6 @@ def instance_resume(*, instance: StrategyInstance, user: User | None, source: st
     instance = instance_set_enabled(instance, True)
     audit_record(user=user, action=AuditAction.INSTANCE_ENABLE, obj=instance, source=source, details={"enabled": True})
     return instance
+
+
+__all__ = ["account_flatten", "close_scope", "instance_close_all", "instance_pause", "instance_resume", "trade_close"]

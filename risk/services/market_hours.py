@@ -1,12 +1,13 @@
 """The send gate at dispatch: kill switch for entries, then market hours (drop or queue, recorded).
 
-Clock: a paper account's market time is its simulated time (``paper_processed_until``, the time of the
-bars it has filled against) when it has one; every other account uses the wall clock.
+Clock: each venue says which time an account's market rules are judged at (the paper venue: its simulated
+time, the bars it has filled against; others: the wall clock). A broker's daily break (OANDA's) comes from
+its venue's capabilities.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +17,10 @@ from django.utils import timezone
 
 from risk.models import BlockedSignal, BlockOutcome, BlockRule, ClosedMarketAction, MarketHoursPolicy
 from risk.services.kill_switch import kill_switch_engaged
-from trading.models import Broker, BrokerAccount, Instrument, Order, OrderIntent, OrderStatus
+from trading.models import BrokerAccount, Instrument, Order, OrderIntent, OrderStatus
 from trading.services.bar_clock import NEW_YORK, fx_market_open
+from trading.venues import venue_for
 
-OANDA_BREAK = (time(16, 59), time(17, 5))  # New York wall clock
 DEFAULT_POLICY = MarketHoursPolicy(when_closed=ClosedMarketAction.QUEUE, oanda_daily_break=True)
 
 
@@ -28,21 +29,22 @@ def market_policy(account: BrokerAccount) -> MarketHoursPolicy:
 
 
 def market_clock(account: BrokerAccount, now: datetime) -> datetime:
-    if account.broker == Broker.PAPER and account.paper_processed_until is not None:
-        return account.paper_processed_until
-    return now
+    return venue_for(account).market_clock(now)
 
 
 def market_closed_reason(account: BrokerAccount, instrument: Instrument, now: datetime) -> str:
     """Why the market of ``instrument`` is closed at ``now`` for ``account``; "" when it is open."""
     if instrument.always_open:
         return ""
-    moment = market_clock(account, now)
+    venue = venue_for(account)
+    moment = venue.market_clock(now)
     if not fx_market_open(moment):
         return "weekend or holiday"
-    if account.broker == Broker.OANDA and OANDA_BREAK[0] <= moment.astimezone(NEW_YORK).time() < OANDA_BREAK[1]:
+    window = venue.capabilities.daily_break
+    if window is not None and window[0] <= moment.astimezone(NEW_YORK).time() < window[1]:
+        # The policy's flag (named after the first broker that has one) honours any broker's daily break.
         if market_policy(account).oanda_daily_break:
-            return "OANDA daily break"
+            return f"{venue.label} daily break"
     return ""
 
 
@@ -124,6 +126,11 @@ def order_may_send(order: Order, now: datetime | None = None, *, kill_switch: bo
         elif not BlockedSignal.objects.filter(order=order, outcome=BlockOutcome.QUEUED).exists():
             _record(order, rule=BlockRule.MARKET_CLOSED, outcome=BlockOutcome.QUEUED, values=values, now=now)
     return False
+
+
+def order_was_held(order: Order) -> bool:
+    """Whether ``order`` was held until its market opened (so its age says nothing about its signal)."""
+    return BlockedSignal.objects.filter(order=order, outcome__in=(BlockOutcome.QUEUED, BlockOutcome.RELEASED)).exists()
 
 
 def orders_queued() -> QuerySet[Any]:

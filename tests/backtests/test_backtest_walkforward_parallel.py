@@ -53,12 +53,12 @@ def _poll(predicate, *, timeout: float, what: str):
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
-    """A real Celery worker (two processes) on the default queue, on the test database and Redis."""
+    """A real Celery worker (two processes) on the backtests queue, on the test database and Redis."""
     workers = Workers(tmp_path)
     started = []
 
     def start():
-        started.append(workers.start("backtests", "-P", "prefork", "-c", "2", "-Q", "default"))
+        started.append(workers.start("backtests", "-P", "prefork", "-c", "2", "-Q", "backtests"))
         return started[-1]
 
     yield start

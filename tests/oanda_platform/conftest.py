@@ -1,7 +1,7 @@
 """A fake OANDA on 127.0.0.1, an OANDA practice account pointed at it, and helpers.
 
 The account is created through ``account_create``, so its token and id are checked against the fake
-like a real one. ``broker_for`` keeps one client per process; it is emptied around every test.
+like a real one. ``oanda_client`` keeps one client per process; it is emptied around every test.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from brokers.oanda import OandaClient
 from brokers.oanda.fake import FakeOanda
-from trading.services import broker_clients
+from trading.venues.oanda.client import oanda_clients_reset
 
 
 def eventually(
@@ -46,13 +46,9 @@ def fake() -> Iterator[FakeOanda]:
 def oanda_settings(settings, fake):
     settings.OANDA_PRACTICE_URL = fake.url
     settings.OANDA_PRACTICE_STREAM_URL = fake.url
-    broker_clients._clients.clear()
+    oanda_clients_reset()
     yield settings
-    for client in broker_clients._clients.values():
-        close = getattr(client, "close", None)
-        if close:
-            close()
-    broker_clients._clients.clear()
+    oanda_clients_reset()
 
 
 @pytest.fixture

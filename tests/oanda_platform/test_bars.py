@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from brokers.oanda.fake import make_candles
 from trading.models import Bar
-from trading.services.oanda.bars import bars_keep_current, oanda_backfill
+from trading.venues.oanda.bars import bars_keep_current, oanda_backfill
 
 START = datetime(2024, 1, 2, 0, 0, tzinfo=UTC)  # a Tuesday: no weekend inside the first days
 

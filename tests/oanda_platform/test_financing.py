@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.utils import timezone
 
 from trading.models import Trade, TradeState
-from trading.services.oanda.sync import oanda_account_sync, oanda_account_sync_report
 from trading.services.orders.dispatch import orders_dispatch
 from trading.services.virtual.book import virtual_trade_open
+from trading.venues.oanda.sync import oanda_account_sync, oanda_account_sync_report
 
 
 def _fill(order) -> Trade:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trading.models import BrokerAccount, CloseReason, Trade, TradeState
-from trading.services.oanda.sync import oanda_account_sync, oanda_account_sync_report
 from trading.services.orders.dispatch import orders_dispatch
+from trading.venues.oanda.sync import oanda_account_sync, oanda_account_sync_report
 
 
 def _fill(order) -> Trade:

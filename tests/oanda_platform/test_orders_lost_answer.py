@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from trading.models import Order, OrderStatus, OrderSubmission, Trade
-from trading.services.oanda.orders import orders_resolve_unknown
-from trading.services.oanda.sync import oanda_account_sync
 from trading.services.orders.dispatch import orders_dispatch
+from trading.services.orders.resolve import orders_resolve_unknown
+from trading.venues.oanda.sync import oanda_account_sync
 
 
 def _dispatch(order: Order) -> None:
@@ -73,7 +73,7 @@ def test_history_sync_settles_an_unknown_order_from_its_fill(fake, oanda_account
 
 
 def test_order_the_broker_never_received_is_sent_once_more_by_the_resolver(settings, fake, oanda_account, new_order):
-    settings.OANDA_LOOKUP_GRACE_SECONDS = 0
+    settings.ORDER_LOOKUP_GRACE_SECONDS = 0
     order = new_order()
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.UNKNOWN)  # as after a lost answer with no trace
     OrderSubmission.objects.create(order=order, since_transaction_id=str(fake.account().last))

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from trading.services.oanda import prices
-from trading.services.oanda.prices import cached_quote, oanda_quote, price_key_prefix, stream_health_key
+from trading.venues.oanda import prices
+from trading.venues.oanda.prices import cached_quote, oanda_quote, price_key_prefix, stream_health_key
 
 from .conftest import eventually
 

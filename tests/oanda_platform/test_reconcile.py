@@ -15,8 +15,8 @@ from trading.models import (
     Trade,
     TradeState,
 )
-from trading.services.oanda.reconcile import discrepancy_resolve, reconcile_detect
 from trading.services.orders.dispatch import orders_dispatch
+from trading.services.reconcile import discrepancy_resolve, reconcile_detect
 
 
 @pytest.fixture

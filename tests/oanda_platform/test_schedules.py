@@ -10,26 +10,47 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from brokers.oanda.fake import make_candles
-from trading.services.oanda.bars import bars_await_close
+from trading.venues.oanda.bars import bars_await_close
 
 
-def test_oanda_schedules_writes_sync_resolver_reconcile_and_bar_entries(oanda_account, oanda_instance):
+def test_schedule_sync_writes_broker_jobs_when_the_account_and_instance_are_created(oanda_account, oanda_instance):
+    # No command: creating the account and the instance wrote every entry (the schedule has one owner).
+    tasks = {t.task: t for t in PeriodicTask.objects.exclude(task="trading.tasks.execute_bar_close")}
+    sync = tasks["trading.tasks.account_sync"]
+    assert sync.name == f"account sync #{oanda_account.pk}"
+    assert sync.queue == oanda_account.queue_name and sync.interval.every == 30 and sync.enabled
+    assert json.loads(sync.args) == [oanda_account.pk]
+    assert tasks["trading.tasks.orders_resolve_unknown"].queue == "broker_io"
+    assert tasks["trading.tasks.reconcile"].interval.every == 3600
+    bars = tasks["trading.tasks.oanda_bars_keep_current"]
+    assert json.loads(bars.args) == [oanda_instance.instrument_id, 1] and bars.queue == "broker_io"
+    assert {"paper: market tick", "risk: drawdown limits that close everything"} <= {t.name for t in tasks.values()}
+
+
+def test_schedule_sync_is_idempotent_and_replaces_entries_of_the_earlier_layout(oanda_account, oanda_instance):
+    PeriodicTask.objects.create(
+        name=f"oanda history sync #{oanda_account.pk}",
+        task="trading.tasks.oanda_account_sync",
+        interval=PeriodicTask.objects.get(task="trading.tasks.account_sync").interval,
+        args=json.dumps([oanda_account.pk]),
+    )
+    before = {t.name: t.date_changed for t in PeriodicTask.objects.exclude(task="trading.tasks.oanda_account_sync")}
     out = io.StringIO()
 
-    call_command("oanda_schedules", stdout=out)
-    call_command("oanda_schedules", stdout=out)  # safe to run again
+    call_command("oanda_schedules", stdout=out)  # the earlier command name still works
+    call_command("schedules_sync", stdout=out)
 
-    tasks = {t.task: t for t in PeriodicTask.objects.filter(name__startswith="oanda")}
-    assert set(tasks) == {
-        "trading.tasks.oanda_account_sync",
-        "trading.tasks.oanda_orders_resolve",
-        "trading.tasks.oanda_reconcile",
-        "trading.tasks.oanda_bars_keep_current",
-    }
-    sync = tasks["trading.tasks.oanda_account_sync"]
-    assert sync.queue == oanda_account.queue_name and sync.interval.every == 30 and sync.enabled
-    assert json.loads(tasks["trading.tasks.oanda_bars_keep_current"].args) == [oanda_instance.instrument_id, 1]
-    assert PeriodicTask.objects.filter(name__startswith="oanda").count() == 4
+    after = {t.name: t.date_changed for t in PeriodicTask.objects.all()}
+    assert after == before  # the old entry is gone, nothing else was rewritten (beat does not reload)
+
+
+def test_deleting_the_account_removes_its_broker_jobs(oanda_account, oanda_instance):
+    oanda_instance.delete()  # instances protect their account
+    oanda_account.delete()
+
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
+    assert not {n for n in names if f"#{oanda_account.pk}" in n or n.startswith("oanda bars")}
+    assert "paper: market tick" in names
 
 
 def test_await_close_returns_once_the_closed_bar_is_stored(fake, oanda_account, oanda_eurusd):

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from risk_support import BID, T0, open_via_broker
 
-from brokers.paper.client import PaperBroker
 from risk.models import AuditLogEntry, BlockedSignal
 from risk.services.guard import intents_check
 from risk.services.kill_switch import kill_switch_engage, kill_switch_release
@@ -14,6 +13,7 @@ from risk.services.manual import instance_close_all, instance_pause
 from trading.models import BrokerAccount, Order, Trade
 from trading.services.execution.translate import Intent, Translation
 from trading.services.orders.dispatch import orders_dispatch
+from trading.venues.paper.ledger import PaperLedger
 
 
 def _entry(instance):
@@ -64,7 +64,7 @@ def test_kill_switch_with_flatten_leaves_the_broker_flat_and_the_history_complet
 
     kill_switch_engage(account=account, user=alice, source="api", flatten=True, reason="test")
 
-    broker = PaperBroker(BrokerAccount.objects.get(pk=account.pk))
+    broker = PaperLedger(BrokerAccount.objects.get(pk=account.pk))
     assert broker.list_open_trades() == [] and broker.list_pending_orders() == []
     for trade in Trade.objects.filter(pk__in=[t.pk for t in trades]):
         assert trade.state == "closed" and trade.close_time is not None and trade.close_price is not None

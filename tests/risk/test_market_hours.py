@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from risk_support import MONDAY, SATURDAY, T0, make_bars, open_via_broker
 
-from brokers.paper.simulate import paper_account_process
 from risk.models import BlockedSignal, MarketHoursPolicy
 from risk.services.market_hours import market_closed_reason, order_may_send, orders_release_queued
 from trading.models import BrokerAccount, Order, Trade
 from trading.services.orders.dispatch import orders_dispatch
 from trading.services.trades import trade_close_manual
+from trading.venues.paper.simulate import paper_account_process
 
 
 def _weekend(account) -> None:

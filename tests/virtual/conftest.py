@@ -121,12 +121,12 @@ def fake() -> Iterator[object]:
 
 @pytest.fixture
 def oanda_fifo(transactional_db, alice, settings, fake):
-    from trading.services import broker_clients
     from trading.services.accounts import account_create
+    from trading.venues.oanda.client import oanda_clients_reset
 
     settings.OANDA_PRACTICE_URL = fake.url
     settings.OANDA_PRACTICE_STREAM_URL = fake.url
-    broker_clients._clients.clear()
+    oanda_clients_reset()
     account = account_create(
         owner=alice,
         name="Alice US",
@@ -138,11 +138,7 @@ def oanda_fifo(transactional_db, alice, settings, fake):
     account.virtual_orders = None  # automatic: the account check found no hedging, so virtual mode is on
     account.save(update_fields=["virtual_orders"])
     yield account
-    for client in broker_clients._clients.values():
-        close = getattr(client, "close", None)
-        if close:
-            close()
-    broker_clients._clients.clear()
+    oanda_clients_reset()
 
 
 @pytest.fixture

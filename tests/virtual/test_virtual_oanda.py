@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from trading.models import CloseReason, Order, OrderStatus, Trade, TradeState
 from trading.models.reconciliation import Discrepancy
-from trading.services.oanda.orders import orders_resolve_unknown
-from trading.services.oanda.reconcile import reconcile_detect
-from trading.services.oanda.sync import oanda_account_sync
+from trading.services.orders.resolve import orders_resolve_unknown
+from trading.services.reconcile import reconcile_detect
+from trading.venues.oanda.sync import oanda_account_sync
 
 from .conftest import dispatch, nets, place
 

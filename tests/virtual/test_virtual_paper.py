@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from brokers.paper.simulate import paper_account_process
 from trading.models import BrokerAccount, CloseReason, Order, OrderStatus, Trade, TradeState
 from trading.services.virtual.watch import PriceBar, virtual_watch
+from trading.venues.paper.simulate import paper_account_process
 
 from .conftest import T0, bar, dispatch, nets, place
 

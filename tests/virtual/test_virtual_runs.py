@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from brokers.paper.simulate import paper_account_process
 from framework.catalog import MA_CROSSOVER
 from trading.models import Order, OrderStatus, Trade
 from trading.services.execution import execution_run
 from trading.services.instances import instance_create
+from trading.venues.paper.simulate import paper_account_process
 
 from .conftest import nets
 

@@ -1,8 +1,4 @@
-"""Reconciliation in the admin: the differences with the broker, and actions to adopt, close or ignore.
-
-Importing this module also registers OANDA as the bar source of ``fill_bar_gaps`` (the admin is loaded
-in every process that runs Django: web, workers, management commands).
-"""
+"""Reconciliation in the admin: the differences with the broker, and actions to adopt, close or ignore."""
 
 from __future__ import annotations
 
@@ -11,10 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-import trading.services.oanda.bars  # noqa: F401 - registers the OANDA bar source
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.models import Discrepancy, DiscrepancyAction, OrderSubmission
-from trading.services.oanda.reconcile import discrepancy_resolve
+from trading.services.reconcile import discrepancy_resolve
 
 
 def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy], action: str) -> None:

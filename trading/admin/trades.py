@@ -8,11 +8,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from risk.services.audit import audit_record
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.exceptions import ApplicationError
 from trading.models import Trade
 from trading.selectors.trades import trade_totals
+from trading.services.trades import trade_close
 
 
 @admin.register(Trade)
@@ -53,24 +53,15 @@ class TradeAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
 
     @admin.action(description="Close selected open trades (market order at the broker)", permissions=["close"])
     def close_trades(self, request: HttpRequest, queryset: QuerySet[Trade]) -> None:
-        from trading.services.trades import trade_close_manual  # TEMP lazy: service not landed yet
-
         for trade in queryset:
             if not trade.is_open:
                 self.message_user(request, f"Trade {trade.pk} is already closed.", messages.WARNING)
                 continue
             try:
-                order = trade_close_manual(trade, user=request.user)
+                order = trade_close(trade=trade, user=request.user, source="admin")
             except ApplicationError as e:
                 self.message_user(request, f"Trade {trade.pk}: {e.message}", messages.ERROR)
             else:
-                audit_record(
-                    user=request.user,
-                    action="trade_close",
-                    obj=trade,
-                    source="admin",
-                    details={"order": order.client_order_id},
-                )
                 self.message_user(
                     request, f"Trade {trade.pk}: close order {order.client_order_id} sent.", messages.SUCCESS
                 )

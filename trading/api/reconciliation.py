@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
-from trading.models import Broker, Discrepancy, DiscrepancyAction, DiscrepancyStatus, StrategyInstance
+from trading.models import Discrepancy, DiscrepancyAction, DiscrepancyStatus, StrategyInstance
 from trading.selectors.accounts import account_list_for_user
-from trading.services.oanda.reconcile import discrepancy_resolve, reconcile_detect
+from trading.services.reconcile import discrepancy_resolve, reconcile_detect
 
 
 class DiscrepancyOutputSerializer(ApiSerializer):
@@ -73,7 +73,7 @@ class AccountReconcileApi(APIView):
 
     @extend_schema(operation_id="accounts_reconcile", request=None, responses=OutputSerializer)
     def post(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user).filter(broker=Broker.OANDA), pk=account_id)
+        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
         report = reconcile_detect(account)
         return Response({"account": account.pk, "open": report.open, "new": report.new, "gone": report.gone})
 

@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from risk.services.audit import audit_record
 from trading.api.orders import OrderOutputSerializer
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.models import TradeState
 from trading.selectors.trades import trade_list
+from trading.services.trades import trade_close
 
 
 class TradeOutputSerializer(ApiSerializer):
@@ -77,10 +77,5 @@ class TradeCloseApi(APIView):
     @extend_schema(operation_id="trades_close", request=None, responses={202: OrderOutputSerializer})
     def post(self, request: Request, trade_id: int) -> Response:
         trade = get_object_or_404(trade_list(user=request.user), pk=trade_id)
-        from trading.services.trades import trade_close_manual  # TEMP lazy: service not landed yet
-
-        order = trade_close_manual(trade, user=request.user)
-        audit_record(
-            user=request.user, action="trade_close", obj=trade, source="api", details={"order": order.client_order_id}
-        )
+        order = trade_close(trade=trade, user=request.user, source="api")
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -2,8 +2,8 @@
 
 A bar source is any callable ``source(instrument, timeframe, start, end)`` that yields
 :class:`trading.bars.store.BarRow` (complete bars with open time in ``[start, end)``). Broker packages
-register theirs with :func:`register_bar_source` (the OANDA client will register one for its candles
-endpoint); the paper broker has none, because it simulates from the stored bars themselves.
+offer theirs through their venue adapter (``Venue.data_bar_source``: OANDA's candles endpoint); the paper
+broker has none, because it simulates from the stored bars themselves.
 """
 
 from __future__ import annotations
@@ -17,22 +17,21 @@ from trading.bars.store import BarRow, bars_upsert
 from trading.models import Instrument
 
 BarSource = Callable[[Instrument, int, datetime, datetime], Iterable[BarRow]]
-_SOURCES: dict[str, Callable[[], BarSource]] = {}
 
 
 class BarSourceMissing(LookupError):
     """No data source is configured for that broker; nothing can be fetched."""
 
 
-def register_bar_source(broker: str, factory: Callable[[], BarSource]) -> None:
-    _SOURCES[broker] = factory
-
-
 def bar_source_for(broker: str) -> BarSource:
+    """The bar source of broker kind ``broker``; BarSourceMissing when it has none or none is configured."""
+    from trading.venues import venue_class
+
     try:
-        return _SOURCES[broker]()
-    except KeyError:
-        raise BarSourceMissing(f"no data source configured for broker {broker!r}") from None
+        venue = venue_class(broker)
+    except ValueError as e:
+        raise BarSourceMissing(str(e)) from None
+    return venue.data_bar_source()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from trading.models.enums import Broker, BrokerEnvironment
 from trading.models.fields import money_field
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-OANDA_ACCOUNT_RE = re.compile(r"^\d{3}-\d{3}-\d+-\d{3}$")
 
 
 class BrokerAccount(models.Model):
@@ -64,7 +63,9 @@ class BrokerAccount(models.Model):
     @property
     def queue_name(self) -> str:
         """The Celery queue this account's strategy runs are pinned to."""
-        return f"account.{self.pk}"
+        from trading.queues import account_queue
+
+        return account_queue(self.pk)
 
     @property
     def virtual_mode(self) -> bool:
@@ -86,11 +87,12 @@ class BrokerAccount(models.Model):
         errors: dict[str, str] = {}
         if not CURRENCY_RE.match(self.currency or ""):
             errors["currency"] = f"{self.currency!r} is not a three-letter ISO currency code such as USD"
-        if self.broker == Broker.OANDA:
-            if not OANDA_ACCOUNT_RE.match(self.broker_account_id or ""):
-                errors["broker_account_id"] = (
-                    f"{self.broker_account_id!r} is not an OANDA v20 account id (format 101-004-1234567-001)"
-                )
+        from trading.venues import venue_class  # venues build on the models
+
+        try:
+            errors.update(venue_class(self.broker).account_field_errors(self))
+        except ValueError as e:
+            errors["broker"] = str(e)
         if self.leverage is not None and self.leverage <= 0:
             errors["leverage"] = f"leverage must be positive, was {self.leverage}"
         if errors:

@@ -63,6 +63,7 @@ class OrderStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
     REJECTED = "rejected", "Rejected"
     UNKNOWN = "unknown", "Unknown (being reconciled)"
+    FAILED = "failed", "Failed (never sent)"
 
 
 OPEN_ORDER_STATUSES = (OrderStatus.NEW, OrderStatus.SUBMITTING, OrderStatus.PENDING, OrderStatus.UNKNOWN)

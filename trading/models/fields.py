@@ -7,11 +7,13 @@ from typing import Any
 
 from django.db import models
 
+from trading.money import MONEY_PLACES
+
 
 def money_field(**kwargs: Any) -> models.DecimalField:
     """Account-currency amounts: 18 integer digits, 6 decimals (OANDA reports 4)."""
     kwargs.setdefault("default", Decimal("0"))
-    return models.DecimalField(max_digits=24, decimal_places=6, **kwargs)
+    return models.DecimalField(max_digits=18 + MONEY_PLACES, decimal_places=MONEY_PLACES, **kwargs)
 
 
 def price_field(**kwargs: Any) -> models.DecimalField:

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
-from trading.models import AccountSnapshot, Broker, BrokerAccount
+from trading.models import Broker, BrokerAccount
+from trading.services.schedule import schedules_sync
+from trading.venues import venue_class, venue_for
 
 _UPDATABLE = {"name", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled"}
 
@@ -40,18 +41,13 @@ def account_create(
         leverage=leverage,
         enabled=enabled,
     )
-    if broker == Broker.PAPER:
-        account.balance = account.equity = Decimal(initial_balance)
     if token:
         account.set_token(token)
     account.full_clean()
-    if broker == Broker.OANDA:
-        _oanda_check(account, token)
+    venue_class(account.broker).account_prepare(account, token=token, initial_balance=Decimal(initial_balance))
     account.save()
-    if broker == Broker.PAPER:
-        AccountSnapshot.objects.create(
-            account=account, time=timezone.now(), balance=account.balance, equity=account.equity
-        )
+    venue_for(account).account_created()
+    schedules_sync()  # the broker's periodic jobs of the new account
     return account
 
 
@@ -66,28 +62,11 @@ def account_update(account: BrokerAccount, **fields: Any) -> BrokerAccount:
     if token:
         account.set_token(token)
     account.full_clean()
-    if account.broker == Broker.OANDA and (token or {"environment", "broker_account_id"} & set(fields)):
-        _oanda_check(account, token or account.get_token())
+    venue_for(account).account_changed(fields=set(fields), token=token or "")
     account.save()
-    if {"enabled"} & set(fields):
-        from trading.services.schedule import account_schedules_sync
-
-        account_schedules_sync(account)
+    if {"enabled"} & set(fields) or token:
+        schedules_sync()
     return account
-
-
-def _oanda_check(account: BrokerAccount, token: str) -> None:
-    """OANDA accounts: the token must open this account id in this environment (else a field error)."""
-    from trading.services.oanda.account_check import oanda_account_check
-
-    check = oanda_account_check(
-        environment=account.environment, broker_account_id=account.broker_account_id, token=token
-    )
-    account.currency = check.currency
-    account.fifo = not check.hedging_enabled
-    account.balance = check.balance
-    if not account.last_transaction_id:
-        account.last_transaction_id = check.last_transaction_id
 
 
 def account_set_token(account: BrokerAccount, token: str) -> None:

@@ -1,4 +1,7 @@
-"""Keeps one django-celery-beat entry per (account, timeframe) in step with the account's instances.
+"""The one owner of the beat schedule. Bar closes here: one entry per (account, timeframe) with instances.
+
+Every other entry (venues' jobs, per-account broker jobs, risk) is written by ``beat_jobs``; ``schedules_sync``
+runs both, after every ``migrate`` and every change of an instance or account.
 
 Beat sends one task per account and timeframe at each bar close (``trading.tasks.execute_bar_close``) on the
 account's pinned queue; that task runs every enabled instance of the pair in one pass (execution.batch).
@@ -12,13 +15,14 @@ cannot express "Friday 17:00 to Sunday 17:00 New York".
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from trading.models import BrokerAccount, OperationalMode, StrategyInstance, Timeframe
+from trading.queues import account_queue
+from trading.services.periodic import Crontab
 
 EXECUTE_TASK = "trading.tasks.execute_bar_close"
 # The earlier layout: one periodic task per instance, named "execute_strategy #<instance id>".
@@ -26,30 +30,21 @@ LEGACY_TASK = "trading.tasks.execute_strategy"
 LEGACY_PREFIX = "execute_strategy #"
 
 
-@dataclass(frozen=True)
-class BarCloseCrontab:
-    minute: str
-    hour: str
-    day_of_week: str
-    day_of_month: str
-    timezone: str
-
-
-_CRONTABS: dict[int, BarCloseCrontab] = {
-    Timeframe.M1: BarCloseCrontab("*", "*", "*", "*", "UTC"),
-    Timeframe.M5: BarCloseCrontab("*/5", "*", "*", "*", "UTC"),
-    Timeframe.M15: BarCloseCrontab("*/15", "*", "*", "*", "UTC"),
-    Timeframe.M30: BarCloseCrontab("*/30", "*", "*", "*", "UTC"),
-    Timeframe.H1: BarCloseCrontab("0", "*", "*", "*", "UTC"),
-    Timeframe.H4: BarCloseCrontab("0", "1,5,9,13,17,21", "*", "*", "America/New_York"),
-    Timeframe.D1: BarCloseCrontab("0", "17", "1-5", "*", "America/New_York"),
-    Timeframe.W1: BarCloseCrontab("0", "17", "5", "*", "America/New_York"),
+_CRONTABS: dict[int, Crontab] = {
+    Timeframe.M1: Crontab("*", "*", "*", "*"),
+    Timeframe.M5: Crontab("*/5", "*", "*", "*"),
+    Timeframe.M15: Crontab("*/15", "*", "*", "*"),
+    Timeframe.M30: Crontab("*/30", "*", "*", "*"),
+    Timeframe.H1: Crontab("0", "*", "*", "*"),
+    Timeframe.H4: Crontab("0", "1,5,9,13,17,21", "*", "*", timezone="America/New_York"),
+    Timeframe.D1: Crontab("0", "17", "1-5", "*", timezone="America/New_York"),
+    Timeframe.W1: Crontab("0", "17", "5", "*", timezone="America/New_York"),
     # A crontab cannot say "last day of the month": monthly runs start on day 1 at 17:00 New York.
-    Timeframe.MN: BarCloseCrontab("0", "17", "*", "1", "America/New_York"),
+    Timeframe.MN: Crontab("0", "17", "*", "1", timezone="America/New_York"),
 }
 
 
-def bar_close_crontab(timeframe: int) -> BarCloseCrontab:
+def bar_close_crontab(timeframe: int) -> Crontab:
     try:
         return _CRONTABS[timeframe]
     except KeyError as e:
@@ -63,7 +58,7 @@ def _crontab_for(timeframe: int) -> CrontabSchedule:
         hour=spec.hour,
         day_of_week=spec.day_of_week,
         day_of_month=spec.day_of_month,
-        month_of_year="*",
+        month_of_year=spec.month_of_year,
         timezone=spec.timezone,
     )
     return crontab
@@ -144,7 +139,7 @@ def _link(tasks: dict[tuple[int, int], PeriodicTask]) -> None:
 def _task_put(
     task: PeriodicTask | None, account_id: int, timeframe: int, enabled: bool, crontab: CrontabSchedule
 ) -> PeriodicTask:
-    queue = f"account.{account_id}"
+    queue = account_queue(account_id)
     values = {
         "task": EXECUTE_TASK,
         "crontab_id": crontab.pk,
@@ -168,21 +163,32 @@ def _task_put(
     return task
 
 
+def schedules_sync() -> None:
+    """The whole beat schedule in step with the database: bar closes, then every other entry."""
+    from trading.services.beat_jobs import beat_jobs_sync
+
+    bar_close_schedules_sync()
+    beat_jobs_sync()
+
+
 def instance_schedule_sync(instance: StrategyInstance) -> PeriodicTask | None:
-    """Bring the bar-close schedule in step after ``instance`` changed; returns the task that runs it."""
+    """Bring the schedule in step after ``instance`` changed; returns the task that runs it."""
+    from trading.services.beat_jobs import beat_jobs_sync
+
     task = bar_close_schedules_sync().get((instance.account_id, instance.timeframe))
+    beat_jobs_sync()  # venues may schedule per instrument and timeframe (OANDA's candle fetch)
     instance.periodic_task = task
     return task
 
 
 def account_schedules_sync(account: BrokerAccount) -> None:
-    bar_close_schedules_sync()
+    schedules_sync()
 
 
 def schedules_sync_receiver(**_: object) -> None:
-    """Signal receiver: re-sync the bar-close schedule (in the sender's transaction, so it rolls back with it).
+    """Signal receiver: re-sync the schedule (in the sender's transaction, so it rolls back with it).
 
-    Connected to instance and account deletes (admin, API, shell alike) and to post_migrate, which converts
-    the per-instance entries of the earlier layout the first time ``migrate`` runs after an upgrade.
+    Connected to instance and account deletes (admin, API, shell alike) and to post_migrate, so every beat
+    entry exists after ``migrate`` and the entries of earlier layouts are converted the first time it runs.
     """
-    bar_close_schedules_sync()
+    schedules_sync()

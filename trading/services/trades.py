@@ -1,11 +1,11 @@
-"""Manual actions on trades (admin, API, dashboard)."""
+"""Manual actions on trades: the one close service the admin, the API and the dashboard all call."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from trading.exceptions import ApplicationError
@@ -16,8 +16,28 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def trade_close_manual(trade: Trade, *, user: AbstractBaseUser) -> Order:
-    """Close an open trade at market; a close already on its way is returned instead of a second one."""
+def trade_close(*, trade: Trade, user: AbstractBaseUser | AnonymousUser | None, source: str) -> Order:
+    """Close one open trade at market and write its audit entry, in one transaction.
+
+    A close already on its way is returned instead of a second one (and audited once, when it was asked).
+    """
+    from risk.models import AuditAction
+    from risk.services.audit import audit_record
+
+    order = trade_close_manual(trade, user=user)
+    audit_record(
+        user=user,
+        action=AuditAction.TRADE_CLOSE,
+        obj=trade,
+        source=source,
+        details={"order": order.client_order_id, "units": str(order.units)},
+    )
+    return order
+
+
+@transaction.atomic
+def trade_close_manual(trade: Trade, *, user: AbstractBaseUser | AnonymousUser | None) -> Order:
+    """The close order of an open trade (no audit entry: callers audit the action they were asked for)."""
     trade = Trade.objects.select_for_update().select_related("account", "instrument").get(pk=trade.pk)
     if trade.state != TradeState.OPEN:
         raise ApplicationError(f"trade {trade.pk} is already closed", {"trade": trade.pk})

@@ -12,13 +12,13 @@ from trading.models import BrokerAccount
 def oanda_practice(settings):
     """A fake OANDA v20 server on 127.0.0.1 that knows TOKEN: account creation checks the token there."""
     from brokers.oanda.fake import FakeOanda
-    from trading.services import broker_clients
+    from trading.venues.oanda.client import oanda_clients_reset
 
     fake = FakeOanda.start(token=TOKEN, account_id="101-004-1234567-001")
     settings.OANDA_PRACTICE_URL = settings.OANDA_PRACTICE_STREAM_URL = fake.url
-    broker_clients._clients.clear()
+    oanda_clients_reset()
     yield fake
-    broker_clients._clients.clear()
+    oanda_clients_reset()
     fake.stop()
 
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from trading.bars.gaps import BarSourceMissing
 from trading.management.commands.import_bars import instrument_by_symbol, parse_timeframe
 from trading.models import BrokerAccount
-from trading.services.oanda.bars import oanda_backfill
+from trading.venues.oanda.bars import oanda_backfill
 
 
 def _when(text: str | None) -> datetime | None:

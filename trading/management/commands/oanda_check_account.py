@@ -12,7 +12,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.services.oanda.account_check import oanda_account_check
+from trading.venues.oanda.account_check import oanda_account_check
 
 
 class Command(BaseCommand):

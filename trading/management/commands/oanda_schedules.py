@@ -1,15 +1,9 @@
-"""``manage.py oanda_schedules``: write the beat entries of every OANDA account (sync, resolver, reconcile)."""
+"""``manage.py oanda_schedules``: the earlier name of ``schedules_sync`` (every beat entry, all brokers)."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
-from trading.services.oanda.schedule import oanda_schedules_sync_all
+from trading.management.commands.schedules_sync import Command as SchedulesSync
 
 
-class Command(BaseCommand):
-    help = "Create or update the periodic tasks of every OANDA account (safe to run again)."
-
-    def handle(self, *args, **options) -> None:
-        count = oanda_schedules_sync_all()
-        self.stdout.write(f"beat entries written for {count} OANDA account(s)")
+class Command(SchedulesSync):
+    help = "Earlier name of schedules_sync: write every beat entry, OANDA accounts' included (safe to run again)."

@@ -1,7 +1,7 @@
 """``manage.py price_stream [--account ID] [--symbols EURUSD,USDJPY] [--max-seconds N]``.
 
 A long-running, supervised process: streams OANDA prices into Redis (one hash per symbol, read by
-``trading.services.oanda.prices``), reconnects with backoff after a drop or a stall (no heartbeat within
+``trading.venues.oanda.prices``), reconnects with backoff after a drop or a stall (no heartbeat within
 ``--heartbeat-timeout``), reports its health every ``--health-every`` seconds, and stops cleanly on
 SIGTERM or SIGINT. Run one per environment (practice, live) under systemd, supervisord or compose.
 """
@@ -13,21 +13,17 @@ import threading
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from brokers.oanda.stream import PriceStream, RedisPriceSink
-from trading.models import Broker, BrokerAccount, Instrument, StrategyInstance
-from trading.services.oanda.prices import price_key_prefix, price_redis, stream_health_key
-
-
-def _symbols(account: BrokerAccount, given: str | None) -> list[str]:
-    if given:
-        return [s.strip().upper() for s in given.split(",") if s.strip()]
-    used = StrategyInstance.objects.filter(
-        account__broker=Broker.OANDA, account__environment=account.environment, enabled=True
-    ).values_list("instrument__symbol", flat=True)
-    return sorted(set(used)) or list(Instrument.objects.values_list("symbol", flat=True))
+from trading.venues.oanda.client import oanda_urls
+from trading.venues.oanda.prices import (
+    price_key_prefix,
+    price_redis,
+    stream_account,
+    stream_health_key,
+    stream_symbols,
+)
 
 
 class Command(BaseCommand):
@@ -42,23 +38,17 @@ class Command(BaseCommand):
         parser.add_argument("--health-every", type=float, default=1.0)
 
     def handle(self, *args, **options: Any) -> None:
-        accounts = BrokerAccount.objects.filter(broker=Broker.OANDA, enabled=True).exclude(token_encrypted="")
-        if options["account"]:
-            accounts = accounts.filter(pk=options["account"])
-        if options["environment"]:
-            accounts = accounts.filter(environment=options["environment"])
-        account = accounts.order_by("id").first()
+        account = stream_account(account_id=options["account"], environment=options["environment"])
         if account is None:
             raise CommandError("no enabled OANDA account with a token matches; add one first")
         redis_client = price_redis()
         if redis_client is None:
             raise CommandError("REDIS_URL is not set: the price stream writes to Redis")
-        symbols = _symbols(account, options["symbols"])
+        symbols = stream_symbols(account, options["symbols"])
         if not symbols:
             raise CommandError("no symbols to stream")
-        live = account.environment == "live"
         stream = PriceStream(
-            stream_url=settings.OANDA_LIVE_STREAM_URL if live else settings.OANDA_PRACTICE_STREAM_URL,
+            stream_url=oanda_urls(account.environment)[1],
             token=account.get_token(),
             account_id=account.broker_account_id,
             symbols=symbols,

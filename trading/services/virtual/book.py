@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from brokers.base import Quote
-from trading.models import Broker, BrokerAccount, Instrument, Side, Trade
-from trading.services.prices import last_price, quote_to_account_rate
-
-MONEY = Decimal("0.000001")
+from trading.models import BrokerAccount, Instrument, Side, Trade
+from trading.money import money
+from trading.services.prices import quote_to_account_rate
 
 
 @dataclass(frozen=True)
@@ -20,10 +19,6 @@ class VirtualEvent:
     order_id: int
     delta: Decimal
     price: Decimal
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(MONEY, rounding=ROUND_HALF_EVEN)
 
 
 def signed(side: str, units: Decimal) -> Decimal:
@@ -45,13 +40,10 @@ def virtual_pl(
 
 
 def virtual_quote(account: BrokerAccount, instrument: Instrument) -> Quote:
-    """The price a market order would fill at now: the paper feed's last bar, or OANDA's (streamed) price."""
-    if account.broker == Broker.PAPER:
-        price = last_price(instrument)
-        return Quote(symbol=instrument.symbol, bid=price.bid, ask=price.ask, time=price.time)
-    from trading.services.oanda.prices import oanda_quote
+    """The price a market order would fill at now, at the account's broker (its venue's quote)."""
+    from trading.venues import venue_for  # venues build on these services
 
-    return oanda_quote(account, instrument)
+    return venue_for(account).quote(instrument)
 
 
 def virtual_trade_open(

@@ -1,4 +1,6 @@
-"""The broker side of virtual mode: the paper fill of a netting order, attribution, net check and repair.
+"""The broker side of virtual mode: attribution of netting fills, net check and repair.
+
+(The paper broker's own fill of a netting order is the paper venue's: trading/venues/paper/netting.py.)
 
 Attribution rule: the virtual orders a netting order served (those on the side of the net change) take
 the netting fill's price as their own fill price, and share its commission pro rata by units. Virtual
@@ -14,12 +16,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from brokers.base import Fill, OrderResult, TradeClose
+from brokers.base import Fill
 from trading.exceptions import ApplicationError
 from trading.models import (
-    Broker,
     BrokerAccount,
     Instrument,
     Order,
@@ -29,67 +29,12 @@ from trading.models import (
     Trade,
     TradeState,
 )
-from trading.services.virtual.book import money, signed, virtual_pl, virtual_quote
+from trading.money import money
+from trading.services.virtual.book import signed, virtual_pl
 
 IN_FLIGHT = (OrderStatus.NEW, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 REPAIR_NEEDS_CONFIRMATION = "a net repair sends a market order: look at virtual_net_check first, then confirm"
 REPAIR_IN_FLIGHT = "a netting order of this instrument is still in flight or unknown: let the resolver settle it first"
-
-
-def paper_netting_fill(broker: object, order: Order) -> OrderResult:
-    """Fill a netting order on the paper broker as a FIFO account would: reduce oldest first, open the rest."""
-    account = order.account
-    instrument = order.instrument
-    price = order.price
-    if price is None:
-        quote = virtual_quote(account, instrument)
-        price = quote.ask if order.side == Side.BUY else quote.bid
-    when = order.bar_time or timezone.now()
-    opposite = Side.SELL if order.side == Side.BUY else Side.BUY
-    remaining = order.units
-    closed: list[TradeClose] = []
-    reduced: TradeClose | None = None
-    for trade in Trade.objects.filter(
-        account=account, instrument=instrument, state=TradeState.OPEN, virtual=False, side=opposite
-    ).order_by("open_time", "pk"):
-        if remaining <= 0:
-            break
-        take = min(remaining, trade.current_units)
-        close = TradeClose(
-            broker_trade_id=trade.broker_trade_id,
-            units=take,
-            price=price,
-            realized_pl=virtual_pl(
-                account, instrument, side=trade.side, units=take, open_price=trade.open_price, close_price=price
-            ),
-        )
-        if take >= trade.current_units:
-            closed.append(close)
-        else:
-            reduced = close
-        remaining -= take
-    transaction_id = broker._next_transaction_id()  # type: ignore[attr-defined]
-    balance = BrokerAccount.objects.get(pk=account.pk).balance + sum((c.realized_pl for c in closed), Decimal(0))
-    balance += reduced.realized_pl if reduced else Decimal(0)
-    fill = Fill(
-        broker_order_id=transaction_id,
-        transaction_id=transaction_id,
-        time=when,
-        price=price,
-        units=signed(order.side, order.units),
-        trade_opened=transaction_id if remaining > 0 else None,
-        units_opened=remaining if remaining > 0 else Decimal(0),
-        trades_closed=tuple(closed),
-        trade_reduced=reduced,
-        account_balance=balance,
-    )
-    return OrderResult(
-        status="filled",
-        client_order_id=order.client_order_id,
-        broker_order_id=transaction_id,
-        fill=fill,
-        last_transaction_id=transaction_id,
-    )
 
 
 def netting_fill_attribute(order: Order, fill: Fill) -> None:
@@ -147,15 +92,10 @@ class NetLine:
 
 
 def _broker_nets(account: BrokerAccount) -> dict[str, Decimal]:
-    nets: dict[str, Decimal] = {}
-    if account.broker == Broker.PAPER:
-        rows = Trade.objects.filter(account=account, state=TradeState.OPEN, virtual=False).select_related("instrument")
-        for t in rows:
-            nets[t.instrument.symbol] = nets.get(t.instrument.symbol, Decimal(0)) + signed(t.side, t.current_units)
-        return nets
-    from trading.services.broker_clients import broker_for
+    from trading.venues import venue_for  # venues build on these services
 
-    for bt in broker_for(account).list_open_trades():
+    nets: dict[str, Decimal] = {}
+    for bt in venue_for(account).broker_trades():
         nets[bt.symbol] = nets.get(bt.symbol, Decimal(0)) + signed(bt.side, bt.current_units)
     return nets
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from brokers.paper.rules import exit_price, pending_fill_price
+from brokers.paper.rules import exit_price, pending_fill_price, trailing_stop
 from trading.models import (
     BrokerAccount,
     CloseReason,
@@ -131,14 +131,16 @@ def _exit(trade: Trade, bar: PriceBar) -> VirtualEvent | None:
 def _trail(trade: Trade, bar: PriceBar) -> None:
     if not trade.trailing_distance:
         return
-    if trade.side == Side.BUY:
-        candidate = bar.high - trade.trailing_distance
-        better = trade.stop_loss is None or candidate > trade.stop_loss
-    else:
-        candidate = bar.low + bar.spread + trade.trailing_distance
-        better = trade.stop_loss is None or candidate < trade.stop_loss
-    if better:
-        Trade.objects.filter(pk=trade.pk, state=TradeState.OPEN).update(stop_loss=candidate)
+    moved = trailing_stop(
+        buy=trade.side == Side.BUY,
+        stop_loss=trade.stop_loss,
+        distance=trade.trailing_distance,
+        high=bar.high,
+        low=bar.low,
+        spread=bar.spread,
+    )
+    if moved is not None:
+        Trade.objects.filter(pk=trade.pk, state=TradeState.OPEN).update(stop_loss=moved)
 
 
 @transaction.atomic
@@ -193,7 +195,7 @@ def virtual_revalue(*, account: BrokerAccount, instrument: Instrument, bid: Deci
 
 
 def virtual_watch_prices(account: BrokerAccount) -> dict[str, str]:
-    """OANDA: check each instrument with virtual work at its current (streamed) price, then send the netting.
+    """Remote brokers: check each instrument with virtual work at its current price, then send the netting.
 
     Called after every account sync. Runs outside any transaction, so each netting order is committed
     before dispatch sends it (the lost-answer machinery relies on that). Returns symbol → what happened.

@@ -13,15 +13,15 @@ units; the last share takes the rounding remainder so the shares add up to the b
 from __future__ import annotations
 
 import logging
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from django.db.models import F
 
 from brokers.base import BrokerEvent
 from trading.models import BrokerAccount, Trade, TradeState
+from trading.money import money
 
 logger = logging.getLogger(__name__)
-_CENT_FRACTION = Decimal("0.000001")  # the money field's precision
 
 
 def financing_record(account: BrokerAccount, event: BrokerEvent) -> int:
@@ -62,7 +62,7 @@ def _share_among_virtual_trades(netting: Trade, amount: Decimal) -> int:
         if i == len(virtual) - 1:
             part = left
         else:
-            part = (amount * trade.current_units / total_units).quantize(_CENT_FRACTION, ROUND_HALF_EVEN)
+            part = money(amount * trade.current_units / total_units)
         left -= part
         Trade.objects.filter(pk=trade.pk).update(financing=F("financing") + part)
     return len(virtual)

@@ -16,8 +16,9 @@ from django.conf import settings
 
 from brokers.base import Quote
 from brokers.oanda.stream import read_cached_price, read_stream_health
-from trading.models import BrokerAccount, Instrument
-from trading.services.broker_clients import broker_for, instrument_ref
+from trading.models import Broker, BrokerAccount, Instrument, StrategyInstance
+from trading.services.orders.send import instrument_ref
+from trading.venues.oanda.client import oanda_client
 
 _redis: Any = None
 _redis_lock = threading.Lock()
@@ -98,4 +99,24 @@ def oanda_quote(account: BrokerAccount, instrument: Instrument) -> Quote:
             quote = None
         if quote is not None:
             return quote
-    return broker_for(account).get_quote(instrument_ref(instrument))
+    return oanda_client(account).get_quote(instrument_ref(instrument))
+
+
+def stream_account(*, account_id: int | None = None, environment: str | None = None) -> BrokerAccount | None:
+    """The OANDA account whose token the price stream uses: the first enabled one with a token (or the one named)."""
+    accounts = BrokerAccount.objects.filter(broker=Broker.OANDA, enabled=True).exclude(token_encrypted="")
+    if account_id:
+        accounts = accounts.filter(pk=account_id)
+    if environment:
+        accounts = accounts.filter(environment=environment)
+    return accounts.order_by("id").first()
+
+
+def stream_symbols(account: BrokerAccount, given: str | None) -> list[str]:
+    """The symbols to stream: those named, else those the environment's enabled instances trade, else all."""
+    if given:
+        return [s.strip().upper() for s in given.split(",") if s.strip()]
+    used = StrategyInstance.objects.filter(
+        account__broker=Broker.OANDA, account__environment=account.environment, enabled=True
+    ).values_list("instrument__symbol", flat=True)
+    return sorted(set(used)) or list(Instrument.objects.values_list("symbol", flat=True))

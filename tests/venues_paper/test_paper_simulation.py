@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from brokers.paper.simulate import paper_account_process
 from trading.models import Bar, BrokerAccount, CloseReason, Order, OrderStatus, Trade, TradeState
 from trading.services.orders.dispatch import orders_dispatch
+from trading.venues.paper.simulate import paper_account_process
 
 T0 = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday
 
@@ -253,10 +253,10 @@ def test_dispatched_fill_keeps_the_claim_time_and_writes_the_result(account, eur
 def test_rejected_pending_order_consumes_no_transaction_id(account, eurusd, ma_like_instance):
     from brokers.base import InstrumentRef, OrderRequest
     from brokers.errors import BrokerRejectedError
-    from brokers.paper import PaperBroker
+    from trading.venues.paper.ledger import PaperLedger
 
     bar(eurusd, 0, "1.10000", "1.10010", "1.09990", "1.10000")
-    broker = PaperBroker(account)
+    broker = PaperLedger(account)
     before = BrokerAccount.objects.get(pk=account.pk).last_transaction_id
     ref = InstrumentRef(symbol="EURUSD", broker_symbol="EUR_USD", digits=5, unit_precision=0)
     with pytest.raises(BrokerRejectedError, match="positive price"):

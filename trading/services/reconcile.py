@@ -1,5 +1,7 @@
 """Reconciliation: compare the broker's open trades and pending orders with the database, per instance.
 
+For every venue whose capabilities say it ``reconciles`` (the paper broker is the database: never).
+
 ``reconcile_detect`` only writes ``Discrepancy`` rows (one open row per subject; rows whose difference
 went away become GONE). Trades and orders change only through ``discrepancy_resolve`` with an explicit
 action: ADOPT takes the broker's version, CLOSE closes the subject (at the broker for a trade opened
@@ -36,7 +38,7 @@ from trading.models import (
     Trade,
     TradeState,
 )
-from trading.services.broker_clients import broker_for
+from trading.venues import venue_class, venue_for
 
 logger = logging.getLogger(__name__)
 
@@ -192,9 +194,28 @@ def _order_findings(account: BrokerAccount, broker_orders: list[BrokerOrder]) ->
     return findings
 
 
+def reconciled_accounts() -> list[BrokerAccount]:
+    """Enabled accounts whose broker state can differ from ours (and that have their credentials)."""
+    accounts = BrokerAccount.objects.filter(enabled=True).order_by("pk")
+    return [
+        a
+        for a in accounts
+        if venue_class(a.broker).capabilities.reconciles
+        and (a.has_token or not venue_class(a.broker).capabilities.needs_token)
+    ]
+
+
+def reconcile_check_account(account: BrokerAccount) -> None:
+    """ValidationError when ``account``'s broker is the database itself (nothing to reconcile)."""
+    venue = venue_class(account.broker)
+    if not venue.capabilities.reconciles:
+        raise ValidationError({"account": f"{venue.label} accounts are never out of step: nothing to reconcile"})
+
+
 def reconcile_detect(account: BrokerAccount) -> ReconcileReport:
     """Compare broker and database; record each difference once. Changes no trade or order."""
-    client = broker_for(account)
+    reconcile_check_account(account)
+    client = venue_for(account).client
     findings = _trade_findings(account, client.list_open_trades())
     findings += _order_findings(account, client.list_pending_orders())
     now = timezone.now()
@@ -289,14 +310,14 @@ def _adopt_broker_trade(d: Discrepancy, bt: BrokerTrade, instance: StrategyInsta
 
 def _close_db_trade_from_broker(d: Discrepancy) -> str:
     """The broker no longer has the trade open: take its closing figures, or mark it closed at the broker."""
-    client = broker_for(d.account)
+    client = venue_for(d.account).client
     trade = (
         Trade.objects.get(pk=d.trade_id)
         if d.trade_id
         else Trade.objects.get(account=d.account, broker_trade_id=d.broker_trade_id)
     )
     try:
-        bt = client.get_trade(d.broker_trade_id)  # type: ignore[attr-defined]
+        bt = client.get_trade(d.broker_trade_id)
     except BrokerNotFoundError:
         bt = None
     if bt is not None and bt.state == "open":
@@ -315,9 +336,9 @@ def _close_db_trade_from_broker(d: Discrepancy) -> str:
 
 
 def _resolve(d: Discrepancy, action: str, instance: StrategyInstance | None) -> tuple[str, str]:
-    client = broker_for(d.account)
+    client = venue_for(d.account).client
     if d.kind == DiscrepancyKind.TRADE_ONLY_AT_BROKER:
-        bt = client.get_trade(d.broker_trade_id)  # type: ignore[attr-defined]
+        bt = client.get_trade(d.broker_trade_id)
         if bt.state != "open":
             raise ValidationError({"action": f"trade {d.broker_trade_id} is no longer open at the broker"})
         trade = _adopt_broker_trade(d, bt, instance or d.instance)
@@ -346,7 +367,7 @@ def _resolve(d: Discrepancy, action: str, instance: StrategyInstance | None) -> 
             _close_db_trade_from_broker(d),
         )
     if d.kind == DiscrepancyKind.TRADE_UNITS:
-        bt = client.get_trade(d.broker_trade_id)  # type: ignore[attr-defined]
+        bt = client.get_trade(d.broker_trade_id)
         Trade.objects.filter(pk=d.trade_id).update(current_units=bt.current_units, unrealized_pl=bt.unrealized_pl)
         return DiscrepancyStatus.ADOPTED, f"units set to the broker's {bt.current_units}"
     if d.kind == DiscrepancyKind.ORDER_ONLY_AT_BROKER:
@@ -389,6 +410,7 @@ def discrepancy_resolve(
     d = Discrepancy.objects.select_for_update(of=("self",)).select_related("account", "instance").get(pk=discrepancy.pk)
     if d.status != DiscrepancyStatus.OPEN:
         raise ValidationError({"status": f"this difference is already {d.status}"})
+    reconcile_check_account(d.account)
     if action not in ALLOWED_ACTIONS.get(d.kind, ()):
         allowed = ", ".join(ALLOWED_ACTIONS.get(d.kind, ()))
         raise ValidationError({"action": f"{action!r} does not apply to {d.get_kind_display()}; use {allowed}"})

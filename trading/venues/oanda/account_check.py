@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from brokers.errors import BrokerAuthError, BrokerError, BrokerNotFoundError
+from brokers.oanda import OandaClient
+from trading.venues.oanda.client import oanda_urls
 
 
 @dataclass(frozen=True)
@@ -21,23 +22,15 @@ class AccountCheck:
     last_transaction_id: str
 
 
-def _urls(environment: str) -> tuple[str, str]:
-    if environment == "live":
-        return settings.OANDA_LIVE_URL, settings.OANDA_LIVE_STREAM_URL
-    return settings.OANDA_PRACTICE_URL, settings.OANDA_PRACTICE_STREAM_URL
-
-
 def oanda_account_check(*, environment: str, broker_account_id: str, token: str) -> AccountCheck:
     """Ask OANDA whether ``token`` may use ``broker_account_id`` in ``environment``.
 
     Raises a ValidationError naming the field at fault (token, broker_account_id or environment) with
     OANDA's own reason.
     """
-    from brokers.oanda import OandaClient
-
     if not token:
         raise ValidationError({"token": "an OANDA account needs its API token"})
-    base_url, stream_url = _urls(environment)
+    base_url, stream_url = oanda_urls(environment)
     client = OandaClient(
         base_url=base_url,
         stream_url=stream_url,

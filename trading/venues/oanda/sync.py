@@ -27,9 +27,9 @@ from trading.models import (
     Trade,
     TradeState,
 )
-from trading.services.broker_clients import broker_for
-from trading.services.oanda.financing import financing_record
 from trading.services.orders.record import fill_record, order_record_result
+from trading.venues.oanda.client import oanda_client
+from trading.venues.oanda.financing import financing_record
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def oanda_account_sync(account: BrokerAccount) -> int:
 
 def oanda_account_sync_report(account: BrokerAccount) -> SyncReport:
     """The sync, with what it saw: applied transactions and open trades on both sides."""
-    client = broker_for(account)
+    client = oanda_client(account)
     state = client.get_account_state()
     with transaction.atomic():
         locked = BrokerAccount.objects.select_for_update().get(pk=account.pk)

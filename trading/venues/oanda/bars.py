@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from trading.bars.gaps import BarSourceMissing, register_bar_source
+from brokers.oanda import Candle
+from trading.bars.gaps import BarSource, BarSourceMissing
 from trading.bars.store import BarRow, bars_upsert
 from trading.models import Bar, Broker, BrokerAccount, Instrument, Timeframe
 
@@ -62,7 +63,7 @@ def data_account() -> BrokerAccount:
     return account
 
 
-def _rows(candles: Iterable, instrument: Instrument) -> Iterator[BarRow]:
+def _rows(candles: Iterable[Candle], instrument: Instrument) -> Iterator[BarRow]:
     scale = 10**instrument.digits
     for c in candles:
         side = c.bid or c.mid
@@ -81,18 +82,18 @@ def _rows(candles: Iterable, instrument: Instrument) -> Iterator[BarRow]:
         )
 
 
-def oanda_bar_source(account: BrokerAccount | None = None):  # noqa: ANN201 - a BarSource
+def oanda_bar_source(account: BrokerAccount | None = None) -> BarSource:
     """A ``trading.bars.gaps`` source: complete bars in [start, end) from OANDA's candles."""
-    from trading.services.broker_clients import broker_for
+    from trading.venues.oanda.client import oanda_client
 
-    client = broker_for(account or data_account())
+    client = oanda_client(account or data_account())
 
     def source(instrument: Instrument, timeframe: int, start: datetime, end: datetime) -> Iterator[BarRow]:
         candles = client.iter_candles(
             instrument.symbol,
             granularity_of(timeframe),
             start,
-            end,  # type: ignore[attr-defined]
+            end,
             price="BA",
         )
         return _rows(candles, instrument)
@@ -172,6 +173,3 @@ def bars_await_close(
         if time.monotonic() + poll > deadline:
             return report.last
         time.sleep(poll)
-
-
-register_bar_source(Broker.OANDA, oanda_bar_source)

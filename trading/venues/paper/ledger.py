@@ -1,18 +1,20 @@
-"""Paper broker: fills at the latest bar's bid/ask, state in the platform's own tables.
+"""The paper broker as a broker client: fills at the latest bar's bid/ask, state in the platform's tables.
 
 Rules:
 - Market orders fill immediately at the ask (buy) or bid (sell) of the newest complete bar; the bid
   is the bar close, the ask adds the bar's spread (or the instrument's configured spread).
-- Pending orders, stop losses and take profits are checked on later bars by brokers.paper.simulate.
+- Pending orders, stop losses and take profits are checked on later bars (``simulate.py``, by the pure
+  rules of ``brokers.paper``).
 - P/L = price difference × units, converted from the quote currency to the account currency.
 - Hedging is allowed (every open is its own trade), as on a non-FIFO account.
-Because the paper broker is the database, its calls must run inside the caller's transaction.
+Because this broker is the database, its calls must run inside the caller's transaction: a submit and
+its record commit together, so an answer can never be lost.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,28 +28,33 @@ from brokers.base import (
     InstrumentRef,
     OrderRequest,
     OrderResult,
+    OrderResultStatus,
+    OrderTypeLiteral,
     Quote,
+    SideLiteral,
     TradeClose,
 )
 from brokers.errors import BrokerNotFoundError, BrokerRejectedError
 from trading.models import BrokerAccount, Instrument, Order, OrderStatus, Side, Trade, TradeState
+from trading.money import money
 from trading.services.prices import PriceUnavailable, last_price, quote_to_account_rate
 
-MONEY = Decimal("0.000001")
+_SIDES: dict[str, SideLiteral] = {"buy": "buy", "sell": "sell"}
+_TYPES: dict[str, OrderTypeLiteral] = {"market": "market", "limit": "limit", "stop": "stop"}
+_RESULT_STATUS: dict[str, OrderResultStatus] = {
+    OrderStatus.PENDING: "pending",
+    OrderStatus.CANCELLED: "cancelled",
+    OrderStatus.EXPIRED: "cancelled",
+    OrderStatus.REJECTED: "rejected",
+}
 
 
-def money(value: Decimal) -> Decimal:
-    return value.quantize(MONEY, rounding=ROUND_HALF_EVEN)
-
-
-class PaperBroker:
-    """BrokerClient for paper accounts."""
-
-    in_process = True
+class PaperLedger:
+    """BrokerClient of a paper account. One per dispatch pass or simulation (it caches instrument rows)."""
 
     def __init__(self, account: BrokerAccount) -> None:
         self.account = account
-        self._instruments: dict[str, Instrument] = {}  # by symbol, for the life of this client (one dispatch)
+        self._instruments: dict[str, Instrument] = {}
 
     # --- helpers ---------------------------------------------------------------------------
     def instrument_known(self, instrument: Instrument) -> None:
@@ -65,7 +72,7 @@ class PaperBroker:
         self._instruments[symbol] = inst
         return inst
 
-    def _next_transaction_id(self) -> str:
+    def next_transaction_id(self) -> str:
         """One atomic UPDATE … RETURNING: concurrent fills on the account never share an id."""
         with connection.cursor() as cursor:
             cursor.execute(
@@ -74,21 +81,24 @@ class PaperBroker:
                 " RETURNING last_transaction_id",
                 [self.account.pk],
             )
-            new = str(cursor.fetchone()[0])
+            row = cursor.fetchone()
+        new = str(row[0])
         self.account.last_transaction_id = new
         return new
-
-    def _now(self, quote_time: datetime | None = None) -> datetime:
-        return quote_time or timezone.now()
 
     def pl(
         self, instrument: Instrument, side: str, units: Decimal, open_price: Decimal, close_price: Decimal
     ) -> Decimal:
+        """Realised P/L in the account currency of closing ``units`` at ``close_price``."""
         diff = (close_price - open_price) if side == Side.BUY else (open_price - close_price)
         rate = quote_to_account_rate(instrument, self.account.currency, price=close_price)
         return money(diff * units * rate)
 
     # --- BrokerClient ------------------------------------------------------------------------
+    @property
+    def last_transaction_id(self) -> str | None:
+        return self.account.last_transaction_id or None
+
     def get_account_state(self) -> AccountState:
         account = BrokerAccount.objects.get(pk=self.account.pk)
         return AccountState(
@@ -99,7 +109,7 @@ class PaperBroker:
             unrealized_pl=account.unrealized_pl,
             hedging_enabled=not account.fifo,
             last_transaction_id=account.last_transaction_id,
-            open_trade_count=Trade.objects.filter(account=account, state=TradeState.OPEN).count(),
+            open_trade_count=Trade.objects.filter(account=account, state=TradeState.OPEN, virtual=False).count(),
         )
 
     def get_quote(self, instrument: InstrumentRef) -> Quote:
@@ -119,7 +129,7 @@ class PaperBroker:
             raise BrokerRejectedError(str(e), reason="MARKET_HALTED") from e
         if request.order_type != "market" and (request.price is None or request.price <= 0):
             raise BrokerRejectedError("a pending order needs a positive price", reason="PRICE_INVALID")
-        transaction_id = self._next_transaction_id()
+        transaction_id = self.next_transaction_id()
         if request.order_type != "market":
             return OrderResult(
                 status="pending",
@@ -133,7 +143,7 @@ class PaperBroker:
         fill = Fill(
             broker_order_id=transaction_id,
             transaction_id=trade_id,
-            time=self._now(price.time),
+            time=price.time,
             price=fill_price,
             units=signed,
             trade_opened=trade_id,
@@ -147,9 +157,29 @@ class PaperBroker:
             last_transaction_id=trade_id,
         )
 
+    def submit_order_idempotent(self, request: OrderRequest, *, since_transaction_id: str | None = None) -> OrderResult:
+        found = self.find_order(request.client_order_id)
+        return found if found is not None else self.submit_order(request)
+
+    def find_order(self, client_order_id: str, *, since_transaction_id: str | None = None) -> OrderResult | None:
+        """A submit commits with its record, so an order the database does not show as sent was never sent."""
+        order = (
+            Order.objects.filter(account=self.account, client_order_id=client_order_id)
+            .exclude(broker_order_id="")
+            .first()
+        )
+        if order is None:
+            return None
+        return OrderResult(
+            status=_RESULT_STATUS.get(order.status, "filled"),
+            client_order_id=client_order_id,
+            broker_order_id=order.broker_order_id,
+            reason=order.reject_reason,
+        )
+
     def fill_pending(self, order: Order, *, price: Decimal, time: datetime) -> Fill:
         """A pending order triggered (called by the bar simulation)."""
-        trade_id = self._next_transaction_id()
+        trade_id = self.next_transaction_id()
         signed = order.units if order.side == Side.BUY else -order.units
         return Fill(
             broker_order_id=order.broker_order_id,
@@ -165,7 +195,7 @@ class PaperBroker:
         """Close (all or part of) ``trade`` at ``price``; the new balance travels with the fill."""
         units = trade.current_units if units is None else min(units, trade.current_units)
         realized = self.pl(trade.instrument, trade.side, units, trade.open_price, price)
-        transaction_id = self._next_transaction_id()
+        transaction_id = self.next_transaction_id()
         close = TradeClose(broker_trade_id=trade.broker_trade_id, units=units, price=price, realized_pl=realized)
         full = units >= trade.current_units
         balance = BrokerAccount.objects.get(pk=self.account.pk).balance + realized
@@ -180,6 +210,16 @@ class PaperBroker:
             account_balance=balance,
         )
 
+    def get_trade(self, broker_trade_id: str) -> BrokerTrade:
+        trade = (
+            Trade.objects.select_related("instrument")
+            .filter(account=self.account, broker_trade_id=broker_trade_id, virtual=False)
+            .first()
+        )
+        if trade is None:
+            raise BrokerNotFoundError(f"paper account has no trade {broker_trade_id}", reason="NO_SUCH_TRADE")
+        return _broker_trade(trade)
+
     @transaction.atomic
     def close_trade(self, broker_trade_id: str, *, units: Decimal | None = None) -> OrderResult:
         trade = (
@@ -189,9 +229,12 @@ class PaperBroker:
         )
         if trade is None:
             raise BrokerNotFoundError(f"trade {broker_trade_id} is not open", reason="NO_SUCH_TRADE")
-        price = last_price(trade.instrument)
+        try:
+            price = last_price(trade.instrument)
+        except PriceUnavailable as e:
+            raise BrokerRejectedError(str(e), reason="MARKET_HALTED") from e
         close_price = price.bid if trade.side == Side.BUY else price.ask
-        fill = self.close_fill(trade, price=close_price, time=self._now(price.time), units=units)
+        fill = self.close_fill(trade, price=close_price, time=price.time or timezone.now(), units=units)
         return OrderResult(
             status="filled",
             client_order_id="",
@@ -220,44 +263,50 @@ class PaperBroker:
         if not exists:
             raise BrokerNotFoundError(f"order {broker_order_id} is not pending", reason="ORDER_DOESNT_EXIST")
 
-    def find_order(self, client_order_id: str) -> OrderResult | None:
-        # Paper submits commit together with their record, so an unknown outcome cannot happen.
-        return None
-
     def list_open_trades(self) -> list[BrokerTrade]:
-        return [
-            BrokerTrade(
-                broker_trade_id=t.broker_trade_id,
-                symbol=t.instrument.symbol,
-                side=t.side,  # type: ignore[arg-type]
-                initial_units=t.initial_units,
-                current_units=t.current_units,
-                open_price=t.open_price,
-                open_time=t.open_time,
-                stop_loss=t.stop_loss,
-                take_profit=t.take_profit,
-                instance_id=t.instance_id,
-            )
-            for t in Trade.objects.filter(account=self.account, state=TradeState.OPEN).select_related("instrument")
-        ]
+        """The broker's trades: virtual trades are the platform's book, not the broker's, and are left out."""
+        rows = Trade.objects.filter(account=self.account, state=TradeState.OPEN, virtual=False)
+        return [_broker_trade(t) for t in rows.select_related("instrument")]
 
     def list_pending_orders(self) -> list[BrokerOrder]:
+        rows = Order.objects.filter(account=self.account, status=OrderStatus.PENDING, virtual=False)
         return [
             BrokerOrder(
                 broker_order_id=o.broker_order_id,
                 client_order_id=o.client_order_id,
                 symbol=o.instrument.symbol,
-                side=o.side,
+                side=_SIDES[o.side],
                 units=o.units,
-                order_type=o.order_type,
-                price=o.price or Decimal(0),  # type: ignore[arg-type]
+                order_type=_TYPES[o.order_type],
+                price=o.price or Decimal(0),
                 stop_loss=o.stop_loss,
                 take_profit=o.take_profit,
                 expires_at=o.expires_at,
                 instance_id=o.instance_id,
             )
-            for o in Order.objects.filter(account=self.account, status=OrderStatus.PENDING).select_related("instrument")
+            for o in rows.select_related("instrument")
         ]
 
     def list_events_since(self, transaction_id: str) -> list[BrokerEvent]:
+        """Every paper fill is recorded as it happens; there is no history to replay."""
         return []
+
+
+def _broker_trade(t: Trade) -> BrokerTrade:
+    return BrokerTrade(
+        broker_trade_id=t.broker_trade_id,
+        symbol=t.instrument.symbol,
+        side=_SIDES[t.side],
+        initial_units=t.initial_units,
+        current_units=t.current_units,
+        open_price=t.open_price,
+        open_time=t.open_time,
+        state="open" if t.state == TradeState.OPEN else "closed",
+        stop_loss=t.stop_loss,
+        take_profit=t.take_profit,
+        trailing_distance=t.trailing_distance,
+        close_time=t.close_time,
+        close_price=t.close_price,
+        realized_pl=t.realized_pl,
+        instance_id=t.instance_id,
+    )

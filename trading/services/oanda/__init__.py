@@ -1,1 +1,0 @@
-"""OANDA accounts on the platform: history sync, prices, reconciliation."""

@@ -1,0 +1,5 @@
+"""The OANDA v20 venue (see ``venue.py``)."""
+
+from trading.venues.oanda.venue import OandaVenue
+
+__all__ = ["OandaVenue"]
