@@ -111,7 +111,9 @@ def trades_step(bar: SimBar, trades: Iterable[OpenTrade], outcome: BarOutcome | 
         )
         if hit is not None:
             price, kind = hit
-            outcome.exits.append(TradeExit(trade.key, price, kind, kind == "stop_loss" and bool(trade.trailing_distance)))
+            outcome.exits.append(
+                TradeExit(trade.key, price, kind, kind == "stop_loss" and bool(trade.trailing_distance))
+            )
             continue
         if trade.trailing_distance:
             moved = trailing_stop(
