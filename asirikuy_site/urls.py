@@ -1,5 +1,7 @@
 """Top-level URLs: admin, API v1 with its OpenAPI schema, and the dashboard."""
 
+from __future__ import annotations
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

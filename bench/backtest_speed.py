@@ -274,7 +274,7 @@ def main() -> None:
     windows = [(1, 41)]  # the live window for these parameters (slot_plans: 31 closed bars + 10)
     costs = Costs(spread_points=0)  # a throughput run: no cost drift, so the account lasts all the bars
     framework = get_framework()  # loading the library and its config is process start-up, not a backtest
-    rows = []
+    rows: list[tuple[str, int, float, float, int | None]] = []
 
     # The engines' input is built once, outside their timings, as the baselines' inputs are (the ceiling's
     # float arrays, backtrader's DataFrame and feed); its own row shows what building it costs.
@@ -313,9 +313,8 @@ def main() -> None:
             f"{name:48s} {count:10,d} {wall:9.3f} {count / wall:14,.0f} {cpu:9.3f} {count / max(cpu, 1e-9):14,.0f} "
             f"{trades if trades is not None else '':>7}"
         )
-    for label, column in (("wall", 2), ("cpu", 3)):
-        speed = {row[0]: row[1] / max(row[column], 1e-9) for row in rows}
-        seconds = {row[0]: row[column] for row in rows}
+    for label, seconds in (("wall", {r[0]: r[2] for r in rows}), ("cpu", {r[0]: r[3] for r in rows})):
+        speed = {row[0]: row[1] / max(seconds[row[0]], 1e-9) for row in rows}
         fast_speed = speed["fast engine (C loop)"]
         with_input = len(fast.time) / (seconds["fast engine (C loop)"] + seconds[rows[0][0]])
         line = (

@@ -188,7 +188,7 @@ def start_workers(n: int, logdir: Path) -> list[subprocess.Popen]:
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=1.0)
+        replies = app.control.ping(timeout=1.0) or []
         if len(replies) >= n:
             return procs
     raise SystemExit("workers did not come up within 60 s; see the logs in " + str(logdir))
@@ -250,7 +250,7 @@ def bar_close_round(
         time.sleep(0.02)
     filled = time.perf_counter() - t0
     wall = wall if wall is not None else filled
-    durations = list(Execution.objects.values_list("duration_ms", flat=True))
+    durations = [d for d in Execution.objects.values_list("duration_ms", flat=True) if d is not None]
     statuses = dict.fromkeys(Execution.objects.values_list("status", flat=True).distinct(), 0)
     for s in statuses:
         statuses[s] = Execution.objects.filter(status=s).count()

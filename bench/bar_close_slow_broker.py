@@ -150,7 +150,7 @@ def start_workers(logdir: Path) -> list[subprocess.Popen]:
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=1.0)) >= len(procs):
+        if len(app.control.ping(timeout=1.0) or []) >= len(procs):
             return procs
     raise SystemExit(f"workers did not come up within 60 s; see the logs in {logdir}")
 

@@ -118,7 +118,9 @@ def read_query(instrument_id: int, count: int, *, resort: bool) -> bytes:
         sql = sql.replace("''::bytea)", "''::bytea ORDER BY b.time DESC)", 1)
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, binary=True)
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None, "the read query returns one row"
+        return row[0]
 
 
 def summary(values: list[float], count: int) -> str:

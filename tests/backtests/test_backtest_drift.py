@@ -50,6 +50,7 @@ def _report(instance, start, end, **kwargs) -> DriftReport:
     )
 
 
+@pytest.mark.slow
 def test_a_paper_history_replays_without_drift(live_instance, live_history):
     start, end = live_history
 
@@ -75,6 +76,7 @@ def test_a_paper_history_replays_without_drift(live_instance, live_history):
     assert report.live_executions == BARS and report.live_executions_failed == 0
 
 
+@pytest.mark.slow
 def test_an_altered_fill_price_shows_as_slippage_on_that_trade_only(live_instance, live_history):
     start, end = live_history
     trade = Trade.objects.filter(instance=live_instance, state=TradeState.CLOSED).order_by("open_time")[1]
@@ -102,6 +104,7 @@ def test_an_altered_fill_price_shows_as_slippage_on_that_trade_only(live_instanc
     )
 
 
+@pytest.mark.slow
 def test_a_dropped_live_trade_is_reported_only_in_the_replay(live_instance, live_history):
     start, end = live_history
     trade = Trade.objects.filter(instance=live_instance, state=TradeState.CLOSED).order_by("open_time")[2]
@@ -119,6 +122,7 @@ def test_a_dropped_live_trade_is_reported_only_in_the_replay(live_instance, live
     assert report.matched == Trade.objects.filter(instance=live_instance).count()
 
 
+@pytest.mark.slow
 def test_bad_input_is_refused_with_a_clear_error(live_instance, live_history):
     start, end = live_history
     with pytest.raises(DriftError, match="instance 999 does not exist"):
@@ -136,6 +140,7 @@ def test_bad_input_is_refused_with_a_clear_error(live_instance, live_history):
     assert report.status == RunStatus.FAILED and "no bars to replay" in report.error and not report.rows.exists()
 
 
+@pytest.mark.slow
 def test_api_task_dashboard_admin_and_command(
     alice, bob, django_user_model, live_instance, live_history, client, monkeypatch, capsys
 ):

@@ -65,6 +65,7 @@ def worker(transactional_db, tmp_path):
     workers.stop()
 
 
+@pytest.mark.slow
 def test_windows_are_searched_by_worker_tasks_and_stitched_like_a_foreground_run(worker, ma_instance):
     wf = _walkforward(ma_instance)
     with transaction.atomic():
@@ -106,6 +107,7 @@ def test_windows_are_searched_by_worker_tasks_and_stitched_like_a_foreground_run
     assert Optimization.objects.get(pk=first.optimization_id).passes_done == 3
 
 
+@pytest.mark.slow
 def test_cancel_skips_the_queued_passes_and_marks_the_run_cancelled(worker, ma_instance):
     wf = _walkforward(ma_instance)
     assert walkforward_start(walk_forward_id=wf.pk) == PASSES  # every window's passes are now on the queue

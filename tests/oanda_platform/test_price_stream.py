@@ -72,6 +72,7 @@ def _health(client) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in client.hgetall(stream_health_key("practice")).items()}
 
 
+@pytest.mark.slow
 def test_stream_caches_prices_recovers_from_a_stall_and_stops_on_sigterm(
     stream_process, redis_client, fake, oanda_account, oanda_eurusd
 ):
@@ -129,6 +130,7 @@ def test_stale_stream_falls_back_to_the_rest_snapshot(redis_client, fake, oanda_
     assert fake.count("GET", "/pricing") == 1
 
 
+@pytest.mark.slow
 def test_max_seconds_ends_the_command(stream_process, redis_client):
     proc = stream_process("--max-seconds", "1")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from framework.catalog import MA_CROSSOVER
 from trading.models import Order, OrderStatus, Trade
 from trading.services.execution import execution_run
@@ -16,6 +18,7 @@ from .conftest import nets
 RUN_AT = datetime(2024, 3, 12, 14, 37, 5, tzinfo=UTC)  # a Tuesday afternoon
 
 
+@pytest.mark.slow
 def test_runs_of_two_instances_keep_the_broker_net_equal_to_the_virtual_net(fifo_paper, eurusd, settings):
     settings.BAR_WAIT_SECONDS = 0
     eurusd.simulated = True

@@ -76,6 +76,7 @@ def _pg_key(url: str) -> list[str]:
         ]
 
 
+@pytest.mark.slow
 def test_postgres_migration_keeps_existing_bars_and_can_be_unapplied(scratch_postgres):
     env = {**os.environ, "DATABASE_URL": scratch_postgres}
     _migrate(env, BEFORE)
@@ -111,6 +112,7 @@ def _sqlite_key(path: Path) -> list[str]:
     return [row[1] for row in sorted((r for r in info if r[5]), key=lambda r: r[5])]
 
 
+@pytest.mark.slow
 def test_sqlite_migration_keeps_existing_bars_and_can_be_unapplied(tmp_path):
     env = {**os.environ, "ASIRIKUY_MODE": "embedded", "ASIRIKUY_VAR_DIR": str(tmp_path), "DATABASE_URL": ""}
     path = tmp_path / "asirikuy.sqlite3"
