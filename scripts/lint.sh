@@ -14,6 +14,20 @@ MYPY_TARGETS=(
   asirikuy_site/wsgi.py
   bench
   manage.py
+  brokers/base.py
+  brokers/errors.py
+  brokers/paper
+  trading/models
+  trading/money.py
+  trading/queues.py
+  trading/tasks.py
+  trading/venues
+  trading/services/account_sync.py
+  trading/services/beat_jobs.py
+  trading/services/orders
+  trading/services/periodic.py
+  trading/services/reconcile.py
+  trading/services/schedule.py
 )
 
 log() { printf '[lint] %s\n' "$*" >&2; }

@@ -71,7 +71,7 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 def worker_shard() -> int | None:
     raw = os.environ.get("ASIRIKUY_WORKER_SHARD")
-    return int(raw) if raw not in (None, "") else None
+    return int(raw) if raw else None
 
 
 def shard_of(account_id: int) -> int:
@@ -83,7 +83,7 @@ def shard_of(account_id: int) -> int:
 class AccountQueues(bootsteps.StartStopStep):
     """Consumer step that subscribes this worker to its shard's account queues."""
 
-    requires = {"celery.worker.consumer.tasks:Tasks"}
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)

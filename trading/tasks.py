@@ -35,15 +35,17 @@ def execute_bar_close(account_id: int, timeframe: int) -> dict[str, Any]:
     return {"account_id": account_id, "timeframe": timeframe, "outcomes": counts}
 
 
-def _dispatch_gave_up(self: Task, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-    """The last retry failed: the orders it was sending end FAILED with the reason, never sent late."""
-    from trading.services.orders.dispatch import orders_fail_unsent
+class DispatchTask(Task[Any, Any]):
+    """Dispatch with an end: when its last retry fails, the orders it was sending end FAILED with the reason."""
 
-    orders_fail_unsent(
-        account_id=kwargs["account_id"],
-        instrument_id=kwargs["instrument_id"],
-        reason=f"not sent: the broker could not be reached after {self.max_retries} retries ({exc})",
-    )
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from trading.services.orders.dispatch import orders_fail_unsent
+
+        orders_fail_unsent(
+            account_id=kwargs["account_id"],
+            instrument_id=kwargs["instrument_id"],
+            reason=f"not sent: the broker could not be reached after {self.max_retries} retries ({exc})",
+        )
 
 
 @shared_task(
@@ -55,7 +57,7 @@ def _dispatch_gave_up(self: Task, exc: Exception, task_id: str, args: Any, kwarg
     retry_backoff_max=60,
     retry_jitter=True,
     max_retries=6,
-    on_failure=_dispatch_gave_up,
+    base=DispatchTask,
 )
 def orders_dispatch_task(account_id: int, instrument_id: int) -> int:
     from trading.services.orders.dispatch import orders_dispatch

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -93,7 +94,7 @@ def _trade_findings(account: BrokerAccount, broker_trades: list[BrokerTrade]) ->
     findings: list[_Finding] = []
     for bt in broker_trades:
         mine = ours.get(bt.broker_trade_id)
-        common = {
+        common: dict[str, Any] = {
             "broker_trade_id": bt.broker_trade_id,
             "symbol": bt.symbol,
             "side": bt.side,
@@ -368,7 +369,7 @@ def _resolve(d: Discrepancy, action: str, instance: StrategyInstance | None) -> 
         )
     if d.kind == DiscrepancyKind.TRADE_UNITS:
         bt = client.get_trade(d.broker_trade_id)
-        Trade.objects.filter(pk=d.trade_id).update(current_units=bt.current_units, unrealized_pl=bt.unrealized_pl)
+        Trade.objects.filter(pk=d.trade_id or 0).update(current_units=bt.current_units, unrealized_pl=bt.unrealized_pl)
         return DiscrepancyStatus.ADOPTED, f"units set to the broker's {bt.current_units}"
     if d.kind == DiscrepancyKind.ORDER_ONLY_AT_BROKER:
         if action == DiscrepancyAction.CLOSE:
@@ -395,7 +396,7 @@ def _resolve(d: Discrepancy, action: str, instance: StrategyInstance | None) -> 
         )
         return DiscrepancyStatus.ADOPTED, f"adopted as order {order.pk}"
     if d.kind == DiscrepancyKind.ORDER_ONLY_IN_DB:
-        Order.objects.filter(pk=d.order_id, status=OrderStatus.PENDING).update(
+        Order.objects.filter(pk=d.order_id or 0, status=OrderStatus.PENDING).update(
             status=OrderStatus.CANCELLED, reject_reason="not pending at the broker (reconciliation)"
         )
         return DiscrepancyStatus.ADOPTED, "marked cancelled, as at the broker"
@@ -416,6 +417,7 @@ def discrepancy_resolve(
         raise ValidationError({"action": f"{action!r} does not apply to {d.get_kind_display()}; use {allowed}"})
     if instance is not None and instance.account_id != d.account_id:
         raise ValidationError({"instance": f"instance {instance.pk} belongs to another account"})
+    status: str
     if action == DiscrepancyAction.IGNORE:
         status, note = DiscrepancyStatus.IGNORED, "ignored"
     else:

@@ -88,7 +88,7 @@ def order_send(client: BrokerClient, order: Order) -> OrderResult:
         if order.target is None:
             raise ValueError(f"cancel order {order.pk} names no target")
         client.cancel_order(order.target.broker_order_id)
-        Order.objects.filter(pk=order.target_id, status=OrderStatus.PENDING).update(
+        Order.objects.filter(pk=order.target.pk, status=OrderStatus.PENDING).update(
             status=OrderStatus.CANCELLED, reject_reason="cancelled by strategy"
         )
         return OrderResult(status="filled", client_order_id=order.client_order_id)

@@ -67,6 +67,8 @@ def _rows(candles: Iterable[Candle], instrument: Instrument) -> Iterator[BarRow]
     scale = 10**instrument.digits
     for c in candles:
         side = c.bid or c.mid
+        if side is None:
+            raise ValueError(f"OANDA candle at {c.time:%Y-%m-%d %H:%M} has neither bid nor mid prices")
         spread = None
         if c.bid is not None and c.ask is not None:
             spread = int(round((c.ask.c - c.bid.c) * scale))

@@ -33,18 +33,19 @@ def stream_health_key(environment: str) -> str:
 
 
 def max_price_age() -> float:
-    return float(getattr(settings, "OANDA_PRICE_MAX_AGE_SECONDS", 10))
+    return float(settings.OANDA_PRICE_MAX_AGE_SECONDS)
 
 
 def price_redis() -> Any:
     """One Redis client per process (REDIS_URL), or None when the platform runs without Redis."""
     global _redis
-    if _redis is None and getattr(settings, "REDIS_URL", ""):
+    url: str = settings.REDIS_URL or ""
+    if _redis is None and url:
         with _redis_lock:
             if _redis is None:
                 import redis
 
-                _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+                _redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
     return _redis
 
 
