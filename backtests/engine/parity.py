@@ -47,6 +47,7 @@ class EngineResult:
     initial_balance: float
     rejected: int = 0
     stopped_out: bool = False
+    dropped: int = 0  # actions the strategy asked for that were not written (framework drop reasons)
     notes: list[str] = field(default_factory=list)
 
 
@@ -430,6 +431,7 @@ def run_parity(
         initial_balance=float(initial_balance),
         rejected=sim.rejected,
         stopped_out=stopped_out,
+        dropped=runner.dropped,
     )
 
 
