@@ -44,7 +44,7 @@ COSTS = [
 
 
 def test_every_catalog_strategy_has_a_case():
-    assert {s.id for s in strategy_catalog()} == set(CASES)
+    assert {s.id for s in strategy_catalog() if s.kind == "c"} == set(CASES)
 
 
 def run_both(strategy_id: int, costs: Costs, *, bars: int = 6000, seed: int = 3):
