@@ -10,6 +10,7 @@ subclass naming the instance, strategy, time and cause. The caller records it on
 from __future__ import annotations
 
 import math
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -279,3 +280,13 @@ def call_inputs(
 
 
 OrdersReader = Callable[[], list[OrderInfo]]
+
+_hosts = threading.local()
+
+
+def python_host() -> PythonHost:
+    """This thread's PythonHost (its ``last_dropped`` belongs to the thread's last run)."""
+    host: PythonHost | None = getattr(_hosts, "host", None)
+    if host is None:
+        host = _hosts.host = PythonHost()
+    return host
