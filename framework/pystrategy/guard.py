@@ -29,48 +29,53 @@ class StrategyTimeout(BaseException):  # noqa: N818 - raised into strategy code,
 class Guard:
     """Calls with a time limit; one per thread (a worker's batch, a backtest run)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_signal: bool = True) -> None:
+        """``use_signal=False`` always takes the watchdog (a backtest: no two timer syscalls per bar; a call
+        sleeping or blocked in C is then stopped when it returns to Python)."""
         self._thread = threading.current_thread()
-        self._main = self._thread is threading.main_thread() and hasattr(signal, "setitimer")
+        self._main = use_signal and self._thread is threading.main_thread() and hasattr(signal, "setitimer")
         self._started: float | None = None
         self._limit = 0.0
         self._watchdog: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._installed = False
 
     def call(self, limit: float, function: Callable[..., T], *args: object) -> T:
         """Return ``function(*args)``; raise StrategyTimeout inside it after ``limit`` seconds."""
-        if self._main and self._install_alarm():
-            previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        if self._main and self._alarm_ready():
             signal.setitimer(signal.ITIMER_REAL, limit)
             try:
                 return function(*args)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
         self._ensure_watchdog()
-        with self._lock:
-            self._limit = limit
-            self._started = time.monotonic()
+        self._limit = limit
+        self._started = time.monotonic()  # one assignment: the watchdog reads it under its lock
         try:
             return function(*args)
         finally:
             with self._lock:
                 self._started = None
 
+    def _alarm_ready(self) -> bool:
+        """Our SIGALRM handler is installed (once; it stays: it only fires when ``call`` armed the timer).
+
+        Not when another handler owns SIGALRM: then the watchdog thread is used instead.
+        """
+        if self._installed:
+            return True
+        current = signal.getsignal(signal.SIGALRM)
+        if current not in (signal.SIG_DFL, signal.SIG_IGN, None) or signal.getitimer(signal.ITIMER_REAL)[0] != 0:
+            self._main = False
+            return False
+        signal.signal(signal.SIGALRM, _on_alarm)
+        self._installed = True
+        return True
+
     def close(self) -> None:
         """Stop the watchdog thread (if one was started)."""
         self._stop.set()
-
-    @staticmethod
-    def _install_alarm() -> bool:
-        # only when nobody else uses SIGALRM in this process (and no alarm is pending)
-        current = signal.getsignal(signal.SIGALRM)
-        return current in (signal.SIG_DFL, signal.SIG_IGN, None) and signal.getitimer(signal.ITIMER_REAL)[0] == 0
-
-    @staticmethod
-    def _on_alarm(signum: int, frame: FrameType | None) -> None:
-        raise StrategyTimeout
 
     def _ensure_watchdog(self) -> None:
         if self._watchdog is not None:
@@ -90,6 +95,10 @@ class Guard:
 
         self._watchdog = threading.Thread(target=watch, name="strategy-time-limit", daemon=True)
         self._watchdog.start()
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise StrategyTimeout
 
 
 _local = threading.local()

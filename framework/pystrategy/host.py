@@ -26,7 +26,7 @@ from framework.errors import (
 )
 from framework.pystrategy.base import Strategy
 from framework.pystrategy.context import CallInputs, StrategyContext, entry_block
-from framework.pystrategy.guard import StrategyTimeout, thread_guard
+from framework.pystrategy.guard import Guard, StrategyTimeout, thread_guard
 from framework.pystrategy.indicators import IndicatorSource, WindowSource
 from framework.pystrategy.registry import python_strategy_class
 from framework.settings import StrategySettings
@@ -114,12 +114,17 @@ def check_signals(answer: object) -> list[OrderSignal]:
 
 
 def call_strategy(
-    obj: Strategy, cls: type[Strategy], settings: StrategySettings, ctx: StrategyContext, where: str
+    obj: Strategy,
+    cls: type[Strategy],
+    settings: StrategySettings,
+    ctx: StrategyContext,
+    where: str,
+    guard: Guard | None = None,
 ) -> list[OrderSignal]:
     """Timed exits, then on_bar under the time limit; the emitted and returned signals."""
     ctx.timed_exit()
     try:
-        answer = thread_guard().call(float(cls.time_limit), obj.on_bar, ctx)
+        answer = (guard or thread_guard()).call(cls.time_limit, obj.on_bar, ctx)
     except StrategyTimeout:
         forget_strategy_object(settings)
         raise StrategyTimeoutError(f"{where}: on_bar ran past its time limit of {cls.time_limit:g} s") from None

@@ -273,5 +273,6 @@ class SeriesSource:
 
     def next_call(self, windows: Sequence[np.ndarray]) -> None:
         """A new bar: the fallback computes on these windows."""
-        self.windows[:] = windows
-        self.fallback.cache.clear()
+        if self.fallback.cache:
+            self.fallback.cache.clear()
+        self.fallback.windows = windows

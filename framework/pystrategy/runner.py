@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from framework.pystrategy.context import CallInputs, StrategyContext, entry_block
+from framework.pystrategy.guard import Guard
 from framework.pystrategy.host import call_strategy, python_params, strategy_object
 from framework.pystrategy.indicators import SeriesSource
 from framework.settings import StrategySettings
@@ -79,6 +80,13 @@ class PythonRunner:
         self._where = f"instance {self.instance_id}, strategy {self.strategy_id} ({self.cls.name}), {symbol}"
         self._signals: list[OrderSignal] = []
         self.dropped = 0
+        self._account_view = memoryview(self.account)
+        self._prices_view = memoryview(self.bid_ask)
+        self._flat = memoryview(self._rows.reshape(-1))
+        # entries are blocked by the mode alone unless a spread or drawdown limit is set (then per bar)
+        self._checks_prices = self._max_spread != 0.0 or self._max_drawdown != 0.0
+        self.inputs.entry_block = entry_block(self._mode, 1.0, 1.0, 0.0, 0.0, 0.0)
+        self._guard = Guard(use_signal=False)
 
     @staticmethod
     def address(array: np.ndarray) -> int:
@@ -95,19 +103,24 @@ class PythonRunner:
     def run(self, current_time: int, open_count: int) -> bool:
         """Run the strategy once; True when it produced signals (read them with ``signals``)."""
         inputs = self.inputs
-        account, prices = self.account, self.bid_ask
-        bid, ask = float(prices[0]), float(prices[1])
+        account, prices = self._account_view, self._prices_view
+        bid, ask = prices[0], prices[1]
         inputs.time = current_time
         inputs.bid, inputs.ask = bid, ask
-        inputs.quote_conversion = max(float(prices[4]), float(prices[5]))
-        inputs.balance = float(account[1])
-        inputs.equity = float(account[2]) if self._fixed_equity is None else self._fixed_equity
-        inputs.entry_block = entry_block(self._mode, bid, ask, self._max_spread, float(account[9]), self._max_drawdown)
-        types = self.orders["type"][:open_count].astype(int).tolist() if open_count else []
+        inputs.quote_conversion = prices[4] if prices[4] >= prices[5] else prices[5]
+        inputs.balance = account[1]
+        inputs.equity = account[2] if self._fixed_equity is None else self._fixed_equity
+        if self._checks_prices:
+            inputs.entry_block = entry_block(self._mode, bid, ask, self._max_spread, account[9], self._max_drawdown)
+        flat = self._flat
+        types = [int(flat[2 + 15 * j]) for j in range(open_count)] if open_count else []
         self.source.next_call(self._windows)
         ctx = StrategyContext(inputs, self._windows, self._read_orders, types, self.source)
-        self._signals = call_strategy(self.obj, self.cls, self.settings, ctx, f"{self._where}, time {current_time}")
-        self.dropped += len(ctx.dropped)
+        self._signals = call_strategy(
+            self.obj, self.cls, self.settings, ctx, f"{self._where}, time {current_time}", self._guard
+        )
+        if ctx.dropped:
+            self.dropped += len(ctx.dropped)
         return bool(self._signals)
 
     def signals(self) -> list[OrderSignal]:
