@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.db.models import F
 from rest_framework.test import APIClient
 
 from backtests.models import ModelArtifact, RunStatus
@@ -17,10 +18,9 @@ from backtests.services.runs import backtest_run_create, backtest_run_execute
 from backtests.services.walkforward import walkforward_create
 from backtests.services.walkforward_run import walkforward_execute
 from framework.pystrategy import load_errors, load_strategies
+from tests.backtests.conftest import BARS, T0
 from trading.models import Bar, Execution, ExecutionStatus, Order, StrategyInstance
 from trading.services.execution import execution_bar_close
-
-from .conftest import BARS, T0
 
 USER_STRATEGY = '''
 """Close above its SMA buys, below sells: a user's first Python strategy."""
@@ -204,7 +204,8 @@ def test_ml_walkforward_trains_one_model_per_window_on_in_sample_bars_only(ml_in
     again = artifact_train(instance=ml_instance, start=first.in_sample_start, end=first.in_sample_end)
     assert again.sha256 == first.model.sha256
     # No look-ahead: rewriting every bar at or after the window's out-of-sample start changes nothing in it.
-    Bar.objects.filter(instrument=ml_instance.instrument, time__gte=first.out_of_sample_start).update(close=100000)
+    shift = {name: F(name) + 700 for name in ("open", "high", "low", "close")}
+    assert Bar.objects.filter(instrument=ml_instance.instrument, time__gte=first.out_of_sample_start).update(**shift)
     after = artifact_train(instance=ml_instance, start=first.in_sample_start, end=first.in_sample_end)
     assert after.sha256 == first.model.sha256
     assert ModelArtifact.objects.count() == 4
