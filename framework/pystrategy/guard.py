@@ -13,7 +13,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import TypeVar
 
@@ -72,6 +73,19 @@ class Guard:
         signal.signal(signal.SIGALRM, _on_alarm)
         self._installed = True
         return True
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the running call's clock inside this block (the platform's own work done within the call,
+        such as a backtest's indicator table). Watchdog mode only; the alarm keeps its deadline."""
+        with self._lock:
+            started, self._started = self._started, None
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            if started is not None:
+                self._started = started + (time.monotonic() - began)
 
     def close(self) -> None:
         """Stop the watchdog thread (if one was started)."""

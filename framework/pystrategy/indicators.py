@@ -10,7 +10,8 @@ incremental engine can serve the full-history values through the same ``value`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 import numpy as np
@@ -251,6 +252,8 @@ class SeriesSource:
         self.windows: list[np.ndarray] = []
         self.tables: dict[Key, np.ndarray] = {}
         self.fallback = WindowSource(self.windows, library)
+        # computing a table happens inside a strategy call but is the platform's work: run it under this
+        self.table_context: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def value(self, slot: int, kind: str, period: int, param: float, shift: int) -> float:
         key = (slot, kind, period, param, shift)
@@ -263,9 +266,10 @@ class SeriesSource:
             if shift >= window or period > window:
                 table = np.full(self.counts[slot], np.nan)
             else:
-                rc, table = self.library.indicator_windows(
-                    code, self.series[slot], self.counts[slot], period, param, window, shift
-                )
+                with self.table_context():
+                    rc, table = self.library.indicator_windows(
+                        code, self.series[slot], self.counts[slot], period, param, window, shift
+                    )
                 if rc != 0:
                     raise ValueError(f"indicator {kind}({period}, {param}) failed with code {rc}")
             self.tables[key] = table

@@ -87,6 +87,7 @@ class PythonRunner:
         self._checks_prices = self._max_spread != 0.0 or self._max_drawdown != 0.0
         self.inputs.entry_block = entry_block(self._mode, 1.0, 1.0, 0.0, 0.0, 0.0)
         self._guard = Guard(use_signal=False)
+        self.source.table_context = self._guard.paused  # a run's indicator tables are not the strategy's time
 
     @staticmethod
     def address(array: np.ndarray) -> int:
