@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 
@@ -25,3 +25,12 @@ app.autodiscover_tasks(_task_packages)
 from trading.queues import AccountQueues  # noqa: E402  (needs the app defined first)
 
 app.steps["consumer"].add(AccountQueues)
+
+
+@signals.worker_init.connect
+def _load_python_strategies(**_: object) -> None:
+    """Load the Python strategy folders when a worker starts: a broken file is logged (and listed by the
+    catalog API's load errors), never fatal. New or changed files need a worker restart."""
+    from framework.pystrategy import load_strategies
+
+    load_strategies()

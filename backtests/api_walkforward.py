@@ -41,6 +41,10 @@ class WalkForwardWindowOutputSerializer(ApiSerializer):
     start_balance = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     end_balance = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     error = serializers.CharField()
+    model = serializers.IntegerField(source="model_id", allow_null=True, help_text="ModelArtifact trained in-sample")
+    model_sha256 = serializers.CharField(source="model.sha256", allow_null=True, default=None)
+    model_train_start = serializers.DateTimeField(source="model.train_start", allow_null=True, default=None)
+    model_train_end = serializers.DateTimeField(source="model.train_end", allow_null=True, default=None)
 
 
 class WalkForwardOutputSerializer(ApiSerializer):

@@ -217,6 +217,33 @@ class WalkForward(Job, StrategyInputs, SearchSettings):
         return f"Walk-forward {self.pk} {self.symbol} {self.mode} x{self.windows} ({self.status})"
 
 
+class ModelArtifact(models.Model):
+    """A trained model of a Python strategy: its bytes, what it was trained on and a content hash.
+
+    Instances use one by reference (their MODEL_ID parameter); a walk-forward trains one per window on the
+    window's in-sample bars only. The bytes are written by the platform (framework.pystrategy.artifacts);
+    ``sha256`` is checked on every load.
+    """
+
+    strategy_id = models.PositiveIntegerField()
+    instrument = models.ForeignKey("trading.Instrument", on_delete=models.PROTECT, related_name="model_artifacts")
+    timeframe = models.PositiveIntegerField()
+    train_start = models.DateTimeField(help_text="Open time of the first training bar")
+    train_end = models.DateTimeField(help_text="Open time of the last training bar (labels included)")
+    bars = models.PositiveIntegerField(help_text="Training bars")
+    parameters = models.JSONField(default=dict, blank=True, help_text="Strategy parameters it was trained with")
+    library_versions = models.JSONField(default=dict, blank=True)
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the payload")
+    payload = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Model {self.pk} of strategy {self.strategy_id} ({self.sha256[:12]})"
+
+
 class WalkForwardWindow(models.Model):
     """One window: its in-sample optimisation, the chosen parameters and both statistics. Ranges are [start, end)."""
 
@@ -240,6 +267,14 @@ class WalkForwardWindow(models.Model):
     start_balance = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     end_balance = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     error = models.TextField(blank=True)
+    model = models.ForeignKey(
+        ModelArtifact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="walk_forward_windows",
+        help_text="The model this window trained on its in-sample bars (trainable strategies only)",
+    )
 
     class Meta:
         ordering = ["walk_forward", "index"]

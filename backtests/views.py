@@ -84,7 +84,7 @@ def walkforward_list(request: HttpRequest) -> HttpResponse:
 def walkforward_detail(request: HttpRequest, walk_forward_id: int) -> HttpResponse:
     """Progress, the stitched OOS equity, the efficiency and each window's chosen parameters."""
     wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
-    windows = list(wf.window_rows.order_by("index"))
+    windows = list(wf.window_rows.select_related("model").order_by("index"))
     names = sorted({name for w in windows for name in w.parameters})
     rows = [(w, [w.parameters.get(n) for n in names]) for w in windows]
     return render(

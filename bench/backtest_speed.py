@@ -247,6 +247,10 @@ def optimization_scaling(bars_per_pass: int) -> None:
     )
 
 
+PY_MA_CROSSOVER = 1100  # strategies/ma_crossover.py
+PYTHON_ROW = "parity engine, Python PY_MA_CROSSOVER"
+
+
 def main() -> None:
     if "--optimization" in sys.argv:
         args = [a for a in sys.argv[1:] if a != "--optimization"]
@@ -258,28 +262,37 @@ def main() -> None:
     from backtests.engine.market import Costs
     from backtests.engine.parity import run_parity
     from backtests.engine.synthetic import random_walk, synthetic_market
-    from framework import MA_CROSSOVER, StrategySettings, get_framework
+    from framework import MA_CROSSOVER, StrategySettings, get_framework, get_strategy
 
     bars = random_walk(n, seed=1, step_points=6)
-    settings = StrategySettings.for_strategy(
-        MA_CROSSOVER,
-        instance_id=9001,
-        timeframe=1,
-        params={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
-        account_risk_percent=0.01,
-        max_open_orders=1,
-        order_info_array_size=20,
-        is_backtesting=True,
-    )
-    windows = [(1, 41)]  # the live window for these parameters (slot_plans: 31 closed bars + 10)
+    params = {"FAST_PERIOD": 10, "SLOW_PERIOD": 30}
+
+    def settings_for(strategy_id: int) -> StrategySettings:
+        # MAX_OPEN_ORDERS = 1 (the instance default): the reversal shares the close's result row
+        return StrategySettings.for_strategy(
+            strategy_id,
+            instance_id=9001,
+            timeframe=1,
+            params=params,
+            account_risk_percent=0.01,
+            max_open_orders=1,
+            order_info_array_size=20,
+            is_backtesting=True,
+        )
+
+    settings = settings_for(MA_CROSSOVER)
+    # the live window for these parameters: the catalog's bars (ATR(14) settled, framework/warmup.py) + the margin
+    closed = get_strategy(MA_CROSSOVER).required_bars(params)[0] - 1
+    windows = [(1, closed + max(10, closed // 5))]
     costs = Costs(spread_points=0)  # a throughput run: no cost drift, so the account lasts all the bars
     framework = get_framework()  # loading the library and its config is process start-up, not a backtest
     rows: list[tuple[str, int, float, float, int | None]] = []
 
     # The engines' input is built once, outside their timings, as the baselines' inputs are (the ceiling's
-    # float arrays, backtrader's DataFrame and feed); its own row shows what building it costs.
+    # float arrays, backtrader's DataFrame and feed); its own row shows what building it costs. Its spread is the
+    # one Costs says (synthetic_market would otherwise build the bars with its own 10-point default).
     clock = Clock()
-    market = synthetic_market(bars, timeframe=1, windows=windows)
+    market = synthetic_market(bars, timeframe=1, windows=windows, spread_points=costs.spread_points or 0)
     rows.append(("input: synthetic_market (bars -> MarketData)", n, *clock.read(), None))
 
     clock = Clock()
@@ -298,6 +311,18 @@ def main() -> None:
     rows.append(("parity engine (c_runStrategy per bar, Runner)", len(parity.time), *clock.read(), len(parity.trades)))
     assert [x.key() for x in parity.trades] == [x.key() for x in fast.trades], "engines disagree"
     assert parity.equity.tolist() == fast.equity.tolist(), "engines' equity curves disagree"
+
+    clock = Clock()
+    python = run_parity(
+        data=market,
+        settings=settings_for(PY_MA_CROSSOVER),
+        costs=costs,
+        initial_balance=10_000.0,
+        account_currency="USD",
+        framework=framework,
+    )
+    rows.append((PYTHON_ROW, len(python.time), *clock.read(), len(python.trades)))
+    assert [x.key() for x in python.trades] == [x.key() for x in fast.trades], "the Python port disagrees"
 
     rows.append(("plain-C SMA cross, one ctypes call (ceiling)", n, *ceiling(bars), None))
     bt = backtrader_seconds(bars)
@@ -321,12 +346,14 @@ def main() -> None:
             f"[{label}] fast engine including its input: {with_input:,.0f} bars/s; fast / ceiling: "
             f"1/{speed['plain-C SMA cross, one ctypes call (ceiling)'] / fast_speed:.1f}"
         )
+        line += f"; Python strategy in the parity engine: {speed[PYTHON_ROW]:,.0f} bars/s"
         if bt is not None:
             baseline = speed["backtrader SMA cross (PandasData)"]
             line += (
                 f"; fast / backtrader: {fast_speed / baseline:,.0f}x (including its input: "
                 f"{with_input / baseline:,.0f}x); parity / backtrader: "
-                f"{speed['parity engine (c_runStrategy per bar, Runner)'] / baseline:,.1f}x"
+                f"{speed['parity engine (c_runStrategy per bar, Runner)'] / baseline:,.1f}x; Python parity / "
+                f"backtrader: {speed[PYTHON_ROW] / baseline:,.1f}x"
             )
         print(line)
 

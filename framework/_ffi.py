@@ -179,6 +179,17 @@ class Library:
         if self.has_indicator:
             lib.asirikuy_indicator.argtypes = [_I, _P, _I, _I, ctypes.c_double, _P]
             lib.asirikuy_indicator.restype = _I
+        # our newer exports: per-call indicator tails, per-window series and the last call's dropped actions
+        self.has_indicator_windows = hasattr(lib, "asirikuy_indicator_windows")
+        if self.has_indicator_windows:
+            lib.asirikuy_indicator_tail.argtypes = [_I, _P, _I, _I, ctypes.c_double, _I, _P]
+            lib.asirikuy_indicator_tail.restype = _I
+            lib.asirikuy_indicator_windows.argtypes = [_I, _P, _I, _I, ctypes.c_double, _I, _I, _P]
+            lib.asirikuy_indicator_windows.restype = _I
+        self.has_drops = hasattr(lib, "asirikuy_last_drops")
+        if self.has_drops:
+            lib.asirikuy_last_drops.argtypes = [_P, _I]
+            lib.asirikuy_last_drops.restype = _I
 
     def version(self) -> tuple[int, int, int]:
         """Call getFrameworkVersion."""
@@ -314,6 +325,46 @@ class Library:
         out = np.full(len(rates), np.nan)
         code = self._lib.asirikuy_indicator(kind, rates.ctypes.data, len(rates), period, param, out.ctypes.data)
         return int(code), out
+
+    def indicator_tail(self, kind: int, rates: np.ndarray, period: int, param: float, out: np.ndarray) -> int:
+        """Call asirikuy_indicator_tail: the last len(out) values over ``rates`` (C-contiguous CRATES)."""
+        return int(
+            self._lib.asirikuy_indicator_tail(
+                kind, address_of(rates), len(rates), period, param, len(out), out.ctypes.data
+            )
+        )
+
+    def indicator_windows(
+        self, kind: int, rates: np.ndarray, count: int, period: int, param: float, window: int, shift: int
+    ) -> tuple[int, np.ndarray]:
+        """Call asirikuy_indicator_windows over the first ``count`` bars of ``rates``."""
+        out = np.empty(count, dtype=np.float64)
+        code = self._lib.asirikuy_indicator_windows(
+            kind, address_of(rates), count, period, param, window, shift, out.ctypes.data
+        )
+        return int(code), out
+
+    def drop_count_function(self) -> object | None:
+        """asirikuy_last_drops as a bare function (call it with (None, 0) for the count), or None."""
+        return self._lib.asirikuy_last_drops if self.has_drops else None
+
+    def last_drops(self) -> list[tuple[int, int, int]]:
+        """(signal bit, order type, reason) of the actions this thread's last c_runStrategy dropped."""
+        if not self.has_drops:
+            return []
+        count = int(self._lib.asirikuy_last_drops(None, 0))  # the count alone: most calls drop nothing
+        if not count:
+            return []
+        rows = np.zeros((min(count, 32), 3), dtype=np.int32)  # per call: the thread's own buffer
+        self._lib.asirikuy_last_drops(rows.ctypes.data, len(rows))
+        return [(int(a), int(b), int(c)) for a, b, c in rows.tolist()]
+
+
+def async_raise(thread_id: int, exception: type[BaseException]) -> bool:
+    """Raise ``exception`` in another Python thread at its next bytecode (the strategy time limit off the
+    main thread, where no signal reaches); True when the thread was found."""
+    found = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exception))
+    return int(found) == 1
 
 
 class PreparedRun:
@@ -459,6 +510,8 @@ class AskBtOutput(ctypes.Structure):
         ("bars_done", _I),
         ("rejected", _I),
         ("stopped_out", _I),
+        ("dropped", _I),
+        ("pad_", _I),
     ]
 
 
@@ -480,8 +533,9 @@ def backtest_run(
     out_balance: np.ndarray,
     out_equity: np.ndarray,
     out_in_market: np.ndarray,
-) -> tuple[int, np.ndarray, int, int, int]:
-    """Call asirikuy_backtest_run; return (code, trades as BT_TRADE_DTYPE, bars done, rejected, stopped out).
+) -> tuple[int, np.ndarray, int, int, int, int]:
+    """Call asirikuy_backtest_run; return (code, trades as BT_TRADE_DTYPE, bars done, rejected, stopped out,
+    dropped actions).
 
     ``arrays`` holds the int64 primary series, ``slots`` per slot: bars (CRATES, writable, count + 1),
     close_time (int64), closed_end (int32) and the scalar fields of AskBtSlot. Every array must stay
@@ -512,4 +566,4 @@ def backtest_run(
         ctypes.memmove(trades.ctypes.data, out.trades, out.trade_count * ctypes.sizeof(AskBtTrade))
     if out.trades:
         library._lib.asirikuy_backtest_free(out.trades)
-    return code, trades, int(out.bars_done), int(out.rejected), int(out.stopped_out)
+    return code, trades, int(out.bars_done), int(out.rejected), int(out.stopped_out), int(out.dropped)

@@ -28,8 +28,8 @@ def fast_backtest(
     slots: list[dict[str, object]],
     scalars: dict[str, float | int],
     bars: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
-    """Run the C loop; return (trades, time, balance, equity, in_market, rejected, stopped_out).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool, int]:
+    """Run the C loop; return (trades, time, balance, equity, in_market, rejected, stopped_out, dropped).
 
     ``time`` is a view of ``arrays["close_time"]`` from ``scalars["first"]``: the engine would only copy it
     (and fault in 8 MB of fresh pages per million bars doing so). Raises the FrameworkError subclass of a
@@ -40,7 +40,7 @@ def fast_backtest(
     balance = np.empty(bars, dtype=np.float64)
     equity = np.empty(bars, dtype=np.float64)
     in_market = np.empty(bars, dtype=np.uint8)
-    code, trades, done, rejected, stopped = _ffi.backtest_run(
+    code, trades, done, rejected, stopped, dropped = _ffi.backtest_run(
         framework.ffi,
         settings=settings,
         arrays=arrays,
@@ -55,4 +55,13 @@ def fast_backtest(
         raise error_for_code(code, f"asirikuy_backtest_run (strategy {int(settings[52])})")
     first = int(scalars["first"])
     time = arrays["close_time"][first : first + done]
-    return trades, time, balance[:done], equity[:done], in_market[:done].view(np.bool_), rejected, bool(stopped)
+    return (
+        trades,
+        time,
+        balance[:done],
+        equity[:done],
+        in_market[:done].view(np.bool_),
+        rejected,
+        bool(stopped),
+        dropped,
+    )

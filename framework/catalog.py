@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from framework.errors import UnknownStrategyError
+from framework.warmup import atr_bars, ema_bars, rsi_bars, sma_bars
 
 # settings double[64]: name -> index.
 SETTING_INDEX: dict[str, int] = {f"ADDITIONAL_PARAM_{n}": n - 1 for n in range(1, 41)}
@@ -64,23 +65,37 @@ class ParamSpec:
 
 @dataclass(frozen=True, slots=True)
 class SlotSpec:
-    """One rates slot a strategy reads; min_bars is for the default parameters."""
+    """One rates slot a strategy reads, for the default parameters: min_bars is what the strategy refuses to run
+    without, warm_bars what the platform hands it (min_bars plus the indicators' settling, framework/warmup.py)."""
 
     index: int
     role: str
     timeframe: Literal["primary"] | int
     min_bars: int
+    warm_bars: int = 0
+
+
+BarsRule = Callable[[Mapping[str, float], bool], dict[int, int]]
+CrossCheck = Callable[[Mapping[str, float], int], None]
 
 
 @dataclass(frozen=True, slots=True)
 class StrategySpec:
-    """A strategy: id (INTERNAL_STRATEGY_ID), name, parameters and rates slots."""
+    """A strategy: id (INTERNAL_STRATEGY_ID), name, parameters and rates slots.
+
+    ``kind`` is "c" (our library, or the library ASIRIKUY_FRAMEWORK_LIBRARY names) or "python" (a class in
+    a strategies folder, framework/pystrategy); Python specs carry their own bars rule and cross-field check.
+    """
 
     id: int
     name: str
     description: str
     params: tuple[ParamSpec, ...]
     slots: tuple[SlotSpec, ...]
+    kind: Literal["c", "python"] = "c"
+    source: str = ""  # the file a Python strategy was loaded from
+    bars_rule: BarsRule | None = None
+    cross_check: CrossCheck | None = None
 
     def param(self, name: str) -> ParamSpec:
         """Return the parameter called name (KeyError if the strategy has none)."""
@@ -94,10 +109,19 @@ class StrategySpec:
         return {p.name: p.default for p in self.params}
 
     def required_bars(self, params: Mapping[str, float] | None = None) -> dict[int, int]:
-        """Return {slot index: minimum bars incl. the forming bar} for these parameter values."""
+        """Return {slot index: bars incl. the forming bar} the platform hands the strategy for these parameter
+        values: its minimum plus the settling bars of its recursive indicators (framework/warmup.py)."""
+        return self._bars(params, True)
+
+    def minimum_bars(self, params: Mapping[str, float] | None = None) -> dict[int, int]:
+        """Return {slot index: bars incl. the forming bar} below which the strategy refuses to run."""
+        return self._bars(params, False)
+
+    def _bars(self, params: Mapping[str, float] | None, warm: bool) -> dict[int, int]:
         values = self.defaults()
         values.update(params or {})
-        return _BARS_RULES[self.id](values)
+        rule = self.bars_rule or _BARS_RULES[self.id]
+        return rule(values, warm)
 
 
 def _p(name: str, index: int, default: float, lo: float, hi: float, integer: bool, description: str) -> ParamSpec:
@@ -111,24 +135,35 @@ _ATR_PARAMS = (
 )
 
 
-def _record_bars_rule(v: Mapping[str, float]) -> dict[int, int]:
+def _atr(v: Mapping[str, float], warm: bool) -> int:
+    period = int(v["ATR_AVERAGING_PERIOD"])
+    return atr_bars(period, 0) if warm else period + 1
+
+
+def _record_bars_rule(v: Mapping[str, float], warm: bool) -> dict[int, int]:
     return {0: 2}
 
 
-def _ma_rule(v: Mapping[str, float]) -> dict[int, int]:
-    return {0: int(max(v["SLOW_PERIOD"] + 2, v["ATR_AVERAGING_PERIOD"] + 2))}
+def _ma_rule(v: Mapping[str, float], warm: bool) -> dict[int, int]:
+    slow = int(v["SLOW_PERIOD"])
+    ma = ema_bars(slow, 1) if warm and int(v["MA_TYPE"]) == 1 else sma_bars(slow, 1)
+    return {0: max(ma, _atr(v, warm)) + 1}
 
 
-def _channel_rule(v: Mapping[str, float]) -> dict[int, int]:
-    return {0: int(max(v["CHANNEL_PERIOD"] + 1, v["TRAIL_PERIOD"] + 1, v["ATR_AVERAGING_PERIOD"] + 2))}
+def _channel_rule(v: Mapping[str, float], warm: bool) -> dict[int, int]:
+    return {0: int(max(v["CHANNEL_PERIOD"] + 1, v["TRAIL_PERIOD"] + 1, _atr(v, warm) + 1))}
 
 
-def _mean_reversion_rule(v: Mapping[str, float]) -> dict[int, int]:
-    signal = v["RSI_PERIOD"] + 2 if int(v["SIGNAL_MODE"]) == 0 else v["BB_PERIOD"] + 1
-    return {0: int(max(signal, v["ATR_AVERAGING_PERIOD"] + 2)), 1: int(v["TREND_PERIOD"] + 1)}
+def _mean_reversion_rule(v: Mapping[str, float], warm: bool) -> dict[int, int]:
+    rsi = int(v["RSI_PERIOD"])
+    if int(v["SIGNAL_MODE"]) == 0:
+        signal = rsi_bars(rsi, 0) if warm else rsi + 1
+    else:
+        signal = sma_bars(int(v["BB_PERIOD"]))
+    return {0: max(signal, _atr(v, warm)) + 1, 1: int(v["TREND_PERIOD"] + 1)}
 
 
-_BARS_RULES: dict[int, Callable[[Mapping[str, float]], dict[int, int]]] = {
+_BARS_RULES: dict[int, BarsRule] = {
     RECORD_BARS: _record_bars_rule,
     MA_CROSSOVER: _ma_rule,
     CHANNEL_BREAKOUT: _channel_rule,
@@ -170,9 +205,9 @@ def _spec(
     roles: Mapping[int, tuple[str, object]],
 ) -> StrategySpec:
     spec = StrategySpec(strategy_id, name, description, params, ())
-    bars = spec.required_bars()
+    bars, warm = spec.minimum_bars(), spec.required_bars()
     slots = tuple(
-        SlotSpec(index, role, timeframe, bars[index])  # type: ignore[arg-type]
+        SlotSpec(index, role, timeframe, bars[index], warm[index])  # type: ignore[arg-type]
         for index, (role, timeframe) in roles.items()
     )
     return StrategySpec(strategy_id, name, description, params, slots)
@@ -212,13 +247,25 @@ _BY_ID = {spec.id: spec for spec in _CATALOG}
 
 
 def strategy_catalog() -> list[StrategySpec]:
-    """Return every strategy our library implements."""
-    return list(_CATALOG)
+    """Return every strategy: our library's, then the Python strategies loaded from the strategy folders."""
+    from framework.pystrategy.registry import python_specs
+
+    return [*_CATALOG, *python_specs()]
 
 
 def get_strategy(strategy_id: int) -> StrategySpec:
-    """Return the spec of strategy_id or raise UnknownStrategyError."""
-    try:
-        return _BY_ID[strategy_id]
-    except KeyError:
-        raise UnknownStrategyError(strategy_id) from None
+    """Return the spec of strategy_id (C or Python) or raise UnknownStrategyError."""
+    spec = _BY_ID.get(strategy_id)
+    if spec is not None:
+        return spec
+    from framework.pystrategy.registry import python_spec
+
+    found = python_spec(strategy_id)
+    if found is None:
+        raise UnknownStrategyError(strategy_id)
+    return found
+
+
+def c_strategy_ids() -> frozenset[int]:
+    """Ids of the strategies our C library implements (a Python strategy may not take one)."""
+    return frozenset(_BY_ID)

@@ -294,6 +294,37 @@ class FileWritingError(FrameworkError):
     summary = "file writing failed"
 
 
+class StrategyError(FrameworkError):
+    """A Python strategy failed on its own (not its inputs); recorded on the execution, the batch goes on.
+
+    Codes are negative: they are ours, never a library return code (not in ERRORS_BY_CODE).
+    """
+
+    code = -100
+    summary = "python strategy failed"
+
+
+class StrategyCodeError(StrategyError):
+    """The strategy's code raised (on_bar, its constructor or its check); fix the strategy file."""
+
+    code = -101
+    summary = "python strategy raised"
+
+
+class StrategyTimeoutError(StrategyError):
+    """on_bar ran past the strategy's time limit and was interrupted; its object is created anew next time."""
+
+    code = -102
+    summary = "python strategy timed out"
+
+
+class StrategyOutputError(StrategyError):
+    """on_bar returned something that is not OrderSignals (or invalid ones); nothing of it was used."""
+
+    code = -103
+    summary = "python strategy returned garbage"
+
+
 ERRORS_BY_CODE: dict[int, type[FrameworkError]] = {
     cls.code: cls
     for cls in (

@@ -118,6 +118,8 @@ class StrategySettings:
                 value=named["FAST_PERIOD"],
                 bound=named["SLOW_PERIOD"],
             )
+        if spec.cross_check is not None:  # a Python strategy's own rules between parameters
+            spec.cross_check(named, int(_number("TIMEFRAME", timeframe)))
         if strategy_id == MEAN_REVERSION and named["TREND_TIMEFRAME"] <= _number("TIMEFRAME", timeframe):
             raise SettingsError(
                 f"TREND_TIMEFRAME={named['TREND_TIMEFRAME']:g} must be above TIMEFRAME={timeframe}",

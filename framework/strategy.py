@@ -25,9 +25,12 @@ from framework.types import (
     SIGNAL_BITS,
     AccountInfo,
     BidAsk,
+    DroppedSignal,
     OrderInfo,
     OrderSignal,
     RatesSlot,
+    SignalAction,
+    dropped_from_code,
 )
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "config" / "AsirikuyConfig.xml"
@@ -79,6 +82,7 @@ class _Buffers(threading.local):
         self.keep_alive: list[np.ndarray | None] = [None] * RATES_SLOTS
         self.info_rows: list[tuple[float, ...] | None] = [None] * RATES_SLOTS
         self.price_row: tuple[float, ...] = ()
+        self.last_dropped: list[DroppedSignal] = []
 
     def results_for(self, rows: int) -> np.ndarray:
         if len(self.results) != rows:
@@ -147,11 +151,15 @@ def _decode(results: np.ndarray) -> list[OrderSignal]:
         ticket, mask, lots, entry, sl, tp, isl, itp, trailing, expiry = results[row_index].tolist()
         for bit, (action, order_type) in SIGNAL_BITS.items():
             if int(mask) & bit:
+                if action is SignalAction.CLOSE and int(mask) != bit:  # a close reads only its ticket
+                    signals.append(OrderSignal(action, order_type, int(ticket), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, 0))
+                    continue
                 signals.append(
                     OrderSignal(
                         action=action,
                         order_type=order_type,
-                        ticket=int(ticket),
+                        # an entry sharing a close's row (stop-and-reverse) carries the close's ticket: opens have 0
+                        ticket=0 if action is SignalAction.OPEN else int(ticket),
                         lots=lots,
                         entry_price=entry,
                         sl_distance=sl,
@@ -284,11 +292,18 @@ class Framework:
             b.rates_addr,
             b.addr_results,
         )
+        b.last_dropped = []
         if code != 0:
             raise error_for_code(
                 code, f"instance {instance_id}, strategy {settings.strategy_id}, {symbol}, time {current_time}"
             )
+        if self._lib.has_drops:
+            b.last_dropped = [dropped_from_code(bit, reason) for bit, _, reason in self._lib.last_drops()]
         return _decode(results)
+
+    def last_dropped(self) -> list[DroppedSignal]:
+        """The actions this thread's last ``run`` asked for but did not emit, with their reasons."""
+        return list(self._buffers.last_dropped)
 
     @staticmethod
     def _fill_orders(b: _Buffers, orders: Sequence[OrderInfo], capacity: int) -> None:
@@ -389,6 +404,8 @@ class Runner:
         self._time = memoryview(self.time_and_count)
         self._values = memoryview(self.results).cast("B").cast("d")
         self._masks = range(1, 10 * settings.max_open_orders, 10)
+        self.dropped = 0  # actions dropped over every call so far (asirikuy_last_drops), when the library says
+        self._drop_count = framework.ffi.drop_count_function()
 
     @staticmethod
     def address(array: np.ndarray) -> int:
@@ -409,6 +426,8 @@ class Runner:
             raise error_for_code(
                 code, f"instance {self.instance_id}, strategy {self.strategy_id}, {self.symbol}, time {current_time}"
             )
+        if self._drop_count is not None:
+            self.dropped += self._drop_count(None, 0)
         values = self._values
         for index in self._masks:
             if values[index]:

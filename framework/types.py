@@ -148,6 +148,39 @@ class OrderSignal:
     expiration: int
 
 
+# Why an action was not written into a result row (ASK_DROP_* of asirikuy_framework.h).
+DROP_REASONS: dict[int, tuple[str, str]] = {
+    1: ("rows_full", "every one of the MAX_OPEN_ORDERS result rows was taken"),
+    2: ("max_open_orders", "MAX_OPEN_ORDERS open orders already"),
+    3: ("monitor_mode", "OPERATIONAL_MODE is monitor: no new entries"),
+    4: ("spread", "the spread is above MAX_SPREAD"),
+    5: ("drawdown", "the drawdown is at or above MAX_DRAWDOWN_PERCENT"),
+    6: ("no_size", "no stop distance and no ATR (or no equity) to size the lots"),
+}
+DROP_CODES = {name: code for code, (name, _) in DROP_REASONS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedSignal:
+    """An action a strategy asked for on this call that was not emitted, and why (reason: a DROP_REASONS name)."""
+
+    action: SignalAction
+    order_type: OrderType
+    reason: str
+
+    def describe(self) -> str:
+        """One line for the execution's record, e.g. ``open BUY dropped: every one of the ... rows was taken``."""
+        text = DROP_REASONS.get(DROP_CODES.get(self.reason, 0), (self.reason, "reason not documented"))[1]
+        return f"{self.action.value} {self.order_type.name} dropped ({self.reason}): {text}"
+
+
+def dropped_from_code(bit: int, reason: int) -> DroppedSignal:
+    """The DroppedSignal of one (signal bit, reason code) pair reported by the library."""
+    action, order_type = SIGNAL_BITS[bit]
+    name = DROP_REASONS.get(reason, (f"code_{reason}", ""))[0]
+    return DroppedSignal(action, order_type, name)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderInfo:
     """An open (or recently closed) order of the instance, mirroring COrderInfo."""

@@ -80,7 +80,7 @@ def run_fast(
     """Run the whole backtest in one C call; same results as run_parity on the same inputs."""
     framework = framework or get_framework()
     arrays, slots, scalars = fast_inputs(data=data, costs=costs, initial_balance=initial_balance)
-    trades, time, balance, equity, in_market, rejected, stopped = fast_backtest(
+    trades, time, balance, equity, in_market, rejected, stopped, dropped = fast_backtest(
         framework,
         settings=settings.array,
         arrays=arrays,
@@ -97,6 +97,7 @@ def run_fast(
         initial_balance=float(initial_balance),
         rejected=rejected,
         stopped_out=stopped,
+        dropped=dropped,
     )
 
 

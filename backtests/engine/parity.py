@@ -27,6 +27,8 @@ from framework import (
     RunnerSlot,
     StrategySettings,
 )
+from framework.pystrategy.registry import is_python_strategy
+from framework.pystrategy.runner import PythonRunner
 from framework.types import ORDER_INFO_DTYPE
 from trading.services.execution.inputs import BROKER_TZ
 from trading.services.execution.translate import InstrumentSpec, PositionView, signals_to_intents
@@ -47,6 +49,7 @@ class EngineResult:
     initial_balance: float
     rejected: int = 0
     stopped_out: bool = False
+    dropped: int = 0  # actions the strategy asked for that were not written (framework drop reasons)
     notes: list[str] = field(default_factory=list)
 
 
@@ -291,7 +294,6 @@ def run_parity(
     written into the element after the window and restored after the call.
     """
     instance_id = settings.instance_id
-    framework.ensure_instance(instance_id, is_testing=True)
     sim = SimBroker(data, costs, initial_balance)
     spec = InstrumentSpec(
         digits=data.digits,
@@ -301,13 +303,12 @@ def run_parity(
     )
     scale = data.scale
     minimum_stop = costs.min_stop_points / scale
-    runner = Runner(
+    runner = _runner(
         framework,
+        data,
         settings=settings,
         symbol=data.symbol,
         account_currency=account_currency,
-        broker_name=BROKER_TZ,
-        ref_broker_name=BROKER_TZ,
         account=AccountInfo(
             account_number=1,
             balance=sim.balance,
@@ -319,7 +320,6 @@ def run_parity(
             stopout_percent=50.0,
         ),
         prices=BidAsk(bid=1.0, ask=1.0),
-        slots=[RunnerSlot(s.timeframe, s.window, s.timeframe, s.window + 1, s.point, s.digits) for s in data.slots],
     )
     account = memoryview(runner.account)
     prices = memoryview(runner.bid_ask)
@@ -336,7 +336,7 @@ def run_parity(
             (
                 len(slot_state),
                 memoryview(s.crates.view(np.uint8)),
-                Runner.address(s.crates),
+                runner.address(s.crates),
                 s.window,
                 _ints(s.closed_end, np.int32),
                 _ints(s.close_time, np.int64),
@@ -430,6 +430,43 @@ def run_parity(
         initial_balance=float(initial_balance),
         rejected=sim.rejected,
         stopped_out=stopped_out,
+        dropped=runner.dropped,
+    )
+
+
+def _runner(
+    framework: Framework,
+    data: MarketData,
+    *,
+    settings: StrategySettings,
+    symbol: str,
+    account_currency: str,
+    account: AccountInfo,
+    prices: BidAsk,
+) -> Runner | PythonRunner:
+    """c_runStrategy through framework.Runner, or a Python strategy through its twin: the same buffers."""
+    slots = [RunnerSlot(s.timeframe, s.window, s.timeframe, s.window + 1, s.point, s.digits) for s in data.slots]
+    if is_python_strategy(settings.strategy_id):
+        return PythonRunner(
+            settings=settings,
+            symbol=symbol,
+            account=account,
+            prices=prices,
+            slots=slots,
+            series=[s.crates for s in data.slots],
+            counts=[s.count for s in data.slots],
+        )
+    framework.ensure_instance(settings.instance_id, is_testing=True)
+    return Runner(
+        framework,
+        settings=settings,
+        symbol=symbol,
+        account_currency=account_currency,
+        broker_name=BROKER_TZ,
+        ref_broker_name=BROKER_TZ,
+        account=account,
+        prices=prices,
+        slots=slots,
     )
 
 

@@ -167,7 +167,8 @@ def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
     try:
         if opt.instance is None:
             raise ValueError("the instance of this optimisation was deleted")
-        instance = instance_with_parameters(opt.instance, p.parameters)
+        # the parameters recorded when the search was made (a walk-forward window's MODEL_ID among them)
+        instance = instance_with_parameters(opt.instance, {**(opt.base_parameters or {}), **p.parameters})
         output = engine_run_stored(inputs=opt, instance=instance, start=opt.start, end=opt.end, engine=opt.engine)
         fields.update(
             status=RunStatus.DONE,

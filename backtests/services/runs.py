@@ -19,6 +19,7 @@ from backtests.models import BacktestRun, BacktestTrade, Engine, RunStatus, Stra
 from backtests.services.data import instance_with_parameters, market_data
 from backtests.services.queueing import job_enqueue
 from framework import get_framework
+from framework.pystrategy.registry import is_python_strategy
 from trading.models import StrategyInstance
 
 MONEY = Decimal("0.000001")
@@ -87,7 +88,9 @@ def engine_run(
     data, settings = market_data(
         instance=instance, start=start, end=end, costs=costs, account_currency=account_currency
     )
-    if engine == Engine.FAST:
+    if engine == Engine.FAST and not is_python_strategy(settings.strategy_id):
+        # The fast engine runs C strategies only; a Python strategy always takes the parity engine (its own
+        # twin of the C loop would be a second implementation of every rule).
         from backtests.engine.fast import run_fast
 
         result = run_fast(data=data, settings=settings, costs=costs, initial_balance=initial_balance)

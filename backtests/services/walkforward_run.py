@@ -27,6 +27,7 @@ from django.utils import timezone
 from backtests.engine import stats
 from backtests.engine.market import Costs
 from backtests.models import Optimization, OptimizationPass, RunStatus, WalkForward, WalkForwardWindow
+from backtests.services.artifacts import TrainingError, artifact_train
 from backtests.services.data import instance_with_parameters
 from backtests.services.optimization import (
     OPEN_STATUSES,
@@ -48,6 +49,13 @@ from backtests.services.walkforward import (
     stitch_curves,
     walkforward_efficiency,
 )
+from framework.pystrategy.registry import python_strategy_class
+
+
+def is_trainable(strategy_id: int) -> bool:
+    """True for a Python strategy with a ``train`` method (a model per walk-forward window)."""
+    cls = python_strategy_class(strategy_id)
+    return cls is not None and callable(getattr(cls, "train", None))
 
 
 @dataclass(frozen=True)
@@ -105,8 +113,18 @@ def walkforward_plan(*, walk_forward_id: int) -> list[int]:
     if wf.status == RunStatus.PENDING:
         WalkForward.objects.filter(pk=wf.pk).update(status=RunStatus.RUNNING, started_at=timezone.now(), error="")
     for row in wf.window_rows.filter(optimization__isnull=True):
+        instance = wf.instance
+        if is_trainable(wf.instance.strategy_id):
+            # one model per window, trained on the in-sample bars alone; its passes and its OOS test use it
+            try:
+                model = artifact_train(instance=wf.instance, start=row.in_sample_start, end=row.in_sample_end)
+            except TrainingError as e:
+                _fail(wf.pk, f"window {row.index}: {e}")
+                return []
+            WalkForwardWindow.objects.filter(pk=row.pk).update(model=model)
+            instance = instance_with_parameters(wf.instance, {"MODEL_ID": model.pk})
         opt = optimization_create(
-            instance=wf.instance,
+            instance=instance,
             space=wf.space,
             method=wf.method,
             samples=wf.samples,
@@ -239,8 +257,11 @@ def walkforward_cancel(*, walk_forward_id: int) -> bool:
 
 def _window_test(wf: WalkForward, row: WalkForwardWindow, balance: float) -> tuple[Segment, object]:
     """Test ``row``'s chosen parameters out-of-sample from ``balance`` and store the window's results."""
+    parameters = dict(row.parameters)
+    if row.model_id is not None:
+        parameters["MODEL_ID"] = row.model_id  # the window's own model, trained before its OOS range
     output = engine_run(
-        instance=instance_with_parameters(wf.instance, row.parameters),
+        instance=instance_with_parameters(wf.instance, parameters),
         start=row.out_of_sample_start,
         end=row.out_of_sample_end - ONE_SECOND,
         costs=Costs(**wf.costs),

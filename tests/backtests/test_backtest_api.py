@@ -49,7 +49,8 @@ def test_the_parity_task_reports_progress_on_the_run(ma_instance):
     run = backtest_run_create(instance=ma_instance)
     backtest_run_task.apply(args=[run.pk])
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE and run.progress == 1.0 and run.bars_tested > 2900
+    # 3,000 stored bars less the window the strategy is handed (ATR(14) settled: framework/warmup.py)
+    assert run.status == RunStatus.DONE and run.progress == 1.0 and run.bars_tested > 2500
 
 
 @pytest.mark.parametrize(

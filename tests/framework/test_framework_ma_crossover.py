@@ -118,9 +118,25 @@ def test_disabled_mode_returns_no_signals(fw, instance_id):
     assert run(fw, settings, [slot(UP)], orders=[_order(55, OrderType.SELL)]) == []
 
 
-def test_rows_beyond_max_open_orders_are_never_written(fw, instance_id):
+def test_stop_and_reverse_with_one_result_row_shares_the_close_row(fw, instance_id):
+    # MAX_OPEN_ORDERS = 1 (the instance default): one result row. The close of the SELL takes it and the
+    # reversing BUY shares it (both bits, the close's ticket), so the reversal is not lost.
     signals = run(fw, _settings(instance_id, max_open_orders=1), [slot(UP)], orders=[_order(55, OrderType.SELL)])
-    _assert_signals(signals, [_close(OrderType.SELL)])
+    _assert_signals(signals, [_open(OrderType.BUY, entry=1.1102, lots=0.07), _close(OrderType.SELL)])
+    assert fw.last_dropped() == []
+
+
+def test_rows_beyond_max_open_orders_are_never_written_and_drops_are_reported(fw, instance_id):
+    # A BUY open and a BUYSTOP pending with one row: the down cross closes the BUY (the row); its SELL
+    # could share the row, but the BUYSTOP still open keeps the cap of 1 reached: dropped and reported.
+    orders = [_order(55, OrderType.BUY), _order(56, OrderType.BUYSTOP)]
+    signals = run(fw, _settings(instance_id, max_open_orders=1), [slot(DOWN)], orders=orders)
+    _assert_signals(signals, [_close(OrderType.BUY)])
+    dropped = fw.last_dropped()
+    assert [(d.action, d.order_type, d.reason) for d in dropped] == [
+        (SignalAction.OPEN, OrderType.SELL, "max_open_orders")
+    ]
+    assert "MAX_OPEN_ORDERS" in dropped[0].describe()
 
 
 def test_max_open_orders_counts_every_open_order(fw, instance_id):

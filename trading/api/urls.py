@@ -41,6 +41,7 @@ urlpatterns = [
     path("executions/", executions.ExecutionListApi.as_view(), name="executions"),
     path("executions/<int:execution_id>/", executions.ExecutionDetailApi.as_view(), name="execution"),
     path("catalog/strategies/", catalog.StrategyListApi.as_view(), name="strategies"),
+    path("catalog/strategy-load-errors/", catalog.StrategyLoadErrorListApi.as_view(), name="strategy-load-errors"),
     path("catalog/strategies/<int:strategy_id>/", catalog.StrategyDetailApi.as_view(), name="strategy"),
     path(
         "accounts/<int:account_id>/reconcile/", reconciliation.AccountReconcileApi.as_view(), name="account-reconcile"

@@ -36,17 +36,26 @@ def bars_derive_store(
 ) -> UpsertReport:
     """Derive ``timeframe`` bars from stored ``source_timeframe`` bars in [start, end] and upsert them.
 
-    ``start`` is widened to the open of the bar that contains it, so a partial first bar is never written.
+    ``start`` is widened to the open of the bar that contains it, so a bar is derived from all its stored
+    source bars; a bar that opens before the first stored source bar is written as incomplete (it is partial).
     """
     if start is not None:
         opened = bucket_bounds(np.array([int(start.timestamp())]), timeframe, align_tz)[0][0]
         start = datetime.fromtimestamp(int(opened), tz=UTC)
     source = _source_bars(instrument, source_timeframe, start, end)
+    # The source is known from its first stored bar on: a derived bar opening before that one is partial.
+    first_stored = (
+        Bar.objects.filter(instrument=instrument, timeframe=source_timeframe)
+        .order_by("time")
+        .values_list("time", flat=True)
+        .first()
+    )
     derived = bars_derive(
         source,
         source_timeframe=source_timeframe,
         timeframe=timeframe,
         align_tz=align_tz,
         complete_through=None if end is None else end + timedelta(seconds=1),
+        complete_from=first_stored,
     )
     return bars_upsert(instrument_id=instrument.id, timeframe=timeframe, bars=derived)

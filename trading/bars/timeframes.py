@@ -18,6 +18,9 @@ The rule set (also in ``trading/bars/README.md``):
   is merged into Monday's D1, W1 and MN bars, so no Sunday D1 bar exists. Intraday bars are never merged.
 * A derived bar is complete when a later source bar exists, or when the source is known complete up to
   its close; a source that ends at the Friday close counts as complete until the Sunday open.
+* A bar that opens before the source is known to start (``complete_from``: by default the open of the
+  first source bar; ``bars_derive_store`` passes the first stored source bar) holds only part of its period
+  and is marked incomplete, like a forming bar, so no strategy or backtest reads it as a whole D1/H4 bar.
 """
 
 from __future__ import annotations
@@ -145,11 +148,13 @@ def bars_derive(
     timeframe: int,
     align_tz: str = NY_ROLL,
     complete_through: datetime | None = None,
+    complete_from: datetime | None = None,
 ) -> np.ndarray:
     """Aggregate ``source`` bars (BAR_DTYPE, strictly increasing times) into ``timeframe`` bars.
 
     ``complete_through`` is the instant up to which the source is known to be complete (default: the close
-    of its last bar, extended over the weekend when that close is the Friday close).
+    of its last bar, extended over the weekend when that close is the Friday close); ``complete_from`` the
+    instant from which it is (default: the open of its first bar): a bar opening before it is partial.
     """
     if timeframe <= source_timeframe:
         raise DerivationError(f"cannot derive {timeframe}m bars from {source_timeframe}m bars")
@@ -194,5 +199,7 @@ def bars_derive(
     through = _extend_over_weekend(through)
     closed = ends[first] <= through
     closed[:-1] = True  # a later source bar exists
-    out["complete"] = all_complete & closed
+    since = int(times[0]) if complete_from is None else int(complete_from.timestamp())
+    whole = out["time"] >= since  # a bar that opened before the source starts covers only part of its period
+    out["complete"] = all_complete & closed & whole
     return out

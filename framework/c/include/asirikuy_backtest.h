@@ -79,6 +79,8 @@ typedef struct AskBtOutput {
   int bars_done;
   int rejected;
   int stopped_out;
+  int dropped;                  /* actions the strategy asked for that were not written (ASK_DROP_*) */
+  int pad_;
 } AskBtOutput;
 
 /* Returns SUCCESS, a strategy's error code, INVALID_PARAMETER or INSUFFICIENT_MEMORY. */

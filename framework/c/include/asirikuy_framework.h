@@ -305,6 +305,34 @@ ASK_EXPORT int ASK_API c_runStrategy(
 ASK_EXPORT int ASK_API asirikuy_indicator(int kind, const CRates* pRates, int count, int period,
                                           double param, double* pOut);
 
+/* The last `tail` values (bars count-tail .. count-1) of asirikuy_indicator's series into
+ * out[0..tail-1], computing only what they need: what a strategy reads on one call. */
+ASK_EXPORT int ASK_API asirikuy_indicator_tail(int kind, const CRates* pRates, int count, int period,
+                                               double param, int tail, double* pOut);
+
+/* Per window: out[e] (e = window-1 .. count-1) = the value at bar e - shift of the indicator
+ * computed over the `window` bars e-window+1 .. e alone, exactly as a strategy handed those bars
+ * computes it; out[0..window-2] = NaN. One call gives a backtest every value a strategy reads. */
+ASK_EXPORT int ASK_API asirikuy_indicator_windows(int kind, const CRates* pRates, int count,
+                                                  int period, double param, int window, int shift,
+                                                  double* pOut);
+
+/* ---- Dropped actions of the last c_runStrategy call (our extension) -------- */
+
+/* Why an action a strategy asked for was not written into a result row. */
+#define ASK_DROP_ROWS_FULL 1      /* all MAX_OPEN_ORDERS result rows were taken */
+#define ASK_DROP_MAX_OPEN 2       /* an entry would exceed MAX_OPEN_ORDERS open orders */
+#define ASK_DROP_MONITOR 3        /* OPERATIONAL_MODE 2 (monitor): no new entries */
+#define ASK_DROP_SPREAD 4         /* ask - bid above MAX_SPREAD */
+#define ASK_DROP_DRAWDOWN 5       /* largest drawdown at or above MAX_DRAWDOWN_PERCENT */
+#define ASK_DROP_NO_SIZE 6        /* no stop and no ATR (or no equity): lots cannot be computed */
+#define ASK_MAX_DROPS 32
+
+/* Write up to `capacity` dropped actions of this thread's last c_runStrategy call as triples
+ * (signal bit, order type, ASK_DROP_* reason) into pOut; return how many there were (which may
+ * exceed capacity). A call that returned an error dropped nothing (its rows were cleared). */
+ASK_EXPORT int ASK_API asirikuy_last_drops(int* pOut, int capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,15 @@ typedef struct InstanceSlot {
 
 static InstanceSlot g_instances[ASK_MAX_INSTANCES];
 
+/* The dropped actions of this thread's last c_runStrategy call (asirikuy_last_drops). */
+#if defined(_MSC_VER)
+#define ASK_THREAD_LOCAL __declspec(thread)
+#else
+#define ASK_THREAD_LOCAL _Thread_local
+#endif
+static ASK_THREAD_LOCAL int g_last_drops[ASK_MAX_DROPS][3];
+static ASK_THREAD_LOCAL int g_last_drop_count;
+
 /* ---- instance registry ------------------------------------------------- */
 
 static int find_instance_locked(int id) {
@@ -263,7 +272,10 @@ static int prepare_and_run(AskContext* ctx, AskStrategyFn strategy, const double
   double max_dd = s[MAX_DRAWDOWN_PERCENT];
   int spread_ok = max_spread == 0.0 || ctx->ask - ctx->bid <= max_spread + 1e-12;
   int drawdown_ok = max_dd == 0.0 || account[IDX_LARGEST_DRAWDOWN_PERCENT] < max_dd;
-  ctx->entries_allowed = ctx->operational_mode == ENABLE && spread_ok && drawdown_ok;
+  ctx->entry_block = ctx->operational_mode != ENABLE ? ASK_DROP_MONITOR
+                     : !spread_ok                     ? ASK_DROP_SPREAD
+                     : !drawdown_ok                   ? ASK_DROP_DRAWDOWN
+                                                      : 0;
   return strategy(ctx);
 }
 
@@ -279,6 +291,7 @@ ASK_EXPORT int ASK_API c_runStrategy(
       !pInBidAsk || !pInRatesInfo || !pInRates_0 || !pOutResults)
     return NULL_POINTER;
 
+  g_last_drop_count = 0;
   AskContext ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.settings = pInSettings;
@@ -320,11 +333,83 @@ ASK_EXPORT int ASK_API c_runStrategy(
   CRates* owned[ASK_RATES_SLOTS] = {0};
   int rc = prepare_and_run(&ctx, strategy, pInAccountInfo, pInBidAsk, pInRatesInfo, rates, owned);
   for (int i = 0; i < ASK_RATES_SLOTS; ++i) free(owned[i]);
-  if (rc != SUCCESS) clear_results(ctx.results, ctx.result_rows);
+  if (rc != SUCCESS) {
+    clear_results(ctx.results, ctx.result_rows);
+    return rc;
+  }
+  if (ctx.drop_count) {
+    int kept = ctx.drop_count < ASK_MAX_DROPS ? ctx.drop_count : ASK_MAX_DROPS;
+    memcpy(g_last_drops, ctx.drops, (size_t)kept * sizeof ctx.drops[0]);
+    g_last_drop_count = ctx.drop_count;
+  }
   return rc;
 }
 
-/* ---- our extra export: indicator series for tests ----------------------- */
+ASK_EXPORT int ASK_API asirikuy_last_drops(int* pOut, int capacity) {
+  int kept = g_last_drop_count < ASK_MAX_DROPS ? g_last_drop_count : ASK_MAX_DROPS;
+  if (pOut != NULL)
+    for (int i = 0; i < kept && i < capacity; ++i) memcpy(&pOut[3 * i], g_last_drops[i], sizeof g_last_drops[i]);
+  return g_last_drop_count;
+}
+
+/* ---- our extra exports: indicator values for tests and Python strategies -- */
+
+int ask_indicator_tail(int kind, const CRates* bars, int end, int period, double param, double* out,
+                       int tail) {
+  double a[2], b[2], c[2];
+  switch (kind) {
+    case ASK_IND_SMA: ask_sma(bars, end, period, out, tail); return SUCCESS;
+    case ASK_IND_EMA: ask_ema(bars, end, period, out, tail); return SUCCESS;
+    case ASK_IND_ATR: ask_atr(bars, end, period, out, tail); return SUCCESS;
+    case ASK_IND_RSI: ask_rsi(bars, end, period, out, tail); return SUCCESS;
+    default: break;
+  }
+  if (kind < ASK_IND_BB_UPPER || kind > ASK_IND_DONCHIAN_LOW) return INVALID_PARAMETER;
+  for (int done = 0; done < tail; done += 2) { /* two values at a time into the small buffers */
+    int n = tail - done < 2 ? tail - done : 2;
+    int e = end - (tail - done - n);
+    if (kind <= ASK_IND_BB_LOWER) {
+      ask_bollinger(bars, e, period, param, a, b, c, n);
+      const double* src = kind == ASK_IND_BB_UPPER ? a : (kind == ASK_IND_BB_MIDDLE ? b : c);
+      memcpy(out + done, src, (size_t)n * sizeof(double));
+    } else {
+      ask_donchian(bars, e, period, a, b, n);
+      memcpy(out + done, kind == ASK_IND_DONCHIAN_HIGH ? a : b, (size_t)n * sizeof(double));
+    }
+  }
+  return SUCCESS;
+}
+
+static int indicator_args_ok(const CRates* rates, const double* out, int count, int period,
+                             double param) {
+  if (rates == NULL || out == NULL) return NULL_POINTER;
+  if (count < 1 || count > ASK_MAX_RATES || period < 1 || period > count || !isfinite(param))
+    return INVALID_PARAMETER;
+  return SUCCESS;
+}
+
+ASK_EXPORT int ASK_API asirikuy_indicator_tail(int kind, const CRates* pRates, int count, int period,
+                                               double param, int tail, double* pOut) {
+  int rc = indicator_args_ok(pRates, pOut, count, period, param);
+  if (rc != SUCCESS) return rc;
+  if (tail < 1 || tail > count) return INVALID_PARAMETER;
+  return ask_indicator_tail(kind, pRates, count - 1, period, param, pOut, tail);
+}
+
+ASK_EXPORT int ASK_API asirikuy_indicator_windows(int kind, const CRates* pRates, int count,
+                                                  int period, double param, int window, int shift,
+                                                  double* pOut) {
+  int rc = indicator_args_ok(pRates, pOut, count, period, param);
+  if (rc != SUCCESS) return rc;
+  if (window < 1 || window > count || shift < 0 || shift >= window) return INVALID_PARAMETER;
+  for (int e = 0; e < window - 1; ++e) pOut[e] = NAN;
+  for (int e = window - 1; e < count; ++e) {
+    rc = ask_indicator_tail(kind, pRates + (e - window + 1), window - 1 - shift, period, param,
+                            &pOut[e], 1);
+    if (rc != SUCCESS) return rc;
+  }
+  return SUCCESS;
+}
 
 ASK_EXPORT int ASK_API asirikuy_indicator(int kind, const CRates* pRates, int count, int period,
                                           double param, double* pOut) {

@@ -45,12 +45,15 @@ typedef struct AskContext {
 
   AskRatesView slots[ASK_RATES_SLOTS];
 
-  int entries_allowed; /* ENABLE mode, spread and drawdown within limits */
+  int entry_block; /* 0 = entries allowed, else the ASK_DROP_* reason they are not */
   int open_count[6];   /* open orders per OrderType, minus those closed this call */
 
   StrategyResults* results;
   int result_rows;
   int rows_used;
+
+  int drops[ASK_MAX_DROPS][3]; /* (signal bit, order type, reason) of actions not written */
+  int drop_count;              /* may exceed ASK_MAX_DROPS; only the first ones are kept */
 } AskContext;
 
 typedef int (*AskStrategyFn)(AskContext* ctx);
@@ -66,6 +69,9 @@ void ask_rsi(const CRates* bars, int end, int period, double* out, int tail);
 void ask_bollinger(const CRates* bars, int end, int period, double k, double* upper,
                    double* middle, double* lower, int tail);
 void ask_donchian(const CRates* bars, int end, int period, double* high, double* low, int tail);
+/* kind: ASK_IND_*; the last `tail` values of the series over bars[0..end] (asirikuy_indicator). */
+int ask_indicator_tail(int kind, const CRates* bars, int end, int period, double param, double* out,
+                       int tail);
 
 /* ---- trade.c ----------------------------------------------------------- */
 /* The setting readers are inline: every strategy checks its settings on every call (once per bar,
@@ -101,9 +107,12 @@ static inline int ask_atr_settings(const AskContext* ctx, double* sl_mult, doubl
   return SUCCESS;
 }
 int ask_open_orders_total(const AskContext* ctx);
-int ask_can_enter(const AskContext* ctx);
+/* 0 when an entry may be emitted, else the ASK_DROP_* reason it may not. */
+int ask_entry_block(const AskContext* ctx);
 double ask_lots(const AskContext* ctx, double sl_distance, double atr);
-/* All of these return 1 when a row was written, 0 when dropped (rows full). */
+/* All of these return 1 when a row was written, 0 when the action was dropped (recorded in
+ * ctx->drops with its reason). An entry that finds every row taken shares the row of a close
+ * (a stop-and-reverse: one row, the close's ticket, both bits; callers run closes first). */
 int ask_emit_open_market(AskContext* ctx, int order_type, double sl, double tp, double atr);
 int ask_emit_open_pending(AskContext* ctx, int order_type, double price, double sl, double tp,
                           double atr, double expiration);

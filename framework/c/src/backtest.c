@@ -678,7 +678,8 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
         ctx.slots[k2].bars = sl->bars + (end - sl->window);
       }
       int spread_ok = max_spread == 0.0 || ask_f - bid_f <= max_spread + 1e-12;
-      ctx.entries_allowed = mode == ENABLE && spread_ok;
+      ctx.entry_block = mode != ENABLE ? ASK_DROP_MONITOR : !spread_ok ? ASK_DROP_SPREAD : 0;
+      ctx.drop_count = 0;
       unsigned version = s->version;
       int rc = strategy(&ctx);
       for (int k2 = in->slot_count - 1; k2 >= 0; --k2) {
@@ -686,6 +687,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
         sl->bars[sl->closed_end[i]] = saved[k2];
       }
       if (rc != SUCCESS) return rc;
+      out->dropped += ctx.drop_count;
       if (ctx.rows_used > 0) {
         int n_signals = decode(w->rows, max_orders, w->signals, max_orders * 18);
         /* apply_signals reads the positions of this book; it changes the broker (version). */
@@ -714,7 +716,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
 ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* out) {
   if (!in || !out || !out->balance || !out->equity || !out->in_market) return NULL_POINTER;
   out->trades = NULL;
-  out->trade_count = out->bars_done = out->rejected = out->stopped_out = 0;
+  out->trade_count = out->bars_done = out->rejected = out->stopped_out = out->dropped = 0;
   if (in->slot_count < 1 || in->slot_count > ASK_RATES_SLOTS || in->first < 0 ||
       in->last >= in->n_bars || in->first > in->last || in->unit_precision < 0 ||
       in->unit_precision > 6 || !(in->contract_size > 0.0))

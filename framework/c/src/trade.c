@@ -1,6 +1,7 @@
 /*
  * trade.c - machinery shared by every strategy: sizing, entry gating, result
- * rows (one action per row, never beyond MAX_OPEN_ORDERS rows) and timed exits.
+ * rows (one action per row, never beyond MAX_OPEN_ORDERS rows; an entry with no
+ * free row shares a close's row), dropped actions with their reason, timed exits.
  */
 #include <math.h>
 
@@ -12,9 +13,10 @@ int ask_open_orders_total(const AskContext* ctx) {
   return total;
 }
 
-int ask_can_enter(const AskContext* ctx) {
-  return ctx->entries_allowed && ask_open_orders_total(ctx) < ctx->max_open_orders &&
-         ctx->rows_used < ctx->result_rows;
+int ask_entry_block(const AskContext* ctx) {
+  if (ctx->entry_block) return ctx->entry_block;
+  if (ask_open_orders_total(ctx) >= ctx->max_open_orders) return ASK_DROP_MAX_OPEN;
+  return 0;
 }
 
 /* lots = (risk% / 100) * equity / (distance * contractSize * quoteConversion),
@@ -36,20 +38,51 @@ static int signal_bit(int action, int order_type) {
   return (order_type % 2) ? bit << 16 : bit;
 }
 
+static int drop(AskContext* ctx, int action, int order_type, int reason) {
+  if (ctx->drop_count < ASK_MAX_DROPS) {
+    int* d = ctx->drops[ctx->drop_count];
+    d[0] = signal_bit(action, order_type);
+    d[1] = order_type;
+    d[2] = reason;
+  }
+  ctx->drop_count += 1;
+  return 0;
+}
+
 static StrategyResults* next_row(AskContext* ctx) {
   if (ctx->rows_used >= ctx->result_rows) return 0;
   return &ctx->results[ctx->rows_used++];
 }
 
+/* Every close bit of the mask (bits 1, 8, 64 shifted by 1, and their SELL-side twins). */
+#define ASK_CLOSE_BITS                                                                   \
+  (SIGNAL_CLOSE_BUY | SIGNAL_CLOSE_SELL | SIGNAL_CLOSE_BUYLIMIT | SIGNAL_CLOSE_SELLLIMIT | \
+   SIGNAL_CLOSE_BUYSTOP | SIGNAL_CLOSE_SELLSTOP)
+
+/* A row holding only closes: an entry may share it (its fields other than the ticket are free). */
+static StrategyResults* close_row(AskContext* ctx) {
+  for (int r = 0; r < ctx->rows_used; ++r) {
+    int mask = (int)ctx->results[r].tradingSignals;
+    if (mask && (mask & ~ASK_CLOSE_BITS) == 0) return &ctx->results[r];
+  }
+  return 0;
+}
+
 static int emit_open(AskContext* ctx, int order_type, double price, double sl, double tp,
                      double atr, double expiration) {
-  if (!ask_can_enter(ctx)) return 0;
+  int block = ask_entry_block(ctx);
+  if (block) return drop(ctx, 0, order_type, block);
   double lots = ask_lots(ctx, sl, atr);
-  if (lots <= 0.0) return 0;
+  if (lots <= 0.0) return drop(ctx, 0, order_type, ASK_DROP_NO_SIZE);
   StrategyResults* row = next_row(ctx);
-  if (!row) return 0;
-  row->ticketNumber = 0.0;
-  row->tradingSignals = (double)signal_bit(0, order_type);
+  int shared = 0;
+  if (!row) {
+    row = close_row(ctx);
+    shared = 1;
+  }
+  if (!row) return drop(ctx, 0, order_type, ASK_DROP_ROWS_FULL);
+  if (!shared) row->ticketNumber = 0.0;
+  row->tradingSignals = (double)((shared ? (int)row->tradingSignals : 0) | signal_bit(0, order_type));
   row->lots = lots;
   row->entryPrice = price;
   row->brokerSL = sl;
@@ -71,7 +104,7 @@ int ask_emit_open_pending(AskContext* ctx, int order_type, double price, double 
 
 int ask_emit_close(AskContext* ctx, int order_type, double ticket) {
   StrategyResults* row = next_row(ctx);
-  if (!row) return 0;
+  if (!row) return drop(ctx, 1, order_type, ASK_DROP_ROWS_FULL);
   row->ticketNumber = ticket;
   row->tradingSignals = (double)signal_bit(1, order_type);
   if (ticket == ASK_ALL_ORDER_TICKETS) ctx->open_count[order_type] = 0;
@@ -82,7 +115,7 @@ int ask_emit_close(AskContext* ctx, int order_type, double ticket) {
 int ask_emit_update(AskContext* ctx, int order_type, double ticket, double sl, double tp,
                     int trailing) {
   StrategyResults* row = next_row(ctx);
-  if (!row) return 0;
+  if (!row) return drop(ctx, 2, order_type, ASK_DROP_ROWS_FULL);
   row->ticketNumber = ticket;
   row->tradingSignals = (double)signal_bit(2, order_type);
   row->brokerSL = sl;

@@ -50,8 +50,24 @@ def by_hand(open_time, members, complete=True):
     )
 
 
+KNOWN_FROM = utc(2024, 3, 1, 0, 0)  # the source is known complete from long before its first bar
+
+
 def derived(timeframe, align_tz="OANDA"):
-    return bars_derive(m1(), source_timeframe=1, timeframe=timeframe, align_tz=align_tz).tolist()
+    return bars_derive(
+        m1(), source_timeframe=1, timeframe=timeframe, align_tz=align_tz, complete_from=KNOWN_FROM
+    ).tolist()
+
+
+@pytest.mark.parametrize("timeframe", [60, 240, 1440, 10080])
+def test_a_bar_opening_before_the_source_starts_is_partial_and_incomplete(timeframe):
+    # The series starts Friday 20:58 UTC, mid-way through its H1, H4, D1 and W1 bars.
+    bars = bars_derive(m1(), source_timeframe=1, timeframe=timeframe)
+    assert bars["time"][0] < M1_TIMES[0].timestamp()
+    assert not bars["complete"][0]
+    assert bars["complete"][1:-1].all()  # the bars after it (but the still-open last one) are complete
+    known = bars_derive(m1(), source_timeframe=1, timeframe=timeframe, complete_from=KNOWN_FROM)
+    assert known["complete"][0]
 
 
 def test_h1_is_aligned_to_utc_hours():
@@ -108,8 +124,8 @@ def test_mn_is_the_calendar_month_of_the_new_york_trading_day():
 
 def test_friday_close_completes_the_week_and_the_day():
     friday = m1()[:4]
-    daily = bars_derive(friday, source_timeframe=1, timeframe=1440)
-    weekly = bars_derive(friday, source_timeframe=1, timeframe=10080)
+    daily = bars_derive(friday, source_timeframe=1, timeframe=1440, complete_from=KNOWN_FROM)
+    weekly = bars_derive(friday, source_timeframe=1, timeframe=10080, complete_from=KNOWN_FROM)
 
     assert daily["complete"].tolist() == [True]
     assert weekly["complete"].tolist() == [True]

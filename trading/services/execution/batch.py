@@ -26,6 +26,8 @@ from django.utils import timezone
 from brokers.base import Quote
 from framework import FrameworkError
 from framework.errors import FrameworkInputError, SettingsError
+from framework.pystrategy.host import python_host
+from framework.pystrategy.registry import is_python_strategy
 from risk.services.guard import RiskContext, intents_check, risk_context_load
 from trading.bars.guard import StaleDataError, bars_check_fresh
 from trading.models import (
@@ -325,7 +327,8 @@ def _compute(job: _Job, shared: _Shared) -> None:
     )
     quote = _quote(shared, instrument)
     settings_ = instance_settings(instance)
-    fw = framework_prepare(instance.instance_id, settings_)
+    python = is_python_strategy(settings_.strategy_id)  # a Python strategy runs in this process, not in the C library
+    fw = python_host() if python else framework_prepare(instance.instance_id, settings_)
     slots = build_slots(plans, now=now, bid=float(quote.bid), memo=shared.bars)
     rate = _rate(shared, instrument, quote.bid)
     book = _book(shared, instance, settings_.order_info_array_size)
@@ -374,7 +377,8 @@ def _compute(job: _Job, shared: _Shared) -> None:
         for intent in translation.intents
     ]
     execution.status, execution.return_code = ExecutionStatus.SUCCESS, 0
-    execution.signals = [signal_json(s) for s in signals] + [{"note": n} for n in translation.notes]
+    dropped = [{"note": d.describe()} for d in fw.last_dropped()]  # actions the strategy asked for, not emitted
+    execution.signals = [signal_json(s) for s in signals] + dropped + [{"note": n} for n in translation.notes]
     job.outcome = RunOutcome("ran", execution.pk, f"{len(signals)} signals, {len(job.orders)} orders")
 
 
