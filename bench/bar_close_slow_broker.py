@@ -4,7 +4,7 @@ Run (starts a throw-away PostgreSQL + Redis and tears them down):
 
     bash scripts/with_services.sh .venv/bin/python bench/bar_close_slow_broker.py [--instances 200] [--latency 0.1]
 
-The broker is the fake OANDA (brokers/oanda/fake) on 127.0.0.1, in this process, with a latency fault on
+The broker is the fake OANDA (tests/support/fake_oanda) on 127.0.0.1, in this process, with a latency fault on
 every POST .../orders. A pinned strategy worker runs the account's bar-close batch (one
 ``execute_bar_close`` task, as beat sends it); the batch hands each instrument's orders to the threaded
 ``broker_io`` worker, which sends one instrument's orders in sequence and different instruments at the
@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT), str(ROOT.parent)]
 
-from brokers.oanda.fake import FakeOanda  # noqa: E402
-from brokers.oanda.fake.instruments import FakeInstrument  # noqa: E402
+from tests.support.fake_oanda import FakeOanda  # noqa: E402
+from tests.support.fake_oanda.instruments import FakeInstrument  # noqa: E402
 
 # The fake serves in this process; the worker processes must see it too (read from the environment).
 # Hedging: every instance opens its own trade (a FIFO account would refuse stacked trades with their own stops).

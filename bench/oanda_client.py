@@ -19,8 +19,8 @@ from decimal import Decimal
 
 from brokers.base import OrderRequest
 from brokers.oanda import OandaClient
-from brokers.oanda.fake import FakeOanda, make_candles
 from brokers.oanda.stream import RedisPriceSink, read_cached_price
+from tests.support.fake_oanda import FakeOanda, make_candles
 
 
 def pct(values: list[float], p: float) -> float:
@@ -61,7 +61,7 @@ def bench_candles(fake: FakeOanda, n: int = 50_000) -> tuple[int, float]:
 def bench_candles_subprocess(n: int = 50_000) -> tuple[int, float]:
     """The fake in its own process, so server JSON work does not share our GIL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "brokers.oanda.fake", "--port", "0", "--candles", str(n)],
+        [sys.executable, "-m", "tests.support.fake_oanda", "--port", "0", "--candles", str(n)],
         stdout=subprocess.PIPE,
         text=True,
     )

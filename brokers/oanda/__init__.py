@@ -1,4 +1,4 @@
-"""OANDA v20 broker: REST client, candle backfill, pricing stream consumer and a fake server for tests."""
+"""OANDA v20 broker: REST client, candle backfill and pricing stream consumer (the fake server for tests is tests/support/fake_oanda)."""
 
 from brokers.oanda.client import OandaClient
 from brokers.oanda.schemas import OHLC, AccountChanges, AccountInfo, Candle, InstrumentSpec, OpenPosition

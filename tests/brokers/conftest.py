@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from brokers.oanda import OandaClient
-from brokers.oanda.fake import FakeOanda
+from tests.support.fake_oanda import FakeOanda
 
 
 def eventually(predicate: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.01) -> Any:

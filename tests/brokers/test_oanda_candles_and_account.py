@@ -10,9 +10,9 @@ import pytest
 
 from brokers.errors import BrokerAuthError, BrokerNotFoundError
 from brokers.oanda import from_broker_symbol, to_broker_symbol
-from brokers.oanda.fake import make_candles
 from brokers.oanda.http import TokenBucket
 from brokers.oanda.timefmt import format_rfc3339, format_unix, parse_time
+from tests.support.fake_oanda import make_candles
 
 START = datetime(2024, 3, 4, 0, 0, tzinfo=UTC)  # a Monday
 GAP = (START + timedelta(minutes=5000), START + timedelta(minutes=5060))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from brokers.oanda import OandaClient
-from brokers.oanda.fake import FakeOanda
+from tests.support.fake_oanda import FakeOanda
 from trading.venues.oanda.client import oanda_clients_reset
 
 

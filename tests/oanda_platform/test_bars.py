@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.management import call_command
 
-from brokers.oanda.fake import make_candles
+from tests.support.fake_oanda import make_candles
 from trading.models import Bar
 from trading.venues.oanda.bars import bars_keep_current, oanda_backfill
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from brokers.oanda.fake import make_candles
+from tests.support.fake_oanda import make_candles
 from trading.venues.oanda.bars import bars_await_close
 
 

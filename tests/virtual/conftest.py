@@ -109,7 +109,7 @@ def paper_pair(fifo_paper, eurusd):
 
 @pytest.fixture
 def fake() -> Iterator[object]:
-    from brokers.oanda.fake import FakeOanda
+    from tests.support.fake_oanda import FakeOanda
 
     server = FakeOanda.start(heartbeat_interval=0.1, hedging=False, fifo=True)
     server.set_price("EUR_USD", "1.10000", "1.10010")

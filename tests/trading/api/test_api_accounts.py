@@ -11,7 +11,7 @@ from trading.models import BrokerAccount
 @pytest.fixture
 def oanda_practice(settings):
     """A fake OANDA v20 server on 127.0.0.1 that knows TOKEN: account creation checks the token there."""
-    from brokers.oanda.fake import FakeOanda
+    from tests.support.fake_oanda import FakeOanda
     from trading.venues.oanda.client import oanda_clients_reset
 
     fake = FakeOanda.start(token=TOKEN, account_id="101-004-1234567-001")

@@ -1,12 +1,4 @@
-"""A fake OANDA v20 server on 127.0.0.1 for tests and local trials.
-
-fake = FakeOanda.start(hedging=False, heartbeat_interval=0.1)
-client = OandaClient(base_url=fake.url, stream_url=fake.url, token=fake.token, account_id=fake.account_id)
-fake.set_price("EUR_USD", "1.10000", "1.10010")      # moves the market, runs SL/TP/pending triggers
-fake.inject("drop_after", method="POST", path="/orders")  # accept the order, then lose the answer
-fake.inject_stream("stall", after=2)                 # next stream connection goes silent
-fake.stop()
-"""
+"""The fake OANDA's control handle: start/stop the server, move the market, inject faults, inspect state."""
 
 from __future__ import annotations
 
@@ -15,13 +7,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from brokers.oanda.fake.broker import Account, FakeBroker
-from brokers.oanda.fake.candles import make_candles
-from brokers.oanda.fake.financing import daily_financing
-from brokers.oanda.fake.server import REST_FAULTS, STREAM_FAULTS, FakeServer, Fault, SeenRequest
 from brokers.oanda.symbols import to_broker_symbol
-
-__all__ = ["FakeOanda", "Fault", "SeenRequest", "make_candles"]
+from tests.support.fake_oanda.broker import Account, FakeBroker
+from tests.support.fake_oanda.faults import REST_FAULTS, STREAM_FAULTS, Fault, SeenRequest
+from tests.support.fake_oanda.financing import daily_financing
+from tests.support.fake_oanda.server import FakeServer
 
 DEFAULT_TOKEN = "fake-token-0123456789abcdef"
 DEFAULT_ACCOUNT = "101-004-1000001-001"

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
-from brokers.oanda.fake.common import MONEY, money
+from tests.support.fake_oanda.common import MONEY, money
 
 if TYPE_CHECKING:
-    from brokers.oanda.fake.broker import Account, FakeBroker
+    from tests.support.fake_oanda.broker import Account, FakeBroker
 
 DEFAULT_ANNUAL_RATE = Decimal("-0.0100")  # what the fake's instruments advertise as long and short rate
 

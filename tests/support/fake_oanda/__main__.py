@@ -1,4 +1,4 @@
-"""Run the fake OANDA server: ``python -m brokers.oanda.fake --port 0`` prints its URL, token and account."""
+"""Run the fake OANDA server: ``python -m tests.support.fake_oanda --port 0`` prints its URL, token and account."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
-from brokers.oanda.fake import FakeOanda, make_candles
+from tests.support.fake_oanda import FakeOanda, make_candles
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Test support shared by the suites: the fake OANDA v20 server (``tests.support.fake_oanda``)."""
