@@ -40,6 +40,7 @@ from brokers.errors import (
 from brokers.oanda import parse
 from brokers.oanda.candles import iter_candles
 from brokers.oanda.http import JsonDict, OandaHttp, Response
+from brokers.oanda.pacing import CONNECTIONS, Budget, LocalPacer, Pacer
 from brokers.oanda.schemas import AccountChanges, AccountInfo, Candle, InstrumentSpec, OpenPosition
 from brokers.oanda.symbols import to_broker_symbol
 from brokers.oanda.timefmt import format_rfc3339
@@ -74,13 +75,20 @@ class OandaClient:
         account_id: str,
         timeout: tuple[float, float] = (5.0, 15.0),
         max_retries: int = 3,
-        requests_per_second: float = 100.0,
-        burst: int = 20,
+        pacer: Pacer | None = None,
+        pool_size: int = 10,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         environment: str | None = None,
         lookback_transactions: int = 1000,
     ) -> None:
+        """``pacer``: the host-wide ``HostPacer`` (or any ``Pacer``); default, the process's shared pacer.
+        ``pool_size``: keep-alive connections, the number of threads that call this client at once.
+        ``requests_per_second``/``burst``: instead of a pacer, a private pace for this client alone."""
+        if pacer is None and (requests_per_second is not None or burst is not None):
+            pacer = _private_pacer(requests_per_second or 100.0, burst or 20)
         self.stream_url = stream_url.rstrip("/")
         self.account_id = account_id
         self.environment = environment or environment_of(base_url)
@@ -90,8 +98,8 @@ class OandaClient:
             token=token,
             timeout=timeout,
             max_retries=max_retries,
-            requests_per_second=requests_per_second,
-            burst=burst,
+            pacer=pacer,
+            pool_size=pool_size,
             session=session,
             sleep=sleep,
         )
@@ -485,6 +493,13 @@ class OandaClient:
         params = {"from": first_id, "to": last_id}
         body = self._call("GET", f"{self._acct}/transactions/idrange", params=params).body
         return [parse.event(t) for t in parse.req(body, "transactions")]
+
+
+def _private_pacer(requests_per_second: float, burst: int) -> LocalPacer:
+    """``burst`` requests per ``burst / requests_per_second`` seconds: that average rate, that burst."""
+    if requests_per_second <= 0 or burst < 1:
+        raise ValueError("requests_per_second must be > 0 and burst >= 1")
+    return LocalPacer(Budget(burst, burst / requests_per_second), CONNECTIONS)
 
 
 def _fmt(value: Decimal, places: int, *, exact: bool = False) -> str:

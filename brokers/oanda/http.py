@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,50 +23,14 @@ from brokers.errors import (
     BrokerTemporaryError,
     BrokerUnknownOutcomeError,
 )
+from brokers.oanda.pacing import Pacer, default_pacer
+from brokers.oanda.pool import PacedAdapter
 
 logger = logging.getLogger("brokers.oanda.http")
 
 USER_AGENT = "asirikuy-trader/0.1 (+requests)"
 
 JsonDict = dict[str, Any]
-
-
-class TokenBucket:
-    """Client-side pacing: at most ``rate`` requests per second on average, bursts up to ``burst``.
-
-    Reserves a token and sleeps off any debt, so it works with an injected ``sleep`` that does not
-    advance the clock (tests count the sleeps instead of measuring time).
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self._sleep = sleep
-        self._clock = clock
-        self._tokens = float(burst)
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Take one token, sleeping if the bucket is empty. Returns the seconds slept."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1.0
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
 
 
 @dataclass(frozen=True)
@@ -77,12 +40,15 @@ class RetryPolicy:
     max_retries: int = 3
     base_delay: float = 0.25
     max_delay: float = 8.0
+    # OANDA counts requests per second: after a 429, come back in the next window, not in 125 ms.
+    rate_limit_base_delay: float = 1.0
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+    def delay(self, attempt: int, retry_after: float | None = None, *, rate_limited: bool = False) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_delay * 4)
-        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        base = self.rate_limit_base_delay if rate_limited else self.base_delay
+        cap: float = min(self.max_delay, base * (2 ** (attempt - 1)))
         return cap / 2 + random.uniform(0, cap / 2)  # noqa: S311 - jitter, not crypto
 
 
@@ -96,7 +62,12 @@ class Response:
 
 
 class OandaHttp:
-    """Session + chokepoint. Never logs, formats or raises anything that contains the token."""
+    """Session + chokepoint. Never logs, formats or raises anything that contains the token.
+
+    Every request reserves a slot from ``pacer`` (default: the process's shared pacer) before it is
+    sent, and every new TCP connection reserves one too (see ``pool``); the pool keeps at most
+    ``pool_size`` keep-alive connections and makes further threads wait for one.
+    """
 
     def __init__(
         self,
@@ -105,8 +76,8 @@ class OandaHttp:
         token: str,
         timeout: tuple[float, float] = (5.0, 15.0),
         max_retries: int = 3,
-        requests_per_second: float = 100.0,
-        burst: int = 20,
+        pacer: Pacer | None = None,
+        pool_size: int = 10,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         datetime_format: str = "RFC3339",
@@ -116,8 +87,12 @@ class OandaHttp:
         self.timeout = timeout
         self.retry = RetryPolicy(max_retries=max_retries)
         self._sleep = sleep
-        self.bucket = TokenBucket(requests_per_second, burst, sleep=sleep)
+        self.pacer: Pacer = pacer if pacer is not None else default_pacer()
+        self.pool_size = pool_size
         self.session = session or requests.Session()
+        adapter = PacedAdapter(pacer=self.pacer, sleep=sleep, pool_size=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self._headers = {
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
@@ -159,7 +134,7 @@ class OandaHttp:
                 if attempt > self.retry.max_retries:
                     raise
                 retry_after = e.retry_after if isinstance(e, _RetryAfter) else None
-                delay = self.retry.delay(attempt, retry_after)
+                delay = self.retry.delay(attempt, retry_after, rate_limited=isinstance(e, BrokerRateLimitError))
                 logger.info("OANDA %s %s retry %d in %.2fs after: %s", method, path, attempt, delay, e)
                 self._sleep(delay)
 
@@ -172,7 +147,9 @@ class OandaHttp:
         body: JsonDict | None,
         idempotent: bool,
     ) -> Response:
-        self.bucket.acquire()
+        wait = self.pacer.reserve_request()
+        if wait > 0:
+            self._sleep(wait)
         url = f"{self.base_url}{path}"
         started = time.perf_counter()
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from brokers.base import (
     AccountState,
@@ -16,6 +16,7 @@ from brokers.base import (
     InstrumentRef,
     OrderTypeLiteral,
     Quote,
+    SideLiteral,
     TradeClose,
     TradeFinancing,
 )
@@ -236,7 +237,7 @@ def event(txn: J) -> BrokerEvent:
     )
 
 
-def _side(units: Decimal) -> str:
+def _side(units: Decimal) -> SideLiteral:
     return "buy" if units > 0 else "sell"
 
 
@@ -247,16 +248,16 @@ def trade(raw: J) -> BrokerTrade:
     sl = raw.get("stopLossOrder") or {}
     tp = raw.get("takeProfitOrder") or {}
     tsl = raw.get("trailingStopLossOrder") or {}
-    state = "closed" if raw.get("state") == "CLOSED" else "open"
+    state: Literal["open", "closed"] = "closed" if raw.get("state") == "CLOSED" else "open"
     return BrokerTrade(
         broker_trade_id=str(req(raw, "id")),
         symbol=from_broker_symbol(str(req(raw, "instrument"))),
-        side=_side(initial),  # type: ignore[arg-type]
+        side=_side(initial),
         initial_units=abs(initial),
         current_units=abs(dec(raw.get("currentUnits", "0"), "currentUnits")),
         open_price=dec(req(raw, "price"), "price"),
         open_time=ts(req(raw, "openTime"), "openTime"),
-        state=state,  # type: ignore[arg-type]
+        state=state,
         stop_loss=opt_dec(sl.get("price"), "stopLossOrder.price"),
         take_profit=opt_dec(tp.get("price"), "takeProfitOrder.price"),
         trailing_distance=opt_dec(tsl.get("distance"), "trailingStopLossOrder.distance"),
@@ -283,7 +284,7 @@ def pending_order(raw: J) -> BrokerOrder | None:
         broker_order_id=str(req(raw, "id")),
         client_order_id=str(ext.get("id") or ""),
         symbol=from_broker_symbol(str(req(raw, "instrument"))),
-        side=_side(units),  # type: ignore[arg-type]
+        side=_side(units),
         units=abs(units),
         order_type=otype,
         price=dec(raw.get("price", "0"), "price"),

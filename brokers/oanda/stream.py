@@ -279,7 +279,7 @@ class PriceStream:
                 self._update(True, state="stopped")
 
     def _backoff(self, failures: int) -> float:
-        cap = min(self.backoff_max, self.backoff_initial * (2 ** (failures - 1)))
+        cap: float = min(self.backoff_max, self.backoff_initial * (2 ** (failures - 1)))
         return cap / 2 + random.uniform(0, cap / 2)  # noqa: S311 - jitter
 
     # -- one connection -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from brokers.oanda import OandaClient
+from brokers.oanda.pacing import Budget, LocalPacer
 from tests.support.fake_oanda import FakeOanda
 
 
@@ -73,6 +74,8 @@ def make_client(sleeps: SleepRecorder) -> Iterator[Callable[..., OandaClient]]:
             "timeout": (1.0, 2.0),
             "max_retries": 2,
             "sleep": sleeps,
+            # Out of the way unless a test is about pacing: the recorded sleeps are then only retries.
+            "pacer": LocalPacer(Budget(1000, 1.0), Budget(1000, 1.0)),
         }
         kwargs.update(overrides)
         client = OandaClient(**kwargs)

@@ -10,7 +10,6 @@ import pytest
 
 from brokers.errors import BrokerAuthError, BrokerNotFoundError
 from brokers.oanda import from_broker_symbol, to_broker_symbol
-from brokers.oanda.http import TokenBucket
 from brokers.oanda.timefmt import format_rfc3339, format_unix, parse_time
 from tests.support.fake_oanda import make_candles
 
@@ -93,7 +92,7 @@ def test_environment_is_derived_from_oanda_hosts(make_client, fake):
 
 
 def test_pacing_sleeps_once_the_burst_is_spent(fake, make_client, sleeps):
-    client = make_client(fake, requests_per_second=2.0, burst=1)
+    client = make_client(fake, pacer=None, requests_per_second=2.0, burst=1)
 
     for _ in range(5):
         client.get_account_state()
@@ -101,21 +100,6 @@ def test_pacing_sleeps_once_the_burst_is_spent(fake, make_client, sleeps):
     assert len(sleeps.calls) >= 4
     assert sum(sleeps.calls) >= 4 / 2.0
     assert fake.count("GET", "/summary") == 5
-
-
-def test_token_bucket_refills_with_time():
-    now = [0.0]
-    slept: list[float] = []
-    bucket = TokenBucket(10.0, 2, sleep=slept.append, clock=lambda: now[0])
-
-    bucket.acquire()
-    bucket.acquire()
-    now[0] += 0.5  # 5 tokens' worth, capped at the burst of 2
-    bucket.acquire()
-    bucket.acquire()
-    bucket.acquire()
-
-    assert slept == [pytest.approx(0.1)]
 
 
 @pytest.mark.parametrize(

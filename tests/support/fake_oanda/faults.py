@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
 REST_FAULTS = frozenset({"latency", "status", "drop_before", "drop_after", "malformed"})
@@ -30,7 +31,31 @@ class Fault:
 
 @dataclass(frozen=True)
 class SeenRequest:
+    """One request as the fake received it; ``at`` is its arrival on the fake's monotonic clock."""
+
     method: str
     path: str
     query: str
     body: str
+    at: float = 0.0
+    throttled: bool = False
+
+
+class Throttle:
+    """OANDA's per-IP rate limit: beyond ``limit`` served requests in any ``window`` seconds, answer 429."""
+
+    def __init__(self, limit: int, window: float = 1.0) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("throttle needs limit >= 1 and window > 0")
+        self.limit = limit
+        self.window = window
+        self.served: deque[float] = deque()
+
+    def admit(self, now: float) -> bool:
+        """Count a request that arrives at ``now``; False if it must get a 429 (it is then not counted)."""
+        while self.served and self.served[0] <= now - self.window:
+            self.served.popleft()
+        if len(self.served) >= self.limit:
+            return False
+        self.served.append(now)
+        return True

@@ -9,7 +9,7 @@ from typing import Any
 
 from brokers.oanda.symbols import to_broker_symbol
 from tests.support.fake_oanda.broker import Account, FakeBroker
-from tests.support.fake_oanda.faults import REST_FAULTS, STREAM_FAULTS, Fault, SeenRequest
+from tests.support.fake_oanda.faults import REST_FAULTS, STREAM_FAULTS, Fault, SeenRequest, Throttle
 from tests.support.fake_oanda.financing import daily_financing
 from tests.support.fake_oanda.server import FakeServer
 
@@ -157,6 +157,17 @@ class FakeOanda:
     def count(self, method: str, path_suffix: str) -> int:
         """How many requests with this method had a path ending in ``path_suffix``."""
         return sum(1 for r in self.requests if r.method == method and r.path.endswith(path_suffix))
+
+    @property
+    def connection_times(self) -> list[float]:
+        """When each TCP connection was accepted (time.monotonic() of this process), oldest first."""
+        with self.server.meta_lock:
+            return list(self.server.connection_times)
+
+    def throttle(self, limit: int | None, window: float = 1.0) -> None:
+        """Answer 429 to every request beyond ``limit`` served in any ``window`` seconds (None: stop)."""
+        with self.server.meta_lock:
+            self.server.throttle = Throttle(limit, window) if limit is not None else None
 
     @property
     def stream_connections(self) -> int:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tests.support.fake_oanda.account import Account
 from tests.support.fake_oanda.broker import FakeBroker
 from tests.support.fake_oanda.common import J, Reply, to_unix
-from tests.support.fake_oanda.faults import REST_FAULTS, STREAM_FAULTS, Fault, SeenRequest
+from tests.support.fake_oanda.faults import REST_FAULTS, STREAM_FAULTS, Fault, SeenRequest, Throttle
 from tests.support.fake_oanda.routes import RestRoutes
 from tests.support.fake_oanda.streaming import StreamRoute
 
@@ -39,6 +39,8 @@ class FakeServer(ThreadingHTTPServer):
         self.faults: list[Fault] = []
         self.stream_faults: list[Fault] = []
         self.seen: list[SeenRequest] = []
+        self.connection_times: list[float] = []  # accepted TCP connections, on time.monotonic()
+        self.throttle: Throttle | None = None
         self.meta_lock = threading.Lock()
 
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -97,6 +99,8 @@ class Handler(RestRoutes, StreamRoute):
 
     def setup(self) -> None:
         super().setup()
+        with self.server.meta_lock:
+            self.server.connection_times.append(time.monotonic())
         # Headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -126,8 +130,15 @@ class Handler(RestRoutes, StreamRoute):
         params = dict(parse_qsl(split.query))
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        now = time.monotonic()
         with self.server.meta_lock:
-            self.server.seen.append(SeenRequest(method, path, split.query, raw.decode("utf-8", "replace")))
+            throttle = self.server.throttle
+            throttled = throttle is not None and not throttle.admit(now)
+            body_text = raw.decode("utf-8", "replace")
+            self.server.seen.append(SeenRequest(method, path, split.query, body_text, now, throttled))
+        if throttled:
+            self._send(429, {"errorMessage": "Rate limit exceeded: too many requests from this address"})
+            return
         fault = self.server.take_fault(method, path)
         if fault is not None and fault.kind == "latency":
             time.sleep(fault.seconds)
