@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from brokers.oanda import parse
@@ -13,6 +14,41 @@ from brokers.oanda.timefmt import format_rfc3339
 
 MAX_PAGE = 5000
 GRANULARITIES = frozenset("S5 S10 S15 S30 M1 M2 M4 M5 M10 M15 M30 H1 H2 H3 H4 H6 H8 H12 D W M".split())
+DAY_ALIGNED = frozenset("H2 H3 H4 H6 H8 H12 D W M".split())  # cut by dailyAlignment in alignmentTimezone
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class CandleAlignment:
+    """How OANDA cuts day-aligned candles (H2..H12, D, W, M); sent with every such request.
+
+    The default is the platform's bar grid (``trading/bars/timeframes.py``): the FX day rolls at 17:00
+    New York, so H4 bars open at 17, 21, 1, 5, 9 and 13 New York and a D1 bar at 17:00; the W1 bar opens
+    at the Sunday 17:00 New York open. OANDA's own weekly default (Friday) would label each week with
+    the Friday close before it, two days before our W1 bar's open time.
+    """
+
+    daily_alignment: int = 17
+    alignment_timezone: str = "America/New_York"
+    weekly_alignment: str = "Sunday"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.daily_alignment <= 23:
+            raise ValueError(f"daily_alignment must be an hour 0..23; was {self.daily_alignment}")
+        if self.weekly_alignment not in WEEKDAYS:
+            raise ValueError(f"weekly_alignment must be one of {', '.join(WEEKDAYS)}; was {self.weekly_alignment!r}")
+
+    def params(self, granularity: str) -> dict[str, str]:
+        """The alignment query parameters for one granularity (none for minute and hour alignment)."""
+        if granularity not in DAY_ALIGNED:
+            return {}
+        out = {"dailyAlignment": str(self.daily_alignment), "alignmentTimezone": self.alignment_timezone}
+        if granularity == "W":
+            out["weeklyAlignment"] = self.weekly_alignment
+        return out
+
+
+PLATFORM_ALIGNMENT = CandleAlignment()
 
 
 def iter_candles(
@@ -25,6 +61,7 @@ def iter_candles(
     price: str = "M",
     page_size: int = MAX_PAGE,
     account_path: str | None = None,
+    alignment: CandleAlignment = PLATFORM_ALIGNMENT,
 ) -> Iterator[Candle]:
     """Yield complete candles of ``instrument`` with start time in [start, end), oldest first.
 
@@ -54,6 +91,7 @@ def iter_candles(
             "count": str(page_size),
             "from": format_rfc3339(cursor),
             "includeFirst": "true" if include_first else "false",
+            **alignment.params(granularity),
         }
         raws = http.request("GET", path, params=params).body.get("candles") or []
         page_last: datetime | None = None

@@ -38,7 +38,7 @@ from brokers.errors import (
     BrokerUnknownOutcomeError,
 )
 from brokers.oanda import parse
-from brokers.oanda.candles import iter_candles
+from brokers.oanda.candles import PLATFORM_ALIGNMENT, CandleAlignment, iter_candles
 from brokers.oanda.http import JsonDict, OandaHttp, Response
 from brokers.oanda.pacing import CONNECTIONS, Budget, LocalPacer, Pacer
 from brokers.oanda.schemas import AccountChanges, AccountInfo, Candle, InstrumentSpec, OpenPosition
@@ -226,8 +226,10 @@ class OandaClient:
         *,
         price: str = "M",
         page_size: int = 5000,
+        alignment: CandleAlignment = PLATFORM_ALIGNMENT,
     ) -> Iterator[Candle]:
-        """Complete candles in [start, end), oldest first, paged 5,000 at a time."""
+        """Complete candles in [start, end), oldest first, paged 5,000 at a time, cut like our bars
+        (``alignment``, see ``CandleAlignment``)."""
         return iter_candles(
             self._http,
             instrument=to_broker_symbol(symbol),
@@ -236,6 +238,7 @@ class OandaClient:
             end=end,
             price=price,
             page_size=page_size,
+            alignment=alignment,
         )
 
     # -- orders -----------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ class Account:
     orders: dict[str, J] = field(default_factory=dict)
     trades: dict[str, J] = field(default_factory=dict)
     pl: Decimal = Decimal("0")
+    mt4_account_id: int | None = None  # set: the account is linked to MetaTrader 4
+    margin_available: Decimal | None = None  # set: what the account reports and checks instead of NAV - margin
 
     def next_id(self) -> str:
         self.last_id += 1

@@ -1,4 +1,4 @@
-"""Deterministic synthetic candles for the fake server (OANDA shape, mid/bid/ask)."""
+"""Deterministic candles in OANDA's shape (mid/bid/ask): fixed-step series for tests, and single candles."""
 
 from __future__ import annotations
 
@@ -8,28 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from brokers.oanda.timefmt import format_rfc3339
+from tests.support.fake_oanda.market_time import CLOCK_ALIGNED, DAY_ALIGNED
 
-SECONDS = {
-    "S5": 5,
-    "S10": 10,
-    "S15": 15,
-    "S30": 30,
-    "M1": 60,
-    "M2": 120,
-    "M4": 240,
-    "M5": 300,
-    "M10": 600,
-    "M15": 900,
-    "M30": 1800,
-    "H1": 3600,
-    "H2": 7200,
-    "H3": 10800,
-    "H4": 14400,
-    "H6": 21600,
-    "H8": 28800,
-    "H12": 43200,
-    "D": 86400,
-}
+SECONDS = {**CLOCK_ALIGNED, **DAY_ALIGNED}
 
 
 def make_candles(
@@ -46,7 +27,6 @@ def make_candles(
     """``count`` candles from ``start`` every granularity step, skipping times inside any gap [a, b)."""
     step = timedelta(seconds=SECONDS[granularity])
     gap_list = list(gaps)
-    q = Decimal(1).scaleb(-digits)
     out: list[dict[str, Any]] = []
     t = start
     i = 0
@@ -54,28 +34,34 @@ def make_candles(
         if any(a <= t < b for a, b in gap_list):
             t += step
             continue
-        wobble = Decimal((i * 7919) % 401 - 200) * q
-        o = base + wobble
-        c = o + Decimal((i * 31) % 21 - 10) * q
-        h = max(o, c) + Decimal(i % 7) * q
-        low = min(o, c) - Decimal(i % 5) * q
-        half = spread / 2
-
-        def block(shift: Decimal, o=o, h=h, low=low, c=c) -> dict[str, str]:
-            return {k: f"{(v + shift).quantize(q):f}" for k, v in (("o", o), ("h", h), ("l", low), ("c", c))}
-
-        out.append(
-            {
-                "time": format_rfc3339(t),
-                "volume": 1 + (i * 13) % 97,
-                "complete": True,
-                "mid": block(Decimal(0)),
-                "bid": block(-half),
-                "ask": block(half),
-            }
-        )
+        out.append(candle_at(t, i, digits=digits, base=base, spread=spread))
         t += step
         i += 1
     if last_incomplete and out:
         out[-1]["complete"] = False
     return out
+
+
+def candle_at(
+    t: datetime, i: int, *, digits: int, base: Decimal, spread: Decimal, complete: bool = True
+) -> dict[str, Any]:
+    """One OANDA candle at ``t`` whose prices are a deterministic function of ``i`` around ``base``."""
+    q = Decimal(1).scaleb(-digits)
+    wobble = Decimal((i * 7919) % 401 - 200) * q
+    o = base + wobble
+    c = o + Decimal((i * 31) % 21 - 10) * q
+    h = max(o, c) + Decimal(i % 7) * q
+    low = min(o, c) - Decimal(i % 5) * q
+    half = spread / 2
+
+    def block(shift: Decimal) -> dict[str, str]:
+        return {k: f"{(v + shift).quantize(q):f}" for k, v in (("o", o), ("h", h), ("l", low), ("c", c))}
+
+    return {
+        "time": format_rfc3339(t),
+        "volume": 1 + (i * 13) % 97,
+        "complete": complete,
+        "mid": block(Decimal(0)),
+        "bid": block(-half),
+        "ask": block(half),
+    }

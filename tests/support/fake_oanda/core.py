@@ -59,6 +59,11 @@ class BrokerCore:
     def now(self) -> datetime:
         return datetime.now(UTC) + self.time_offset
 
+    def set_time(self, when: datetime) -> None:
+        """Make the fake's clock read ``when`` now (it keeps running from there)."""
+        with self.lock:
+            self.time_offset = when - datetime.now(UTC)
+
     def now_str(self) -> str:
         return format_rfc3339(self.now())
 

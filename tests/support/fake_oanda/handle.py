@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from brokers.oanda.symbols import to_broker_symbol
 from tests.support.fake_oanda.broker import Account, FakeBroker
 from tests.support.fake_oanda.faults import REST_FAULTS, STREAM_FAULTS, Fault, SeenRequest, Throttle
 from tests.support.fake_oanda.financing import daily_financing
+from tests.support.fake_oanda.instruments import DEFAULT_INSTRUMENTS, FakeInstrument
 from tests.support.fake_oanda.server import FakeServer
 
 DEFAULT_TOKEN = "fake-token-0123456789abcdef"
@@ -34,7 +36,12 @@ class FakeOanda:
         currency: str = "USD",
         heartbeat_interval: float = 5.0,
         max_streams: int = 20,
+        instruments: Iterable[FakeInstrument] = DEFAULT_INSTRUMENTS,
+        synthetic_candles: bool = True,
+        mt4_accounts: Iterable[str] = (),
     ) -> None:
+        """``synthetic_candles``: serve a deterministic history for every granularity where no test stored
+        candles. ``mt4_accounts``: accounts listed as linked to MetaTrader 4 (they carry ``mt4AccountID``)."""
         accounts = [account_id, *other_accounts]
         self.broker = FakeBroker(
             accounts=accounts,
@@ -43,7 +50,11 @@ class FakeOanda:
             fifo=fifo,
             balance=Decimal(balance),
             currency=currency,
+            instruments=instruments,
         )
+        self.broker.synthetic_candles = synthetic_candles
+        for number, mt4 in enumerate(mt4_accounts, start=1):
+            self.broker.accounts[mt4].mt4_account_id = 7_000_000 + number
         self.token = token
         self.account_id = account_id
         self.server = FakeServer(
@@ -94,6 +105,10 @@ class FakeOanda:
 
     def set_tradeable(self, symbol: str, tradeable: bool) -> None:
         self.broker.set_tradeable(to_broker_symbol(symbol), tradeable)
+
+    def set_time(self, when: datetime) -> None:
+        """Set the fake's clock (candles, prices and transactions are stamped with it; it keeps running)."""
+        self.broker.set_time(when)
 
     def advance_time(self, seconds: float) -> None:
         """Move the fake clock forward (GTD expiry) and run triggers."""
