@@ -162,6 +162,16 @@ class OandaClient:
                 f"accounts available: {', '.join(ids) or 'none'}",
                 reason="NO_SUCH_ACCOUNT",
             )
+        info = accounts[ids.index(self.account_id)]
+        if info.mt4_linked:
+            # OANDA: client extensions must not be set on MT4 accounts, and every order we send carries them.
+            usable = [a.account_id for a in accounts if not a.mt4_linked]
+            raise BrokerRejectedError(
+                f"account {self.account_id} is linked to MetaTrader 4 (MT4 account {info.mt4_account_id}); OANDA "
+                f"forbids client extensions on MT4 accounts, and the platform tags every order with them. "
+                f"Use a v20 account without MT4: {', '.join(usable) or 'none for this token'}",
+                reason="MT4_ACCOUNT",
+            )
         try:
             return self.get_account_state()
         except BrokerAuthError as e:
@@ -195,14 +205,35 @@ class OandaClient:
 
     def instrument(self, symbol: str) -> InstrumentRef:
         """The InstrumentRef (digits, unit precision) of a platform symbol, fetched once."""
+        return self.instrument_spec(symbol).ref
+
+    def instrument_spec(self, symbol: str) -> InstrumentSpec:
+        """Everything the account's instruments endpoint says about a symbol (precisions, limits), fetched once."""
         if symbol not in self._instruments:
             self.list_instruments([symbol])
         try:
-            return self._instruments[symbol].ref
+            return self._instruments[symbol]
         except KeyError as e:
             raise BrokerNotFoundError(
                 f"instrument {symbol} not offered on this account", reason="INSTRUMENT_UNKNOWN"
             ) from e
+
+    def _check_trailing(self, symbol: str, distance: Decimal, *, on_fill: bool) -> None:
+        """Refuse a trailing distance outside the instrument's limits before OANDA does (its reasons)."""
+        spec = self.instrument_spec(symbol)
+        prefix = "TRAILING_STOP_LOSS_ON_FILL_" if on_fill else ""
+        if distance < spec.minimum_trailing_stop_distance:
+            raise BrokerRejectedError(
+                f"trailing stop distance {distance} for {symbol} is below OANDA's minimum of "
+                f"{spec.minimum_trailing_stop_distance}",
+                reason=f"{prefix}PRICE_DISTANCE_MINIMUM_NOT_MET",
+            )
+        if distance > spec.maximum_trailing_stop_distance:
+            raise BrokerRejectedError(
+                f"trailing stop distance {distance} for {symbol} is above OANDA's maximum of "
+                f"{spec.maximum_trailing_stop_distance}",
+                reason=f"{prefix}PRICE_DISTANCE_MAXIMUM_EXCEEDED",
+            )
 
     def get_quotes(self, symbols: Iterable[str]) -> list[Quote]:
         """Current top of book for several symbols in one request."""
@@ -292,6 +323,8 @@ class OandaClient:
         """
         # Reference: https://developer.oanda.com/rest-live-v20/order-ep/ (POST orders)
         body = self.build_order_body(request)
+        if request.trailing_distance is not None:
+            self._check_trailing(request.instrument.symbol, request.trailing_distance, on_fill=True)
         marker = self._last_transaction_id or self.get_account_state().last_transaction_id
         try:
             resp = self._call("POST", f"{self._acct}/orders", body=body)
@@ -428,10 +461,24 @@ class OandaClient:
         body = self._call("GET", f"{self._acct}/trades/{urlquote(broker_trade_id, safe='@')}").body
         return parse.trade(parse.req(body, "trade"))
 
-    def close_trade(self, broker_trade_id: str, *, units: Decimal | None = None) -> OrderResult:
-        """Close a trade fully, or ``units`` of it. A market-closed cancel comes back as "cancelled"."""
+    def close_trade(
+        self, broker_trade_id: str, *, units: Decimal | None = None, unit_precision: int | None = None
+    ) -> OrderResult:
+        """Close a trade fully, or ``units`` of it. A market-closed cancel comes back as "cancelled".
+
+        Partial units are written with the instrument's ``tradeUnitsPrecision`` (looked up from the trade
+        when ``unit_precision`` is not given); more decimals than that are refused, never rounded."""
         # Reference: https://developer.oanda.com/rest-live-v20/trade-ep/ (PUT trades/{spec}/close)
-        body = {"units": "ALL" if units is None else _fmt(units, 0 if units == units.to_integral() else 6)}
+        if units is None:
+            body = {"units": "ALL"}
+        else:
+            if units <= 0:
+                raise BrokerRejectedError(
+                    f"close units must be positive; was {units}", reason="CLOSE_TRADE_UNITS_INVALID"
+                )
+            if unit_precision is None:
+                unit_precision = self.instrument(self.get_trade(broker_trade_id).symbol).unit_precision
+            body = {"units": _fmt(units, unit_precision, exact=True)}
         resp = self._call("PUT", f"{self._acct}/trades/{urlquote(broker_trade_id, safe='@')}/close", body=body)
         return _order_result(resp.body, "")
 
@@ -443,13 +490,20 @@ class OandaClient:
         take_profit: Decimal | None = None,
         trailing_distance: Decimal | None = None,
         digits: int | None = None,
+        symbol: str | None = None,
         clear: Iterable[str] = (),
     ) -> None:
         """Set SL/TP/trailing on a trade. None leaves a value unchanged; ``clear`` names ones to cancel
-        ("stop_loss", "take_profit", "trailing_stop"). Without ``digits`` the trade's instrument is looked up."""
+        ("stop_loss", "take_profit", "trailing_stop"). Without ``digits`` (or, for a trailing distance,
+        ``symbol``) the trade's instrument is looked up; a trailing distance outside its limits is refused."""
         # Reference: https://developer.oanda.com/rest-live-v20/trade-ep/ (PUT trades/{spec}/orders)
-        if digits is None and (stop_loss, take_profit, trailing_distance) != (None, None, None):
-            digits = self.instrument(self.get_trade(broker_trade_id).symbol).digits
+        needs_symbol = digits is None and (stop_loss, take_profit, trailing_distance) != (None, None, None)
+        if symbol is None and (needs_symbol or trailing_distance is not None):
+            symbol = self.get_trade(broker_trade_id).symbol
+        if symbol is not None and digits is None:
+            digits = self.instrument(symbol).digits
+        if trailing_distance is not None and symbol is not None:
+            self._check_trailing(symbol, trailing_distance, on_fill=False)
         body: JsonDict = {}
         for name in clear:
             body[_CLEARABLE[name]] = None

@@ -94,7 +94,17 @@ def account_state(account: J, last_transaction_id: str = "") -> AccountState:
 
 
 def account_list(body: J) -> list[AccountInfo]:
-    return [AccountInfo(account_id=str(req(a, "id")), tags=tuple(a.get("tags") or ())) for a in req(body, "accounts")]
+    return [account_info(a) for a in req(body, "accounts")]
+
+
+def account_info(raw: J) -> AccountInfo:
+    """AccountProperties: ``mt4AccountID`` is present only when the account is linked to MetaTrader 4."""
+    mt4 = raw.get("mt4AccountID")
+    return AccountInfo(
+        account_id=str(req(raw, "id")),
+        tags=tuple(str(t) for t in raw.get("tags") or ()),
+        mt4_account_id=int(mt4) if mt4 is not None and str(mt4).isdigit() else None,
+    )
 
 
 def instrument_spec(raw: J) -> InstrumentSpec:

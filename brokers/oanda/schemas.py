@@ -54,6 +54,11 @@ class AccountInfo:
 
     account_id: str
     tags: tuple[str, ...] = ()
+    mt4_account_id: int | None = None  # present only for accounts linked to MetaTrader 4
+
+    @property
+    def mt4_linked(self) -> bool:
+        return self.mt4_account_id is not None or "MT4" in self.tags
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,23 @@ class BrokerCore:
             trade.pop(TRADE_LINK[order["type"]])
         return txn
 
+    def unrealized(self, acct: Account, trade: J) -> Decimal:
+        if trade["state"] != "OPEN":
+            return Decimal("0")
+        bid, ask = self.prices[trade["instrument"]]
+        units = Decimal(trade["currentUnits"])
+        close = bid if units > 0 else ask
+        return self.to_account_ccy(acct, trade["instrument"], (close - Decimal(trade["price"])) * units)
+
+    def margin_available(self, acct: Account) -> Decimal:
+        """NAV minus margin used, or what a test set with ``FakeOanda.set_margin_available``."""
+        if acct.margin_available is not None:
+            return acct.margin_available
+        trades = self._open_trades(acct, None)
+        nav = acct.balance + sum((self.unrealized(acct, t) for t in trades), Decimal("0"))
+        used = sum((self._margin(acct, t["instrument"], Decimal(t["currentUnits"])) for t in trades), Decimal("0"))
+        return nav - used
+
     def _margin(self, acct: Account, name: str, units: Decimal) -> Decimal:
         inst = self.instruments[name]
         base = name.split("_")[0]

@@ -86,6 +86,8 @@ class FillsMixin(BrokerCore):
                 (t.get("clientExtensions") or {}).get("id") == trade_client_id for t in self._open_trades(acct, None)
             ):
                 return {"orderCancelTransaction": self._cancel(acct, order, "CLIENT_TRADE_ID_ALREADY_EXISTS", batch)}
+            if self._margin(acct, name, remaining) > self.margin_available(acct):
+                return {"orderCancelTransaction": self._cancel(acct, order, "INSUFFICIENT_MARGIN", batch)}
             if acct.fifo:
                 for trade in self._open_trades(acct, name):
                     same_side = (Decimal(trade["currentUnits"]) > 0) == long

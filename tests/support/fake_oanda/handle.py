@@ -118,6 +118,11 @@ class FakeOanda:
         with self.broker.lock:
             return self.broker.prices[to_broker_symbol(symbol)]
 
+    def set_margin_available(self, amount: Decimal | str | None, account_id: str | None = None) -> None:
+        """Report (and check orders against) this margin available; None: NAV minus margin used again."""
+        with self.broker.lock:
+            self.account(account_id).margin_available = None if amount is None else Decimal(amount)
+
     def set_candles(self, symbol: str, granularity: str, candles: Iterable[dict[str, Any]]) -> None:
         self.broker.set_candles(to_broker_symbol(symbol), granularity, candles)
 

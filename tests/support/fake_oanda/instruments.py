@@ -17,8 +17,25 @@ class FakeInstrument:
     units_precision: int = 0
     margin_rate: Decimal = Decimal("0.02")
 
+    @property
+    def minimum_trailing(self) -> Decimal:
+        """Five pips, OANDA's usual minimum trailing distance for FX."""
+        return (Decimal(5) * Decimal(1).scaleb(self.pip_location)).quantize(Decimal(1).scaleb(-self.display_precision))
+
+    @property
+    def maximum_trailing(self) -> Decimal:
+        return Decimal(1).quantize(Decimal(1).scaleb(-self.display_precision))
+
+    def trailing_problem(self, distance: Decimal) -> str:
+        """OANDA's reject reason suffix for a trailing distance outside the limits, or ""."""
+        if distance < self.minimum_trailing:
+            return "PRICE_DISTANCE_MINIMUM_NOT_MET"
+        if distance > self.maximum_trailing:
+            return "PRICE_DISTANCE_MAXIMUM_EXCEEDED"
+        return ""
+
     def as_json(self) -> dict[str, object]:
-        base, quote = self.name.split("_")
+        base, quote = self.name.rsplit("_", 1)
         return {
             "name": self.name,
             "type": self.type,
@@ -27,8 +44,8 @@ class FakeInstrument:
             "displayPrecision": self.display_precision,
             "tradeUnitsPrecision": self.units_precision,
             "minimumTradeSize": "1",
-            "maximumTrailingStopDistance": "1.00000",
-            "minimumTrailingStopDistance": "0.00050" if self.display_precision == 5 else "0.050",
+            "maximumTrailingStopDistance": f"{self.maximum_trailing:f}",
+            "minimumTrailingStopDistance": f"{self.minimum_trailing:f}",
             "maximumPositionSize": "0",
             "maximumOrderUnits": "100000000",
             "marginRate": f"{self.margin_rate}",

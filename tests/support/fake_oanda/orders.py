@@ -65,6 +65,12 @@ class OrdersMixin(FillsMixin):
                         f"{key} price precision exceeded",
                         fields,
                     )
+                if dep == "TRAILING_STOP_LOSS":
+                    problem = inst.trailing_problem(value)
+                    if problem:
+                        raise self._reject(
+                            acct, otype, f"TRAILING_STOP_LOSS_ON_FILL_{problem}", f"{key} distance out of range", fields
+                        )
             client_id = (req.get("clientExtensions") or {}).get("id")
             if client_id and any(
                 (o.get("clientExtensions") or {}).get("id") == client_id

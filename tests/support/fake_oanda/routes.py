@@ -17,8 +17,15 @@ class RestRoutes(BaseHTTPRequestHandler):
 
     def _r_accounts(self, acct: Account | None, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
         auth = self.headers.get("Authorization", "")[7:]
-        ids = sorted(self.server.broker.tokens[auth])
-        return 200, {"accounts": [{"id": i, "tags": []} for i in ids]}
+        broker = self.server.broker
+        rows: list[J] = []
+        for i in sorted(broker.tokens[auth]):
+            row: J = {"id": i, "tags": []}
+            mt4 = broker.accounts[i].mt4_account_id
+            if mt4 is not None:  # AccountProperties.mt4AccountID: present only for MT4-linked accounts
+                row["mt4AccountID"] = mt4
+            rows.append(row)
+        return 200, {"accounts": rows}
 
     def _r_account(self, acct: Account, args: J, params: dict[str, str], body: J) -> tuple[int, J]:
         b = self.server.broker

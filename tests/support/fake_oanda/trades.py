@@ -51,6 +51,14 @@ class TradesMixin(OrdersMixin):
                 raise self._reject(
                     acct, "MARKET", "CLOSE_TRADE_UNITS_INVALID", "Units invalid", {**market, "units": "0"}
                 )
+            if places(take) > self.instruments[trade["instrument"]].units_precision:
+                raise self._reject(
+                    acct,
+                    "MARKET",
+                    "UNITS_PRECISION_EXCEEDED",
+                    "The units specified contain more precision than is allowed for the Order's instrument",
+                    {**market, "units": str(requested)},
+                )
             if take > abs(current):
                 raise self._reject(
                     acct,
@@ -100,6 +108,16 @@ class TradesMixin(OrdersMixin):
                             dep_type,
                             "PRICE_PRECISION_EXCEEDED",
                             "Price precision exceeded",
+                            {"tradeID": trade["id"], **value},
+                            key=f"{key}OrderRejectTransaction",
+                        )
+                    problem = inst.trailing_problem(number) if dep_type == "TRAILING_STOP_LOSS" else ""
+                    if problem:
+                        raise self._reject(
+                            acct,
+                            dep_type,
+                            problem,
+                            "The trailing stop distance is outside the instrument's limits",
                             {"tradeID": trade["id"], **value},
                             key=f"{key}OrderRejectTransaction",
                         )

@@ -18,14 +18,6 @@ class ViewsMixin(BrokerCore):
     def order_view(self, order: J) -> J:
         return {k: v for k, v in order.items() if k != "initialMarketPrice"}
 
-    def unrealized(self, acct: Account, trade: J) -> Decimal:
-        if trade["state"] != "OPEN":
-            return Decimal("0")
-        bid, ask = self.prices[trade["instrument"]]
-        units = Decimal(trade["currentUnits"])
-        close = bid if units > 0 else ask
-        return self.to_account_ccy(acct, trade["instrument"], (close - Decimal(trade["price"])) * units)
-
     def trade_view(self, acct: Account, trade: J, *, summary: bool = False) -> J:
         out = {k: v for k, v in trade.items() if k not in TRADE_LINK.values()}
         out["unrealizedPL"] = money(self.unrealized(acct, trade))
@@ -76,14 +68,14 @@ class ViewsMixin(BrokerCore):
             "unrealizedPL": money(upl),
             "NAV": money(nav),
             "marginUsed": money(margin),
-            "marginAvailable": money(nav - margin),
+            "marginAvailable": money(self.margin_available(acct)),
             "positionValue": money(margin * 50),
             "marginCloseoutUnrealizedPL": money(upl),
             "marginCloseoutNAV": money(nav),
             "marginCloseoutMarginUsed": money(margin),
             "marginCloseoutPercent": "0.00000",
             "marginCloseoutPositionValue": money(margin * 50),
-            "withdrawalLimit": money(nav - margin),
+            "withdrawalLimit": money(max(Decimal("0"), self.margin_available(acct))),
             "marginCallMarginUsed": money(margin),
             "marginCallPercent": "0.00000",
             "lastTransactionID": acct.last,
