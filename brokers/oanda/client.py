@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
@@ -37,19 +37,15 @@ from brokers.errors import (
     BrokerRejectedError,
     BrokerUnknownOutcomeError,
 )
-from brokers.oanda import parse
+from brokers.oanda import orders, parse
 from brokers.oanda.candles import PLATFORM_ALIGNMENT, CandleAlignment, iter_candles
 from brokers.oanda.http import JsonDict, OandaHttp, Response
 from brokers.oanda.pacing import CONNECTIONS, Budget, LocalPacer, Pacer
 from brokers.oanda.schemas import AccountChanges, AccountInfo, Candle, InstrumentSpec, OpenPosition
 from brokers.oanda.symbols import to_broker_symbol
-from brokers.oanda.timefmt import format_rfc3339
 
 logger = logging.getLogger("brokers.oanda.client")
 
-_CREATE_TYPES = frozenset({"MARKET_ORDER", "LIMIT_ORDER", "STOP_ORDER", "MARKET_IF_TOUCHED_ORDER"})
-_REJECT_TYPES = frozenset(f"{t}_REJECT" for t in _CREATE_TYPES)
-_V20_TYPES = {"market": "MARKET", "limit": "LIMIT", "stop": "STOP", "market_if_touched": "MARKET_IF_TOUCHED"}
 _CLEARABLE = {"stop_loss": "stopLoss", "take_profit": "takeProfit", "trailing_stop": "trailingStopLoss"}
 
 
@@ -276,43 +272,7 @@ class OandaClient:
 
     def build_order_body(self, request: OrderRequest) -> JsonDict:
         """The v20 ``{"order": ...}`` body for a request (public so callers can log or inspect it)."""
-        inst = request.instrument
-        if request.units <= 0:
-            raise BrokerRejectedError("units must be positive; side gives the sign", reason="UNITS_INVALID")
-        units = _fmt(request.units if request.side == "buy" else -request.units, inst.unit_precision, exact=True)
-        tag = f"asirikuy:{request.instance_id}"
-        ext = {"id": request.client_order_id, "tag": tag, "comment": f"asirikuy instance {request.instance_id}"}
-        order: JsonDict = {
-            "type": _V20_TYPES[request.order_type],
-            "instrument": inst.broker_symbol,
-            "units": units,
-            "positionFill": "DEFAULT",
-            "clientExtensions": ext,
-            "tradeClientExtensions": {"id": request.client_order_id, "tag": tag},
-        }
-        if request.order_type == "market":
-            order["timeInForce"] = "FOK"
-        else:
-            if request.price is None:
-                raise BrokerRejectedError(f"{request.order_type} order needs a price", reason="PRICE_MISSING")
-            order["price"] = _fmt(request.price, inst.digits)
-            if request.expires_at is not None:
-                order["timeInForce"] = "GTD"
-                order["gtdTime"] = format_rfc3339(request.expires_at)
-            else:
-                order["timeInForce"] = "GTC"
-        if request.price_bound is not None and request.order_type != "limit":
-            order["priceBound"] = _fmt(request.price_bound, inst.digits)
-        if request.stop_loss is not None:
-            order["stopLossOnFill"] = {"price": _fmt(request.stop_loss, inst.digits), "timeInForce": "GTC"}
-        if request.take_profit is not None:
-            order["takeProfitOnFill"] = {"price": _fmt(request.take_profit, inst.digits), "timeInForce": "GTC"}
-        if request.trailing_distance is not None:
-            order["trailingStopLossOnFill"] = {
-                "distance": _fmt(request.trailing_distance, inst.digits),
-                "timeInForce": "GTC",
-            }
-        return {"order": order}
+        return orders.order_body(request)
 
     def submit_order(self, request: OrderRequest) -> OrderResult:
         """Send one order once. If the answer is lost, ask the broker what happened.
@@ -328,7 +288,7 @@ class OandaClient:
         marker = self._last_transaction_id or self.get_account_state().last_transaction_id
         try:
             resp = self._call("POST", f"{self._acct}/orders", body=body)
-            return _order_result(resp.body, request.client_order_id)
+            return orders.order_result(resp.body, request.client_order_id)
         except (BrokerUnknownOutcomeError, BrokerProtocolError) as e:
             logger.warning("order %s: outcome unknown (%s); looking it up", request.client_order_id, e)
             try:
@@ -384,48 +344,7 @@ class OandaClient:
         if since is None:
             last = int(self._last_transaction_id or self.get_account_state().last_transaction_id or 0)
             since = str(max(0, last - self.lookback_transactions))
-        created: JsonDict | None = None
-        for txn in self._iter_transactions_since(since):
-            ttype = txn.get("type")
-            if created is None:
-                if parse.client_order_id_of(txn) != client_order_id:
-                    continue
-                if ttype in _REJECT_TYPES:
-                    return OrderResult(
-                        status="rejected",
-                        client_order_id=client_order_id,
-                        reason=str(txn.get("rejectReason") or ""),
-                        last_transaction_id=str(txn["id"]),
-                    )
-                if ttype in _CREATE_TYPES:
-                    created = txn
-                continue
-            if str(txn.get("orderID")) != str(created["id"]):
-                continue
-            if ttype == "ORDER_FILL":
-                return OrderResult(
-                    status="filled",
-                    client_order_id=client_order_id,
-                    broker_order_id=str(created["id"]),
-                    fill=parse.fill(txn),
-                    last_transaction_id=str(txn["id"]),
-                )
-            if ttype == "ORDER_CANCEL":
-                return OrderResult(
-                    status="cancelled",
-                    client_order_id=client_order_id,
-                    broker_order_id=str(created["id"]),
-                    reason=str(txn.get("reason") or ""),
-                    last_transaction_id=str(txn["id"]),
-                )
-        if created is not None:
-            return OrderResult(
-                status="pending",
-                client_order_id=client_order_id,
-                broker_order_id=str(created["id"]),
-                last_transaction_id=str(created["id"]),
-            )
-        return None
+        return orders.outcome_in_transactions(self._iter_transactions_since(since), client_order_id)
 
     def cancel_order(self, broker_order_id: str) -> None:
         """Cancel a pending order (OANDA id, or ``@client_id``). Raises BrokerNotFoundError if not pending."""
@@ -478,9 +397,9 @@ class OandaClient:
                 )
             if unit_precision is None:
                 unit_precision = self.instrument(self.get_trade(broker_trade_id).symbol).unit_precision
-            body = {"units": _fmt(units, unit_precision, exact=True)}
+            body = {"units": orders.fmt(units, unit_precision, exact=True)}
         resp = self._call("PUT", f"{self._acct}/trades/{urlquote(broker_trade_id, safe='@')}/close", body=body)
-        return _order_result(resp.body, "")
+        return orders.order_result(resp.body, "")
 
     def modify_trade(
         self,
@@ -508,11 +427,11 @@ class OandaClient:
         for name in clear:
             body[_CLEARABLE[name]] = None
         if stop_loss is not None:
-            body["stopLoss"] = {"price": _fmt_price(stop_loss, digits), "timeInForce": "GTC"}
+            body["stopLoss"] = {"price": orders.fmt_price(stop_loss, digits), "timeInForce": "GTC"}
         if take_profit is not None:
-            body["takeProfit"] = {"price": _fmt_price(take_profit, digits), "timeInForce": "GTC"}
+            body["takeProfit"] = {"price": orders.fmt_price(take_profit, digits), "timeInForce": "GTC"}
         if trailing_distance is not None:
-            body["trailingStopLoss"] = {"distance": _fmt_price(trailing_distance, digits), "timeInForce": "GTC"}
+            body["trailingStopLoss"] = {"distance": orders.fmt_price(trailing_distance, digits), "timeInForce": "GTC"}
         if not body:
             return
         # Setting absolute values is idempotent, so a lost answer may be retried.
@@ -557,45 +476,3 @@ def _private_pacer(requests_per_second: float, burst: int) -> LocalPacer:
     if requests_per_second <= 0 or burst < 1:
         raise ValueError("requests_per_second must be > 0 and burst >= 1")
     return LocalPacer(Budget(burst, burst / requests_per_second), CONNECTIONS)
-
-
-def _fmt(value: Decimal, places: int, *, exact: bool = False) -> str:
-    q = Decimal(1).scaleb(-places)
-    rounded = value.quantize(q, rounding=ROUND_HALF_EVEN)
-    if exact and rounded != value:
-        raise BrokerRejectedError(
-            f"units {value} exceed the instrument's precision of {places} places", reason="UNITS_PRECISION_EXCEEDED"
-        )
-    return f"{rounded:f}"
-
-
-def _fmt_price(value: Decimal, digits: int | None) -> str:
-    return f"{value:f}" if digits is None else _fmt(value, digits)
-
-
-def _order_result(body: JsonDict, client_order_id: str) -> OrderResult:
-    create = body.get("orderCreateTransaction") or {}
-    oid = str(create.get("id") or "")
-    last = str(body.get("lastTransactionID") or "")
-    client_order_id = client_order_id or parse.client_order_id_of(create)
-    if body.get("orderFillTransaction"):
-        fill = parse.fill(body["orderFillTransaction"])
-        return OrderResult(
-            status="filled",
-            client_order_id=client_order_id,
-            broker_order_id=oid or fill.broker_order_id,
-            fill=fill,
-            last_transaction_id=last,
-        )
-    cancel = body.get("orderCancelTransaction")
-    if cancel:
-        return OrderResult(
-            status="cancelled",
-            client_order_id=client_order_id,
-            broker_order_id=oid or str(cancel.get("orderID") or ""),
-            reason=str(cancel.get("reason") or ""),
-            last_transaction_id=last,
-        )
-    if not create:
-        raise BrokerProtocolError("OANDA order answer has neither a create, a fill nor a cancel transaction")
-    return OrderResult(status="pending", client_order_id=client_order_id, broker_order_id=oid, last_transaction_id=last)

@@ -26,6 +26,7 @@ from brokers.base import Quote
 from brokers.errors import BrokerAuthError, BrokerProtocolError
 from brokers.oanda import parse
 from brokers.oanda.http import USER_AGENT
+from brokers.oanda.pacing import Pacer, default_pacer
 from brokers.oanda.symbols import to_broker_symbol
 from brokers.oanda.timefmt import parse_time
 
@@ -176,7 +177,9 @@ class PriceStream:
         max_line_bytes: int = 1 << 20,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pacer: Pacer | None = None,
     ) -> None:
+        """``pacer``: reserves every (re)connection from the host's budget (default: this process's)."""
         self.url = f"{stream_url.rstrip('/')}/v3/accounts/{account_id}/pricing/stream"
         self.instruments = sorted({to_broker_symbol(s) for s in symbols})
         if not self.instruments:
@@ -194,6 +197,7 @@ class PriceStream:
         }
         self._session = session or requests.Session()
         self._clock = clock
+        self._pacer: Pacer = pacer if pacer is not None else default_pacer()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._health = StreamHealth()
@@ -287,6 +291,8 @@ class PriceStream:
     def _consume_once(self) -> bool:
         """Read one connection until it ends, stalls or ``stop()``. True if any message arrived."""
         self._bump("connects", True, state="connecting")
+        if self._stop.wait(max(0.0, self._pacer.reserve_connection())):
+            return False  # stopped while waiting for a connection slot
         params = {"instruments": ",".join(self.instruments), "snapshot": "true"}
         resp = self._session.get(
             self.url,
