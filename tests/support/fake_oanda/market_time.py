@@ -83,9 +83,9 @@ class Alignment:
         local_day = day.astimezone(self.zone).date()
         if granularity in DAY_ALIGNED:
             next_day = self._at(local_day + timedelta(days=1))
-            step = timedelta(seconds=DAY_ALIGNED[granularity])
-            start = day + (t - day) // step * step
-            return start, min(start + step, next_day)
+            length = timedelta(seconds=DAY_ALIGNED[granularity])
+            start = day + (t - day) // length * length
+            return start, min(start + length, next_day)
         if granularity == "W":
             monday_based = (local_day.weekday() - self.weekly) % 7
             first = local_day - timedelta(days=monday_based)
