@@ -124,14 +124,16 @@ def test_fake_refuses_trailing_distances_below_the_minimum_like_oanda(fake, clie
 def test_client_backs_off_and_retries_when_the_fake_throttles(fake, make_client):
     """The fake serves at most 5 requests in any second and answers 429 beyond; every call still succeeds."""
     fake.throttle(5, 1.0)
-    client = make_client(fake, sleep=time.sleep, max_retries=5, pacer=LocalPacer(Budget(1000, 1.0)))
+    client = make_client(
+        fake, sleep=time.sleep, max_retries=5, timeout=(1.0, 10.0), pacer=LocalPacer(Budget(1000, 1.0))
+    )
 
     states = [client.get_account_state() for _ in range(12)]
 
     seen = [r for r in fake.requests if r.path.endswith("/summary")]
     served = [r.at for r in seen if not r.throttled]
     assert len(states) == 12
-    assert len(served) == 12
+    assert len(served) >= 12  # more only if a slow answer timed out and the GET was sent again
     assert any(r.throttled for r in seen)
     assert all(sum(1 for t in served if s <= t < s + 1.0) <= 5 for s in served)
 
