@@ -94,7 +94,7 @@ def test_every_new_connection_reserves_from_the_pacer(fake, make_client, sleeps)
 
 
 def test_pool_keeps_at_most_pool_size_connections_for_many_threads(fake, make_client):
-    client = make_client(fake, pool_size=2)
+    client = make_client(fake, pool_size=2, timeout=(1.0, 10.0))  # no timeout-and-reconnect under load
     fake.inject("latency", method="GET", path="/summary", seconds=0.2, times=100)
     start = threading.Barrier(6)
     errors: list[BaseException] = []
