@@ -115,7 +115,7 @@ def test_pool_keeps_at_most_pool_size_connections_for_many_threads(fake, make_cl
 
     assert not errors
     assert fake.count("GET", "/summary") == 18
-    assert len(fake.connection_times) == 2
+    assert 1 <= len(fake.connection_times) <= 2  # 6 threads, never a third connection
     adapter = client._http.session.get_adapter(fake.url)
     assert (adapter._pool_maxsize, adapter._pool_block) == (2, True)
 
