@@ -220,6 +220,12 @@ OANDA_PRACTICE_URL = env_str("OANDA_PRACTICE_URL", "https://api-fxpractice.oanda
 OANDA_PRACTICE_STREAM_URL = env_str("OANDA_PRACTICE_STREAM_URL", "https://stream-fxpractice.oanda.com")
 OANDA_LIVE_URL = env_str("OANDA_LIVE_URL", "https://api-fxtrade.oanda.com")
 OANDA_LIVE_STREAM_URL = env_str("OANDA_LIVE_STREAM_URL", "https://stream-fxtrade.oanda.com")
+# OANDA's per-IP limits, shared by every process of this host (files under VAR_DIR/pacing): requests per
+# second (OANDA allows 120; we keep a margin) and new TCP connections per second (OANDA allows 2).
+OANDA_REQUESTS_PER_SECOND = env_int("OANDA_REQUESTS_PER_SECOND", 100, minimum=1, maximum=120)
+OANDA_NEW_CONNECTIONS_PER_SECOND = env_int("OANDA_NEW_CONNECTIONS_PER_SECOND", 2, minimum=1, maximum=1000)
+# Threads of the broker_io worker (its -c): each OANDA client keeps this many keep-alive connections.
+BROKER_IO_THREADS = env_int("ASIRIKUY_BROKER_IO_THREADS", 16, minimum=1, maximum=256)
 # A streamed price older than this is not used; the run asks OANDA for a snapshot instead.
 OANDA_PRICE_MAX_AGE_SECONDS = env_int("OANDA_PRICE_MAX_AGE_SECONDS", 10, minimum=1, maximum=300)
 # An order whose answer was lost is looked up, never resent, for at least this long after sending.

@@ -14,9 +14,7 @@ MYPY_TARGETS=(
   asirikuy_site/wsgi.py
   bench
   manage.py
-  brokers/base.py
-  brokers/errors.py
-  brokers/paper
+  brokers
   trading/models
   trading/money.py
   trading/queues.py

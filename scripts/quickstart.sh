@@ -46,7 +46,9 @@ for ((k = 0; k < SHARDS; k++)); do
   start "strategy-$k" env ASIRIKUY_WORKER_SHARD=$k "$CELERY" -A asirikuy_site worker -P solo -Q "shard.$k" \
     -n "strategy$k@%h" -l info
 done
-start io "$CELERY" -A asirikuy_site worker -P threads -c 8 -Q default,broker_io -n "io@%h" -l info
+export ASIRIKUY_BROKER_IO_THREADS=${ASIRIKUY_BROKER_IO_THREADS:-8}  # its threads = each broker client's pool
+start io "$CELERY" -A asirikuy_site worker -P threads -c "$ASIRIKUY_BROKER_IO_THREADS" -Q default,broker_io -n "io@%h" \
+  -l info
 # Backtests and optimisations never share a worker with order dispatch; niced so bar closes win the CPU.
 start backtests nice -n 10 "$CELERY" -A asirikuy_site worker -P prefork -c "$(nproc)" -Q backtests \
   -n "backtests@%h" -l info

@@ -11,3 +11,7 @@ from __future__ import annotations
 from asirikuy_site.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Every test builds fresh OANDA clients against the loopback fake: OANDA's 2 new connections per second
+# would only add waiting. The pacing itself is tested with explicit budgets (tests/brokers/test_oanda_pacing.py).
+OANDA_NEW_CONNECTIONS_PER_SECOND = 1000

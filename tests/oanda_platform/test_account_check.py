@@ -107,3 +107,24 @@ def test_command_checks_from_the_shell(oanda_settings, fake, tmp_path, db):
         call_command("oanda_check_account", "--account-id", fake.account_id, "--token-file", str(token_file))
 
     assert out.getvalue().startswith(f"OK: account {fake.account_id} on OANDA practice, USD balance 100000")
+
+
+def test_mt4_linked_account_is_refused_on_the_account_field(alice, settings):
+    from tests.support.fake_oanda import FakeOanda
+    from trading.venues.oanda.client import oanda_clients_reset
+
+    mt4 = "101-004-1000001-009"
+    server = FakeOanda.start(other_accounts=(mt4,), mt4_accounts=(mt4,))
+    try:
+        settings.OANDA_PRACTICE_URL = settings.OANDA_PRACTICE_STREAM_URL = server.url
+        oanda_clients_reset()
+        with pytest.raises(ValidationError) as caught:
+            _create(alice, server, broker_account_id=mt4)
+    finally:
+        server.stop()
+        oanda_clients_reset()
+
+    errors = caught.value.message_dict
+    assert set(errors) == {"broker_account_id"}
+    assert "linked to MetaTrader 4" in errors["broker_account_id"][0]
+    assert not BrokerAccount.objects.exists()

@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from brokers.oanda.stream import PriceStream, RedisPriceSink
-from trading.venues.oanda.client import oanda_urls
+from trading.venues.oanda.client import oanda_pacer, oanda_urls
 from trading.venues.oanda.prices import (
     price_key_prefix,
     price_redis,
@@ -58,6 +58,7 @@ class Command(BaseCommand):
                 health_key=stream_health_key(account.environment),
             ),
             heartbeat_timeout=options["heartbeat_timeout"],
+            pacer=oanda_pacer(account.environment),
         )
         stop = threading.Event()
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from brokers.errors import BrokerAuthError, BrokerError, BrokerNotFoundError
+from brokers.errors import BrokerAuthError, BrokerError, BrokerNotFoundError, BrokerRejectedError
 from brokers.oanda import OandaClient
-from trading.venues.oanda.client import oanda_urls
+from trading.venues.oanda.client import oanda_pacer, oanda_urls
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def oanda_account_check(*, environment: str, broker_account_id: str, token: str)
         token=token,
         account_id=broker_account_id,
         environment=environment,
+        pacer=oanda_pacer(environment),
         max_retries=1,
         timeout=(5.0, 10.0),
     )
@@ -45,6 +46,8 @@ def oanda_account_check(*, environment: str, broker_account_id: str, token: str)
     except BrokerAuthError as e:
         raise ValidationError({"token": str(e)}) from None
     except BrokerNotFoundError as e:
+        raise ValidationError({"broker_account_id": str(e)}) from None
+    except BrokerRejectedError as e:  # e.g. an MT4-linked account: orders could not carry their magic number
         raise ValidationError({"broker_account_id": str(e)}) from None
     except BrokerError as e:
         raise ValidationError({"environment": f"could not reach OANDA {environment} at {base_url}: {e}"}) from None

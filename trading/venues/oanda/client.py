@@ -6,11 +6,29 @@ import threading
 
 from django.conf import settings
 
-from brokers.oanda import OandaClient
+from brokers.oanda import Budget, HostPacer, OandaClient
 from trading.models import BrokerAccount
 
 _clients: dict[tuple[int, str], OandaClient] = {}
+_pacers: dict[str, HostPacer] = {}
 _lock = threading.Lock()
+_pacer_lock = threading.Lock()
+
+
+def oanda_pacer(environment: str) -> HostPacer:
+    """The host-wide budget of OANDA's per-IP limits for ``environment`` (one host per environment), shared by
+    every process of this machine through small files under VAR_DIR/pacing."""
+    pacer = _pacers.get(environment)
+    if pacer is None:
+        with _pacer_lock:
+            pacer = _pacers.get(environment) or HostPacer(
+                settings.VAR_DIR / "pacing",
+                name=f"oanda-{environment}",
+                requests=Budget(settings.OANDA_REQUESTS_PER_SECOND, 1.0),
+                connections=Budget(settings.OANDA_NEW_CONNECTIONS_PER_SECOND, 1.0),
+            )
+            _pacers[environment] = pacer
+    return pacer
 
 
 def oanda_urls(environment: str) -> tuple[str, str]:
@@ -25,6 +43,7 @@ def oanda_client(account: BrokerAccount) -> OandaClient:
     key = (account.pk, account.token_hint + account.environment)
     client = _clients.get(key)
     if client is None:
+        pacer = oanda_pacer(account.environment)  # before _lock: it takes its own
         with _lock:
             client = _clients.get(key)
             if client is None:
@@ -34,6 +53,8 @@ def oanda_client(account: BrokerAccount) -> OandaClient:
                     stream_url=stream_url,
                     token=account.get_token(),
                     account_id=account.broker_account_id,
+                    pacer=pacer,
+                    pool_size=settings.BROKER_IO_THREADS,
                 )
                 _clients[key] = client
     return client
@@ -45,3 +66,5 @@ def oanda_clients_reset() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+    with _pacer_lock:
+        _pacers.clear()
