@@ -69,6 +69,7 @@ class CTraderClient:
         self._assets: dict[int, str] | None = None
         self._money_digits: int | None = None
         self.refreshes = 0
+        self.superseded: set[str] = set()  # access tokens our refreshes replaced (a stored one may lag behind)
 
     def __repr__(self) -> str:
         return f"CTraderClient(account_id={self.account_id}, {self.connection!r})"
@@ -118,6 +119,7 @@ class CTraderClient:
             refresh_token=str(answer.refreshToken),
             expires_in=int(answer.expiresIn),
         )
+        self.superseded.add(self._tokens.access_token)
         self._tokens = fresh
         self.refreshes += 1
         logger.info("cTrader account %s: access token refreshed", self.account_id)
@@ -234,8 +236,13 @@ class CTraderClient:
                 self._specs[int(detail.symbolId)] = _spec(by_id[int(detail.symbolId)], detail, assets)
         return [self._specs[i] for i in ids]
 
-    def spec(self, broker_symbol: str) -> SymbolSpec:
-        return self.symbol_specs([broker_symbol])[0]
+    def spec(self, symbol: str) -> SymbolSpec:
+        """The spec of a broker symbol name, or of the broker symbol that is our platform symbol ``symbol``
+        (instruments are shared by brokers: OANDA's EUR_USD and cTrader's EURUSD are one EURUSD)."""
+        light = self.light_symbols()
+        if symbol not in light:
+            symbol = next((name for name in light if parse.platform_symbol(name) == symbol), symbol)
+        return self.symbol_specs([symbol])[0]
 
     def spec_by_id(self, symbol_id: int) -> SymbolSpec:
         if symbol_id not in self._specs:
@@ -252,7 +259,7 @@ class CTraderClient:
 
     def get_quote(self, instrument: InstrumentRef) -> Quote:
         """The current bid/ask: the first spot event after subscribing (sent even while the market is closed)."""
-        spec = self.spec(instrument.broker_symbol)
+        spec = self.spec_of(instrument)
         inbox: queue.Queue[Any] = queue.Queue()
 
         def listener(message: pb.Message) -> None:
@@ -287,6 +294,10 @@ class CTraderClient:
             ask=price_of_int(ask, spec.digits),
             time=datetime.now(UTC),
         )
+
+    def spec_of(self, instrument: InstrumentRef) -> SymbolSpec:
+        light = self.light_symbols()
+        return self.spec(instrument.broker_symbol if instrument.broker_symbol in light else instrument.symbol)
 
     # -- orders, trades, history (orders.py, history.py) ---------------------------------------------
 

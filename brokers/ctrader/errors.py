@@ -23,6 +23,10 @@ class TokenExpiredError(BrokerAuthError):
     """The access token expired or was invalidated: refresh it with the refresh token, then authorise again."""
 
 
+class ApplicationRefusedError(BrokerAuthError):
+    """The server refused the application's client id or secret: fix the platform's settings, not the account."""
+
+
 class RateLimitedError(BrokerRateLimitError):
     """Throttled by the server; ``retry_after`` (seconds) when it said how long."""
 
@@ -38,7 +42,8 @@ class AccountNotAuthorizedError(BrokerTemporaryError):
 # Refresh the token and try again.
 _TOKEN = frozenset({"OA_AUTH_TOKEN_EXPIRED", "CH_ACCESS_TOKEN_INVALID"})
 # Credentials are wrong or revoked: tell the user, never retry.
-_AUTH = frozenset({"CH_CLIENT_AUTH_FAILURE", "CH_OA_CLIENT_NOT_FOUND", "CH_CLIENT_NOT_AUTHENTICATED", "NO_LOGIN"})
+_APPLICATION = frozenset({"CH_CLIENT_AUTH_FAILURE", "CH_OA_CLIENT_NOT_FOUND"})
+_AUTH = frozenset({"CH_CLIENT_NOT_AUTHENTICATED", "NO_LOGIN"})
 _NOT_FOUND = frozenset(
     {
         "CH_CTID_TRADER_ACCOUNT_NOT_FOUND",
@@ -84,6 +89,8 @@ def error_for(
         return TokenExpiredError(text)
     if code == "ACCOUNT_NOT_AUTHORIZED":
         return AccountNotAuthorizedError(text)
+    if code in _APPLICATION:
+        return ApplicationRefusedError(text)
     if code in _AUTH:
         return BrokerAuthError(text)
     if code in _NOT_FOUND:

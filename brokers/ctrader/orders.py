@@ -123,7 +123,7 @@ class _Watch:
 
 def submit(client: CTraderClient, request: OrderRequest) -> OrderResult:
     """Send one order once; on a lost answer look it up, and raise BrokerUnknownOutcomeError if it is not found."""
-    spec = client.spec(request.instrument.broker_symbol)
+    spec = client.spec_of(request.instrument)
     wire = wire_client_order_id(request.client_order_id)
     message = _new_order(client, request, spec, wire)
     marker = client.last_transaction_id

@@ -29,6 +29,7 @@ OWNED_TASKS = frozenset(
         "trading.tasks.orders_resolve_unknown",
         "trading.tasks.reconcile",
         "trading.tasks.oanda_bars_keep_current",
+        "trading.tasks.ctrader_bars_keep_current",
         "risk.tasks.orders_release_queued",
         "risk.tasks.limits_enforce",
         # earlier names of the broker jobs (OANDA only then)
