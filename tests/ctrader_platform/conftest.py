@@ -97,7 +97,9 @@ def direct(fake) -> Iterator[Callable[..., CTraderClient]]:
         )
         made.append(connection)
         grant = fake.current_grant(account_id)
-        return CTraderClient(connection, account_id=account_id, tokens=TokenSet(grant.access_token, grant.refresh_token))
+        return CTraderClient(
+            connection, account_id=account_id, tokens=TokenSet(grant.access_token, grant.refresh_token)
+        )
 
     yield make
     for connection in made:

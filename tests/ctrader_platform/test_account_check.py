@@ -62,9 +62,7 @@ def test_expired_access_token_is_refreshed_at_set_up_and_the_new_pair_stored(ali
     old = fake.main
     fake.expire_token(old.access_token)
 
-    account = _create(
-        alice, broker_account_id=str(HEDGED), token=old.access_token, refresh_token=old.refresh_token
-    )
+    account = _create(alice, broker_account_id=str(HEDGED), token=old.access_token, refresh_token=old.refresh_token)
 
     new = fake.current_grant(HEDGED)
     assert new.access_token != old.access_token

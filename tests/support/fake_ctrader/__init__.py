@@ -48,6 +48,7 @@ class FakeCTrader:
         self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
         self.enforce_limits = enforce_limits
         self.seen: list[str] = []
+        self.heartbeats = 0  # heartbeats received from clients
         self.trendbars: dict[tuple[int, int], list[tuple[int, Decimal, Decimal, Decimal, Decimal, int]]] = {}
         for symbol in (
             Symbol(1, "EURUSD", "EUR", "USD"),
@@ -131,6 +132,20 @@ class FakeCTrader:
     @property
     def connections(self) -> int:
         return self.server.accepted
+
+    def drop_connections(self) -> int:
+        """Close every client connection (a server restart, a network cut); returns how many."""
+        sessions = self._sessions()
+        for session in sessions:
+            session.close()
+        return len(sessions)
+
+    def stall_connections(self, seconds: float) -> None:
+        """Every open connection goes silent: no answers, no heartbeats, for ``seconds``."""
+        import time
+
+        for session in self._sessions():
+            session.stalled_until = time.monotonic() + seconds
 
     # -- the market and people ------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class Handlers:
 
     def __call__(self, session: Session, envelope: Any, msg_id: str | None) -> None:
         if int(envelope.payloadType) == HEARTBEAT:
+            self.fake.heartbeats += 1
             return
         cls = CLASSES.get(int(envelope.payloadType))
         if cls is None:

@@ -86,10 +86,15 @@ def tokens_store(account_id: int, tokens: TokenSet) -> None:
         "refresh_token_encrypted": token_encrypt(tokens.refresh_token) if tokens.refresh_token else "",
         "token_expires_at": tokens.expires_at,
     }
+    if connection.in_atomic_block:
+        _store_on_own_connection(account_id, fields)  # first: the caller's write below locks the row
     BrokerAccount.objects.filter(pk=account_id).update(**fields)
-    if not connection.in_atomic_block:
-        return
-    own = connections.create_connection(DEFAULT_DB_ALIAS)
+
+
+def _store_on_own_connection(account_id: int, fields: dict[str, object]) -> None:
+    # A second connection to the same database as the caller's (its settings, so a test database too).
+    mine = connections[DEFAULT_DB_ALIAS]
+    own = type(mine)(dict(mine.settings_dict), alias=DEFAULT_DB_ALIAS)
     try:
         table = BrokerAccount._meta.db_table
         columns = ", ".join(f"{own.ops.quote_name(name)} = %s" for name in fields)
