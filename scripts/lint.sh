@@ -17,6 +17,7 @@ MYPY_TARGETS=(
   brokers/base.py
   brokers/errors.py
   brokers/paper
+  brokers/ctrader
   trading/models
   trading/money.py
   trading/queues.py

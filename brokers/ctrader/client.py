@@ -139,6 +139,10 @@ class CTraderClient:
                 if attempt == 2:
                     raise
                 if isinstance(e, TokenExpiredError):
+                    if not self._tokens.refresh_token:
+                        raise BrokerAuthError(
+                            f"{e}; no refresh token is stored to renew it: enter a new pair"
+                        ) from None
                     with self._auth_lock:
                         self.refresh_tokens()
         raise AssertionError("unreachable")

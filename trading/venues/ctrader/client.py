@@ -8,8 +8,10 @@ connection of its own, so the new pair survives a rollback.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -71,7 +73,7 @@ def ctrader_client(account: BrokerAccount) -> CTraderClient:
         ctrader_connection(account.environment),
         account_id=int(account.broker_account_id),
         tokens=stored,
-        on_tokens=lambda tokens, pk=account.pk: tokens_store(pk, tokens),
+        on_tokens=functools.partial(tokens_store, account.pk),
     )
     with _lock:
         _clients[account.pk] = fresh
@@ -80,7 +82,7 @@ def ctrader_client(account: BrokerAccount) -> CTraderClient:
 
 def tokens_store(account_id: int, tokens: TokenSet) -> None:
     """Write a refreshed pair (encrypted) so that a rollback of the caller cannot lose it."""
-    fields = {
+    fields: dict[str, str | datetime | None] = {
         "token_encrypted": token_encrypt(tokens.access_token),
         "token_hint": token_hint(tokens.access_token),
         "refresh_token_encrypted": token_encrypt(tokens.refresh_token) if tokens.refresh_token else "",
@@ -91,7 +93,7 @@ def tokens_store(account_id: int, tokens: TokenSet) -> None:
     BrokerAccount.objects.filter(pk=account_id).update(**fields)
 
 
-def _store_on_own_connection(account_id: int, fields: dict[str, object]) -> None:
+def _store_on_own_connection(account_id: int, fields: dict[str, str | datetime | None]) -> None:
     # A second connection to the same database as the caller's (its settings, so a test database too).
     mine = connections[DEFAULT_DB_ALIAS]
     own = type(mine)(dict(mine.settings_dict), alias=DEFAULT_DB_ALIAS)
