@@ -36,9 +36,9 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from brokers.oanda.fake import FakeOanda  # noqa: E402
 from framework.catalog import MA_CROSSOVER  # noqa: E402
 from tests.support.fake_ctrader import HEDGED, FakeCTrader  # noqa: E402
+from tests.support.fake_oanda import FakeOanda  # noqa: E402
 from trading.models import BrokerAccount, Instrument, Order, OrderStatus, StrategyInstance  # noqa: E402
 from trading.services.accounts import account_create  # noqa: E402
 from trading.services.instances import instance_create  # noqa: E402
