@@ -95,3 +95,23 @@ def test_grant_code_is_exchanged_for_a_token_pair():
     assert type(refused).__name__ == "BrokerAuthError" and "bad code" in str(refused)
     assert _TokenEndpoint.seen[0]["grant_type"] == ["authorization_code"]
     assert "client_id=id" in authorize_url(client_id="id", redirect_uri="https://x/cb")
+
+
+def test_price_stream_command_fills_the_shared_price_cache(fake, ctrader_account, ct_eurusd):
+    from trading.venues.ctrader.prices import price_namespace
+    from trading.venues.oanda.prices import cached_quote, price_redis
+
+    out = io.StringIO()
+    call_command(
+        "ctrader_price_stream",
+        account=ctrader_account.pk,
+        symbols="EURUSD",
+        max_seconds=0.5,
+        health_every=0.05,
+        stdout=out,
+    )
+
+    stored = price_redis().hgetall(f"asirikuy:price:{price_namespace(ctrader_account)}:EURUSD")
+    assert stored[b"bid"] == b"1.10000" and stored[b"ask"] == b"1.10010"
+    assert "1 subscriptions" in out.getvalue()
+    assert cached_quote(price_redis(), price_namespace(ctrader_account), "EURUSD", max_age=1e9) is None  # stopped

@@ -20,8 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from brokers.ctrader import CTraderClient
 from brokers.ctrader.tokens import authorize_url, exchange_code
 from brokers.errors import BrokerError
-from trading.models import Broker
-from trading.services.accounts import account_create
+from trading.venues.ctrader.accounts import ctrader_account_add
 from trading.venues.ctrader.client import ctrader_connection
 
 
@@ -68,14 +67,12 @@ class Command(BaseCommand):
                 raise CommandError(f"the grant opens {listed}: repeat with a new code and --broker-account-id")
             chosen = str(accounts[0][0])
         try:
-            account = account_create(
+            account = ctrader_account_add(
                 owner=owner,
                 name=options["name"],
-                broker=Broker.CTRADER,
                 environment=options["environment"],
                 broker_account_id=chosen,
-                token=tokens.access_token,
-                refresh_token=tokens.refresh_token,
+                tokens=tokens,
             )
         except ValidationError as e:
             raise CommandError(str(e)) from None

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from brokers.errors import BrokerError
-from trading.models import Broker, BrokerAccount
+from trading.venues.ctrader.accounts import ctrader_account_get
 from trading.venues.ctrader.instruments import ctrader_catalog
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--create", action="store_true", help="create the instruments that are missing")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        account = BrokerAccount.objects.filter(pk=options["account"], broker=Broker.CTRADER).first()
+        account = ctrader_account_get(options["account"])
         if account is None:
             raise CommandError(f"no cTrader account {options['account']}")
         symbols = [s.strip() for s in options["symbols"].split(",")] if options["symbols"] else None

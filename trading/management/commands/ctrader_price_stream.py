@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from brokers.ctrader.stream import SpotStream
 from brokers.oanda.stream import RedisPriceSink
-from trading.models import Broker, BrokerAccount, Instrument, StrategyInstance
+from trading.models import Instrument, StrategyInstance
+from trading.venues.ctrader.accounts import ctrader_account_get
 from trading.venues.ctrader.client import ctrader_client
 from trading.venues.ctrader.prices import price_namespace
 from trading.venues.oanda.prices import price_key_prefix, price_redis, stream_health_key
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--health-every", type=float, default=1.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        account = BrokerAccount.objects.filter(pk=options["account"], broker=Broker.CTRADER, enabled=True).first()
+        account = ctrader_account_get(options["account"], enabled=True)
         if account is None or not account.has_token:
             raise CommandError(f"no enabled cTrader account {options['account']} with its tokens")
         redis_client = price_redis()
