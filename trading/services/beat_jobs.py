@@ -118,7 +118,9 @@ def wanted_jobs() -> list[PeriodicJob]:
     jobs = platform_jobs()
     for venue in venue_kinds():
         jobs += venue.periodic_jobs()
-    for account in BrokerAccount.objects.order_by("pk"):
+    # Only the columns the jobs need: this also runs after ``migrate`` to an earlier state (post_migrate), when
+    # columns added later do not exist yet.
+    for account in BrokerAccount.objects.order_by("pk").only("pk", "name", "broker", "enabled", "token_encrypted"):
         jobs += account_jobs(account)
     return jobs
 
