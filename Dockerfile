@@ -2,8 +2,8 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt requirements-nodeps.txt ./
+RUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir --no-deps -r requirements-nodeps.txt
 COPY . .
 RUN make -C framework/c clean && make -C framework/c \
     && ASIRIKUY_MODE=embedded ASIRIKUY_VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput -v0 \

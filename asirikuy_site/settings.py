@@ -228,6 +228,15 @@ OANDA_NEW_CONNECTIONS_PER_SECOND = env_int("OANDA_NEW_CONNECTIONS_PER_SECOND", 2
 BROKER_IO_THREADS = env_int("ASIRIKUY_BROKER_IO_THREADS", 16, minimum=1, maximum=256)
 # A streamed price older than this is not used; the run asks OANDA for a snapshot instead.
 OANDA_PRICE_MAX_AGE_SECONDS = env_int("OANDA_PRICE_MAX_AGE_SECONDS", 10, minimum=1, maximum=300)
+# cTrader Open API (Pepperstone, IC Markets, …): the application registered at openapi.ctrader.com (its client
+# secret like a password: CTRADER_CLIENT_SECRET or CTRADER_CLIENT_SECRET_FILE), and the servers by environment
+# (tests point them at the fake, trusting its throw-away certificate authority with CTRADER_CA_FILE).
+CTRADER_CLIENT_ID = env_str("CTRADER_CLIENT_ID", "")
+CTRADER_CLIENT_SECRET = env_secret("CTRADER_CLIENT_SECRET") or ""
+CTRADER_REDIRECT_URI = env_str("CTRADER_REDIRECT_URI", "")
+CTRADER_DEMO_ADDRESS = env_str("CTRADER_DEMO_ADDRESS", "demo.ctraderapi.com:5035")
+CTRADER_LIVE_ADDRESS = env_str("CTRADER_LIVE_ADDRESS", "live.ctraderapi.com:5035")
+CTRADER_CA_FILE = env_str("CTRADER_CA_FILE", "")
 # An order whose answer was lost is looked up, never resent, for at least this long after sending.
 ORDER_LOOKUP_GRACE_SECONDS = env_int(
     "ASIRIKUY_ORDER_LOOKUP_GRACE_SECONDS",

@@ -11,8 +11,10 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install -q --upgrade pip
 fi
 stamp=".venv/.installed-$kind"
-sum=$(cat requirements.txt "$req" | sha256sum | cut -d' ' -f1)
+sum=$(cat requirements.txt "$req" requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
   .venv/bin/python -m pip install -q -r "$req"
+  # Packages whose own pins conflict with ours: installed alone, their needs are in requirements.txt.
+  .venv/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt
   echo "$sum" > "$stamp"
 fi

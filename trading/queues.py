@@ -54,6 +54,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "trading.tasks.orders_resolve_unknown": {"queue": Queue.BROKER_IO},
     "trading.tasks.reconcile": {"queue": Queue.BROKER_IO},
     "trading.tasks.oanda_bars_keep_current": {"queue": Queue.BROKER_IO},
+    "trading.tasks.ctrader_bars_keep_current": {"queue": Queue.BROKER_IO},
     "risk.tasks.orders_release_queued": {"queue": Queue.BROKER_IO},
     "backtests.*": {"queue": Queue.BACKTESTS},  # backtests, optimisation and walk-forward passes, drift
 }

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = ("trading", "risk", "backtests", "asirikuy_site", "django")
-KINDS = {"paper", "oanda"}
+KINDS = {"paper", "oanda", "ctrader"}
 
 
 def _modules(*folders: str) -> list[Path]:

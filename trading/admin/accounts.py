@@ -33,6 +33,12 @@ class BrokerAccountForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only: stored encrypted and never shown. Leave blank to keep the stored token.",
     )
+    refresh_token = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="cTrader: the OAuth refresh token that renews the access token above. Write-only, as the token.",
+    )
     initial_balance = forms.DecimalField(
         required=False,
         max_digits=24,
@@ -146,7 +152,7 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
             "leverage",
             "enabled",
         ]
-        credentials = ["token", "token_hint", "has_token"]
+        credentials = ["token", "refresh_token", "token_hint", "has_token", "token_expires_at"]
         if obj is None:
             return [(None, {"fields": [*main, "initial_balance"]}), ("Credentials", {"fields": credentials})]
         return [
@@ -156,12 +162,12 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: BrokerAccount | None = None) -> Any:
-        always = ("token_hint", "has_token", *BROKER_FIGURES, "created_at", "updated_at")
+        always = ("token_hint", "has_token", "token_expires_at", *BROKER_FIGURES, "created_at", "updated_at")
         # Owner and broker are fixed once the account exists (account_update does not change them).
         return always if obj is None else ("owner", "broker", *always)
 
     # Error reports and the DEBUG page would otherwise print the submitted token with the POST data.
-    @method_decorator(sensitive_post_parameters("token"))
+    @method_decorator(sensitive_post_parameters("token", "refresh_token"))
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return super().changeform_view(request, *args, **kwargs)
 
@@ -172,6 +178,7 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
     def save_model(self, request: HttpRequest, obj: BrokerAccount, form: BrokerAccountForm, change: bool) -> None:
         data = form.cleaned_data
         token = data.get("token") or ""
+        refresh_token = data.get("refresh_token") or ""
         if not change:
             created = account_create(
                 owner=data["owner"],
@@ -180,6 +187,7 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
                 environment=data["environment"],
                 broker_account_id=data.get("broker_account_id") or "",
                 token=token,
+                refresh_token=refresh_token,
                 currency=data["currency"],
                 fifo=data["fifo"],
                 leverage=data["leverage"],
@@ -195,6 +203,8 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         changes = {name: data[name] for name in form.changed_data if name in UPDATABLE_FIELDS}
         if token:
             changes["token"] = token
+        if refresh_token:
+            changes["refresh_token"] = refresh_token
         if changes:
             account_update(BrokerAccount.objects.get(pk=obj.pk), **changes)
 

@@ -40,6 +40,7 @@ class AccountOutputSerializer(ApiSerializer):
     unrealized_pl = decimal_string()
     has_token = serializers.BooleanField()
     token_hint = serializers.CharField()
+    token_expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -75,6 +76,7 @@ class AccountCreateApi(APIView):
         environment = serializers.ChoiceField(choices=BrokerEnvironment.choices, default=BrokerEnvironment.PRACTICE)
         broker_account_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
         token = _token_field(required=False, allow_blank=True, default="")
+        refresh_token = _token_field(required=False, allow_blank=True, default="")  # OAuth brokers (cTrader)
         currency = serializers.CharField(max_length=3, default="USD")
         fifo = serializers.BooleanField(default=False)
         virtual_orders = serializers.BooleanField(
@@ -107,6 +109,7 @@ class AccountUpdateApi(APIView):
         environment = serializers.ChoiceField(choices=BrokerEnvironment.choices, required=False)
         broker_account_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
         token = _token_field(required=False)
+        refresh_token = _token_field(required=False)  # OAuth brokers (cTrader)
         currency = serializers.CharField(max_length=3, required=False)
         fifo = serializers.BooleanField(required=False)
         virtual_orders = serializers.BooleanField(allow_null=True, required=False)
@@ -126,7 +129,7 @@ class AccountUpdateApi(APIView):
 
 
 # Django's error reports would otherwise print a form-encoded token with the POST data.
-_hide_token = method_decorator(sensitive_post_parameters("token"), name="dispatch")
+_hide_token = method_decorator(sensitive_post_parameters("token", "refresh_token"), name="dispatch")
 
 
 @_hide_token

@@ -9,6 +9,7 @@ from trading.api import (
     bars,
     bars_data,
     catalog,
+    ctrader,
     executions,
     instances,
     instruments,
@@ -23,6 +24,7 @@ app_name = "api"
 urlpatterns = [
     path("accounts/", accounts.AccountCollectionRoute.as_view(), name="accounts"),
     path("accounts/<int:account_id>/", accounts.AccountItemRoute.as_view(), name="account"),
+    path("brokers/ctrader/trading-accounts/", ctrader.CTraderTradingAccountsApi.as_view(), name="ctrader-accounts"),
     path("instruments/", instruments.InstrumentCollectionRoute.as_view(), name="instruments"),
     path("instruments/<str:symbol>/", instruments.InstrumentItemRoute.as_view(), name="instrument"),
     path("instances/", instances.InstanceCollectionRoute.as_view(), name="instances"),

@@ -25,6 +25,9 @@ class BrokerAccount(models.Model):
     )
     token_encrypted = models.TextField(blank=True, editable=False)
     token_hint = models.CharField(max_length=8, blank=True, editable=False)
+    # Brokers with OAuth (cTrader): the refresh token that renews the access token above, and when that expires.
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     currency = models.CharField(max_length=3, default="USD")
     fifo = models.BooleanField(default=False, help_text="FIFO / no hedging (US NFA accounts)")
     virtual_orders = models.BooleanField(
@@ -82,6 +85,12 @@ class BrokerAccount(models.Model):
 
     def get_token(self) -> str:
         return token_decrypt(self.token_encrypted) if self.token_encrypted else ""
+
+    def set_refresh_token(self, plain: str) -> None:
+        self.refresh_token_encrypted = token_encrypt(plain) if plain else ""
+
+    def get_refresh_token(self) -> str:
+        return token_decrypt(self.refresh_token_encrypted) if self.refresh_token_encrypted else ""
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

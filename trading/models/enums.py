@@ -8,6 +8,7 @@ from django.db import models
 class Broker(models.TextChoices):
     PAPER = "paper", "Paper (simulated)"
     OANDA = "oanda", "OANDA v20"
+    CTRADER = "ctrader", "cTrader Open API (Pepperstone, IC Markets, …)"
 
 
 class BrokerEnvironment(models.TextChoices):

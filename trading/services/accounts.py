@@ -24,6 +24,7 @@ def account_create(
     environment: str = "practice",
     broker_account_id: str = "",
     token: str = "",
+    refresh_token: str = "",
     currency: str = "USD",
     fifo: bool = False,
     leverage: Decimal = Decimal("50"),
@@ -43,6 +44,8 @@ def account_create(
     )
     if token:
         account.set_token(token)
+    if refresh_token:
+        account.set_refresh_token(refresh_token)
     account.full_clean()
     venue_class(account.broker).account_prepare(account, token=token, initial_balance=Decimal(initial_balance))
     account.save()
@@ -53,14 +56,18 @@ def account_create(
 
 @transaction.atomic
 def account_update(account: BrokerAccount, **fields: Any) -> BrokerAccount:
-    unknown = set(fields) - _UPDATABLE - {"token"}
+    unknown = set(fields) - _UPDATABLE - {"token", "refresh_token"}
     if unknown:
         raise ValueError(f"account fields that cannot be changed here: {', '.join(sorted(unknown))}")
     token = fields.pop("token", None)
+    refresh_token = fields.pop("refresh_token", None)
     for key, value in fields.items():
         setattr(account, key, value)
     if token:
         account.set_token(token)
+        account.token_expires_at = None  # a token entered by hand: its expiry is learnt when it is refused
+    if refresh_token:
+        account.set_refresh_token(refresh_token)
     account.full_clean()
     venue_for(account).account_changed(fields=set(fields), token=token or "")
     account.save()

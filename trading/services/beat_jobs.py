@@ -29,6 +29,7 @@ OWNED_TASKS = frozenset(
         "trading.tasks.orders_resolve_unknown",
         "trading.tasks.reconcile",
         "trading.tasks.oanda_bars_keep_current",
+        "trading.tasks.ctrader_bars_keep_current",
         "risk.tasks.orders_release_queued",
         "risk.tasks.limits_enforce",
         # earlier names of the broker jobs (OANDA only then)
@@ -117,7 +118,9 @@ def wanted_jobs() -> list[PeriodicJob]:
     jobs = platform_jobs()
     for venue in venue_kinds():
         jobs += venue.periodic_jobs()
-    for account in BrokerAccount.objects.order_by("pk"):
+    # Only the columns the jobs need: this also runs after ``migrate`` to an earlier state (post_migrate), when
+    # columns added later do not exist yet.
+    for account in BrokerAccount.objects.order_by("pk").only("pk", "name", "broker", "enabled", "token_encrypted"):
         jobs += account_jobs(account)
     return jobs
 

@@ -50,6 +50,8 @@ class Capabilities:
     daily_break: tuple[time, time] | None = None
     environments: tuple[str, ...] = ()  # e.g. ("practice", "live"); empty = the field does not apply
     needs_token: bool = False
+    # OAuth: the access token expires and is renewed with a refresh token the account keeps (cTrader).
+    refresh_token: bool = False
 
 
 class Venue(ABC):

@@ -10,6 +10,7 @@ from trading.models import Broker
 VENUES: dict[str, str] = {
     Broker.PAPER: "trading.venues.paper.PaperVenue",
     Broker.OANDA: "trading.venues.oanda.OandaVenue",
+    Broker.CTRADER: "trading.venues.ctrader.CTraderVenue",
 }
 
 

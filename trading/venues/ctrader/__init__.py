@@ -1,0 +1,5 @@
+"""The cTrader Open API venue (see ``venue.py``)."""
+
+from trading.venues.ctrader.venue import CTraderVenue
+
+__all__ = ["CTraderVenue"]
