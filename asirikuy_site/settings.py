@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "trading",
     "backtests",
     "risk",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ops.health.middleware.WebHeartbeatMiddleware",
 ]
 
 ROOT_URLCONF = "asirikuy_site.urls"
@@ -280,6 +282,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("ASIRIKUY_LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# --- Running unattended (ops/: notifications, health, watchdog, metrics, logs) ------------------------
+# Structured logs: context ids (account, instance, bar, order, run) in every line; JSON lines on request.
+from ops.logs import logging_config  # noqa: E402  (no Django import: safe inside settings)
+
+_ops_logging = logging_config(
+    level=env_str("ASIRIKUY_LOG_LEVEL", "INFO") or "INFO", json_lines=env_bool("ASIRIKUY_LOG_JSON", False)
+)
+LOGGING = {**_ops_logging, "loggers": {**LOGGING.get("loggers", {}), **_ops_logging["loggers"]}}
+# How often each process records a heartbeat, and after how long without one it counts as down.
+OPS_HEARTBEAT_SECONDS = env_int("ASIRIKUY_HEARTBEAT_SECONDS", 5, minimum=1, maximum=300)
+OPS_HEARTBEAT_STALE_SECONDS = env_int("ASIRIKUY_HEARTBEAT_STALE_SECONDS", 30, minimum=2, maximum=3600)
+# The notifier and watchdog pass (a beat job on the default queue).
+OPS_PASS_SECONDS = env_int("ASIRIKUY_OPS_PASS_SECONDS", 5, minimum=1, maximum=300)
+# A queue whose oldest waiting message has made no progress for this long is reported as backing up.
+OPS_QUEUE_BACKLOG_SECONDS = env_int("ASIRIKUY_QUEUE_BACKLOG_SECONDS", 60, minimum=5, maximum=3600)
+# An order left UNKNOWN (its answer lost) longer than this is reported.
+OPS_ORDER_UNKNOWN_SECONDS = env_int("ASIRIKUY_ORDER_UNKNOWN_SECONDS", 120, minimum=5, maximum=86400)
+# Drawdown (percent below the equity high-water mark) that alerts when the account has no drawdown limit;
+# with a limit, alerts come at 80 % of it and at the limit.
+OPS_DRAWDOWN_ALERT_PCT = env_int("ASIRIKUY_DRAWDOWN_ALERT_PCT", 10, minimum=1, maximum=100)
+# Notification delivery: the time one send may take, and how often a message is tried before giving up.
+OPS_SEND_TIMEOUT_SECONDS = env_int("ASIRIKUY_NOTIFY_TIMEOUT_SECONDS", 20, minimum=1, maximum=300)
+OPS_SEND_MAX_ATTEMPTS = env_int("ASIRIKUY_NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=100)
+# Prometheus /metrics: a bearer token, or (no token) answered only on loopback.
+OPS_METRICS_TOKEN = env_secret("ASIRIKUY_METRICS_TOKEN") or ""
+# Counters and histograms of every process on this host are shared through files here (prometheus-client
+# multi-process mode); gunicorn and Celery workers must all see the same directory.
+OPS_METRICS_DIR = env_str("PROMETHEUS_MULTIPROC_DIR") or str(VAR_DIR / "metrics")
 
 if not EMBEDDED:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)

@@ -42,7 +42,10 @@ OWNED_TASKS = frozenset(
 
 def platform_jobs() -> list[PeriodicJob]:
     """Jobs that do not depend on a broker kind."""
+    from ops.beat import ops_jobs
+
     return [
+        *ops_jobs(),
         PeriodicJob(
             name="risk: release orders queued while the market was closed",
             task="risk.tasks.orders_release_queued",

@@ -118,6 +118,12 @@ class Venue(ABC):
         raise BarSourceMissing(f"broker {cls.kind!r} has no bar source: its bars are the stored bars themselves")
 
     @classmethod
+    def price_stream_status(cls, environment: str, now: datetime) -> dict[str, object] | None:
+        """The price stream of ``environment`` for health and alerts: ``fresh`` (bool), ``age`` (seconds since its
+        last message, None if never) and ``state``; None when this broker has no stream (or no Redis)."""
+        return None
+
+    @classmethod
     def periodic_jobs(cls) -> list[PeriodicJob]:
         """Every beat entry this broker kind needs right now, for all of its accounts."""
         return []

@@ -70,6 +70,12 @@ class OandaVenue(Venue):
         return oanda_bar_source(account)
 
     @classmethod
+    def price_stream_status(cls, environment: str, now: datetime) -> dict[str, object] | None:
+        from trading.venues.oanda.prices import stream_status
+
+        return stream_status(environment, now)
+
+    @classmethod
     def periodic_jobs(cls) -> list[PeriodicJob]:
         from trading.venues.oanda.jobs import oanda_bar_jobs
 
