@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
+
 from ops.events import EventKind, NewEvent, Severity, clip
 from ops.notify.tail import Tail, always_final, final_in
 from risk.models import AuditAction, AuditLogEntry, BlockedSignal, BlockRule
@@ -98,6 +100,7 @@ ORDERS = Tail(
         "submitted_at",
     ),  # fmt: skip
     is_final=final_in(ORDER_FINAL),
+    unsettled=Q(status__in=OPEN_ORDER_STATUSES),
 )
 
 
@@ -166,6 +169,7 @@ TRADES = Tail(
         "instrument__symbol",
     ),  # fmt: skip
     is_final=final_in([TradeState.CLOSED], field="state"),
+    unsettled=Q(state=TradeState.OPEN),
 )
 
 
@@ -211,6 +215,7 @@ EXECUTIONS = Tail(
         "instance__timeframe",
     ),  # fmt: skip
     is_final=lambda row: row["status"] != ExecutionStatus.RUNNING,
+    unsettled=Q(status=ExecutionStatus.RUNNING),
 )
 _EXECUTION_KINDS = {
     ExecutionStatus.FAILED: (EventKind.EXECUTION_FAILED, Severity.ERROR, "Run failed"),

@@ -26,17 +26,22 @@ BATCH = 2000
 
 @dataclass
 class Tail:
-    """``model`` rows read as ``values(*fields)`` (``pk`` included); ``is_final(row)`` says when a row is settled."""
+    """``model`` rows read as ``values(*fields)`` (``pk`` included); ``is_final(row)`` says when a row is settled;
+    ``unsettled`` selects the rows that are not (so a fresh cursor watches those already there)."""
 
     name: str
     model: type[Model]
     fields: tuple[str, ...]
     is_final: Callable[[dict[str, Any]], bool]
+    unsettled: Q | None = None
 
     def start_state(self) -> dict[str, Any]:
-        """A fresh cursor begins at the newest row: history from before the notifier is not announced."""
+        """A fresh cursor begins at the newest row: history is not announced, but what is still open is watched."""
         last = self.model.objects.aggregate(m=Max("pk"))["m"] or 0
-        return {"last": last, "open": [], "done": [], "marks": []}
+        watched = []
+        if self.unsettled is not None:
+            watched = list(self.model.objects.filter(self.unsettled, pk__lte=last).values_list("pk", flat=True))
+        return {"last": last, "open": sorted(watched), "done": [], "marks": []}
 
     def read(
         self, state: dict[str, Any] | None, now: datetime, on_final: Callable[[dict[str, Any]], None]
