@@ -7,6 +7,8 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from ops.logs import secret_register
+
 
 class TokenDecryptError(Exception):
     """The stored token cannot be decrypted with the configured keys: re-enter the token."""
@@ -23,9 +25,11 @@ def token_encrypt(plain: str) -> str:
 
 def token_decrypt(cipher: str) -> str:
     try:
-        return _fernet().decrypt(cipher.encode()).decode()
+        plain = _fernet().decrypt(cipher.encode()).decode()
     except InvalidToken as e:
         raise TokenDecryptError("stored broker token cannot be decrypted with ASIRIKUY_TOKEN_KEYS") from e
+    secret_register(plain)  # a decrypted secret never reaches a log line
+    return plain
 
 
 def token_hint(plain: str) -> str:

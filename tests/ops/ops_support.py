@@ -78,3 +78,13 @@ def deliver(channel) -> dict:
     from ops.notify.send import notifications_send
 
     return notifications_send(channel_id=channel.pk)
+
+
+def closed_port_url(path: str) -> str:
+    """A loopback URL nothing listens on (bound, then closed): for connection failures."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from brokers.oanda.stream import PriceStream, RedisPriceSink
+from ops.health.heartbeat import heartbeat_start
 from trading.venues.oanda.client import oanda_pacer, oanda_urls
 from trading.venues.oanda.prices import (
     price_key_prefix,
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, _stop)
         self.stdout.write(f"streaming {', '.join(symbols)} for account {account.pk} ({account.environment})")
         self.stdout.flush()
+        heartbeat_start(role="price_stream", info={"environment": account.environment})
         thread = stream.start()
         deadline = time.monotonic() + options["max_seconds"] if options["max_seconds"] else None
         sink = stream.sink

@@ -28,6 +28,7 @@ from framework import FrameworkError
 from framework.errors import FrameworkInputError, SettingsError
 from framework.pystrategy.host import python_host
 from framework.pystrategy.registry import is_python_strategy
+from ops.logs import log_context_set
 from risk.services.guard import RiskContext, intents_check, risk_context_load
 from trading.bars.guard import StaleDataError, bars_check_fresh
 from trading.models import (
@@ -282,6 +283,7 @@ def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> Instanc
 
 def _run_one(job: _Job, shared: _Shared) -> None:
     instance, execution = job.instance, job.execution
+    log_context_set(instance=instance.instance_id)
     assert execution is not None
     try:
         if job.plan_error is not None:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ops.logs import log_context_set
 from risk.services.kill_switch import kill_switch_engaged
 from risk.services.market_hours import order_may_send, order_was_held, orders_queued
 from trading.models import BrokerAccount, Order, OrderIntent, OrderStatus, OrderType
@@ -41,6 +42,7 @@ def _instrument_lock(account_id: int, instrument_id: int) -> Iterator[bool]:
 
 
 def _dispatch_one(venue: Venue, order: Order, kill_switch: bool | None = None) -> None:
+    log_context_set(order=order.pk, instance=order.instance_id)
     now = timezone.now()
     if order_too_late(order, now):
         return

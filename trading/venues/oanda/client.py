@@ -7,6 +7,7 @@ import threading
 from django.conf import settings
 
 from brokers.oanda import Budget, HostPacer, OandaClient
+from ops.metrics.broker import broker_session
 from trading.models import BrokerAccount
 
 _clients: dict[tuple[int, str], OandaClient] = {}
@@ -55,6 +56,7 @@ def oanda_client(account: BrokerAccount) -> OandaClient:
                     account_id=account.broker_account_id,
                     pacer=pacer,
                     pool_size=settings.BROKER_IO_THREADS,
+                    session=broker_session("oanda"),  # request latency and errors for /metrics
                 )
                 _clients[key] = client
     return client
