@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "ops.health.middleware.WebHeartbeatMiddleware",
+    "ops.health.middleware.WebRequestMiddleware",
 ]
 
 ROOT_URLCONF = "asirikuy_site.urls"

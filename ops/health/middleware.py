@@ -1,4 +1,5 @@
-"""The web process's heartbeat, recorded on requests (compose's healthcheck polls /health/live)."""
+"""Per request: a fresh log context (ids set while serving one request never leak into the next), and the web
+process's heartbeat (recorded on requests; compose's healthcheck polls /health/live)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ops.health.heartbeat import heartbeat_record, process_name
+from ops.logs import log_context_replace, log_context_reset
 
 logger = logging.getLogger(__name__)
 
 
-class WebHeartbeatMiddleware:
+class WebRequestMiddleware:
     """At most one heartbeat per OPS_HEARTBEAT_SECONDS per process; a request never waits on a failing store."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -35,4 +37,8 @@ class WebHeartbeatMiddleware:
                 logger.warning("web heartbeat not recorded: %s: %s", type(e).__name__, e)
             finally:
                 self.lock.release()
-        return self.get_response(request)
+        token = log_context_replace(None)
+        try:
+            return self.get_response(request)
+        finally:
+            log_context_reset(token)

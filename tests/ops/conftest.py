@@ -13,6 +13,16 @@ import pytest
 from ops_support import T0, make_bars, make_instance
 
 
+@pytest.fixture(autouse=True)
+def clean_log_context():
+    """Outside a task or a request nothing clears the log context: each test starts without one."""
+    from ops.logs import log_context_replace
+
+    log_context_replace(None)
+    yield
+    log_context_replace(None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
