@@ -37,7 +37,7 @@ class ChannelAdminForm(forms.ModelForm):
         fields = ("owner", "name", "account", "events", "enabled")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         url = data.get("url")
         if self.instance.pk is None and not url:
             self.add_error("url", "a URL is required for a new channel")

@@ -167,7 +167,7 @@ class NotificationListApi(APIView):
 
     @extend_schema(operation_id="ops_notifications_list", responses=NotificationOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        queryset = Notification.objects.filter(channel__owner=request.user).order_by("-id")
+        queryset = Notification.objects.filter(channel__in=channel_list_for_user(user=request.user)).order_by("-id")
         return paginated_response(
             serializer_class=NotificationOutputSerializer, queryset=queryset, request=request, view=self
         )

@@ -21,6 +21,7 @@ from ops.health.checks import overall, readiness
 from ops.health.heartbeat import heartbeats
 from ops.models import Condition, Notification, NotificationStatus
 from ops.notify.channels import channel_create, channel_delete, channel_test, channel_update
+from trading.models import BrokerAccount
 from trading.selectors.accounts import account_list_for_user
 
 RECENT = 30
@@ -35,7 +36,9 @@ class ChannelForm(forms.Form):
         help_text="An apprise URL, e.g. tgram://bottoken/chatid or mailtos://user:app-password@smtp.gmail.com. "
         "Stored encrypted, never shown again; leave blank to keep the stored one.",
     )
-    account = forms.ModelChoiceField(queryset=None, required=False, empty_label="every account of mine")
+    account: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=BrokerAccount.objects.none(), required=False, empty_label="every account of mine"
+    )
     events = forms.MultipleChoiceField(
         choices=[c for c in EventKind.choices if c[0] != EventKind.TEST],
         widget=forms.CheckboxSelectMultiple,
@@ -62,7 +65,7 @@ def ops_index(request: HttpRequest) -> HttpResponse:
         "processes": [(b, b.age(now)) for b in beats],
         "alerts": Condition.objects.filter(bad=True).order_by("kind", "key"),
         "channels": channel_list_for_user(user=request.user),
-        "notifications": Notification.objects.filter(channel__owner=request.user)
+        "notifications": Notification.objects.filter(channel__in=channel_list_for_user(user=request.user))
         .select_related("channel")
         .order_by("-id")[:RECENT],
         "failed_status": NotificationStatus.FAILED,

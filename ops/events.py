@@ -28,7 +28,7 @@ class EventKind(models.TextChoices):
 
 
 # What a burst of several events of one kind is called: "37 executions skipped: stale EURUSD H1 data".
-PLURAL = {
+PLURAL: dict[str, str] = {
     EventKind.ORDER_FILLED: "orders filled",
     EventKind.ORDER_REJECTED: "orders rejected",
     EventKind.ORDER_FAILED: "orders not sent",

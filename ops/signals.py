@@ -57,7 +57,7 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
     from ops.health.heartbeat import heartbeat_start
 
     global _worker_key
-    shard = os.environ.get("ASIRIKUY_WORKER_SHARD")
+    shard = os.environ.get("ASIRIKUY_WORKER_SHARD") or None
     consumer = sender
 
     def queues() -> list[str]:
@@ -68,9 +68,9 @@ def _worker_ready(sender: Any = None, **_: Any) -> None:
 
     _worker_key = getattr(sender, "hostname", None) or None
     thread = heartbeat_start(
-        role="strategy" if shard not in (None, "") else "worker",
+        role="strategy" if shard is not None else "worker",
         key=_worker_key,
-        info={"shard": int(shard) if shard not in (None, "") else None},
+        info={"shard": int(shard) if shard is not None else None},
         info_fn=lambda: {"queues": queues()},  # account queues are added while the worker runs
     )
     _worker_key = thread.key
@@ -179,7 +179,10 @@ def _count_backtest(name: str, arguments: dict[str, Any]) -> None:
 
     kind, argument = BACKTEST_TASKS[name]
     model = BacktestRun if kind == "run" else OptimizationPass
-    row = model.objects.filter(pk=arguments.get(argument)).values("status", "bars_tested", "duration_seconds").first()
+    pk = arguments.get(argument)
+    if pk is None:
+        return
+    row = model.objects.filter(pk=pk).values("status", "bars_tested", "duration_seconds").first()
     if row is None:
         return
     BACKTESTS.labels(kind, row["status"]).inc()

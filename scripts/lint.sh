@@ -26,6 +26,7 @@ MYPY_TARGETS=(
   trading/services/periodic.py
   trading/services/reconcile.py
   trading/services/schedule.py
+  ops
 )
 
 log() { printf '[lint] %s\n' "$*" >&2; }

@@ -137,7 +137,10 @@ def _streams(now: datetime) -> list[CheckResult]:
     for (kind, environment), (status, accounts) in statuses.items():
         name = f"{venue_class(kind).label} price stream {environment}"
         detail = f"{status.get('state') or 'not running'}; used by {len(accounts)} account(s)"
-        out.append(CheckResult(name, OK if status.get("fresh") else FAIL, detail, status.get("age")))  # type: ignore[arg-type]
+        age = status.get("age")
+        out.append(
+            CheckResult(name, OK if status.get("fresh") else FAIL, detail, float(age) if age is not None else None)
+        )
     return out
 
 

@@ -98,7 +98,7 @@ class OpsCollector:
         for (kind, environment), (status, _accounts) in stream_statuses(now).items():
             age = status.get("age")
             if age is not None:
-                lag.add_metric([kind, environment], float(age))  # type: ignore[arg-type]
+                lag.add_metric([kind, environment], float(age))
             up.add_metric([kind, environment], 1.0 if status.get("fresh") else 0.0)
         yield from (lag, up)
 

@@ -10,7 +10,7 @@ from ops.models import Event, Notification, NotificationChannel
 from trading.selectors.accounts import account_list_for_user
 
 LISTED = 10  # a grouped message lists this many of its events, then "… and N more"
-_RANK = {Severity.SUCCESS: 0, Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+_RANK: dict[str, int] = {Severity.SUCCESS: 0, Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 
 
 def _in_scope(event: Event, channel: NotificationChannel, visible: set[int]) -> bool:

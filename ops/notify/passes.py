@@ -8,8 +8,10 @@ close, and a pass that is still running makes the next one a no-op.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,7 +111,7 @@ def _pass(now: datetime, enqueue: bool) -> PassResult:
         states = _states(names)
         open_orders: list[dict[str, Any]] = []
         for tail, handler in SOURCES:
-            states[tail.name], still_open = tail.read(states[tail.name], now, lambda row, h=handler: h(row, out))
+            states[tail.name], still_open = tail.read(states[tail.name], now, functools.partial(_found, handler, out))
             if tail is ORDERS:
                 open_orders = still_open
         accounts = list(BrokerAccount.objects.filter(enabled=True).order_by("pk"))
@@ -137,6 +139,10 @@ def _pass(now: datetime, enqueue: bool) -> PassResult:
     return _enqueue(result, now, enqueue)
 
 
+def _found(handler: Callable[[dict[str, Any], Outbox], None], out: Outbox, row: dict[str, Any]) -> None:
+    handler(row, out)
+
+
 def _publish(found: list[NewEvent], now: datetime) -> PassResult:
     stored = events_store(found, now)
     return PassResult(events=len(stored), messages=notifications_fanout(stored, now))
@@ -148,7 +154,7 @@ def _enqueue(result: PassResult, now: datetime, enqueue: bool) -> PassResult:
         from ops.tasks import notifications_send_task
 
         for channel_id in result.channels_due:
-            notifications_send_task.apply_async(args=[channel_id], expires=300)
+            notifications_send_task.apply_async(args=(channel_id,), expires=300)
     return result
 
 

@@ -26,7 +26,7 @@ FIRST_BACKOFF = timedelta(seconds=15)
 MAX_BACKOFF = timedelta(minutes=30)
 STUCK = timedelta(minutes=5)  # a SENDING claim this old belongs to a sender that died
 PER_PASS = 50
-_TYPES = {
+_TYPES: dict[str, apprise.NotifyType] = {
     Severity.INFO: apprise.NotifyType.INFO,
     Severity.SUCCESS: apprise.NotifyType.SUCCESS,
     Severity.WARNING: apprise.NotifyType.WARNING,

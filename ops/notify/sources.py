@@ -110,7 +110,11 @@ def order_event(row: dict[str, Any], out: Outbox) -> None:
     who = f"{_instance(row)} on {row['account__name']}"
     reason = row["reject_reason"] or "no reason given"
     status, pk = row["status"], row["pk"]
-    scope = {"account_ids": [row["account_id"]], "instance_id": row["instance_id"], "key": f"order:{pk}:{status}"}
+    scope: dict[str, Any] = {
+        "account_ids": [row["account_id"]],
+        "instance_id": row["instance_id"],
+        "key": f"order:{pk}:{status}",
+    }
     if status == OrderStatus.FILLED and row["intent"] == OrderIntent.OPEN and not row["netting"]:
         out.emit(
             NewEvent(
@@ -315,7 +319,10 @@ def audit_event(row: dict[str, Any], out: Outbox) -> None:
     action, details = row["action"], row["details"] or {}
     scope = f"account {row['account__name']}" if row["account_id"] else "every account (global switch)"
     who = row["username"] or "the platform"
-    common = {"key": f"audit:{row['pk']}", "account_ids": [row["account_id"]] if row["account_id"] else None}
+    common: dict[str, Any] = {
+        "key": f"audit:{row['pk']}",
+        "account_ids": [row["account_id"]] if row["account_id"] else None,
+    }
     if action == AuditAction.KILL_SWITCH_ENGAGE:
         flatten = " and flattened every position" if details.get("flatten") else ""
         out.emit(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Max, Model, Q
+from django.db.models import Max, Q
 
 LAG = timedelta(seconds=150)
 BATCH = 2000
@@ -30,7 +30,7 @@ class Tail:
     ``unsettled`` selects the rows that are not (so a fresh cursor watches those already there)."""
 
     name: str
-    model: type[Model]
+    model: Any  # a Django model class
     fields: tuple[str, ...]
     is_final: Callable[[dict[str, Any]], bool]
     unsettled: Q | None = None

@@ -41,7 +41,7 @@ def stream_checks(statuses: dict[tuple[str, str], tuple[dict[str, Any], list[int
         heard = f"last message {age:.0f} s ago" if age is not None else "never heard from"
         detail = f"{status.get('state') or 'not running'}, {heard}"
         label = f"{venue_class(kind).label} price stream ({environment})"
-        scope = {"account_ids": accounts}
+        scope: dict[str, Any] = {"account_ids": accounts}
         checks.append(
             Check(
                 key=f"stream:{kind}:{environment}",
@@ -149,7 +149,7 @@ def drawdown_checks(accounts: list[BrokerAccount], marks: dict[str, str]) -> lis
             level = raw_level.quantize(Decimal("0.01"))
             what = "the drawdown limit" if limit and index == 1 else "the alert level"
             detail = f"{pct:.2f}% below the high-water mark {peak:.2f} {account.currency} ({what} is {level}%)"
-            scope = {"account_ids": [account.pk]}
+            scope: dict[str, Any] = {"account_ids": [account.pk]}
             recovered = NewEvent(
                 key="",
                 kind=EventKind.DRAWDOWN,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -33,7 +34,7 @@ def _starting_up() -> bool:
 
 
 def _check(key: str, label: str, bad: bool, detail: str, account_ids: list[int] | None) -> Check:
-    scope = {"account_ids": account_ids}
+    scope: dict[str, Any] = {"account_ids": account_ids}
     return Check(
         key=key,
         kind=EventKind.PROCESS,

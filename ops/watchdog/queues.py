@@ -33,7 +33,7 @@ def queue_depths(names: list[str]) -> dict[str, int]:
     depths: dict[str, int] = {}
     try:
         with app.connection_for_read() as connection:
-            channel = connection.default_channel
+            channel: Any = connection.default_channel
             for name in names:
                 try:
                     depths[name] = int(channel.queue_declare(queue=name, passive=True).message_count)
