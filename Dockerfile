@@ -8,7 +8,7 @@ COPY . .
 RUN make -C framework/c clean && make -C framework/c \
     && ASIRIKUY_MODE=embedded ASIRIKUY_VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/build-var
-RUN useradd --create-home asirikuy && chown -R asirikuy /app
+RUN useradd --create-home asirikuy && mkdir -p /app/var/metrics && chown -R asirikuy /app
 USER asirikuy
 ENV ASIRIKUY_MODE=production PYTHONUNBUFFERED=1
 EXPOSE 8000

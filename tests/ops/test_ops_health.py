@@ -121,3 +121,15 @@ def test_a_web_request_records_the_web_heartbeat(client):
     client.get("/health/live")
 
     assert any(b.role == "web" for b in heartbeats())
+
+
+def test_the_container_healthcheck_command_looks_at_this_hosts_process(settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no fresh heartbeat from"):
+        call_command("health_check", "--role", "strategy")
+    heartbeat_record(key="strategy0@here", role="strategy", info={"shard": 0})
+    call_command("health_check", "--role", "strategy")
+    with pytest.raises(CommandError, match="not ready"):
+        call_command("health_check", "--ready")

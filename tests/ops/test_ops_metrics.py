@@ -150,3 +150,28 @@ def test_broker_requests_are_timed_and_failures_counted_by_code(db, client, brok
 )
 def test_broker_operations_are_a_bounded_set_without_ids(path, operation):
     assert operation_of(path) == operation
+
+
+def test_the_grafana_dashboard_uses_only_metrics_we_expose(db):
+    import json
+    import re
+    from pathlib import Path
+
+    from prometheus_client import Counter, Histogram
+
+    from ops.metrics import registry
+    from ops.metrics.collector import OpsCollector
+
+    text = (Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/asirikuy.json").read_text()
+    dashboard = json.loads(text)
+    used = set(re.findall(r"asirikuy_[a-z_]+", text))
+    exposed = {family.name for family in OpsCollector().collect()}
+    for metric in vars(registry).values():
+        if isinstance(metric, Counter):
+            exposed.add(f"{metric._name}_total")
+        elif isinstance(metric, Histogram):
+            exposed |= {f"{metric._name}_{suffix}" for suffix in ("bucket", "count", "sum")}
+
+    assert dashboard["uid"] == "asirikuy-overview"
+    assert used - exposed == set()
+    assert len(used) >= 15
