@@ -10,12 +10,16 @@ Labels are bounded sets only (status, broker, operation, account id, timeframe):
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from prometheus_client import Counter, Histogram, values
+
+logger = logging.getLogger(__name__)
 
 
 def _process_identifier() -> str:
@@ -24,7 +28,15 @@ def _process_identifier() -> str:
 
 def _multiprocess_dir() -> str:
     path = Path(settings.OPS_METRICS_DIR)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{_process_identifier()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as e:  # a process must never fail to start over metrics: count in a private folder instead
+        fallback = Path(tempfile.mkdtemp(prefix="asirikuy-metrics-"))
+        logger.warning("metrics folder %s is not writable (%s); this process counts in %s", path, e, fallback)
+        path = fallback
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
     return str(path)
 

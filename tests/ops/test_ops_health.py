@@ -133,3 +133,21 @@ def test_the_container_healthcheck_command_looks_at_this_hosts_process(settings)
     call_command("health_check", "--role", "strategy")
     with pytest.raises(CommandError, match="not ready"):
         call_command("health_check", "--ready")
+
+
+def test_ready_runs_a_watchdog_pass_itself_when_the_watchdog_is_silent(transactional_db, client):
+    """Beat or the default worker may be the process that is down: readiness still gets the outage told."""
+    from django.core.cache import cache
+
+    from ops.health.views import KICK_KEY
+    from tests.e2e.conftest import wait_until
+
+    cache.delete(KICK_KEY)
+
+    first = _checks(client.get("/health/ready"))
+    wait_until(lambda: any(b.role == "watchdog" for b in heartbeats()), timeout=30, what="the kicked pass")
+    second = _checks(client.get("/health/ready"))
+
+    assert first["watchdog"]["status"] == "fail"
+    assert first["watchdog"]["detail"].startswith("no pass yet")
+    assert second["watchdog"]["status"] == "ok"

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import requests
-from ops_support import closed_port_url, fill, run_pass
+from ops_support import T0, closed_port_url, fill, make_bars, run_pass
 from prometheus_client.parser import text_string_to_metric_families
 
 from ops.metrics.broker import broker_session, operation_of
@@ -175,3 +175,28 @@ def test_the_grafana_dashboard_uses_only_metrics_we_expose(db):
     assert dashboard["uid"] == "asirikuy-overview"
     assert used - exposed == set()
     assert len(used) >= 15
+
+
+def test_a_finished_backtest_adds_its_bars_and_time(market, client):
+    from backtests.models import Engine
+    from backtests.services.runs import backtest_run_create
+    from backtests.tasks import backtest_run_task
+
+    _, instance = market
+    make_bars(instance.instrument, T0 - timedelta(days=1), 600)
+    run = backtest_run_create(instance=instance, engine=Engine.FAST)
+    before = scrape(client)
+
+    backtest_run_task.apply(args=[run.pk])
+    run.refresh_from_db()
+    after = scrape(client)
+
+    assert run.status == "done" and run.bars_tested > 0
+    bars = value(after, "asirikuy_backtest_bars_total", kind="run") - value(
+        before, "asirikuy_backtest_bars_total", kind="run"
+    )
+    assert bars == run.bars_tested
+    assert value(after, "asirikuy_backtests_total", kind="run", status="done") == 1 + value(
+        before, "asirikuy_backtests_total", kind="run", status="done")  # fmt: skip
+    seconds = "asirikuy_backtest_duration_seconds_total"
+    assert value(after, seconds, kind="run") == pytest.approx(value(before, seconds, kind="run") + run.duration_seconds)
