@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ops.events import NewEvent, Severity, clip
 from ops.models import Condition, Event
+
+REFRESH = timedelta(minutes=1)
 
 
 def events_store(found: list[NewEvent], now: datetime) -> list[Event]:
@@ -71,12 +73,12 @@ def conditions_apply(
             event = check.bad_event if check.bad else check.good_event
             if event is not None:
                 out.append(_keyed(event, check.key, now))
-        Condition.objects.filter(pk=row.pk).update(
-            bad=check.bad,
-            since=now if changed else row.since,
-            detail=clip(check.detail, 300),
-            checked_at=now,
-        )
+        detail = clip(check.detail, 300)
+        # Written when it changes, while bad when its detail does (the Health page shows it), else once a minute.
+        if changed or (check.bad and detail != row.detail) or now - row.checked_at > REFRESH:
+            Condition.objects.filter(pk=row.pk).update(
+                bad=check.bad, since=now if changed else row.since, detail=detail, checked_at=now
+            )
     if forget_missing_prefixes:
         checked = {c.key for c in checks}
         for prefix in forget_missing_prefixes:
