@@ -27,17 +27,23 @@ _UNSET: Any = object()
 
 
 def url_secrets_register(url: str) -> None:
-    """The URL and each of its parts that may be a credential never reach a log line."""
+    """The URL and each of its parts that may be a credential never reach a log line.
+
+    A password always; other parts (host, path, query values: where bot tokens and webhook secrets live)
+    when they look like a token: 10 characters or more without a dot (host names and addresses stay
+    readable, and so do short ids such as a chat id).
+    """
     secret_register(url)
     try:
         parts = urlsplit(url)
     except ValueError:
         return
-    for piece in [parts.password, parts.username, parts.hostname, *parts.path.split("/"), *parts.query.split("&")]:
-        if piece:
-            value = unquote(piece.split("=", 1)[-1])
-            if len(value) >= 8:  # host names and short words are not worth hiding (and would blank logs)
-                secret_register(value)
+    secret_register(unquote(parts.password or ""))
+    pieces = [*parts.netloc.replace("@", ":").split(":"), *parts.path.split("/"), *parts.query.split("&")]
+    for piece in pieces:
+        value = unquote(piece.split("=", 1)[-1])
+        if len(value) >= 10 and "." not in value:
+            secret_register(value)
 
 
 def url_describe(url: str) -> tuple[str, str]:

@@ -100,3 +100,22 @@ def test_the_senders_context_reaches_the_task_it_enqueues():
     assert inside["bar"] == "2026-01-05T10:00:00+00:00"
     assert (inside["account"], inside["timeframe"], inside["task"]) == (5, 60, "tests.ops.context_probe")
     assert log_context() == {}
+
+
+def test_a_failing_channel_logs_no_part_of_its_url_that_could_be_a_secret(db, alice, log_stream):
+    from ops_support import closed_port_url
+
+    from ops.notify.channels import channel_create, channel_test
+
+    stream = log_stream(json_lines=False)
+    url = closed_port_url("/hooks/webhooksecret1234?apikey=abcdefghijklmn").replace("http://", "json://")
+    channel = channel_create(owner=alice, name="hook", url=url)
+    logging.getLogger("apprise").setLevel(logging.DEBUG)  # apprise's own lines too, URL details and all
+
+    note = channel_test(channel)
+
+    out = stream.getvalue()
+    assert note.status == "failed"
+    assert "not sent" in out
+    assert "webhooksecret1234" not in out and "abcdefghijklmn" not in out
+    assert "webhooksecret1234" not in note.last_error
