@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from ops.events import EventKind, NewEvent
 from ops.figures import open_risk
-from ops.notify.sources import number
+from ops.notify.outbox import number
 from trading.models import BrokerAccount, Execution, Order, OrderStatus, Trade, TradeState
 from trading.services.bar_clock import bar_open_time
 
