@@ -134,8 +134,8 @@ def _streams(now: datetime) -> list[CheckResult]:
     except Exception as e:
         return [CheckResult("price streams", FAIL, f"{type(e).__name__}: {e}")]
     out = []
-    for (kind, environment), (status, accounts) in statuses.items():
-        name = f"{venue_class(kind).label} price stream {environment}"
+    for (kind, stream), (status, accounts) in statuses.items():
+        name = f"{venue_class(kind).label} price stream {stream}"
         detail = f"{status.get('state') or 'not running'}; used by {len(accounts)} account(s)"
         age = status.get("age")
         out.append(

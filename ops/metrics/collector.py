@@ -90,16 +90,16 @@ class OpsCollector:
         lag = GaugeMetricFamily(
             "asirikuy_price_stream_lag_seconds",
             "Seconds since the price stream's last message",
-            labels=["broker", "environment"],
+            labels=["broker", "stream"],
         )
         up = GaugeMetricFamily(
-            "asirikuy_price_stream_up", "1 while the stream is streaming and recent", labels=["broker", "environment"]
+            "asirikuy_price_stream_up", "1 while the stream is streaming and recent", labels=["broker", "stream"]
         )
-        for (kind, environment), (status, _accounts) in stream_statuses(now).items():
+        for (kind, stream), (status, _accounts) in stream_statuses(now).items():
             age = status.get("age")
             if age is not None:
-                lag.add_metric([kind, environment], float(age))
-            up.add_metric([kind, environment], 1.0 if status.get("fresh") else 0.0)
+                lag.add_metric([kind, stream], float(age))
+            up.add_metric([kind, stream], 1.0 if status.get("fresh") else 0.0)
         yield from (lag, up)
 
     def _platform(self, now: datetime) -> Iterator[Metric]:

@@ -14,37 +14,38 @@ from ops.events import EventKind, NewEvent, Severity
 from ops.notify.record import Check
 from risk.models import RiskLimit
 from trading.models import AccountSnapshot, BrokerAccount, OrderStatus
-from trading.venues import venue_class
+from trading.venues import venue_class, venue_for
 
 ALERT_SHARE_OF_LIMIT = Decimal("0.8")
 
 
 def stream_statuses(now: datetime) -> dict[tuple[str, str], tuple[dict[str, Any], list[int]]]:
-    """{(broker kind, environment): (stream status, accounts using it)} for every venue that streams prices."""
-    users: dict[tuple[str, str], list[int]] = defaultdict(list)
+    """{(broker kind, stream name): (its status, the accounts relying on it)} for every account whose venue
+    streams prices (OANDA: one stream per environment; cTrader: one per account)."""
+    out: dict[tuple[str, str], tuple[dict[str, Any], list[int]]] = {}
     for account in BrokerAccount.objects.filter(enabled=True).order_by("pk"):
         caps = venue_class(account.broker).capabilities
-        if caps.streaming_prices and (account.has_token or not caps.needs_token):
-            users[(account.broker, account.environment)].append(account.pk)
-    out = {}
-    for (kind, environment), accounts in users.items():
-        status = venue_class(kind).price_stream_status(environment, now)
-        if status is not None:
-            out[(kind, environment)] = (status, accounts)
+        if not caps.streaming_prices or (caps.needs_token and not account.has_token):
+            continue
+        status = venue_for(account).price_stream_status(now)
+        if status is None:
+            continue
+        key = (account.broker, str(status.get("stream", "")))
+        out.setdefault(key, (status, []))[1].append(account.pk)
     return out
 
 
 def stream_checks(statuses: dict[tuple[str, str], tuple[dict[str, Any], list[int]]]) -> list[Check]:
     checks = []
-    for (kind, environment), (status, accounts) in statuses.items():
+    for (kind, stream), (status, accounts) in statuses.items():
         age = status.get("age")
         heard = f"last message {age:.0f} s ago" if age is not None else "never heard from"
         detail = f"{status.get('state') or 'not running'}, {heard}"
-        label = f"{venue_class(kind).label} price stream ({environment})"
+        label = f"{venue_class(kind).label} price stream ({stream})"
         scope: dict[str, Any] = {"account_ids": accounts}
         checks.append(
             Check(
-                key=f"stream:{kind}:{environment}",
+                key=f"stream:{kind}:{stream}",
                 kind=EventKind.PRICE_STREAM,
                 bad=not status.get("fresh"),
                 detail=detail,

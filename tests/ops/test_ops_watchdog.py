@@ -162,3 +162,28 @@ def test_a_killed_shard_is_told_once_not_once_per_instance(market, alice, webhoo
     assert [t.split(":")[0] for t in shard_messages] == ["Strategy shard 0 down", "Strategy shard 0 back"]
     assert not any("MA" in t for t in webhook.titles())  # about the process, never per instance
     assert Notification.objects.filter(channel=channel, title__startswith="Strategy shard 0").count() == 2
+
+
+def test_a_ctrader_accounts_own_stream_is_watched_too(db, alice):
+    """cTrader streams per account (its namespace), OANDA per environment: one condition per stream."""
+    from trading.models import BrokerAccount
+    from trading.venues.ctrader.prices import price_namespace
+    from trading.venues.oanda.prices import price_redis, stream_health_key
+
+    account = BrokerAccount(owner=alice, name="pepperstone demo", broker="ctrader", environment="practice",
+                            broker_account_id="5291983")  # fmt: skip
+    account.set_token("t" * 40)
+    account.save()
+    redis, key = price_redis(), stream_health_key(price_namespace(account))
+    redis.delete(key)
+    try:
+        run_pass()
+        redis.hset(key, mapping={"state": "streaming", "last_message_at": datetime.now(UTC).isoformat()})
+        run_pass()
+    finally:
+        redis.delete(key)
+
+    assert titles(EventKind.PRICE_STREAM) == [
+        f"cTrader price stream (ctrader-{account.pk}) stalled: not running, never heard from",
+        f"cTrader price stream (ctrader-{account.pk}) recovered",
+    ]

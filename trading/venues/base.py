@@ -117,10 +117,10 @@ class Venue(ABC):
         """
         raise BarSourceMissing(f"broker {cls.kind!r} has no bar source: its bars are the stored bars themselves")
 
-    @classmethod
-    def price_stream_status(cls, environment: str, now: datetime) -> dict[str, object] | None:
-        """The price stream of ``environment`` for health and alerts: ``fresh`` (bool), ``age`` (seconds since its
-        last message, None if never) and ``state``; None when this broker has no stream (or no Redis)."""
+    def price_stream_status(self, now: datetime) -> dict[str, object] | None:
+        """This account's price stream, for health and alerts: ``stream`` (its name, shared by the accounts it
+        serves), ``fresh`` (bool), ``age`` (seconds since its last message, None if never) and ``state``; None
+        when the broker has no stream (or there is no Redis to keep one)."""
         return None
 
     @classmethod

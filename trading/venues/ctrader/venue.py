@@ -68,6 +68,12 @@ class CTraderVenue(Venue):
 
         return ctrader_quote(self.account, instrument)
 
+    def price_stream_status(self, now: datetime) -> dict[str, object] | None:
+        from trading.venues.ctrader.prices import price_namespace
+        from trading.venues.oanda.prices import stream_status
+
+        return stream_status(price_namespace(self.account), now)
+
     @classmethod
     def data_bar_source(cls, account: BrokerAccount | None = None) -> BarSource:
         from trading.venues.ctrader.bars import ctrader_bar_source

@@ -91,13 +91,15 @@ def stream_health(environment: str) -> dict[str, str]:
 
 
 def stream_status(environment: str, now: datetime) -> dict[str, object] | None:
-    """Fresh (heard from within OANDA_PRICE_MAX_AGE_SECONDS while streaming), age and state; None without Redis."""
+    """The stream of ``environment`` (a cache namespace): fresh (heard from within OANDA_PRICE_MAX_AGE_SECONDS
+    while streaming), age and state; None without Redis."""
     if price_redis() is None:
         return None
     health = stream_health(environment)
     heard = health.get("last_message_at")
     age = (now - datetime.fromisoformat(heard)).total_seconds() if heard else None
-    return {"fresh": _fresh(health, now, max_price_age()), "age": age, "state": health.get("state", "")}
+    fresh = _fresh(health, now, max_price_age())
+    return {"stream": environment, "fresh": fresh, "age": age, "state": health.get("state", "")}
 
 
 def oanda_quote(account: BrokerAccount, instrument: Instrument) -> Quote:

@@ -69,11 +69,10 @@ class OandaVenue(Venue):
 
         return oanda_bar_source(account)
 
-    @classmethod
-    def price_stream_status(cls, environment: str, now: datetime) -> dict[str, object] | None:
+    def price_stream_status(self, now: datetime) -> dict[str, object] | None:
         from trading.venues.oanda.prices import stream_status
 
-        return stream_status(environment, now)
+        return stream_status(self.account.environment, now)
 
     @classmethod
     def periodic_jobs(cls) -> list[PeriodicJob]:
