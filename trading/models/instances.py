@@ -12,6 +12,8 @@ from trading.models.enums import OperationalMode, Timeframe
 from trading.models.instruments import Instrument
 
 INT32_MAX = 2**31 - 1
+# Automatic magic numbers stay in 1..999,999,999; users may choose any 1..2**31-1 (MetaTrader-style int).
+AUTO_INSTANCE_ID_MAX = 999_999_999
 MAX_RATES_SLOTS = 10
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, Min, OuterRef
 
 from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
+from trading.models.instances import AUTO_INSTANCE_ID_MAX
 from trading.services.schedule import instance_schedule_sync
 
 _UPDATABLE = {
@@ -26,10 +27,34 @@ _UPDATABLE = {
     "enabled",
 }
 
+# Magic numbers are one platform-wide space (they tag orders at the broker and framework slots), so a taken
+# number is refused without saying whose it is.
+_TAKEN = "magic number {} is not available; leave instance_id empty to get a free one"
+
 
 def _next_instance_id() -> int:
-    current = StrategyInstance.objects.aggregate(m=Max("instance_id"))["m"] or 0
-    return current + 1
+    """The next free magic number in 1..AUTO_INSTANCE_ID_MAX, never above it.
+
+    Ids chosen by users may be anywhere up to 2**31-1, so ``max + 1`` of the whole table could overflow the
+    int32 a magic number must fit; one user's id must never make everyone else's creation fail. So: one above
+    the highest id of the automatic range while that fits, else the lowest gap of the range.
+    """
+    in_range = StrategyInstance.objects.filter(instance_id__lte=AUTO_INSTANCE_ID_MAX)
+    current = in_range.aggregate(m=Max("instance_id"))["m"] or 0
+    if current < AUTO_INSTANCE_ID_MAX:
+        return current + 1
+    if not StrategyInstance.objects.filter(instance_id=1).exists():
+        return 1
+    taken_next = StrategyInstance.objects.filter(instance_id=OuterRef("instance_id") + 1)
+    gap = (
+        in_range.filter(instance_id__lt=AUTO_INSTANCE_ID_MAX)
+        .annotate(next_taken=Exists(taken_next))
+        .filter(next_taken=False)
+        .aggregate(m=Min("instance_id"))["m"]
+    )
+    if gap is None:
+        raise ValidationError({"instance_id": [f"every automatic magic number 1..{AUTO_INSTANCE_ID_MAX} is in use"]})
+    return gap + 1
 
 
 @transaction.atomic
@@ -65,7 +90,7 @@ def instance_create(
         enabled=enabled,
     )
     if instance_id is not None and StrategyInstance.objects.filter(pk=instance_id).exists():
-        raise ValidationError({"instance_id": [f"magic number {instance_id} is already used by another instance"]})
+        raise ValidationError({"instance_id": [_TAKEN.format(instance_id)]})
     instance.full_clean(validate_unique=False)
     for attempt in range(5):
         try:
@@ -74,7 +99,7 @@ def instance_create(
             break
         except IntegrityError as e:
             if instance_id is not None or attempt == 4:
-                raise ValidationError({"instance_id": [f"magic number {instance.instance_id} is already used"]}) from e
+                raise ValidationError({"instance_id": [_TAKEN.format(instance.instance_id)]}) from e
             instance.instance_id = _next_instance_id()  # another create took it a moment ago
     instance_schedule_sync(instance)
     return instance

@@ -1,0 +1,34 @@
+"""Personas for the multi-user tests: alice owns, bob and carol are other users, staff is a non-superuser."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def carol(django_user_model):
+    return django_user_model.objects.create_user("carol", password="carol-pass-123")
+
+
+@pytest.fixture
+def alice_api(alice):
+    return api_client(alice)
+
+
+@pytest.fixture
+def bob_api(bob):
+    return api_client(bob)
+
+
+@pytest.fixture
+def instance(paper_account, eurusd):
+    from tests.trading.api.builders import make_instance
+
+    return make_instance(paper_account, eurusd)
