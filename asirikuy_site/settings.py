@@ -255,6 +255,16 @@ ORDER_MAX_AGE_SECONDS = env_int(
     maximum=3600,
 )
 
+# --- Per-user quotas (0 = no cap; superusers are never capped) --------------------------------
+QUOTA_ACCOUNTS = env_int("ASIRIKUY_QUOTA_ACCOUNTS", 10, minimum=0)
+QUOTA_INSTANCES = env_int("ASIRIKUY_QUOTA_INSTANCES", 100, minimum=0)
+# Backtests, walk-forwards and drift reports pending or running at once.
+QUOTA_BACKTESTS = env_int("ASIRIKUY_QUOTA_BACKTESTS", 4, minimum=0)
+# Optimisation passes pending or running at once (one optimisation holds at most 10,000).
+QUOTA_OPTIMIZATION_PASSES = env_int("ASIRIKUY_QUOTA_OPTIMIZATION_PASSES", 10_000, minimum=0)
+# Framework instances one worker process holds before it releases the least recently run (ABI limit 200).
+FRAMEWORK_INSTANCE_SLOTS = env_int("ASIRIKUY_FRAMEWORK_INSTANCE_SLOTS", 200, minimum=1, maximum=100_000)
+
 # --- DRF -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -33,6 +33,7 @@ from trading.models import (
     TradeState,
 )
 from trading.services.prices import quote_to_account_rate
+from trading.services.quotas import quota_check
 
 PROFIT_TOLERANCE = Decimal("0.01")  # money differences below a cent are rounding, not drift
 
@@ -63,6 +64,7 @@ def drift_report_create(
     owner=None,
 ) -> DriftReport:
     """Check the inputs and record a pending report (nothing runs: see drift_report_execute / _enqueue)."""
+    quota_check(user=owner, quota="backtests")
     instance = StrategyInstance.objects.select_related("instrument", "account").filter(pk=instance_id).first()
     if instance is None:
         raise DriftError(f"instance {instance_id} does not exist")

@@ -28,6 +28,7 @@ from backtests.services.runs import _json_safe, engine_run_stored
 from framework import get_strategy
 from trading.models import StrategyInstance
 from trading.services.instances import instance_create, instance_update
+from trading.services.quotas import quota_check
 
 MAX_PASSES = 10_000
 OPEN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
@@ -103,11 +104,17 @@ def optimization_create(
     initial_balance: Decimal = Decimal("10000"),
     engine: str = Engine.FAST,
     owner=None,
+    enforce_quota: bool = True,
 ) -> Optimization:
-    """Record an optimisation and its pending passes (nothing is queued: see optimization_enqueue)."""
+    """Record an optimisation and its pending passes (nothing is queued: see optimization_enqueue).
+
+    ``enforce_quota=False`` only for a walk-forward's windows, whose passes were counted when it was created.
+    """
     points = optimization_points(
         strategy_id=instance.strategy_id, space=space, method=method, samples=samples, seed=seed
     )
+    if enforce_quota:
+        quota_check(user=owner, quota="optimization_passes", adding=len(points))
     opt = Optimization.objects.create(
         instance=instance,
         owner=owner,

@@ -21,6 +21,7 @@ from backtests.services.queueing import job_enqueue
 from framework import get_framework
 from framework.pystrategy.registry import is_python_strategy
 from trading.models import StrategyInstance
+from trading.services.quotas import quota_check
 
 MONEY = Decimal("0.000001")
 CURVE_POINTS = 2000
@@ -53,6 +54,7 @@ def backtest_run_create(
     owner=None,
 ) -> BacktestRun:
     """Record a pending backtest of ``instance`` (parameters override the instance's own)."""
+    quota_check(user=owner, quota="backtests")
     costs = costs or Costs()
     run = BacktestRun(
         instance=instance,

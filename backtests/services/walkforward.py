@@ -46,6 +46,7 @@ from backtests.services.optimization import (
 )
 from backtests.services.runs import CURVE_POINTS
 from trading.models import StrategyInstance
+from trading.services.quotas import quota_check
 
 MAX_WINDOWS = 200
 ONE_SECOND = timedelta(seconds=1)
@@ -177,9 +178,13 @@ def walkforward_create(
         start=start, in_sample=in_sample, out_of_sample=out_of_sample, windows=windows, mode=mode
     )
     try:
-        optimization_points(strategy_id=instance.strategy_id, space=space, method=method, samples=samples, seed=seed)
+        points = optimization_points(
+            strategy_id=instance.strategy_id, space=space, method=method, samples=samples, seed=seed
+        )
     except OptimizationError as e:
         raise WalkForwardError(str(e)) from e
+    quota_check(user=owner, quota="backtests")
+    quota_check(user=owner, quota="optimization_passes", adding=len(points) * len(planned))
     if select_by not in stats.MT_NAMES:
         raise WalkForwardError(f"unknown statistic {select_by}")
     wf = WalkForward(

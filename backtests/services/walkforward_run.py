@@ -135,6 +135,7 @@ def walkforward_plan(*, walk_forward_id: int) -> list[int]:
             initial_balance=wf.initial_balance,
             engine=wf.engine,
             owner=wf.owner,
+            enforce_quota=False,
         )
         WalkForwardWindow.objects.filter(pk=row.pk).update(optimization=opt)
     optimizations = Optimization.objects.filter(walk_forward_windows__walk_forward=wf)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from trading.models import Broker, BrokerAccount
+from trading.services.quotas import quota_check
 from trading.services.schedule import schedules_sync
 from trading.venues import venue_class, venue_for
 
@@ -31,6 +32,7 @@ def account_create(
     initial_balance: Decimal = Decimal("10000"),
     enabled: bool = True,
 ) -> BrokerAccount:
+    quota_check(user=owner, quota="accounts")
     account = BrokerAccount(
         owner=owner,
         name=name,

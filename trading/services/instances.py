@@ -11,6 +11,7 @@ from django.db.models import Exists, Max, Min, OuterRef
 
 from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
 from trading.models.instances import AUTO_INSTANCE_ID_MAX
+from trading.services.quotas import quota_check
 from trading.services.schedule import instance_schedule_sync
 
 _UPDATABLE = {
@@ -74,6 +75,7 @@ def instance_create(
     enabled: bool = True,
     instance_id: int | None = None,
 ) -> StrategyInstance:
+    quota_check(user=account.owner, quota="instances")
     instance = StrategyInstance(
         instance_id=instance_id or _next_instance_id(),
         account=account,
