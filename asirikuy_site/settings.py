@@ -282,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Accounts, strategy instances, bars, orders, trades and executions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "AccountRoleEnum": "trading.models.sharing.AccountRole",
+        "SharedRoleEnum": "trading.models.sharing.SHARED_ROLES",
+    },
 }
 
 LOGGING = {

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,10 @@ from backtests.models import (
     WalkForward,
     WalkForwardWindow,
 )
+from trading.admin.base import scoped_list_filter
 from trading.models import StrategyInstance
+from trading.permissions import Action, accounts_q
+from trading.services.quotas import QuotaExceeded
 
 LAST_DAYS = 30
 
@@ -36,18 +39,19 @@ class _ReadOnly:
 
 
 class _OwnerScoped:
+    """Rows the user started, or whose instance is on an account the user may view (superusers: all)."""
+
     owner_lookups: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)  # type: ignore[misc]
         if request.user.is_superuser:
             return qs
-        from django.db.models import Q
+        started, on_instance = self.owner_lookups  # ("<path>owner", "<path>instance__account__owner")
+        return qs.filter(Q(**{started: request.user}) | accounts_q(request.user, via=on_instance.removesuffix("owner")))
 
-        condition = Q()
-        for lookup in self.owner_lookups:
-            condition |= Q(**{lookup: request.user})
-        return qs.filter(condition).distinct()
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return scoped_list_filter(self.model, super().get_list_filter(request), request)  # type: ignore[misc]
 
 
 @admin.register(BacktestRun)
@@ -185,6 +189,10 @@ class WalkForwardAdmin(_OwnerScoped, _ReadOnly, admin.ModelAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
         from backtests.services.walkforward_run import walkforward_cancel
 
+        if not request.user.is_superuser:
+            queryset = queryset.filter(
+                Q(owner=request.user) | accounts_q(request.user, Action.TRADE, via="instance__account__")
+            )
         cancelled = [wf.pk for wf in queryset if walkforward_cancel(walk_forward_id=wf.pk)]
         self.message_user(request, f"Cancelled: {cancelled or 'none (all had ended)'}", messages.SUCCESS)
 
@@ -288,12 +296,17 @@ def backtest_last_30_days(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
     from backtests.services.runs import backtest_run_create, backtest_run_enqueue
 
     end = timezone.now()
+    if not request.user.is_superuser:
+        queryset = queryset.filter(accounts_q(request.user, Action.TRADE, via="account__"))
     for instance in queryset.select_related("instrument", "account"):
-        run = backtest_run_enqueue(
-            run=backtest_run_create(
+        try:
+            created = backtest_run_create(
                 instance=instance, start=end - timedelta(days=LAST_DAYS), end=end, owner=request.user
             )
-        )
+        except QuotaExceeded as e:
+            modeladmin.message_user(request, e.message, messages.ERROR)
+            return
+        run = backtest_run_enqueue(run=created)
         modeladmin.message_user(
             request,
             format_html(

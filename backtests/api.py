@@ -26,6 +26,7 @@ from backtests.services.optimization import (
 from backtests.services.runs import backtest_run_create, backtest_run_enqueue
 from framework import get_strategy
 from trading.api.utils import ApiSerializer, validate_input
+from trading.permissions import Action, account_allows
 
 
 class BacktestRunOutputSerializer(ApiSerializer):
@@ -252,8 +253,8 @@ class OptimizationPassApplyApi(APIView):
         data = validate_input(OptimizationPassApplyApi.InputSerializer, request.data)
         opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
         p = get_object_or_404(opt.passes.all(), pk=pass_id)
-        if opt.instance is None or opt.instance.account.owner_id != request.user.pk:
-            raise serializers.ValidationError({"optimization": ["its instance is gone or not yours"]})
+        if opt.instance is None or not account_allows(request.user, opt.instance.account, Action.TRADE):
+            raise serializers.ValidationError({"optimization": ["its instance is gone or you may not trade on it"]})
         instance = optimization_pass_apply(optimization_pass=p, create=data["mode"] == "create", name=data.get("name"))
         return Response(
             {"instance": instance.pk, "parameters": instance.parameters},

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from backtests.engine.market import Costs
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
 from trading.models import StrategyInstance
+from trading.permissions import Action, accounts_q
 
 COST_FIELDS = (
     "commission_per_lot",
@@ -25,18 +26,20 @@ COST_FIELDS = (
 
 
 class InstanceInputSerializer(ApiSerializer):
-    """``instance``: the id of one of the caller's instances; validated into the instance itself."""
+    """``instance``: the id of an instance on an account the caller may trade on; validated into the instance."""
 
-    instance = serializers.IntegerField(help_text="Id of one of your strategy instances")
+    instance = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="Id of a strategy instance on an account you may trade on"
+    )
 
     def validate_instance(self, value: int) -> StrategyInstance:
         instance = (
-            StrategyInstance.objects.filter(pk=value, account__owner=self.context["user"])
+            StrategyInstance.objects.filter(accounts_q(self.context["user"], Action.TRADE, via="account__"), pk=value)
             .select_related("instrument", "account")
             .first()
         )
         if instance is None:
-            raise serializers.ValidationError(f"no instance {value} of yours")
+            raise serializers.ValidationError(f"no instance {value} that you may trade on")
         return instance
 
 

@@ -16,6 +16,7 @@ from backtests.api import OptimizationInputSerializer
 from backtests.api_base import ListCreateApi, costs_from
 from backtests.engine.stats import MT_NAMES
 from backtests.models import WalkForward, WindowMode
+from backtests.permissions import job_change_check
 from backtests.report import equity_chart, statistics_rows
 from backtests.selectors import walkforward_list_for_user
 from backtests.services.walkforward import WalkForwardError, walkforward_create
@@ -150,6 +151,7 @@ class WalkForwardCancelApi(APIView):
     def post(self, request: Request, walk_forward_id: int) -> Response:
         """Cancel a pending or running walk-forward: queued passes are skipped, the run is marked cancelled."""
         wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+        job_change_check(request.user, wf)
         if not walkforward_cancel(walk_forward_id=wf.pk):
             raise serializers.ValidationError({"status": [f"walk-forward {wf.pk} already ended ({wf.status})"]})
         wf.refresh_from_db()

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backtests.engine.stats import MT_NAMES
+from backtests.permissions import job_change_check
 from backtests.report import equity_chart, report_context, statistics_rows
 from backtests.selectors import (
     backtest_run_list_for_user,
@@ -106,6 +107,7 @@ def walkforward_detail(request: HttpRequest, walk_forward_id: int) -> HttpRespon
 @require_POST
 def walkforward_cancel_view(request: HttpRequest, walk_forward_id: int) -> HttpResponse:
     wf = get_object_or_404(walkforward_list_for_user(user=request.user), pk=walk_forward_id)
+    job_change_check(request.user, wf)
     if walkforward_cancel(walk_forward_id=wf.pk):
         messages.success(request, f"Walk-forward {wf.pk} cancelled.")
     else:

@@ -15,7 +15,8 @@ from risk.services.audit import audit_record
 from risk.services.kill_switch import kill_switch_engage, kill_switch_release
 from risk.services.manual import instance_close_all, instance_pause, instance_resume
 from risk.services.settings import LIMIT_FIELDS, limit_reset_peak, limit_set
-from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
+from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin, scoped_list_filter
+from trading.permissions import Action, account_allows, accounts_for
 
 
 @admin.register(RiskLimit)
@@ -55,6 +56,7 @@ class RiskLimitAdmin(OwnerScopedAdmin):
 
     @admin.action(description="Reset the drawdown high-water mark (start afresh from now)", permissions=["change"])
     def reset_peak(self, request: HttpRequest, queryset: QuerySet[RiskLimit]) -> None:
+        queryset = self.permitted(request, queryset, Action.TRADE)
         for limit in queryset:
             limit_reset_peak(limit=limit, user=request.user, source="admin")
         self.message_user(request, f"Reset {queryset.count()} high-water mark(s).", messages.SUCCESS)
@@ -75,6 +77,11 @@ class KillSwitchAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
         for switch in queryset.select_related("account"):
             if switch.account is None and not request.user.is_superuser:
                 self.message_user(request, "Only a superuser may use the global kill switch.", messages.ERROR)
+                continue
+            if switch.account is not None and not (
+                request.user.is_superuser or account_allows(request.user, switch.account, Action.TRADE)
+            ):
+                self.message_user(request, f"{switch}: your role on this account does not allow it.", messages.ERROR)
                 continue
             if engage:
                 kill_switch_engage(
@@ -101,11 +108,7 @@ class KillSwitchAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
         from trading.models import BrokerAccount
 
         # Every account gets its row (off), so the actions can engage any of them; one global row too.
-        accounts = (
-            BrokerAccount.objects.all()
-            if request.user.is_superuser
-            else BrokerAccount.objects.filter(owner=request.user)
-        )
+        accounts = BrokerAccount.objects.all() if request.user.is_superuser else accounts_for(request.user)
         missing = accounts.exclude(kill_switch__isnull=False)
         KillSwitch.objects.bulk_create([KillSwitch(account=a) for a in missing], ignore_conflicts=True)
         if request.user.is_superuser:
@@ -144,6 +147,9 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("username", "object_repr", "object_id")
     date_hierarchy = "time"
 
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return scoped_list_filter(self.model, super().get_list_filter(request), request)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditLogEntry]:
         from risk.selectors import audit_list_for_user
 
@@ -166,7 +172,7 @@ class InstanceControlAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
 
     @admin.action(description="Close all open trades of the selected instances", permissions=["change"])
     def close_all(self, request: HttpRequest, queryset: QuerySet[InstanceControl]) -> None:
-        for instance in queryset:
+        for instance in self.permitted(request, queryset, Action.TRADE):
             done = instance_close_all(instance=instance, user=request.user, source="admin")
             self.message_user(
                 request, f"#{instance.pk}: {len(done['trades_closed'])} close order(s) sent.", messages.SUCCESS
@@ -174,12 +180,12 @@ class InstanceControlAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
 
     @admin.action(description="Pause the selected instances", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[InstanceControl]) -> None:
-        for instance in queryset:
+        for instance in self.permitted(request, queryset, Action.TRADE):
             instance_pause(instance=instance, user=request.user, source="admin")
         self.message_user(request, "Paused.", messages.SUCCESS)
 
     @admin.action(description="Resume the selected instances", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[InstanceControl]) -> None:
-        for instance in queryset:
+        for instance in self.permitted(request, queryset, Action.TRADE):
             instance_resume(instance=instance, user=request.user, source="admin")
         self.message_user(request, "Resumed.", messages.SUCCESS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,8 +18,7 @@ from risk.services.market_hours import market_policy
 from risk.services.settings import LIMIT_FIELDS, limit_delete, limit_reset_peak, limit_set, market_hours_set
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.exceptions import ApplicationError
-from trading.selectors.accounts import account_list_for_user
-from trading.selectors.instances import instance_list_for_user
+from trading.permissions import Action, account_get, instance_get, object_check
 
 
 class LimitOutputSerializer(ApiSerializer):
@@ -69,13 +69,13 @@ class LimitSetApi(APIView):
     def post(self, request: Request) -> Response:
         """Create or change the limits of an account or of one of its instances."""
         data = validate_input(LimitSetApi.InputSerializer, request.data)
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=data.pop("account"))
+        account = account_get(request.user, data.pop("account"), Action.TRADE)
         instance_id = data.pop("instance", None)
         instance = None
         if instance_id is not None:
-            instance = get_object_or_404(
-                instance_list_for_user(user=request.user, filters={"account": account.pk}), pk=instance_id
-            )
+            instance = instance_get(request.user, instance_id, Action.TRADE)
+            if instance.account_id != account.pk:
+                raise ValidationError({"instance": [f"instance {instance_id} is not on account {account.pk}"]})
         limit = limit_set(account=account, instance=instance, user=request.user, source="api", **data)
         return Response(LimitOutputSerializer(limit).data)
 
@@ -95,6 +95,7 @@ class LimitUpdateApi(APIView):
     @extend_schema(operation_id="risk_limits_partial_update", request=InputSerializer, responses=LimitOutputSerializer)
     def patch(self, request: Request, limit_id: int) -> Response:
         limit = get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id)
+        object_check(request.user, limit, Action.TRADE)
         data = validate_input(LimitUpdateApi.InputSerializer, request.data, partial=True)
         limit = limit_set(
             account=limit.account,
@@ -109,11 +110,9 @@ class LimitUpdateApi(APIView):
 class LimitDeleteApi(APIView):
     @extend_schema(operation_id="risk_limits_destroy", responses={204: None})
     def delete(self, request: Request, limit_id: int) -> Response:
-        limit_delete(
-            limit=get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id),
-            user=request.user,
-            source="api",
-        )
+        limit = get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id)
+        object_check(request.user, limit, Action.TRADE)
+        limit_delete(limit=limit, user=request.user, source="api")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -121,6 +120,7 @@ class LimitResetPeakApi(APIView):
     @extend_schema(operation_id="risk_limits_reset_peak", request=None, responses=LimitOutputSerializer)
     def post(self, request: Request, limit_id: int) -> Response:
         limit = get_object_or_404(limit_list_for_user(user=request.user), pk=limit_id)
+        object_check(request.user, limit, Action.TRADE)
         return Response(LimitOutputSerializer(limit_reset_peak(limit=limit, user=request.user, source="api")).data)
 
 
@@ -143,7 +143,7 @@ def _switch_account(request: Request, account_id: int | None):  # type: ignore[n
         if not request.user.is_superuser:
             raise ApplicationError("only a superuser may use the global kill switch", {"account": None})
         return None
-    return get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+    return account_get(request.user, account_id, Action.TRADE)
 
 
 class KillSwitchEngageApi(APIView):
@@ -193,7 +193,7 @@ class MarketHoursApi(APIView):
 
     @extend_schema(operation_id="risk_market_hours_retrieve", responses=MarketHoursOutputSerializer)
     def get(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        account = account_get(request.user, account_id)
         policy = market_policy(account)
         return Response(
             MarketHoursOutputSerializer(
@@ -209,7 +209,7 @@ class MarketHoursApi(APIView):
         operation_id="risk_market_hours_update", request=InputSerializer, responses=MarketHoursOutputSerializer
     )
     def put(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        account = account_get(request.user, account_id, Action.TRADE)
         data = validate_input(MarketHoursApi.InputSerializer, request.data)
         policy = market_hours_set(account=account, user=request.user, source="api", **data)
         return Response(
@@ -302,7 +302,7 @@ class InstanceStateOutputSerializer(ApiSerializer):
 class InstanceCloseAllApi(APIView):
     @extend_schema(operation_id="risk_instance_close_all", request=None, responses={202: CloseAllOutputSerializer})
     def post(self, request: Request, instance_id: int) -> Response:
-        instance = get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
+        instance = instance_get(request.user, instance_id, Action.TRADE)
         done = instance_close_all(instance=instance, user=request.user, source="api")
         return Response(CloseAllOutputSerializer(done).data, status=status.HTTP_202_ACCEPTED)
 
@@ -310,7 +310,7 @@ class InstanceCloseAllApi(APIView):
 class InstancePauseApi(APIView):
     @extend_schema(operation_id="risk_instance_pause", request=None, responses=InstanceStateOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
-        instance = get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
+        instance = instance_get(request.user, instance_id, Action.TRADE)
         instance = instance_pause(instance=instance, user=request.user, source="api")
         return Response({"instance": instance.pk, "enabled": instance.enabled})
 
@@ -318,7 +318,7 @@ class InstancePauseApi(APIView):
 class InstanceResumeApi(APIView):
     @extend_schema(operation_id="risk_instance_resume", request=None, responses=InstanceStateOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
-        instance = get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
+        instance = instance_get(request.user, instance_id, Action.TRADE)
         instance = instance_resume(instance=instance, user=request.user, source="api")
         return Response({"instance": instance.pk, "enabled": instance.enabled})
 

@@ -213,6 +213,8 @@ class AuditAction(models.TextChoices):
     PEAK_RESET = "peak_reset", "Reset drawdown high-water mark"
     DRAWDOWN_CLOSE_ALL = "drawdown_close_all", "Drawdown limit closed everything"
     MARKET_HOURS_CHANGE = "market_hours_change", "Change market-hours policy"
+    ACCOUNT_SHARE = "account_share", "Share account"
+    ACCOUNT_UNSHARE = "account_unshare", "Stop sharing account"
 
 
 class AuditLogEntry(models.Model):

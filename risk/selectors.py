@@ -1,4 +1,4 @@
-"""Risk rows a user may see: those of the accounts they own (the global kill switch is visible to all)."""
+"""Risk rows a user may see: those of the accounts they may view (the global kill switch is visible to all)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from risk.models import AuditLogEntry, BlockedSignal, KillSwitch, RiskLimit
+from trading.permissions import accounts_q
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -15,19 +16,21 @@ User = AbstractBaseUser | AnonymousUser
 def limit_list_for_user(*, user: User) -> QuerySet[RiskLimit]:
     if not user.is_authenticated:
         return RiskLimit.objects.none()
-    return RiskLimit.objects.filter(account__owner=user).select_related("account", "instance")
+    return RiskLimit.objects.filter(accounts_q(user, via="account__")).select_related("account", "instance")
 
 
 def kill_switch_list_for_user(*, user: User) -> QuerySet[KillSwitch]:
     if not user.is_authenticated:
         return KillSwitch.objects.none()
-    return KillSwitch.objects.filter(Q(account__isnull=True) | Q(account__owner=user)).select_related("account")
+    return KillSwitch.objects.filter(Q(account__isnull=True) | accounts_q(user, via="account__")).select_related(
+        "account"
+    )
 
 
 def blocked_list_for_user(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[BlockedSignal]:
     if not user.is_authenticated:
         return BlockedSignal.objects.none()
-    qs = BlockedSignal.objects.filter(account__owner=user)
+    qs = BlockedSignal.objects.filter(accounts_q(user, via="account__"))
     for key in ("account", "instance", "rule", "outcome"):
         if (filters or {}).get(key) is not None:
             qs = qs.filter(**{key: filters[key]})  # type: ignore[index]
@@ -38,4 +41,4 @@ def audit_list_for_user(*, user: User) -> QuerySet[AuditLogEntry]:
     """Entries about the user's accounts, and everything the user did (a global kill switch, say)."""
     if not user.is_authenticated:
         return AuditLogEntry.objects.none()
-    return AuditLogEntry.objects.filter(Q(account__owner=user) | Q(user=user)).order_by("-time", "-id")
+    return AuditLogEntry.objects.filter(accounts_q(user, via="account__") | Q(user=user)).order_by("-time", "-id")

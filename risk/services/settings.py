@@ -37,7 +37,8 @@ def limit_set(
     unknown = set(fields) - set(LIMIT_FIELDS)
     if unknown:
         raise ValueError(f"limit fields that cannot be set: {', '.join(sorted(unknown))}")
-    limit = RiskLimit.objects.select_for_update().filter(account=account, instance=instance).first()
+    # order_by(): the default ordering joins the nullable instance, which FOR UPDATE refuses.
+    limit = RiskLimit.objects.select_for_update().filter(account=account, instance=instance).order_by("pk").first()
     limit = limit or RiskLimit(account=account, instance=instance)
     for key, value in fields.items():
         setattr(limit, key, value)

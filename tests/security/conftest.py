@@ -6,6 +6,12 @@ import pytest
 from rest_framework.test import APIClient
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Users are made in most tests here; the production hasher would spend ~0.4 s on each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def api_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)

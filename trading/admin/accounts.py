@@ -17,7 +17,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.exceptions import ApplicationError
 from trading.models import AccountSnapshot, BrokerAccount, Instrument
+from trading.permissions import Action
 from trading.services.accounts import account_create, account_update
+from trading.services.quotas import QuotaExceeded, quota_check
 from trading.services.virtual.account import account_set_virtual_orders
 from trading.services.virtual.netting import virtual_net_check, virtual_net_repair
 
@@ -44,8 +46,20 @@ class BrokerAccountForm(forms.ModelForm):
         max_digits=24,
         decimal_places=6,
         initial=Decimal("10000"),
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1000000000000"),
         help_text="Paper accounts only, on creation.",
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        owner = data.get("owner") or getattr(self, "request_user", None)
+        if self.instance.pk is None and owner is not None:
+            try:
+                quota_check(user=owner, quota="accounts")
+            except QuotaExceeded as e:
+                raise forms.ValidationError(e.message) from e
+        return data
 
     class Meta:
         model = BrokerAccount
@@ -66,6 +80,7 @@ class BrokerAccountForm(forms.ModelForm):
 @admin.register(BrokerAccount)
 class BrokerAccountAdmin(OwnerScopedAdmin):
     owner_lookup = "owner"
+    change_action = Action.MANAGE
     form = BrokerAccountForm
     list_display = (
         "id",
@@ -101,6 +116,7 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
 
     @admin.action(description="Virtual orders: repair the net differences (shows them first)")
     def virtual_net_repair_confirmed(self, request: HttpRequest, queryset: QuerySet[BrokerAccount]) -> Any:
+        queryset = self.permitted(request, queryset, Action.TRADE)
         rows = [(account, line) for account in queryset for line in virtual_net_check(account) if line.difference]
         if request.POST.get("confirm") != "yes":
             # Show what would be traded; the repair happens only when this page is submitted.
@@ -154,6 +170,8 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         ]
         credentials = ["token", "refresh_token", "token_hint", "has_token", "token_expires_at"]
         if obj is None:
+            if not request.user.is_superuser:
+                main.remove("owner")  # their own account: no list of users to choose from
             return [(None, {"fields": [*main, "initial_balance"]}), ("Credentials", {"fields": credentials})]
         return [
             (None, {"fields": main}),
@@ -165,6 +183,11 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         always = ("token_hint", "has_token", "token_expires_at", *BROKER_FIGURES, "created_at", "updated_at")
         # Owner and broker are fixed once the account exists (account_update does not change them).
         return always if obj is None else ("owner", "broker", *always)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user  # the owner of an account created by staff who are not superusers
+        return form
 
     # Error reports and the DEBUG page would otherwise print the submitted token with the POST data.
     @method_decorator(sensitive_post_parameters("token", "refresh_token"))
@@ -181,7 +204,8 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         refresh_token = data.get("refresh_token") or ""
         if not change:
             created = account_create(
-                owner=data["owner"],
+                # Staff who are not superusers only ever create accounts of their own.
+                owner=data["owner"] if request.user.is_superuser else request.user,
                 name=data["name"],
                 broker=data["broker"],
                 environment=data["environment"],

@@ -15,10 +15,12 @@ from risk.services.audit import audit_record
 from trading.admin.base import OwnerScopedAdmin
 from trading.exceptions import ApplicationError
 from trading.models import Execution, StrategyInstance
+from trading.permissions import Action
 from trading.selectors.executions import execution_latest_per_instance
 from trading.selectors.instances import instance_annotate_last_run
 from trading.services.execution import execution_enqueue
 from trading.services.instances import instance_create, instance_set_enabled, instance_update
+from trading.services.quotas import QuotaExceeded, quota_check
 
 INLINE_EXECUTIONS = 20
 # The fields instance_update accepts.
@@ -67,6 +69,16 @@ class StrategyInstanceForm(forms.ModelForm):
         if "instance_id" in self.fields:
             self.fields["instance_id"].required = False
             self.fields["instance_id"].help_text = "Magic number; leave blank to take the next free one"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        account = data.get("account")
+        if self.instance._state.adding and account is not None:
+            try:
+                quota_check(user=account.owner, quota="instances")
+            except QuotaExceeded as e:
+                raise forms.ValidationError(e.message) from e
+        return data
 
 
 @admin.register(StrategyInstance)
@@ -138,6 +150,7 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
         self._set_enabled(request, queryset, enabled=False)
 
     def _set_enabled(self, request: HttpRequest, queryset: QuerySet[StrategyInstance], *, enabled: bool) -> None:
+        queryset = self.permitted(request, queryset, Action.TRADE)
         done = 0
         for instance in queryset:
             try:
@@ -157,7 +170,7 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
 
     @admin.action(description="Run selected instances now", permissions=["change"])
     def run_now(self, request: HttpRequest, queryset: QuerySet[StrategyInstance]) -> None:
-        for instance in queryset:
+        for instance in self.permitted(request, queryset, Action.TRADE):
             try:
                 task_id = execution_enqueue(instance)
             except ApplicationError as e:

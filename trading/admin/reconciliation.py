@@ -9,12 +9,13 @@ from django.http import HttpRequest
 
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.models import Discrepancy, DiscrepancyAction, OrderSubmission
+from trading.permissions import Action
 from trading.services.reconcile import discrepancy_resolve
 
 
 def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy], action: str) -> None:
     done = 0
-    for d in queryset:
+    for d in modeladmin.permitted(request, queryset, Action.TRADE):
         try:
             discrepancy_resolve(discrepancy=d, action=action, user=request.user)
             done += 1

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.exceptions import ApplicationError
 from trading.models import Trade
+from trading.permissions import Action
 from trading.selectors.trades import trade_totals
 from trading.services.trades import trade_close
 
@@ -53,7 +54,7 @@ class TradeAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
 
     @admin.action(description="Close selected open trades (market order at the broker)", permissions=["close"])
     def close_trades(self, request: HttpRequest, queryset: QuerySet[Trade]) -> None:
-        for trade in queryset:
+        for trade in self.permitted(request, queryset, Action.TRADE):
             if not trade.is_open:
                 self.message_user(request, f"Trade {trade.pk} is already closed.", messages.WARNING)
                 continue

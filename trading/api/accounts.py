@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
@@ -16,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
-from trading.models import Broker, BrokerEnvironment
+from trading.models import AccountRole, Broker, BrokerAccount, BrokerEnvironment
+from trading.permissions import Action, account_get, account_role
 from trading.selectors.accounts import account_list_for_user
 from trading.services.accounts import account_create, account_update
 from trading.services.virtual.account import account_set_virtual_orders
@@ -39,10 +39,19 @@ class AccountOutputSerializer(ApiSerializer):
     margin_used = decimal_string()
     unrealized_pl = decimal_string()
     has_token = serializers.BooleanField()
-    token_hint = serializers.CharField()
+    token_hint = serializers.CharField(help_text="Last characters of the token; shown to the owner only")
     token_expires_at = serializers.DateTimeField(allow_null=True)
+    role = serializers.ChoiceField(choices=AccountRole.choices, help_text="Your role on this account")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def to_representation(self, account: BrokerAccount) -> dict[str, Any]:
+        user = self.context.get("user")
+        account.role = account_role(user, account) if user is not None else AccountRole.OWNER
+        data = super().to_representation(account)
+        if account.role != AccountRole.OWNER:
+            data["token_hint"], data["token_expires_at"] = "", None  # credentials are the owner's alone
+        return data
 
 
 def _token_field(**kwargs: Any) -> serializers.CharField:
@@ -66,6 +75,7 @@ class AccountListApi(APIView):
             queryset=account_list_for_user(user=request.user),
             request=request,
             view=self,
+            context={"user": request.user},
         )
 
 
@@ -93,14 +103,16 @@ class AccountCreateApi(APIView):
         with transaction.atomic():
             account = account_create(owner=request.user, **data)
             account = account_set_virtual_orders(account, virtual_orders)
-        return Response(AccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
+        return Response(
+            AccountOutputSerializer(account, context={"user": request.user}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class AccountDetailApi(APIView):
     @extend_schema(operation_id="accounts_retrieve", responses=AccountOutputSerializer)
     def get(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
-        return Response(AccountOutputSerializer(account).data)
+        account = account_get(request.user, account_id)
+        return Response(AccountOutputSerializer(account, context={"user": request.user}).data)
 
 
 class AccountUpdateApi(APIView):
@@ -118,14 +130,14 @@ class AccountUpdateApi(APIView):
 
     @extend_schema(operation_id="accounts_partial_update", request=InputSerializer, responses=AccountOutputSerializer)
     def patch(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        account = account_get(request.user, account_id, Action.MANAGE)
         data = validate_input(AccountUpdateApi.InputSerializer, request.data, partial=True)
         with transaction.atomic():
             if "virtual_orders" in data:
                 account = account_set_virtual_orders(account, data.pop("virtual_orders"))
             if data:
                 account = account_update(account, **data)
-        return Response(AccountOutputSerializer(account).data)
+        return Response(AccountOutputSerializer(account, context={"user": request.user}).data)
 
 
 # Django's error reports would otherwise print a form-encoded token with the POST data.

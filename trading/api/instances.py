@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -15,6 +14,7 @@ from risk.services.audit import audit_record
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
 from trading.models.instances import INT32_MAX
+from trading.permissions import Action, instance_get
 from trading.selectors.accounts import account_list_for_user
 from trading.selectors.instances import instance_list_for_user
 from trading.services.execution import execution_enqueue
@@ -50,9 +50,10 @@ class InstanceOutputSerializer(ApiSerializer):
     updated_at = serializers.DateTimeField()
 
 
-def _annotated(request: Request, instance_id: int) -> StrategyInstance:
-    """Re-read one instance with its last-run annotations, owner-filtered (404 for other users)."""
-    return get_object_or_404(instance_list_for_user(user=request.user), pk=instance_id)
+def _annotated(request: Request, instance_id: int, action: Action = Action.VIEW) -> StrategyInstance:
+    """One instance with its last-run annotations: 404 when the caller may not see it, 403 when their role
+    on its account does not allow ``action``."""
+    return instance_get(request.user, instance_id, action, queryset=instance_list_for_user(user=request.user))
 
 
 class _InstanceFields(ApiSerializer):
@@ -101,10 +102,10 @@ class InstanceCreateApi(APIView):
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            # Only the caller's own accounts can be chosen; another user's account id reads as unknown.
+            # Only accounts the caller may trade on can be chosen; any other account id reads as unknown.
             request = self.context.get("request")
             if request is not None:
-                self.fields["account"].queryset = account_list_for_user(user=request.user)
+                self.fields["account"].queryset = account_list_for_user(user=request.user, action=Action.TRADE)
 
     @extend_schema(operation_id="instances_create", request=InputSerializer, responses={201: InstanceOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -125,7 +126,7 @@ class InstanceUpdateApi(APIView):
 
     @extend_schema(operation_id="instances_partial_update", request=InputSerializer, responses=InstanceOutputSerializer)
     def patch(self, request: Request, instance_id: int) -> Response:
-        instance = _annotated(request, instance_id)
+        instance = _annotated(request, instance_id, Action.TRADE)
         data = validate_input(InstanceUpdateApi.InputSerializer, request.data, partial=True)
         instance_update(instance, **data)
         return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
@@ -134,7 +135,7 @@ class InstanceUpdateApi(APIView):
 class InstanceEnableApi(APIView):
     @extend_schema(operation_id="instances_enable", request=None, responses=InstanceOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
-        instance = instance_set_enabled(_annotated(request, instance_id), True)
+        instance = instance_set_enabled(_annotated(request, instance_id, Action.TRADE), True)
         audit_record(user=request.user, action="instance_enable", obj=instance, source="api", details={"enabled": True})
         return Response(InstanceOutputSerializer(_annotated(request, instance_id)).data)
 
@@ -142,7 +143,7 @@ class InstanceEnableApi(APIView):
 class InstanceDisableApi(APIView):
     @extend_schema(operation_id="instances_disable", request=None, responses=InstanceOutputSerializer)
     def post(self, request: Request, instance_id: int) -> Response:
-        instance = instance_set_enabled(_annotated(request, instance_id), False)
+        instance = instance_set_enabled(_annotated(request, instance_id, Action.TRADE), False)
         audit_record(
             user=request.user, action="instance_disable", obj=instance, source="api", details={"enabled": False}
         )
@@ -156,7 +157,7 @@ class InstanceRunApi(APIView):
         responses={202: inline_serializer("InstanceRunQueued", {"task_id": serializers.CharField()})},
     )
     def post(self, request: Request, instance_id: int) -> Response:
-        instance = _annotated(request, instance_id)
+        instance = _annotated(request, instance_id, Action.TRADE)
         task_id = execution_enqueue(instance)
         audit_record(
             user=request.user, action="instance_run_now", obj=instance, source="api", details={"task_id": task_id}

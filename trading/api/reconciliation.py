@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
-from trading.models import Discrepancy, DiscrepancyAction, DiscrepancyStatus, StrategyInstance
+from trading.models import Discrepancy, DiscrepancyAction, DiscrepancyStatus
+from trading.permissions import Action, account_get, instance_get, object_check
 from trading.selectors.accounts import account_list_for_user
 from trading.services.reconcile import discrepancy_resolve, reconcile_detect
 
@@ -73,7 +76,7 @@ class AccountReconcileApi(APIView):
 
     @extend_schema(operation_id="accounts_reconcile", request=None, responses=OutputSerializer)
     def post(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        account = account_get(request.user, account_id, Action.TRADE)
         report = reconcile_detect(account)
         return Response({"account": account.pk, "open": report.open, "new": report.new, "gone": report.gone})
 
@@ -86,12 +89,18 @@ class DiscrepancyResolveApi(APIView):
     @extend_schema(operation_id="discrepancies_resolve", request=InputSerializer, responses=DiscrepancyOutputSerializer)
     def post(self, request: Request, discrepancy_id: int) -> Response:
         discrepancy = get_object_or_404(_discrepancies_for(request), pk=discrepancy_id)
+        object_check(request.user, discrepancy, Action.TRADE)
         data = validate_input(DiscrepancyResolveApi.InputSerializer, request.data)
         instance = None
         if "instance" in data:
-            instance = get_object_or_404(
-                StrategyInstance.objects.filter(account__owner=request.user), pk=data["instance"]
-            )
+            try:
+                instance = instance_get(request.user, data["instance"], Action.TRADE)
+            except (Http404, PermissionDenied):  # unseen, absent and not allowed read the same here
+                instance = None
+            if instance is None or instance.account_id != discrepancy.account_id:
+                raise serializers.ValidationError(
+                    {"instance": [f"no instance {data['instance']} on account {discrepancy.account_id}"]}
+                )
         resolved = discrepancy_resolve(
             discrepancy=discrepancy, action=data["action"], user=request.user, instance=instance
         )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,8 +12,16 @@ from rest_framework.views import APIView
 from trading.api.orders import OrderOutputSerializer
 from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
 from trading.models import TradeState
+from trading.permissions import NOT_FOUND, Action, object_check
 from trading.selectors.trades import trade_list
 from trading.services.trades import trade_close
+
+
+def _trade(request: Request, trade_id: int):  # noqa: ANN202 - a Trade
+    trade = trade_list(user=request.user).filter(pk=trade_id).first()
+    if trade is None:
+        raise NotFound(NOT_FOUND)
+    return trade
 
 
 class TradeOutputSerializer(ApiSerializer):
@@ -69,13 +77,13 @@ class TradeListApi(APIView):
 class TradeDetailApi(APIView):
     @extend_schema(operation_id="trades_retrieve", responses=TradeOutputSerializer)
     def get(self, request: Request, trade_id: int) -> Response:
-        trade = get_object_or_404(trade_list(user=request.user), pk=trade_id)
-        return Response(TradeOutputSerializer(trade).data)
+        return Response(TradeOutputSerializer(_trade(request, trade_id)).data)
 
 
 class TradeCloseApi(APIView):
     @extend_schema(operation_id="trades_close", request=None, responses={202: OrderOutputSerializer})
     def post(self, request: Request, trade_id: int) -> Response:
-        trade = get_object_or_404(trade_list(user=request.user), pk=trade_id)
+        trade = _trade(request, trade_id)
+        object_check(request.user, trade, Action.TRADE)
         order = trade_close(trade=trade, user=request.user, source="api")
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

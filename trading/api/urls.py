@@ -15,6 +15,7 @@ from trading.api import (
     instruments,
     orders,
     reconciliation,
+    sharing,
     trades,
     virtual,
 )
@@ -25,6 +26,12 @@ urlpatterns = [
     path("accounts/", accounts.AccountCollectionRoute.as_view(), name="accounts"),
     path("accounts/<int:account_id>/", accounts.AccountItemRoute.as_view(), name="account"),
     path("brokers/ctrader/trading-accounts/", ctrader.CTraderTradingAccountsApi.as_view(), name="ctrader-accounts"),
+    path("accounts/<int:account_id>/shares/", sharing.AccountShareCollectionRoute.as_view(), name="account-shares"),
+    path(
+        "accounts/<int:account_id>/shares/<str:username>/",
+        sharing.AccountShareDeleteApi.as_view(),
+        name="account-share",
+    ),
     path("instruments/", instruments.InstrumentCollectionRoute.as_view(), name="instruments"),
     path("instruments/<str:symbol>/", instruments.InstrumentItemRoute.as_view(), name="instrument"),
     path("instances/", instances.InstanceCollectionRoute.as_view(), name="instances"),

@@ -53,13 +53,18 @@ def validate_input(
 
 
 def paginated_response(
-    *, serializer_class: type[serializers.Serializer], queryset: QuerySet[Any], request: Request, view: APIView
+    *,
+    serializer_class: type[serializers.Serializer],
+    queryset: QuerySet[Any],
+    request: Request,
+    view: APIView,
+    context: dict[str, Any] | None = None,
 ) -> Response:
     """Return one page of ``queryset`` as ``{count, next, previous, results}``."""
     paginator = LimitOffsetPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     assert page is not None  # the default limit is always set
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
 
 
 def decimal_string(**kwargs: Any) -> serializers.DecimalField:

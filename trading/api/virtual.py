@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from trading.api.utils import ApiSerializer, decimal_string, validate_input
 from trading.models import Instrument
-from trading.selectors.accounts import account_list_for_user
+from trading.permissions import Action, account_get
 from trading.services.virtual.netting import virtual_net_check, virtual_net_repair
 
 
@@ -26,7 +26,7 @@ class NetLineOutputSerializer(ApiSerializer):
 class AccountVirtualNetApi(APIView):
     @extend_schema(operation_id="accounts_virtual_net", responses=NetLineOutputSerializer(many=True))
     def get(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        account = account_get(request.user, account_id)
         return Response(NetLineOutputSerializer(virtual_net_check(account), many=True).data)
 
 
@@ -44,7 +44,7 @@ class AccountVirtualNetRepairApi(APIView):
         operation_id="accounts_virtual_net_repair", request=InputSerializer, responses={202: OutputSerializer}
     )
     def post(self, request: Request, account_id: int) -> Response:
-        account = get_object_or_404(account_list_for_user(user=request.user), pk=account_id)
+        account = account_get(request.user, account_id, Action.TRADE)
         data = validate_input(AccountVirtualNetRepairApi.InputSerializer, request.data)
         instrument = get_object_or_404(Instrument, symbol=data["instrument"])
         order = virtual_net_repair(account=account, instrument=instrument, confirmed=data["confirm"])

@@ -26,9 +26,12 @@ from trading.models.reconciliation import (
     DiscrepancyStatus,
     OrderSubmission,
 )
+from trading.models.sharing import AccountRole, AccountShare
 
 __all__ = [
     "PENDING_TICKET_OFFSET",
+    "AccountRole",
+    "AccountShare",
     "AccountSnapshot",
     "Bar",
     "Broker",

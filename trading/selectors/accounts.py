@@ -10,15 +10,16 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from trading.models import AccountSnapshot, BrokerAccount
+from trading.permissions import Action, accounts_q
 
 User = AbstractBaseUser | AnonymousUser
 
 
-def account_list_for_user(*, user: User) -> QuerySet[BrokerAccount]:
-    """Return the broker accounts owned by ``user`` (none for anonymous users)."""
+def account_list_for_user(*, user: User, action: Action = Action.VIEW) -> QuerySet[BrokerAccount]:
+    """Return the broker accounts on which ``user`` may do ``action`` (owned or shared; none when anonymous)."""
     if not user.is_authenticated:
         return BrokerAccount.objects.none()
-    return BrokerAccount.objects.filter(owner=user).order_by("id")
+    return BrokerAccount.objects.filter(accounts_q(user, action)).order_by("id")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from trading.bars.coverage import CoverageRow, bars_coverage
 from trading.models import Bar, Instrument, StrategyInstance
+from trading.permissions import accounts_q
 from trading.selectors.accounts import User
 
 
@@ -29,7 +30,7 @@ def bar_series_for_user(*, user: User) -> list[tuple[int, int]]:
         return []
     series: set[tuple[int, int]] = set()
     symbols = dict(Instrument.objects.values_list("symbol", "id"))
-    for instance in StrategyInstance.objects.filter(account__owner=user).select_related("instrument"):
+    for instance in StrategyInstance.objects.filter(accounts_q(user, via="account__")).select_related("instrument"):
         series.add((instance.instrument_id, instance.timeframe))
         for slot in instance.slot_list():
             instrument_id = symbols.get(slot.get("symbol") or instance.instrument.symbol)

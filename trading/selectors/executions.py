@@ -8,6 +8,7 @@ from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from trading.models import Execution
+from trading.permissions import accounts_q
 from trading.selectors.accounts import User
 
 
@@ -16,7 +17,7 @@ def execution_list_for_user(*, user: User, filters: dict[str, Any] | None = None
     if not user.is_authenticated:
         return Execution.objects.none()
     filters = filters or {}
-    qs = Execution.objects.filter(instance__account__owner=user).select_related("instance")
+    qs = Execution.objects.filter(accounts_q(user, via="instance__account__")).select_related("instance")
     if filters.get("instance") is not None:
         qs = qs.filter(instance_id=filters["instance"])
     if filters.get("status"):

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from trading.models import Execution, StrategyInstance
+from trading.permissions import Action, accounts_q
 from trading.selectors.accounts import User
 
 
@@ -27,12 +28,17 @@ def instance_annotate_last_run(qs: QuerySet[StrategyInstance]) -> QuerySet[Strat
     )
 
 
-def instance_list_for_user(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[StrategyInstance]:
-    """Return the user's instances with their last run (see ``instance_annotate_last_run``)."""
+def instance_list_for_user(
+    *, user: User, filters: dict[str, Any] | None = None, action: Action = Action.VIEW
+) -> QuerySet[StrategyInstance]:
+    """Return the instances on accounts where ``user`` may do ``action``, with their last run
+    (see ``instance_annotate_last_run``)."""
     if not user.is_authenticated:
         return StrategyInstance.objects.none()
     filters = filters or {}
-    qs = StrategyInstance.objects.filter(account__owner=user).select_related("account", "instrument")
+    qs = StrategyInstance.objects.filter(accounts_q(user, action, via="account__")).select_related(
+        "account", "instrument"
+    )
     if filters.get("account") is not None:
         qs = qs.filter(account_id=filters["account"])
     if filters.get("instrument"):

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 
 from trading.models import Trade, TradeState
+from trading.permissions import Action, accounts_q
 from trading.selectors.accounts import User
 from trading.selectors.filtering import owned_records_filter
 
@@ -18,17 +19,17 @@ def trade_filter(qs: QuerySet[Trade], filters: dict[str, Any]) -> QuerySet[Trade
     return owned_records_filter(qs, filters, state_field="state", time_field="open_time")
 
 
-def trade_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Trade]:
-    """Return the user's trades, newest first."""
+def trade_list(*, user: User, filters: dict[str, Any] | None = None, action: Action = Action.VIEW) -> QuerySet[Trade]:
+    """Return the trades of accounts where ``user`` may do ``action``, newest first."""
     if not user.is_authenticated:
         return Trade.objects.none()
-    qs = Trade.objects.filter(account__owner=user).select_related("instrument", "account")
+    qs = Trade.objects.filter(accounts_q(user, action, via="account__")).select_related("instrument", "account")
     return trade_filter(qs, filters or {}).order_by("-open_time", "-id")
 
 
-def trade_list_open(*, user: User) -> QuerySet[Trade]:
-    """Return the user's open trades."""
-    return trade_list(user=user, filters={"state": TradeState.OPEN}).select_related("instance")
+def trade_list_open(*, user: User, action: Action = Action.VIEW) -> QuerySet[Trade]:
+    """Return the open trades of accounts where ``user`` may do ``action``."""
+    return trade_list(user=user, filters={"state": TradeState.OPEN}, action=action).select_related("instance")
 
 
 @dataclass(frozen=True)
