@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "asirikuy_site.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -255,6 +256,14 @@ ORDER_MAX_AGE_SECONDS = env_int(
     maximum=3600,
 )
 
+# --- Request limits -------------------------------------------------------------------------
+# JSON and form bodies (DRF's JSON parser included, see asirikuy_site/limits.py): 1 MiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ASIRIKUY_MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
+# Multipart uploads (bar files): refused above this size; above FILE_UPLOAD_MAX_MEMORY_SIZE they go to a
+# temporary file on disk instead of memory.
+UPLOAD_MAX_BYTES = env_int("ASIRIKUY_MAX_UPLOAD_BYTES", 256 * 1_048_576, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- Per-user quotas (0 = no cap; superusers are never capped) --------------------------------
 QUOTA_ACCOUNTS = env_int("ASIRIKUY_QUOTA_ACCOUNTS", 10, minimum=0)
 QUOTA_INSTANCES = env_int("ASIRIKUY_QUOTA_INSTANCES", 100, minimum=0)
@@ -273,6 +282,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON that no field can hold (NaN, 1e400, 10**400, deep nesting) is a 400 naming where it was.
+    "DEFAULT_PARSER_CLASSES": [
+        "trading.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "trading.api.errors.exception_handler",

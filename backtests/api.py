@@ -12,11 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backtests.api_base import CostsInputSerializer, InstanceInputSerializer, ListCreateApi, costs_from
+from backtests.api_base import (
+    CostsInputSerializer,
+    InstanceInputSerializer,
+    ListCreateApi,
+    bar_time_field,
+    costs_from,
+)
 from backtests.models import BacktestRun, Engine, Optimization, SearchMethod
 from backtests.report import report_context, trades_csv
 from backtests.selectors import backtest_run_list_for_user, optimization_list_for_user
+from backtests.services.bounds import MAX_BALANCE
 from backtests.services.optimization import (
+    MAX_PASSES,
     OptimizationError,
     optimization_create,
     optimization_enqueue,
@@ -25,7 +33,7 @@ from backtests.services.optimization import (
 )
 from backtests.services.runs import backtest_run_create, backtest_run_enqueue
 from framework import get_strategy
-from trading.api.utils import ApiSerializer, validate_input
+from trading.api.utils import ApiSerializer, FiniteFloatField, validate_input
 from trading.permissions import Action, account_allows
 
 
@@ -58,12 +66,14 @@ class BacktestRunOutputSerializer(ApiSerializer):
 
 
 class BacktestRunInputSerializer(InstanceInputSerializer, CostsInputSerializer):
-    start = serializers.DateTimeField(required=False, allow_null=True, help_text="First bar open, UTC")
-    end = serializers.DateTimeField(required=False, allow_null=True, help_text="Last bar open, UTC")
+    start = bar_time_field(required=False, allow_null=True, help_text="First bar open, UTC")
+    end = bar_time_field(required=False, allow_null=True, help_text="Last bar open, UTC")
     engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.PARITY)
-    initial_balance = serializers.DecimalField(max_digits=20, decimal_places=2, default="10000", min_value=1)
+    initial_balance = serializers.DecimalField(
+        max_digits=20, decimal_places=2, default="10000", min_value=1, max_value=MAX_BALANCE
+    )
     parameters = serializers.DictField(
-        child=serializers.FloatField(),
+        child=FiniteFloatField(),
         required=False,
         default=dict,
         help_text="Strategy parameters overriding the instance's",
@@ -181,8 +191,8 @@ class OptimizationOutputSerializer(ApiSerializer):
 class OptimizationInputSerializer(BacktestRunInputSerializer):
     method = serializers.ChoiceField(choices=SearchMethod.choices, default=SearchMethod.GRID)
     space = serializers.DictField(help_text="{parameter: {min, max, step}} or {parameter: [values]}")
-    samples = serializers.IntegerField(default=0, min_value=0)
-    seed = serializers.IntegerField(default=0)
+    samples = serializers.IntegerField(default=0, min_value=0, max_value=MAX_PASSES)
+    seed = serializers.IntegerField(default=0, min_value=0, max_value=2**32 - 1)
     engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.FAST)
 
 

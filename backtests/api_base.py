@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -11,7 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backtests.engine.market import Costs
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
+from backtests.services.bounds import FIRST_TIME, LAST_TIME, MAX_MONEY_PER_LOT, MAX_POINTS
+from trading.api.utils import (
+    ApiSerializer,
+    FiniteFloatField,
+    LimitOffsetPagination,
+    paginated_response,
+    validate_input,
+)
 from trading.models import StrategyInstance
 from trading.permissions import Action, accounts_q
 
@@ -44,17 +52,26 @@ class InstanceInputSerializer(ApiSerializer):
 
 
 class CostsInputSerializer(ApiSerializer):
-    """The simulated broker's costs (backtests.engine.market.Costs)."""
+    """The simulated broker's costs (backtests.engine.market.Costs), bounded so no run can overflow."""
 
     spread_points = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, help_text="Fixed spread; empty = each bar's stored spread"
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_POINTS,
+        help_text="Fixed spread; empty = each bar's stored spread",
     )
-    commission_per_lot = serializers.FloatField(default=0.0, min_value=0.0)
-    swap_long_per_lot = serializers.FloatField(default=0.0)
-    swap_short_per_lot = serializers.FloatField(default=0.0)
-    slippage_points = serializers.IntegerField(default=0, min_value=0)
-    min_stop_points = serializers.IntegerField(default=0, min_value=0)
+    commission_per_lot = FiniteFloatField(default=0.0, min_value=0.0, max_value=MAX_MONEY_PER_LOT)
+    swap_long_per_lot = FiniteFloatField(default=0.0, min_value=-MAX_MONEY_PER_LOT, max_value=MAX_MONEY_PER_LOT)
+    swap_short_per_lot = FiniteFloatField(default=0.0, min_value=-MAX_MONEY_PER_LOT, max_value=MAX_MONEY_PER_LOT)
+    slippage_points = serializers.IntegerField(default=0, min_value=0, max_value=MAX_POINTS)
+    min_stop_points = serializers.IntegerField(default=0, min_value=0, max_value=MAX_POINTS)
     min_stop_mode = serializers.ChoiceField(choices=["reject", "widen"], default="reject")
+
+
+def bar_time_field(**kwargs: Any) -> serializers.DateTimeField:
+    """A UTC time inside the bars' range (1970..2038): nothing later can be tested, nor reach the ABI."""
+    return serializers.DateTimeField(validators=[MinValueValidator(FIRST_TIME), MaxValueValidator(LAST_TIME)], **kwargs)
 
 
 def costs_from(data: dict[str, Any]) -> Costs:

@@ -12,9 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backtests.api_base import InstanceInputSerializer, ListCreateApi
+from backtests.api_base import InstanceInputSerializer, ListCreateApi, bar_time_field
 from backtests.models import DriftReport
 from backtests.selectors import drift_report_list_for_user
+from backtests.services.bounds import MAX_BALANCE
 from backtests.services.drift import DriftError, drift_report_create, drift_report_enqueue
 from trading.api.utils import ApiSerializer
 
@@ -85,12 +86,13 @@ class DriftReportOutputSerializer(ApiSerializer):
 
 
 class DriftReportInputSerializer(InstanceInputSerializer):
-    start = serializers.DateTimeField(help_text="First bar open of the period, UTC")
-    end = serializers.DateTimeField(help_text="Last bar open of the period, UTC")
+    start = bar_time_field(help_text="First bar open of the period, UTC")
+    end = bar_time_field(help_text="Last bar open of the period, UTC")
     tolerance_seconds = serializers.IntegerField(
         required=False,
         allow_null=True,
         min_value=0,
+        max_value=31 * 86400,
         help_text="Open times this close are the same trade; default one bar",
     )
     initial_balance = serializers.DecimalField(
@@ -99,6 +101,7 @@ class DriftReportInputSerializer(InstanceInputSerializer):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=MAX_BALANCE,
         help_text="Default: the account's balance at the start",
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -13,15 +15,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backtests.api import OptimizationInputSerializer
-from backtests.api_base import ListCreateApi, costs_from
+from backtests.api_base import ListCreateApi, bar_time_field, costs_from
 from backtests.engine.stats import MT_NAMES
 from backtests.models import WalkForward, WindowMode
 from backtests.permissions import job_change_check
 from backtests.report import equity_chart, statistics_rows
 from backtests.selectors import walkforward_list_for_user
+from backtests.services.bounds import LAST_TIME
 from backtests.services.walkforward import WalkForwardError, walkforward_create
 from backtests.services.walkforward_run import walkforward_cancel, walkforward_enqueue, walkforward_progress
 from trading.api.utils import ApiSerializer
+
+MAX_PERIOD = timedelta(days=20 * 366)
+MAX_WINDOWS = 1000
 
 
 class WalkForwardWindowOutputSerializer(ApiSerializer):
@@ -79,13 +85,28 @@ class WalkForwardOutputSerializer(ApiSerializer):
 
 
 class WalkForwardInputSerializer(OptimizationInputSerializer):
-    start = serializers.DateTimeField(help_text="Start of the first in-sample part, UTC")
+    start = bar_time_field(help_text="Start of the first in-sample part, UTC")
     mode = serializers.ChoiceField(choices=WindowMode.choices, default=WindowMode.ROLLING)
-    in_sample = serializers.DurationField(help_text="In-sample length, e.g. '90 00:00:00' (90 days)")
-    out_of_sample = serializers.DurationField(help_text="Out-of-sample length; also the step between windows")
-    windows = serializers.IntegerField(min_value=1)
+    in_sample = serializers.DurationField(
+        min_value=timedelta(minutes=1), max_value=MAX_PERIOD, help_text="In-sample length, e.g. '90 00:00:00' (90 days)"
+    )
+    out_of_sample = serializers.DurationField(
+        min_value=timedelta(minutes=1),
+        max_value=MAX_PERIOD,
+        help_text="Out-of-sample length; also the step between windows",
+    )
+    windows = serializers.IntegerField(min_value=1, max_value=MAX_WINDOWS)
     select_by = serializers.ChoiceField(choices=sorted(MT_NAMES), default="net_profit")
     select_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+    def validate(self, data: dict) -> dict:
+        data = super().validate(data)
+        last = data["start"] + data["in_sample"] + data["out_of_sample"] * data["windows"]
+        if last > LAST_TIME:
+            raise serializers.ValidationError(
+                {"in_sample": [f"the windows end at {last:%Y-%m-%d}, after {LAST_TIME:%Y-%m-%d}, the last bar time"]}
+            )
+        return data
 
 
 @extend_schema_view(

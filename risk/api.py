@@ -16,7 +16,15 @@ from risk.services.kill_switch import kill_switch_engage, kill_switch_release
 from risk.services.manual import instance_close_all, instance_pause, instance_resume
 from risk.services.market_hours import market_policy
 from risk.services.settings import LIMIT_FIELDS, limit_delete, limit_reset_peak, limit_set, market_hours_set
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.api.utils import (
+    ApiSerializer,
+    LimitOffsetPagination,
+    decimal_string,
+    id_field,
+    magic_field,
+    paginated_response,
+    validate_input,
+)
 from trading.exceptions import ApplicationError
 from trading.permissions import Action, account_get, instance_get, object_check
 
@@ -44,14 +52,14 @@ class _LimitFields(ApiSerializer):
     daily_loss_limit = serializers.DecimalField(
         max_digits=24, decimal_places=6, min_value=0, allow_null=True, required=False
     )
-    max_open_trades = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_open_trades = serializers.IntegerField(min_value=0, max_value=1_000_000, allow_null=True, required=False)
     max_order_equity_ratio = serializers.DecimalField(
         max_digits=12, decimal_places=4, min_value=0, allow_null=True, required=False
     )
     max_currency_exposure_ratio = serializers.DecimalField(
         max_digits=12, decimal_places=4, min_value=0, allow_null=True, required=False
     )
-    max_spread_points = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_spread_points = serializers.IntegerField(min_value=0, max_value=1_000_000, allow_null=True, required=False)
 
 
 class LimitListApi(APIView):
@@ -62,8 +70,8 @@ class LimitListApi(APIView):
 
 class LimitSetApi(APIView):
     class InputSerializer(_LimitFields):
-        account = serializers.IntegerField()
-        instance = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: the whole account")
+        account = id_field()
+        instance = magic_field(required=False, allow_null=True, help_text="Empty: the whole account")
 
     @extend_schema(operation_id="risk_limits_set", request=InputSerializer, responses=LimitOutputSerializer)
     def post(self, request: Request) -> Response:
@@ -148,7 +156,7 @@ def _switch_account(request: Request, account_id: int | None):  # type: ignore[n
 
 class KillSwitchEngageApi(APIView):
     class InputSerializer(ApiSerializer):
-        account = serializers.IntegerField(allow_null=True, help_text="null: every account (superusers only)")
+        account = id_field(allow_null=True, help_text="null: every account (superusers only)")
         flatten = serializers.BooleanField(default=False, help_text="Also close every trade and cancel entries")
         reason = serializers.CharField(max_length=200, required=False, default="")
 
@@ -169,7 +177,7 @@ class KillSwitchEngageApi(APIView):
 
 class KillSwitchReleaseApi(APIView):
     class InputSerializer(ApiSerializer):
-        account = serializers.IntegerField(allow_null=True)
+        account = id_field(allow_null=True)
 
     @extend_schema(
         operation_id="risk_kill_switch_release", request=InputSerializer, responses=KillSwitchOutputSerializer
@@ -241,8 +249,8 @@ class BlockedListApi(APIView):
     pagination_class = LimitOffsetPagination
 
     class FilterSerializer(ApiSerializer):
-        account = serializers.IntegerField(required=False)
-        instance = serializers.IntegerField(required=False)
+        account = id_field(required=False)
+        instance = magic_field(required=False)
         rule = serializers.ChoiceField(choices=BlockRule.choices, required=False)
         outcome = serializers.ChoiceField(choices=BlockOutcome.choices, required=False)
 

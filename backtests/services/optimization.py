@@ -13,6 +13,7 @@ import itertools
 import math
 import socket
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from backtests.engine.market import Costs
 from backtests.models import Engine, Optimization, OptimizationPass, RunStatus, SearchMethod
+from backtests.services.bounds import balance_validate, costs_validate
 from backtests.services.data import instance_with_parameters
 from backtests.services.runs import _json_safe, engine_run_stored
 from framework import get_strategy
@@ -38,24 +40,57 @@ class OptimizationError(ValueError):
     """A search space the catalog does not allow, or one with too many passes."""
 
 
-def _axis(name: str, spec, rule) -> list[float]:
-    """The values of one parameter: a list, or {min, max, step} (step defaults to 1 for integers)."""
+MAX_AXIS_VALUES = 100_000  # values of one parameter (a random search draws from them)
+MAX_SPACE_PARAMETERS = 50
+
+
+def _number(name: str, key: str, value: object) -> float:
+    """A finite number from the space, else an OptimizationError naming the parameter and key."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise OptimizationError(f"{name}.{key} must be a number (was {str(value)[:40]!r})")
+    number = float(value) if abs(value) < 1e300 else math.inf
+    if not math.isfinite(number):
+        raise OptimizationError(f"{name}.{key} must be a finite number (was {str(value)[:40]})")
+    return number
+
+
+def _axis_rule(name: str, spec, rule) -> tuple[int, Callable[[], list[float]]]:
+    """How many values one parameter takes, and how to build them: the count comes first, arithmetically,
+    so a space too large is refused before any value exists (a step of 1e-5 would build millions)."""
     try:
         param = spec.param(name)
     except KeyError:
         raise OptimizationError(f"{spec.name} has no parameter {name}") from None
     if isinstance(rule, list):
-        values = [float(v) for v in rule]
-    elif isinstance(rule, dict):
-        lo = float(rule.get("min", param.minimum))
-        hi = float(rule.get("max", param.maximum))
-        step = float(rule.get("step", 1 if param.integer else (hi - lo) / 10 or 1))
+        if len(rule) > MAX_AXIS_VALUES:
+            raise OptimizationError(f"{name}: at most {MAX_AXIS_VALUES} values (was {len(rule)})")
+        values = [_number(name, f"[{k}]", v) for k, v in enumerate(rule)]
+        return len(values), lambda: values
+    if isinstance(rule, dict):
+        unknown = set(rule) - {"min", "max", "step"}
+        if unknown:
+            raise OptimizationError(
+                f"{name}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; use min, max, step"
+            )
+        lo = _number(name, "min", rule.get("min", param.minimum))
+        hi = _number(name, "max", rule.get("max", param.maximum))
+        default_step = 1 if param.integer else (hi - lo) / 10 or 1
+        step = _number(name, "step", rule.get("step", default_step))
         if step <= 0 or hi < lo:
             raise OptimizationError(f"{name}: need min <= max and step > 0")
-        count = int(math.floor((hi - lo) / step + 1e-9)) + 1
-        values = [round(lo + k * step, 10) for k in range(count)]
-    else:
-        raise OptimizationError(f"{name}: give a list of values or {{min, max, step}}")
+        span = (hi - lo) / step
+        if not math.isfinite(span) or span + 1 > MAX_AXIS_VALUES:
+            raise OptimizationError(
+                f"{name}: min {lo}, max {hi}, step {step} give more than {MAX_AXIS_VALUES} values; use a larger step"
+            )
+        count = int(math.floor(span + 1e-9)) + 1
+        return count, lambda: [round(lo + k * step, 10) for k in range(count)]
+    raise OptimizationError(f"{name}: give a list of values or {{min, max, step}}")
+
+
+def _axis(name: str, spec, build: Callable[[], list[float]]) -> list[float]:
+    param = spec.param(name)
+    values = build()
     for v in values:
         if not param.minimum <= v <= param.maximum or (param.integer and v != int(v)):
             kind = "integers " if param.integer else ""
@@ -68,20 +103,30 @@ def _axis(name: str, spec, rule) -> list[float]:
 def optimization_points(
     *, strategy_id: int, space: dict, method: str, samples: int = 0, seed: int = 0
 ) -> list[dict[str, float]]:
-    """The parameter sets of a search: every grid combination, or ``samples`` uniform draws from the grid."""
+    """The parameter sets of a search: every grid combination, or ``samples`` uniform draws from the grid.
+
+    The number of passes is known from the rules alone and checked against MAX_PASSES before a single value
+    or pass is built.
+    """
     spec = get_strategy(strategy_id)
+    if not isinstance(space, dict):
+        raise OptimizationError("the search space must be an object {parameter: rule}")
     if not space:
         raise OptimizationError("the search space is empty")
-    axes = {name: _axis(name, spec, rule) for name, rule in space.items()}
-    names = list(axes)
+    if len(space) > MAX_SPACE_PARAMETERS:
+        raise OptimizationError(f"at most {MAX_SPACE_PARAMETERS} parameters in a search space (was {len(space)})")
+    rules = {name: _axis_rule(name, spec, rule) for name, rule in space.items()}
+    names = list(rules)
     if method == SearchMethod.GRID:
-        total = math.prod(len(v) for v in axes.values())
+        total = math.prod(count for count, _ in rules.values())
         if total > MAX_PASSES:
             raise OptimizationError(f"{total} grid passes exceed {MAX_PASSES}")
+    elif not 1 <= samples <= MAX_PASSES:
+        raise OptimizationError(f"random search needs 1..{MAX_PASSES} samples")
+    axes = {name: _axis(name, spec, build) for name, (_, build) in rules.items()}
+    if method == SearchMethod.GRID:
         points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
     else:
-        if not 1 <= samples <= MAX_PASSES:
-            raise OptimizationError(f"random search needs 1..{MAX_PASSES} samples")
         rng = np.random.default_rng(seed)
         points = [{name: axes[name][int(rng.integers(len(axes[name])))] for name in names} for _ in range(samples)]
     out = []
@@ -115,6 +160,8 @@ def optimization_create(
     )
     if enforce_quota:
         quota_check(user=owner, quota="optimization_passes", adding=len(points))
+    costs_validate(costs or Costs())
+    balance_validate(initial_balance)
     opt = Optimization.objects.create(
         instance=instance,
         owner=owner,

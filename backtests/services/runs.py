@@ -16,6 +16,7 @@ from backtests.engine import stats
 from backtests.engine.market import Costs
 from backtests.engine.parity import EngineResult, run_parity
 from backtests.models import BacktestRun, BacktestTrade, Engine, RunStatus, StrategyInputs
+from backtests.services.bounds import balance_validate, costs_validate, result_check
 from backtests.services.data import instance_with_parameters, market_data
 from backtests.services.queueing import job_enqueue
 from framework import get_framework
@@ -56,6 +57,8 @@ def backtest_run_create(
     """Record a pending backtest of ``instance`` (parameters override the instance's own)."""
     quota_check(user=owner, quota="backtests")
     costs = costs or Costs()
+    costs_validate(costs)
+    balance_validate(initial_balance)
     run = BacktestRun(
         instance=instance,
         owner=owner,
@@ -136,6 +139,8 @@ def engine_run_stored(
 
 def result_statistics(result: EngineResult, start_time: int | None = None) -> dict:
     trades = sorted(result.trades, key=lambda t: (t.close_time, t.ticket))
+    # Absurd numbers fail the run here, before statistics or rows are made of them.
+    result_check(result.balance, result.equity, [t.profit for t in trades])
     return stats.compute(
         profits=[t.profit for t in trades],
         sides=[t.side for t in trades],
@@ -175,12 +180,12 @@ def backtest_run_execute(*, run_id: int, progress: Progress | None = None) -> Ba
         output = engine_run_stored(
             inputs=run, instance=instance, start=run.start, end=run.end, engine=run.engine, progress=progress
         )
-    except Exception as e:  # recorded on the run; the caller (task, command) reports it
+        _store(run, output, fw, time.perf_counter() - started)
+    except Exception as e:  # recorded on the run, whatever failed (engine, results, storing); the caller reports it
         BacktestRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, error=f"{type(e).__name__}: {e}", finished_at=timezone.now()
         )
         raise
-    _store(run, output, fw, time.perf_counter() - started)
     run.refresh_from_db()
     return run
 

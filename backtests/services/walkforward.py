@@ -40,6 +40,7 @@ from backtests.models import (
     WalkForwardWindow,
     WindowMode,
 )
+from backtests.services.bounds import balance_validate, costs_validate
 from backtests.services.optimization import (
     OptimizationError,
     optimization_points,
@@ -185,6 +186,8 @@ def walkforward_create(
         raise WalkForwardError(str(e)) from e
     quota_check(user=owner, quota="backtests")
     quota_check(user=owner, quota="optimization_passes", adding=len(points) * len(planned))
+    costs_validate(costs or Costs())
+    balance_validate(initial_balance)
     if select_by not in stats.MT_NAMES:
         raise WalkForwardError(f"unknown statistic {select_by}")
     wf = WalkForward(

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from trading.bars.import_errors import READ_ERRORS, import_error_message
 from trading.bars.importing import bars_import
 from trading.bars.validation import BarImportError
 from trading.models import Bar, Instrument, Timeframe
@@ -137,8 +138,8 @@ class BarAdmin(admin.ModelAdmin):
                 )
             except BarImportError as e:
                 messages.error(request, f"{e.message} " + "; ".join(str(x) for x in e.errors[:20]))
-            except UnicodeDecodeError as e:
-                messages.error(request, f"{upload.name} is not UTF-8 text: {e.reason}")
+            except READ_ERRORS as e:
+                messages.error(request, import_error_message(e, upload.name))
             else:
                 messages.success(request, report.summary())
                 for error in report.errors[:20]:

@@ -10,14 +10,14 @@ from django.http import HttpRequest
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.models import Discrepancy, DiscrepancyAction, OrderSubmission
 from trading.permissions import Action
-from trading.services.reconcile import discrepancy_resolve
+from trading.services.discrepancies import discrepancy_resolve_checked
 
 
 def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy], action: str) -> None:
     done = 0
     for d in modeladmin.permitted(request, queryset, Action.TRADE):
         try:
-            discrepancy_resolve(discrepancy=d, action=action, user=request.user)
+            discrepancy_resolve_checked(discrepancy=d, action=action, user=request.user)
             done += 1
         except ValidationError as e:
             modeladmin.message_user(request, f"#{d.pk}: {' '.join(e.messages)}", messages.ERROR)

@@ -92,8 +92,17 @@ class AccountCreateApi(APIView):
         virtual_orders = serializers.BooleanField(
             allow_null=True, default=None, help_text="Virtual order mode; null = automatic (on for FIFO accounts)"
         )
-        leverage = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("50"))
-        initial_balance = serializers.DecimalField(max_digits=24, decimal_places=6, default=Decimal("10000"))
+        leverage = serializers.DecimalField(
+            max_digits=8, decimal_places=2, default=Decimal("50"), min_value=Decimal("0.01")
+        )
+        initial_balance = serializers.DecimalField(
+            max_digits=24,
+            decimal_places=6,
+            default=Decimal("10000"),
+            min_value=Decimal("0"),
+            max_value=Decimal("1000000000000"),
+            help_text="Paper accounts: the opening balance (0..10**12)",
+        )
         enabled = serializers.BooleanField(default=True)
 
     @extend_schema(operation_id="accounts_create", request=InputSerializer, responses={201: AccountOutputSerializer})

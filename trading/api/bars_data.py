@@ -15,7 +15,9 @@ from rest_framework.views import APIView
 
 from trading.api.utils import ApiSerializer, validate_input
 from trading.bars.coverage import bars_coverage
+from trading.bars.import_errors import READ_ERRORS, import_error_message
 from trading.bars.importing import bars_import
+from trading.bars.validation import BarImportError
 from trading.exceptions import ApplicationError
 from trading.models import Instrument, Timeframe
 
@@ -70,8 +72,10 @@ class BarImportApi(APIView):
                 on_error=data["on_error"],
                 **options,
             )
-        except UnicodeDecodeError as e:
-            raise ApplicationError(f"{upload.name} is not UTF-8 text (byte {e.start}): {e.reason}") from e
+        except BarImportError:
+            raise  # an ApplicationError already: 400 with the rows at fault
+        except READ_ERRORS as e:
+            raise ApplicationError(import_error_message(e, upload.name), {"field": "file"}) from e
         body = {**report.__dict__, "errors": [e.__dict__ for e in report.errors[:MAX_ERRORS_SHOWN]]}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
 

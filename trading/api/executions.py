@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, paginated_response, validate_input
+from trading.api.utils import ApiSerializer, LimitOffsetPagination, magic_field, paginated_response, validate_input
 from trading.models import ExecutionStatus
 from trading.selectors.executions import execution_list_for_user
 
@@ -32,7 +32,7 @@ class ExecutionListApi(APIView):
     pagination_class = LimitOffsetPagination
 
     class FilterSerializer(ApiSerializer):
-        instance = serializers.IntegerField(required=False)
+        instance = magic_field(required=False)
         status = serializers.ChoiceField(choices=ExecutionStatus.choices, required=False)
         start = serializers.DateTimeField(required=False, help_text="Bar time at or after, ISO 8601")
         end = serializers.DateTimeField(required=False, help_text="Bar time at or before, ISO 8601")

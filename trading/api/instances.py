@@ -11,9 +11,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from risk.services.audit import audit_record
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.api.utils import (
+    INT32_MAX,
+    ApiSerializer,
+    LimitOffsetPagination,
+    decimal_string,
+    id_field,
+    paginated_response,
+    validate_input,
+)
 from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance
-from trading.models.instances import INT32_MAX
 from trading.permissions import Action, instance_get
 from trading.selectors.accounts import account_list_for_user
 from trading.selectors.instances import instance_list_for_user
@@ -61,12 +68,12 @@ class _InstanceFields(ApiSerializer):
 
     name = serializers.CharField(max_length=100)
     instrument = serializers.SlugRelatedField(slug_field="symbol", queryset=Instrument.objects.all())
-    strategy_id = serializers.IntegerField(min_value=0)
-    timeframe = serializers.IntegerField()
+    strategy_id = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    timeframe = serializers.IntegerField(min_value=1, max_value=43200, help_text="Minutes")
     parameters = serializers.JSONField(required=False)
     rates_slots = serializers.JSONField(required=False)
     risk_percent = serializers.DecimalField(max_digits=6, decimal_places=3, required=False)
-    max_open_orders = serializers.IntegerField(required=False)
+    max_open_orders = serializers.IntegerField(required=False, min_value=1, max_value=200)
     max_spread = serializers.DecimalField(max_digits=20, decimal_places=10, required=False)
     operational_mode = serializers.ChoiceField(choices=OperationalMode.choices, required=False)
     enabled = serializers.BooleanField(required=False)
@@ -76,8 +83,8 @@ class InstanceListApi(APIView):
     pagination_class = LimitOffsetPagination
 
     class FilterSerializer(ApiSerializer):
-        account = serializers.IntegerField(required=False)
-        instrument = serializers.CharField(required=False)
+        account = id_field(required=False)
+        instrument = serializers.CharField(required=False, max_length=20)
         enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     @extend_schema(

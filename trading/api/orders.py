@@ -9,7 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.api.utils import (
+    ApiSerializer,
+    LimitOffsetPagination,
+    decimal_string,
+    id_field,
+    magic_field,
+    paginated_response,
+    validate_input,
+)
 from trading.models import OrderStatus
 from trading.selectors.orders import order_list_for_user
 
@@ -44,9 +52,9 @@ class OrderListApi(APIView):
     pagination_class = LimitOffsetPagination
 
     class FilterSerializer(ApiSerializer):
-        account = serializers.IntegerField(required=False)
-        instance = serializers.IntegerField(required=False)
-        instrument = serializers.CharField(required=False)
+        account = id_field(required=False)
+        instance = magic_field(required=False)
+        instrument = serializers.CharField(required=False, max_length=20)
         status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
         start = serializers.DateTimeField(required=False, help_text="Created at or after, ISO 8601")
         end = serializers.DateTimeField(required=False, help_text="Created at or before, ISO 8601")

@@ -11,11 +11,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.api.utils import (
+    ApiSerializer,
+    LimitOffsetPagination,
+    decimal_string,
+    id_field,
+    magic_field,
+    paginated_response,
+    validate_input,
+)
 from trading.models import Discrepancy, DiscrepancyAction, DiscrepancyStatus
 from trading.permissions import Action, account_get, instance_get, object_check
 from trading.selectors.accounts import account_list_for_user
-from trading.services.reconcile import discrepancy_resolve, reconcile_detect
+from trading.services.discrepancies import discrepancy_resolve_checked
+from trading.services.reconcile import reconcile_detect
 
 
 class DiscrepancyOutputSerializer(ApiSerializer):
@@ -49,7 +58,7 @@ class DiscrepancyListApi(APIView):
     pagination_class = LimitOffsetPagination
 
     class FilterSerializer(ApiSerializer):
-        account = serializers.IntegerField(required=False)
+        account = id_field(required=False)
         status = serializers.ChoiceField(choices=DiscrepancyStatus.choices, required=False)
 
     @extend_schema(
@@ -84,7 +93,7 @@ class AccountReconcileApi(APIView):
 class DiscrepancyResolveApi(APIView):
     class InputSerializer(ApiSerializer):
         action = serializers.ChoiceField(choices=DiscrepancyAction.choices)
-        instance = serializers.IntegerField(required=False, help_text="Adopt a trade or order into this instance")
+        instance = magic_field(required=False, help_text="Adopt a trade or order into this instance")
 
     @extend_schema(operation_id="discrepancies_resolve", request=InputSerializer, responses=DiscrepancyOutputSerializer)
     def post(self, request: Request, discrepancy_id: int) -> Response:
@@ -101,7 +110,7 @@ class DiscrepancyResolveApi(APIView):
                 raise serializers.ValidationError(
                     {"instance": [f"no instance {data['instance']} on account {discrepancy.account_id}"]}
                 )
-        resolved = discrepancy_resolve(
+        resolved = discrepancy_resolve_checked(
             discrepancy=discrepancy, action=data["action"], user=request.user, instance=instance
         )
         return Response(DiscrepancyOutputSerializer(resolved).data)

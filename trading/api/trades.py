@@ -10,7 +10,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading.api.orders import OrderOutputSerializer
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.api.utils import (
+    ApiSerializer,
+    LimitOffsetPagination,
+    decimal_string,
+    id_field,
+    magic_field,
+    paginated_response,
+    validate_input,
+)
 from trading.models import TradeState
 from trading.permissions import NOT_FOUND, Action, object_check
 from trading.selectors.trades import trade_list
@@ -54,9 +62,9 @@ class TradeListApi(APIView):
     pagination_class = LimitOffsetPagination
 
     class FilterSerializer(ApiSerializer):
-        account = serializers.IntegerField(required=False)
-        instance = serializers.IntegerField(required=False)
-        instrument = serializers.CharField(required=False)
+        account = id_field(required=False)
+        instance = magic_field(required=False)
+        instrument = serializers.CharField(required=False, max_length=20)
         state = serializers.ChoiceField(choices=TradeState.choices, required=False)
         start = serializers.DateTimeField(required=False, help_text="Opened at or after, ISO 8601")
         end = serializers.DateTimeField(required=False, help_text="Opened at or before, ISO 8601")

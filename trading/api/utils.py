@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,6 +12,28 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 MAX_ECHO = 80
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """A row id (accounts, orders, trades...): 1..2**63-1, so a filter never overflows the database's bigint."""
+    return serializers.IntegerField(min_value=1, max_value=INT64_MAX, **kwargs)
+
+
+def magic_field(**kwargs: Any) -> serializers.IntegerField:
+    """An instance id (magic number): 1..2**31-1, the MetaTrader-style int it is everywhere."""
+    return serializers.IntegerField(min_value=1, max_value=INT32_MAX, **kwargs)
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A float that must be finite (``nan`` and ``inf`` compare false with every bound, so they passed them)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise serializers.ValidationError(f"{data!r} is not a finite number")
+        return value
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):

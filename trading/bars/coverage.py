@@ -46,9 +46,14 @@ def series_gaps(times: np.ndarray, timeframe: int, *, min_missing: int = 1) -> l
     steps = np.diff(times)
     gaps = []
     for i in np.flatnonzero(steps > timeframe * 60):  # consecutive bars are never a gap
-        closed = bucket_end(datetime.fromtimestamp(int(times[i]), tz=UTC), timeframe)
-        following = datetime.fromtimestamp(int(times[i + 1]), tz=UTC)
-        missing = market_seconds_between(closed, following) // bar_market
+        try:
+            closed = bucket_end(datetime.fromtimestamp(int(times[i]), tz=UTC), timeframe)
+            following = datetime.fromtimestamp(int(times[i + 1]), tz=UTC)
+            missing = market_seconds_between(closed, following) // bar_market
+        except (OverflowError, ValueError, OSError):
+            # A bar dated past what datetime holds (imports refuse them now; older rows may remain): no gap
+            # can be measured to it, and one such row must not break coverage for every user.
+            break
         if missing >= min_missing:
             gaps.append(Gap(start=closed, end=following, missing_bars=int(missing)))
     return gaps

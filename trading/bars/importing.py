@@ -108,6 +108,8 @@ def bars_import(
     if quick is not None:
         return _write(*quick, instrument, progress)
     name, raw = formats.parse(text, fmt=fmt, file=file, **format_options)
+    if not len(raw.lines) and not raw.errors:
+        raise BarImportError(f"{file}: no bars in the file (nothing was imported)")
     if progress:
         progress("validate", 0, 1)
     bars, _, timeframe, errors = build_bars(raw, digits=instrument.digits, timeframe=timeframe, align_tz=align_tz)

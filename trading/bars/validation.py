@@ -168,6 +168,22 @@ def parse_times(values: list[str], fmt: str) -> tuple[np.ndarray, np.ndarray]:
     return seconds, ok
 
 
+# --- bounds ------------------------------------------------------------------------------------------------
+# Every stored number must fit its column and every number given to a strategy its C type: prices are int64
+# points (10**15 is far above any real price and exact in float64), volumes int64, spreads int32 points, and
+# times the ABI's int32 epoch seconds (1970-01-01 to 2038-01-19).
+MAX_POINTS = 10**15
+MAX_VOLUME = 10**15
+MAX_SPREAD = 10**6
+MIN_TIME = 0
+MAX_TIME = 2**31 - 1
+
+
+def in_range(seconds: np.ndarray) -> np.ndarray:
+    """Which epoch times a strategy can be given (int32 seconds, 1970..2038)."""
+    return (seconds >= MIN_TIME) & (seconds <= MAX_TIME)
+
+
 # --- prices ------------------------------------------------------------------------------------------------
 
 
@@ -183,6 +199,8 @@ def _slow_points(value: str, digits: int) -> tuple[int | None, str]:
         return None, f"more decimals than the instrument's {digits}; prices are never rounded"
     if number <= 0:
         return None, "price must be positive"
+    if scaled > MAX_POINTS:
+        return None, f"price too large: at most {MAX_POINTS} points ({digits} decimals)"
     return int(scaled), ""
 
 
@@ -201,7 +219,7 @@ def parse_points(values: list[str], digits: int) -> tuple[np.ndarray, dict[int, 
     trimmed = np.strings.rstrip(np.strings.strip(text), "0")
     decimals = np.where(dot >= 0, np.strings.str_len(trimmed) - np.strings.find(trimmed, ".") - 1, 0)
     odd = np.strings.find(np.strings.lower(text), "e") >= 0
-    fast &= ~odd & np.isfinite(floats) & (decimals <= digits) & (floats > 0)
+    fast &= ~odd & np.isfinite(floats) & (decimals <= digits) & (floats > 0) & (floats * 10.0**digits <= MAX_POINTS)
     points = np.rint(np.where(fast, floats, 0.0) * 10.0**digits).astype(np.int64)
     for i in np.flatnonzero(~fast):
         value, reason = _slow_points(values[i], digits)
@@ -212,8 +230,10 @@ def parse_points(values: list[str], digits: int) -> tuple[np.ndarray, dict[int, 
     return points, errors
 
 
-def _parse_counts(values: list[str] | None, n: int, *, empty: int | None = None) -> tuple[np.ndarray, dict[int, str]]:
-    """Volumes (or spreads): non-negative numbers, rounded to integers; missing column → zeros."""
+def _parse_counts(
+    values: list[str] | None, n: int, *, empty: int | None = None, maximum: int = MAX_VOLUME
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Volumes (or spreads): non-negative numbers up to ``maximum``, rounded to integers; missing column → zeros."""
     if values is None:
         return np.zeros(n, dtype=np.int64), {}
     if empty is not None:
@@ -229,7 +249,10 @@ def _parse_counts(values: list[str] | None, n: int, *, empty: int | None = None)
                 floats[i] = float(v)
             except ValueError:
                 errors[i] = "not a number"
-    bad = ~np.isfinite(floats) | ((floats < 0) & (floats != (empty if empty is not None else 0)))
+    too_big = np.isfinite(floats) & (floats > maximum)
+    bad = ~np.isfinite(floats) | ((floats < 0) & (floats != (empty if empty is not None else 0))) | too_big
+    for i in np.flatnonzero(too_big):
+        errors.setdefault(int(i), f"too large: at most {maximum}")
     for i in np.flatnonzero(bad):
         errors.setdefault(int(i), "must be a non-negative number")
     return np.where(bad, 0, np.rint(np.nan_to_num(floats))).astype(np.int64), errors
@@ -270,6 +293,12 @@ def assemble_clean(
     o, h, lo, c = (points[name] for name in PRICE_FIELDS)
     if (h < lo).any() or (h < np.maximum(o, c)).any() or (lo > np.minimum(o, c)).any():
         return None
+    if (h > MAX_POINTS).any() or (lo <= 0).any() or (volume > MAX_VOLUME).any() or (volume < 0).any():
+        return None
+    if spread is not None and (spread > MAX_SPREAD).any():
+        return None
+    if not in_range(seconds).all():
+        return None
     if len(seconds) > 1 and not (np.diff(seconds) > 0).all():
         return None
     if timeframe is None:
@@ -309,13 +338,16 @@ def build_bars(
     report(~ok, raw.time_field, raw.time, f"does not match the date format {raw.time_format!r}")
     if raw.source_tz != "UTC":
         seconds = utc_from_wall_seconds(seconds, raw.source_tz)
+    outside = ok & ~in_range(seconds)
+    report(outside, raw.time_field, raw.time, "outside 1970-01-01..2038-01-19, the times a strategy can be given")
+    ok &= ~outside
     points = {}
     for name in PRICE_FIELDS:
         points[name], price_errors = parse_points(getattr(raw, name), digits)
         report(sorted(price_errors), name, getattr(raw, name), price_errors.get)
     volume, volume_errors = _parse_counts(raw.volume, n)
     report(sorted(volume_errors), "volume", raw.volume or [], volume_errors.get)
-    spread, spread_errors = _parse_counts(raw.spread, n, empty=-1)
+    spread, spread_errors = _parse_counts(raw.spread, n, empty=-1, maximum=MAX_SPREAD)
     report(sorted(spread_errors), "spread", raw.spread or [], spread_errors.get)
 
     o, h, lo, c = (points[name] for name in PRICE_FIELDS)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from trading.crypto import token_decrypt, token_encrypt, token_hint
+from trading.models.currencies import ISO_CURRENCIES
 from trading.models.enums import Broker, BrokerEnvironment
 from trading.models.fields import money_field
 
@@ -94,8 +95,8 @@ class BrokerAccount(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if not CURRENCY_RE.match(self.currency or ""):
-            errors["currency"] = f"{self.currency!r} is not a three-letter ISO currency code such as USD"
+        if not CURRENCY_RE.match(self.currency or "") or self.currency not in ISO_CURRENCIES:
+            errors["currency"] = f"{self.currency!r} is not an ISO 4217 currency code such as USD"
         from trading.venues import venue_class  # venues build on the models
 
         try:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from trading.models import Broker, BrokerAccount
@@ -48,8 +49,11 @@ def account_create(
         account.set_token(token)
     if refresh_token:
         account.set_refresh_token(refresh_token)
-    account.full_clean()
+    # The venue's check (the OANDA token opens this id) comes before the uniqueness check: whether another user
+    # registered a broker account id is only told to someone whose token opens that account.
+    account.full_clean(validate_constraints=False)
     venue_class(account.broker).account_prepare(account, token=token, initial_balance=Decimal(initial_balance))
+    _unique_check(account)
     account.save()
     venue_for(account).account_created()
     schedules_sync()  # the broker's periodic jobs of the new account
@@ -70,12 +74,22 @@ def account_update(account: BrokerAccount, **fields: Any) -> BrokerAccount:
         account.token_expires_at = None  # a token entered by hand: its expiry is learnt when it is refused
     if refresh_token:
         account.set_refresh_token(refresh_token)
-    account.full_clean()
+    account.full_clean(validate_constraints=False)
     venue_for(account).account_changed(fields=set(fields), token=token or "")
+    _unique_check(account)
     account.save()
     if {"enabled"} & set(fields) or token:
         schedules_sync()
     return account
+
+
+def _unique_check(account: BrokerAccount) -> None:
+    try:
+        account.validate_constraints()
+    except ValidationError as e:
+        raise ValidationError(
+            {"broker_account_id": [f"{account.broker_account_id!r} is already registered on this platform"]}
+        ) from e
 
 
 def account_set_token(account: BrokerAccount, token: str) -> None:

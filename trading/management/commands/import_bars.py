@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from trading.bars.brokertime import BROKER_TIMEZONES, NY_ROLL
 from trading.bars.formats import PARSERS
+from trading.bars.import_errors import READ_ERRORS, import_error_message
 from trading.bars.importing import bars_import
-from trading.bars.validation import BarImportError
 from trading.models import Instrument, Timeframe
 
 
@@ -97,9 +97,9 @@ class Command(BaseCommand):
                 progress=progress,
                 **format_options,
             )
-        except (BarImportError, OSError, TypeError) as e:
+        except READ_ERRORS as e:
             progress.close()
-            raise CommandError(str(e)) from e
+            raise CommandError(import_error_message(e, options["file"])) from e
         progress.close()
         for error in report.errors:
             self.stderr.write(str(error))
