@@ -11,7 +11,9 @@ Two modes (ASIRIKUY_MODE):
 
 from __future__ import annotations
 
+import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -31,16 +33,31 @@ VAR_DIR = Path(env_str("ASIRIKUY_VAR_DIR") or BASE_DIR / "var")
 
 MODE = env_choice("ASIRIKUY_MODE", "embedded", ("embedded", "production"))
 EMBEDDED = MODE == "embedded"
-DEBUG = env_bool("DJANGO_DEBUG", EMBEDDED)
+# Off unless asked for, in every mode: the debug page shows settings, SQL and local variables.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` (and the var directory) readable by the owner only: databases, secrets, queued work."""
+    for folder in (VAR_DIR, path):
+        folder.mkdir(parents=True, exist_ok=True)
+        if folder.stat().st_uid == os.getuid():
+            folder.chmod(0o700)
+    return path
+
+
+if EMBEDDED:
+    _private_dir(VAR_DIR)
 
 
 def _embedded_secret(name: str, make: callable) -> str:  # type: ignore[valid-type]
     """Create a per-install secret file on first use so no secret ships with the code."""
-    path = VAR_DIR / "secrets" / name
+    path = _private_dir(VAR_DIR / "secrets") / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
+        # Created 0600 from the start (no window in which another user could read it).
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(make())
+    path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -66,8 +83,11 @@ for _key in TOKEN_KEYS:
     except ValueError as e:
         raise ImproperlyConfigured("ASIRIKUY_TOKEN_KEYS holds a value that is not a Fernet key") from e
 
+# Embedded mode serves this machine only (the quickstart binds 127.0.0.1); production names its hosts.
 ALLOWED_HOSTS = [
-    h.strip() for h in (env_str("DJANGO_ALLOWED_HOSTS") or ("*" if EMBEDDED else "")).split(",") if h.strip()
+    h.strip()
+    for h in (env_str("DJANGO_ALLOWED_HOSTS") or ("localhost,127.0.0.1,[::1]" if EMBEDDED else "")).split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [h.strip() for h in (env_str("DJANGO_CSRF_TRUSTED_ORIGINS") or "").split(",") if h.strip()]
 
@@ -82,6 +102,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
+    "csp",
     "trading",
     "backtests",
     "risk",
@@ -99,6 +121,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ops.health.middleware.WebRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "asirikuy_site.urls"
@@ -127,15 +152,37 @@ DATABASES = {"default": database_from_url(_db_url, base_dir=BASE_DIR)}
 if env_str("DJANGO_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DB_NAME")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+    _sqlite = Path(str(DATABASES["default"]["NAME"]))
+    _sqlite.parent.mkdir(parents=True, exist_ok=True)
+    if _sqlite.parent == VAR_DIR:
+        _private_dir(VAR_DIR)
+    # An empty file is a new SQLite database; made 0600 here so SQLite (and its -wal/-shm files, which take the
+    # database file's mode) never leave trades and encrypted tokens world-readable.
+    os.close(os.open(_sqlite, os.O_WRONLY | os.O_CREAT, 0o600))
+    if _sqlite.stat().st_uid == os.getuid():
+        _sqlite.chmod(0o600)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes checks every login (dashboard, admin) and locks a username from an address after repeated
+# failures; the lockout answer is templates/registration/locked_out.html.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ASIRIKUY_LOGIN_FAILURES", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ASIRIKUY_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=1440))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "token"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -144,8 +191,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 # --- Redis (production) -------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -291,7 +339,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "trading.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["trading.api.throttles.UserThrottle", "trading.api.throttles.AnonThrottle"],
 }
+# Requests per user (token or session) and per anonymous client address; "" turns one off. Behind a proxy,
+# set ASIRIKUY_PROXIES to the number of proxies so the client address is read from X-Forwarded-For.
+API_THROTTLE_USER = env_str("ASIRIKUY_THROTTLE_USER", "600/minute")
+API_THROTTLE_ANON = env_str("ASIRIKUY_THROTTLE_ANON", "60/minute")
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("ASIRIKUY_PROXIES", 0, minimum=0, maximum=10) or None
 SPECTACULAR_SETTINGS = {
     "TITLE": "Asirikuy Trader API",
     "DESCRIPTION": "Accounts, strategy instances, bars, orders, trades and executions.",
@@ -341,6 +395,40 @@ OPS_METRICS_TOKEN = env_secret("ASIRIKUY_METRICS_TOKEN") or ""
 # multi-process mode); gunicorn and Celery workers must all see the same directory.
 OPS_METRICS_DIR = env_str("PROMETHEUS_MULTIPROC_DIR") or str(VAR_DIR / "metrics")
 
-if not EMBEDDED:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- Security headers and HTTPS (README "Deployment security") ----------------------------------
+# Embedded mode is plain HTTP on this machine; production is HTTPS (usually a TLS proxy in front), and
+# each default below can be turned off by its variable for a deployment that cannot have it.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not EMBEDDED)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not EMBEDDED)
+# Probes from inside the deployment (container healthchecks, Prometheus) speak plain HTTP to the web process.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if EMBEDDED else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not EMBEDDED)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not EMBEDDED)
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself and drops the client's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): our pages load only their own scripts and styles (the inline <style>
+# of the templates is allowed; no inline script is). The API docs page adds its CDN (asirikuy_site/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Error reports (mail, logs, the debug page) never show tokens, passwords or secrets, wherever they sit.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "asirikuy_site.error_reports.ScrubbingExceptionReporterFilter"

@@ -1,15 +1,42 @@
-"""Top-level URLs: admin, API v1 with its OpenAPI schema, and the dashboard."""
+"""Top-level URLs: admin, API v1 with its OpenAPI schema, sign-in for every user, and the dashboard."""
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ops.metrics.views import metrics_view
 
+# Swagger UI comes from its CDN (drf-spectacular's default); the page's own script is served from here.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+swagger = csp_update({"script-src": [SWAGGER_CDN], "style-src": [SWAGGER_CDN], "img-src": [SWAGGER_CDN]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema")
+)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign-in for traders (any active user), with django-axes lockout; the admin keeps its own for staff.
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/password_change.html", success_url=reverse_lazy("password_change_done")
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_changed.html"),
+        name="password_change_done",
+    ),
     path("health/", include("ops.health.urls")),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/ops/", include("ops.api_urls")),
@@ -18,7 +45,7 @@ urlpatterns = [
     path("api/v1/backtests/", include("backtests.urls")),
     path("api/v1/", include("trading.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", swagger, name="swagger-ui"),
     path("risk/", include("risk.dashboard_urls")),
     path("backtests/", include("backtests.dashboard_urls")),
     path("", include("trading.dashboard.urls")),

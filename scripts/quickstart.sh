@@ -53,7 +53,15 @@ start io "$CELERY" -A asirikuy_site worker -P threads -c "$ASIRIKUY_BROKER_IO_TH
 start backtests nice -n 10 "$CELERY" -A asirikuy_site worker -P prefork -c "$(nproc)" -Q backtests \
   -n "backtests@%h" -l info
 start beat "$CELERY" -A asirikuy_site beat -l info
-start flower "$CELERY" -A asirikuy_site flower --address=127.0.0.1 --port="$FLOWER_PORT"
+# Flower shows every task's arguments and can revoke them: behind basic auth with a generated password
+# (passed in the environment, not on the command line where other local users could read it).
+FLOWER_PASSWORD_FILE="$VAR/secrets/flower_password"
+if [ ! -s "$FLOWER_PASSWORD_FILE" ]; then
+  (umask 077; "$PY" -c 'import secrets; print(secrets.token_urlsafe(18))' >"$FLOWER_PASSWORD_FILE")
+fi
+flower_password=$(cat "$FLOWER_PASSWORD_FILE")
+start flower env FLOWER_BASIC_AUTH="flower:$flower_password" "$CELERY" -A asirikuy_site flower \
+  --address=127.0.0.1 --port="$FLOWER_PORT"
 
 password=$(cat "$VAR/secrets/demo_password")
 cat <<TXT
@@ -62,8 +70,8 @@ cat <<TXT
     Dashboard   http://127.0.0.1:$PORT/
     Admin       http://127.0.0.1:$PORT/admin/
     API docs    http://127.0.0.1:$PORT/api/docs/
-    Flower      http://127.0.0.1:$FLOWER_PORT/
-    Login       demo / $password
+    Flower      http://127.0.0.1:$FLOWER_PORT/   (flower / $flower_password)
+    Login       demo / $password   (dashboard: http://127.0.0.1:$PORT/login/)
   Three demo instances run on every M1 bar close; executions and trades appear within a few minutes.
   Logs in $VAR/log/. Press Ctrl-C to stop.
 

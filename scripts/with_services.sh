@@ -76,6 +76,8 @@ export DJANGO_SECRET_KEY="test-only-$(date +%s%N)"
 export ASIRIKUY_TOKEN_KEYS="$("$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 export ASIRIKUY_VAR_DIR="$TMP/var"
 export DJANGO_ALLOWED_HOSTS="*"
+# Production mode over plain HTTP on loopback: no redirect to HTTPS (the other HTTPS defaults stay on).
+export DJANGO_SECURE_SSL_REDIRECT=0
 
 set +e
 "$@"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -50,14 +53,16 @@ def _http_status(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return int(response.status)
+    except urllib.error.HTTPError as e:
+        return int(e.code)
     except OSError:
         return None
 
 
 def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in _SERVICE_VARS}
-    port = _free_port()
-    env.update(ASIRIKUY_VAR_DIR=str(tmp_path / "var"), ASIRIKUY_PORT=str(port), FLOWER_PORT=str(_free_port()))
+    port, flower_port = _free_port(), _free_port()
+    env.update(ASIRIKUY_VAR_DIR=str(tmp_path / "var"), ASIRIKUY_PORT=str(port), FLOWER_PORT=str(flower_port))
     log = open(tmp_path / "quickstart.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         ["bash", "scripts/quickstart.sh"],
@@ -91,9 +96,25 @@ def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
             what="the three demo instances' first executions",
         )
         assert _count(db, "SELECT count(*) FROM trading_order") >= 1
+        _assert_locked_down(tmp_path / "var", flower_port)
     finally:
         _stop_group(proc)
         log.close()
+
+
+def _assert_locked_down(var: Path, flower_port: int) -> None:
+    """Flower asks for its generated login; the database, the secrets and the var folder are the owner's only."""
+    password = (var / "secrets" / "flower_password").read_text().strip()
+    url = f"http://127.0.0.1:{flower_port}/api/workers"
+    assert wait_until(lambda: _http_status(url) == 401 or None, timeout=60, interval=0.5, what="Flower to answer")
+    request = urllib.request.Request(url)
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"flower:{password}".encode()).decode())
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    assert stat.S_IMODE((var / "asirikuy.sqlite3").stat().st_mode) == 0o600
+    for secret in (var / "secrets").iterdir():
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
 
 
 def _stop_group(proc: subprocess.Popen) -> None:

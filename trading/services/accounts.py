@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from trading.models import Broker, BrokerAccount
 from trading.services.quotas import quota_check
@@ -17,6 +18,7 @@ from trading.venues import venue_class, venue_for
 _UPDATABLE = {"name", "environment", "broker_account_id", "currency", "fifo", "leverage", "enabled"}
 
 
+@sensitive_variables("token")
 @transaction.atomic
 def account_create(
     *,
@@ -60,6 +62,7 @@ def account_create(
     return account
 
 
+@sensitive_variables("token", "fields")
 @transaction.atomic
 def account_update(account: BrokerAccount, **fields: Any) -> BrokerAccount:
     unknown = set(fields) - _UPDATABLE - {"token", "refresh_token"}
@@ -92,6 +95,7 @@ def _unique_check(account: BrokerAccount) -> None:
         ) from e
 
 
+@sensitive_variables("token")
 def account_set_token(account: BrokerAccount, token: str) -> None:
     account.set_token(token)
     account.save(update_fields=["token_encrypted", "token_hint", "updated_at"])
