@@ -1,4 +1,4 @@
-"""Request body limits, applied before any view reads the body.
+"""Request limits, applied before any view reads the request: body size, and no NUL character in the URL.
 
 DRF's JSON parser reads the request stream directly, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE (which only
 guards ``request.body`` and form fields) never applied to it: a 100 MB JSON body was read whole. This
@@ -35,6 +35,11 @@ class RequestSizeLimitMiddleware:
             return _refuse(
                 request, 413, f"request body of {length} bytes is over the limit of {limit} bytes ({name})", limit
             )
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+        ):
+            # PostgreSQL refuses NUL in text: a lookup with one would be an error, not "no match".
+            return _refuse(request, 400, "the URL contains a NUL character (%00)", None)
         return self.get_response(request)
 
 

@@ -333,8 +333,8 @@ REST_FRAMEWORK = {
     # JSON that no field can hold (NaN, 1e400, 10**400, deep nesting) is a 400 naming where it was.
     "DEFAULT_PARSER_CLASSES": [
         "trading.api.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "trading.api.parsers.StrictFormParser",
+        "trading.api.parsers.StrictMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -351,6 +351,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Accounts, strategy instances, bars, orders, trades and executions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "trading.api.schema_errors.error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AccountRoleEnum": "trading.models.sharing.AccountRole",
         "SharedRoleEnum": "trading.models.sharing.SHARED_ROLES",

@@ -50,3 +50,16 @@ urlpatterns = [
     path("backtests/", include("backtests.dashboard_urls")),
     path("", include("trading.dashboard.urls")),
 ]
+
+
+def _not_found(request, exception=None):  # noqa: ANN001, ANN202 - Django's handler404 signature
+    """404 for a URL that matches no route: the API's JSON error shape under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "extra": {}}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = _not_found

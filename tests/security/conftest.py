@@ -38,3 +38,15 @@ def instance(paper_account, eurusd):
     from tests.trading.api.builders import make_instance
 
     return make_instance(paper_account, eurusd)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the property-based API run's counts (operations, cases, 5xx) for CI logs."""
+    import sys
+
+    module = sys.modules.get("tests.security.test_api_property_based") or sys.modules.get(
+        "security.test_api_property_based"
+    )
+    if module is not None:
+        for line in module.pytest_terminal_summary_lines():
+            terminalreporter.write_line(line)

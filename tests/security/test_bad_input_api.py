@@ -466,3 +466,36 @@ def test_resolving_a_paper_accounts_discrepancy_is_never_a_500(alice_api, paper_
     response = alice_api.post(f"/api/v1/discrepancies/{d.pk}/resolve/", {"action": action}, format="json")
 
     assert response.status_code in (200, 400), response.content[:300]
+
+
+def test_closing_everything_while_the_paper_market_has_no_price_is_accepted_not_a_500(
+    transactional_db, alice_api, paper_account, eurusd
+):
+    from tests.trading.api.builders import make_instance, make_trade
+    from trading.models import Order
+
+    instance = make_instance(paper_account, eurusd)
+    make_trade(paper_account, eurusd, instance)
+
+    response = alice_api.post(f"/api/v1/risk/instances/{instance.pk}/close-all/")
+
+    assert response.status_code == 202, response.content
+    assert Order.objects.get(intent="close").status == "new"  # sent at the next dispatch, once a price exists
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "content_type"),
+    [
+        ("post", "/api/v1/instances/", "instrument=EUR%00USD&name=x", "application/x-www-form-urlencoded"),
+        ("post", "/api/v1/accounts/", '{"name": "a\\u0000b"}', "application/json"),
+        ("get", "/api/v1/orders/?instrument=EUR%00USD", None, None),
+        ("delete", "/api/v1/accounts/1/shares/bo%00b/", None, None),
+    ],
+)
+def test_nul_characters_are_a_400_not_a_database_error(alice_api, paper_account, method, url, data, content_type):
+    kwargs = {"data": data, "content_type": content_type} if data is not None else {}
+
+    response = getattr(alice_api, method)(url, **kwargs)
+
+    assert response.status_code == 400, response.content[:300]
+    assert "NUL" in response.content.decode()

@@ -176,3 +176,59 @@ def test_bad_dashboard_form_input_is_a_400_naming_the_field(bob_client, alices, 
 
     assert response.status_code == 400
     assert f"<strong>{field}</strong>" in response.content.decode()
+
+
+# --- bad input in admin forms: form errors naming the field, never a 500 -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"currency": "XYZ"}, "currency"),
+        ({"initial_balance": "-5"}, "initial_balance"),
+        ({"initial_balance": "1e30"}, "initial_balance"),
+        ({"leverage": "0"}, "leverage"),
+    ],
+)
+def test_admin_account_form_refuses_bad_values_naming_the_field(admin_client, data, field):
+    form = {
+        "name": "x",
+        "broker": "paper",
+        "environment": "practice",
+        "currency": "USD",
+        "leverage": "50",
+        "enabled": "on",
+        "initial_balance": "1000",
+        "owner": "",
+    }
+    form.update(data)
+
+    response = admin_client.post(reverse("admin:trading_brokeraccount_add"), form)
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not BrokerAccount.objects.filter(name="x").exists()
+
+
+@pytest.mark.parametrize("parameters", ['{"FAST_PERIOD": 1' + "0" * 400 + "}", '{"FAST_PERIOD": NaN}', "[[[]]]"])
+def test_admin_instance_form_refuses_absurd_parameters(admin_client, paper_account, eurusd, parameters):
+    form = {
+        "account": paper_account.pk,
+        "instrument": eurusd.pk,
+        "strategy_id": 100,
+        "name": "n",
+        "timeframe": 60,
+        "parameters": parameters,
+        "rates_slots": "[]",
+        "risk_percent": "1",
+        "max_open_orders": "1",
+        "max_spread": "0",
+        "operational_mode": "0",
+        "enabled": "on",
+    }
+
+    response = admin_client.post(reverse("admin:trading_strategyinstance_add"), form)
+
+    assert response.status_code == 200
+    assert "parameters" in response.context["adminform"].form.errors
+    assert not StrategyInstance.objects.exists()

@@ -7,12 +7,12 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trading.api.parsers import StrictFormParser, StrictMultiPartParser
 from trading.api.utils import ApiSerializer, validate_input
 from trading.bars.coverage import bars_coverage
 from trading.bars.import_errors import READ_ERRORS, import_error_message
@@ -28,7 +28,7 @@ class BarImportApi(APIView):
     """Import one file of bars; bars are shared by every user, so only staff may write them."""
 
     permission_classes = [IsAdminUser]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [StrictMultiPartParser, StrictFormParser]
 
     class InputSerializer(ApiSerializer):
         file = serializers.FileField()

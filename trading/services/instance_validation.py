@@ -12,6 +12,11 @@ MAX_RATES_SLOTS = 10
 MAX_BARS_PER_SLOT = 100_000
 
 
+def _finite(value: int | float) -> bool:
+    """A finite number a double can hold (an int like 10**400 would overflow float() in any later check)."""
+    return abs(value) < 1e300 if isinstance(value, int) else math.isfinite(value)
+
+
 def _slot_errors(rates_slots: Any) -> list[str]:
     from trading.models.instruments import SYMBOL_RE
 
@@ -77,7 +82,7 @@ def instance_validate(
                     f"{name!r} is not a parameter of {spec.name}; known: {', '.join(sorted(known))}"
                 )
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
                 errors.setdefault("parameters", []).append(f"{name}={value!r} is not a finite number")
                 continue
             if param.integer and float(value) != int(value):

@@ -156,4 +156,6 @@ def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) 
 
             orders_dispatch_task.apply_async(kwargs={"account_id": account.pk, "instrument_id": instrument_id})
 
-    transaction.on_commit(run)
+    # robust: a send that fails after the commit (no price yet, a broker error) is logged and the order stays
+    # NEW for the next dispatch; it never turns the committed request or run into an error.
+    transaction.on_commit(run, robust=True)
