@@ -18,13 +18,13 @@ from collections import Counter
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.config import SchemathesisConfig
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
 
 EXAMPLES = int(os.environ.get("ASIRIKUY_API_FUZZ_EXAMPLES", "20"))
 COVERAGE = os.environ.get("ASIRIKUY_API_FUZZ_COVERAGE", "positive")  # positive | all | off
@@ -37,12 +37,11 @@ OPERATIONS: set[str] = set()
 def world(transactional_db):
     """Real commits: each request is its own transaction, as in production (a database error in one request
     must not poison the next, as it would inside one test transaction)."""
+    from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
     from tests.trading.api.builders import make_execution, make_instance, make_order, make_trade
     from trading.models import BrokerAccount, Instrument
-
-    from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("fuzz", password="fuzz-pass-4821")
     eurusd = Instrument.objects.create(
