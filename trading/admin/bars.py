@@ -9,7 +9,6 @@ registry by :func:`_register`, the one place that knows about the refusal.
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django import forms
@@ -19,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from trading.bars.import_errors import READ_ERRORS, import_error_message
-from trading.bars.importing import bars_import
+from trading.bars.importing import bars_import, upload_source
 from trading.bars.validation import BarImportError
 from trading.models import Bar, Instrument, Timeframe
 
@@ -124,12 +123,11 @@ class BarAdmin(admin.ModelAdmin):
         form = BarImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            source = io.BytesIO(upload.read())
-            source.name = upload.name  # type: ignore[attr-defined]
             options = {"source_tz": form.cleaned_data["source_tz"]} if form.cleaned_data["source_tz"] else {}
             try:
                 report = bars_import(
-                    source=source,
+                    source=upload_source(upload),
+                    name=upload.name,
                     fmt=form.cleaned_data["format"] or None,
                     instrument=form.cleaned_data["instrument"],
                     timeframe=form.cleaned_data["timeframe"],

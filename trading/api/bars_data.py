@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -16,7 +15,7 @@ from trading.api.parsers import StrictFormParser, StrictMultiPartParser
 from trading.api.utils import ApiSerializer, validate_input
 from trading.bars.coverage import bars_coverage
 from trading.bars.import_errors import READ_ERRORS, import_error_message
-from trading.bars.importing import bars_import
+from trading.bars.importing import bars_import, upload_source
 from trading.bars.validation import BarImportError
 from trading.exceptions import ApplicationError
 from trading.models import Instrument, Timeframe
@@ -60,12 +59,11 @@ class BarImportApi(APIView):
     def post(self, request: Request) -> Response:
         data = validate_input(self.InputSerializer, request.data)
         upload = data["file"]
-        source = io.BytesIO(upload.read())
-        source.name = upload.name  # type: ignore[attr-defined]  # error reports name the uploaded file
         options: dict[str, Any] = {"source_tz": data["source_tz"]} if data.get("source_tz") else {}
         try:
             report = bars_import(
-                source=source,
+                source=upload_source(upload),
+                name=upload.name,  # error reports name the uploaded file, not its temporary copy
                 fmt=data.get("format"),
                 instrument=data["instrument"],
                 timeframe=data.get("timeframe"),

@@ -9,7 +9,9 @@ not fit it or ANY row fails a check, so error reports always come from the exact
 
 1. streamed (PostgreSQL, CSV/MetaTrader/HistData files of 8 MB+ with a known timeframe): numpy parses
    ~4 MB pieces (:mod:`trading.bars.formats.fast`) and each goes out on one COPY stream while the next is
-   parsed; a bad piece aborts the COPY and rolls back;
+   parsed; a bad piece aborts the COPY and rolls back. A file given by path (the command, and uploads, which
+   Django spools to a temporary file) is read piece by piece from disk, so a well-formed file of any size is
+   never held in memory whole;
 2. whole-file fast parse of the same formats, then one upsert;
 3. the per-line parsers and :func:`trading.bars.validation.build_bars`, which name file, line, field
    and value of every bad row.
@@ -17,10 +19,10 @@ not fit it or ANY row fails a check, so error reports always come from the exact
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 from django.db import connection, transaction
@@ -28,6 +30,7 @@ from django.db import connection, transaction
 from trading.bars import formats
 from trading.bars.brokertime import NY_ROLL
 from trading.bars.formats import fast
+from trading.bars.pieces import FilePieces, NotFast, text_pieces
 from trading.bars.store import bars_upsert, bars_upsert_stream
 from trading.bars.validation import BarImportError, RawBars, RowError, assemble_clean, build_bars
 from trading.models import Instrument
@@ -36,6 +39,7 @@ BULK = 100_000  # imports of at least this many bars commit without waiting for 
 FAST_FORMATS = ("csv", "metatrader", "histdata")
 PIECE_CHARS = 4_000_000  # big files are parsed and sent in pieces of about this size (~80k M1 bars)
 HEAD_LINES = 64  # the per-line parse of this many lines settles the layout for the fast path
+HEAD_BYTES = 1 << 20  # read from the start of a file on disk to find those lines
 Progress = Callable[[str, int, int], None]
 
 
@@ -62,6 +66,13 @@ class ImportReport:
         )
 
 
+def upload_source(upload: Any) -> str | IO:
+    """What to import from an uploaded file: the temporary file Django spooled a big upload to (read from disk
+    piece by piece), or the small in-memory upload itself."""
+    path = getattr(upload, "temporary_file_path", None)
+    return path() if path is not None else upload
+
+
 def _read(source: str | Path | IO) -> tuple[str, str]:
     if isinstance(source, str | Path):
         path = Path(source)
@@ -82,12 +93,32 @@ def bars_import(
     on_error: Literal["stop", "skip"] = "stop",
     align_tz: str = NY_ROLL,
     progress: Progress | None = None,
+    name: str | None = None,
     **format_options,
 ) -> ImportReport:
-    """Import one file of bars for ``instrument``; see the module docstring for the error policy."""
+    """Import one file of bars for ``instrument``; see the module docstring for the error policy.
+
+    ``name`` is how reports call the file (an upload's own name rather than its temporary path).
+    """
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be 'stop' or 'skip', was {on_error!r}")
+    if isinstance(source, str | Path) and connection.vendor == "postgresql":
+        path = Path(source)
+        if path.is_file() and path.stat().st_size >= 2 * PIECE_CHARS:
+            streamed = _fast_stream_file(
+                path,
+                fmt=fmt,
+                file=name or str(path),
+                instrument=instrument,
+                timeframe=timeframe,
+                align_tz=align_tz,
+                progress=progress,
+                **format_options,
+            )
+            if streamed is not None:
+                return streamed
     text, file = _read(source)
+    file = name or file
     if progress:
         progress("parse", 0, 1)
     streamed = _fast_stream(
@@ -142,34 +173,23 @@ def _head(text: str, lines: int) -> str:
 
 def _fast_head(text: str, *, fmt: str | None, file: str, **format_options) -> tuple[str, RawBars] | None:
     """(format, per-line parse of the first lines) when the file may take the fast path, else None."""
-    name = fmt or formats.detect_format(text, file)
+    head_text = _head(text, HEAD_LINES)
+    return _fast_head_of(head_text, longer=head_text is not text, fmt=fmt, file=file, **format_options)
+
+
+def _fast_head_of(
+    head_text: str, *, longer: bool, fmt: str | None, file: str, **format_options
+) -> tuple[str, RawBars] | None:
+    name = fmt or formats.detect_format(head_text, file)
     if name not in FAST_FORMATS:
         return None
-    head_text = _head(text, HEAD_LINES)
     try:
         _, head = formats.parse(head_text, fmt=name, file=file, **format_options)
     except BarImportError:
         return None
-    if head.errors or (head_text is not text and len(head.lines) < HEAD_LINES - 10):
+    if head.errors or (longer and len(head.lines) < HEAD_LINES - 10):
         return None  # the head must decide delimiter, header and date format as the whole file would
     return name, head
-
-
-def _pieces(text: str, size: int) -> list[str]:
-    """``text`` cut after newlines into pieces of about ``size`` characters (the last one up to 1.5×)."""
-    pieces, start = [], 0
-    while len(text) - start > size * 3 // 2:
-        cut = text.find("\n", start + size) + 1
-        if cut <= 0:
-            break
-        pieces.append(text[start:cut])
-        start = cut
-    pieces.append(text[start:])
-    return pieces
-
-
-class _NotFast(Exception):
-    """A piece of the file does not fit the fast path, or fails a check: import it the per-line way."""
 
 
 def _fast_stream(
@@ -192,13 +212,70 @@ def _fast_stream(
     found = _fast_head(text, fmt=fmt, file=file, **format_options)
     if found is None:
         return None
+    return _stream(
+        text_pieces(text, PIECE_CHARS),
+        text.count("\n"),
+        found,
+        file=file,
+        instrument=instrument,
+        timeframe=timeframe,
+        align_tz=align_tz,
+        progress=progress,
+    )
+
+
+def _fast_stream_file(
+    path: Path,
+    *,
+    fmt: str | None,
+    file: str,
+    instrument: Instrument,
+    timeframe: int | None,
+    align_tz: str,
+    progress: Progress | None,
+    **format_options,
+) -> ImportReport | None:
+    """_fast_stream for a file on disk, read one piece at a time (None, nothing written, as _fast_stream)."""
+    with path.open("rb") as handle:
+        start = handle.read(HEAD_BYTES)
+    try:
+        head_text = start[: start.rfind(b"\n") + 1].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    found = _fast_head_of(_head(head_text, HEAD_LINES), longer=True, fmt=fmt, file=file, **format_options)
+    if found is None:
+        return None
+    pieces = FilePieces(path, PIECE_CHARS)
+    return _stream(
+        pieces,
+        pieces.newlines,
+        found,
+        file=file,
+        instrument=instrument,
+        timeframe=timeframe,
+        align_tz=align_tz,
+        progress=progress,
+    )
+
+
+def _stream(
+    pieces: Sequence[str],
+    expected: int,
+    found: tuple[str, RawBars],
+    *,
+    file: str,
+    instrument: Instrument,
+    timeframe: int | None,
+    align_tz: str,
+    progress: Progress | None,
+) -> ImportReport | None:
+    """Send ``pieces`` of a file that fits the fast path out on one COPY stream (see _fast_stream)."""
     name, head = found
     if timeframe is not None and head.timeframe is not None and timeframe != head.timeframe:
         return None
     timeframe = timeframe or head.timeframe
     if timeframe is None:
         return None  # detected from every time of the file: use the whole-file path
-    pieces = _pieces(text, PIECE_CHARS)
 
     def bars_of(index: int) -> np.ndarray:
         columns = fast.read_delimited(
@@ -222,12 +299,12 @@ def _fast_stream(
             )
         )
         if done is None:
-            raise _NotFast
+            raise NotFast
         return done[0]
 
     try:
         ends = {0: bars_of(0), len(pieces) - 1: bars_of(len(pieces) - 1)}
-    except _NotFast:
+    except NotFast:
         return None
     first, last = int(ends[0]["time"][0]), int(ends[len(pieces) - 1]["time"][-1])
 
@@ -236,7 +313,7 @@ def _fast_stream(
         for index in range(len(pieces)):
             bars = ends[index] if index in ends else bars_of(index)
             if previous is not None and bars["time"][0] <= previous:
-                raise _NotFast
+                raise NotFast
             previous = bars["time"][-1]
             yield bars
 
@@ -247,7 +324,6 @@ def _fast_stream(
         timeframe=timeframe,
         notes=dict(head.notes, source_tz=head.source_tz),
     )
-    expected = text.count("\n")
     if progress:
         progress("write", 0, expected)
     try:
@@ -264,7 +340,7 @@ def _fast_stream(
                 chunks=chunks(),
                 progress=(lambda done, total: progress("write", done, total)) if progress else None,
             )
-    except _NotFast:
+    except NotFast:
         return None  # rolled back: nothing was written
     report.rows_read = written.rows
     report.inserted, report.updated, report.unchanged = written.inserted, written.updated, written.unchanged
