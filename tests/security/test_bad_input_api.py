@@ -127,6 +127,13 @@ POSTS = [
         "space",
     ),
     (
+        "space step 1e-5",  # 950,000 values: refused from the arithmetic, before any is built (took 3.8 s)
+        "post",
+        "/api/v1/backtests/optimizations/",
+        '{"instance": {instance}, "space": {"SL_ATR_MULTIPLIER": {"min": 0.5, "max": 10, "step": 1e-5}}}',
+        "space",
+    ),
+    (
         "space step nan",
         "post",
         "/api/v1/backtests/optimizations/",
