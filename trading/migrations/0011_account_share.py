@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0009_instance_periodic_task_shared'),
+        ('trading', '0010_order_status_failed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
