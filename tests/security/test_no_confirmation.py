@@ -12,14 +12,14 @@ OANDA_ID = "101-004-1234567-001"
 
 @pytest.fixture
 def oanda_practice(settings):
-    from brokers.oanda.fake import FakeOanda
-    from trading.services import broker_clients
+    from tests.support.fake_oanda import FakeOanda
+    from trading.venues.oanda.client import oanda_clients_reset
 
     fake = FakeOanda.start(token=TOKEN, account_id=OANDA_ID)
     settings.OANDA_PRACTICE_URL = settings.OANDA_PRACTICE_STREAM_URL = fake.url
-    broker_clients._clients.clear()
+    oanda_clients_reset()
     yield fake
-    broker_clients._clients.clear()
+    oanda_clients_reset()
     fake.stop()
 
 
