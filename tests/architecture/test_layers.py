@@ -27,7 +27,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-@pytest.mark.parametrize("folder", ["brokers", "tests/support"])
+@pytest.mark.parametrize("folder", ["brokers", "tests/support/fake_oanda", "tests/support/fake_ctrader"])
 def test_broker_clients_and_fakes_import_no_domain_code_and_no_django(folder):
     if not (ROOT / folder).exists():
         pytest.skip(f"{folder} does not exist yet")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,8 @@ from backtests.services.walkforward_run import (
 )
 from backtests.tasks import optimization_pass_task, walkforward_pass_task, walkforward_stitch_task
 from tests.backtests.test_backtest_walkforward import SPACE, START
-from tests.e2e.workers import Workers
+from tests.support.polling import wait_until
+from tests.support.workers import Workers
 
 WINDOWS = 3
 PASSES = WINDOWS * len(SPACE["FAST_PERIOD"])
@@ -40,15 +40,6 @@ def _walkforward(instance) -> WalkForward:
 
 def _passes(wf: WalkForward):
     return OptimizationPass.objects.filter(optimization__walk_forward_windows__walk_forward=wf)
-
-
-def _poll(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -72,7 +63,7 @@ def test_windows_are_searched_by_worker_tasks_and_stitched_like_a_foreground_run
         walkforward_enqueue(walk_forward=wf)  # sent when this commits
     proc = worker()
 
-    _poll(
+    wait_until(
         lambda: WalkForward.objects.get(pk=wf.pk).status not in (RunStatus.PENDING, RunStatus.RUNNING),
         timeout=240,
         what="the walk-forward to end",
@@ -114,7 +105,7 @@ def test_cancel_skips_the_queued_passes_and_marks_the_run_cancelled(worker, ma_i
 
     assert walkforward_cancel(walk_forward_id=wf.pk) is True
     proc = worker()
-    _poll(
+    wait_until(
         lambda: proc.log_path.read_text().count("backtests.walkforward_pass[") >= 2 * PASSES,
         timeout=120,
         what="the queued pass tasks to be consumed",

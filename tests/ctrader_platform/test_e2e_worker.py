@@ -9,8 +9,8 @@ import pytest
 
 from asirikuy_site.celery import app
 from tests.e2e.test_worker_executes_strategy import _await_early_in_minute, _seed_crossover_bars
-from tests.e2e.workers import Workers
 from tests.support.fake_ctrader import HEDGED
+from tests.support.workers import Workers
 from trading.models import Execution, ExecutionStatus, Instrument, Order, OrderStatus, Trade
 from trading.queues import shard_of
 

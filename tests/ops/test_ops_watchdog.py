@@ -120,7 +120,7 @@ def test_drawdown_levels_are_told_once_each(market, alice):
 def test_a_killed_shard_is_told_once_not_once_per_instance(market, alice, webhook, settings, tmp_path):
     """A real strategy worker is killed with SIGKILL: one "down" message for its 3 instances, one "back"."""
     from tests.e2e.conftest import wait_until
-    from tests.e2e.workers import Workers
+    from tests.support.workers import Workers
 
     settings.STRATEGY_SHARDS = 1
     settings.OPS_HEARTBEAT_STALE_SECONDS = 3

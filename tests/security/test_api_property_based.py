@@ -40,7 +40,7 @@ def world(transactional_db):
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from tests.trading.api.builders import make_execution, make_instance, make_order, make_trade
+    from tests.support.builders import make_execution, make_instance, make_order, make_trade
     from trading.models import BrokerAccount, Instrument
 
     user = get_user_model().objects.create_user("fuzz", password="fuzz-pass-4821")

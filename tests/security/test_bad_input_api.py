@@ -10,7 +10,7 @@ import json
 import pytest
 
 from framework import MA_CROSSOVER
-from tests.trading.api.builders import T0
+from tests.support.builders import T0
 
 BIG = "1" + "0" * 400  # 10**400
 I63 = str(2**63)
@@ -478,7 +478,7 @@ def test_resolving_a_paper_accounts_discrepancy_is_never_a_500(alice_api, paper_
 def test_closing_everything_while_the_paper_market_has_no_price_is_accepted_not_a_500(
     transactional_db, alice_api, paper_account, eurusd
 ):
-    from tests.trading.api.builders import make_instance, make_trade
+    from tests.support.builders import make_instance, make_trade
     from trading.models import Order
 
     instance = make_instance(paper_account, eurusd)

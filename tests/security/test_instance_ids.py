@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from framework import MA_CROSSOVER
-from tests.trading.api.builders import make_instance
+from tests.support.builders import make_instance
 from trading.models import BrokerAccount, StrategyInstance
 from trading.models.instances import AUTO_INSTANCE_ID_MAX, INT32_MAX
 

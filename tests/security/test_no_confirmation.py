@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.trading.api.builders import TOKEN, make_instance
+from tests.support.builders import TOKEN, make_instance
 from trading.models import BrokerAccount
 
 OANDA_ID = "101-004-1234567-001"

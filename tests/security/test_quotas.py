@@ -8,7 +8,7 @@ import pytest
 
 from backtests.models import BacktestRun, Optimization
 from framework import MA_CROSSOVER
-from tests.trading.api.builders import T0, make_instance
+from tests.support.builders import T0, make_instance
 from trading.models import BrokerAccount, StrategyInstance
 
 

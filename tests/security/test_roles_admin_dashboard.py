@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from tests.trading.api.builders import make_instance, make_trade
+from tests.support.builders import make_instance, make_trade
 from trading.models import AccountShare, BrokerAccount, StrategyInstance
 
 

@@ -14,7 +14,7 @@ import pytest
 from framework import MA_CROSSOVER
 from tests.risk.risk_support import T0, make_bars, open_via_broker
 from tests.security.conftest import api_client
-from tests.trading.api.builders import make_instance, make_order
+from tests.support.builders import make_instance, make_order
 from trading.models import AccountShare, BrokerAccount, StrategyInstance
 
 ROLES = ("owner", "trader", "viewer", "stranger")

@@ -1,2 +1,3 @@
-"""Test support shared by the suites: the fake OANDA v20 server (``tests.support.fake_oanda``) and the fake
-cTrader Open API server (``tests.support.fake_ctrader``)."""
+"""Test support in one place: the fake brokers (``fake_oanda``, ``fake_ctrader``: pure, no Django, spoken to over
+real loopback sockets), plain data ``builders``, ``polling`` for what another process does, and real Celery
+``workers`` pointed at the test database."""

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.trading.api.builders import (
+from tests.support.builders import (
     T0,
     make_bars,
     make_execution,

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.sites import site
 from django.urls import reverse
 
-from tests.trading.api.builders import TOKEN
+from tests.support.builders import TOKEN
 from trading.models import (
     AccountSnapshot,
     Bar,
@@ -228,7 +228,7 @@ def test_instance_actions_disable_enable_and_run_now(admin_client, market):
 
 
 def test_instance_page_shows_only_the_last_20_executions_read_only(admin_client, market):
-    from tests.trading.api.builders import make_execution
+    from tests.support.builders import make_execution
 
     instance = market["instance"]
     for hour in range(1, 26):

@@ -20,6 +20,6 @@ def bob_api(bob):
 
 @pytest.fixture
 def instance(paper_account, eurusd):
-    from tests.trading.api.builders import make_instance
+    from tests.support.builders import make_instance
 
     return make_instance(paper_account, eurusd)

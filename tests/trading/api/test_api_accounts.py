@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.trading.api.builders import TOKEN
+from tests.support.builders import TOKEN
 from trading.models import BrokerAccount
 
 

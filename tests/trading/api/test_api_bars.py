@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.trading.api.builders import make_bars
+from tests.support.builders import make_bars
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from framework import MA_CROSSOVER
-from tests.trading.api.builders import make_execution
+from tests.support.builders import make_execution
 from trading.models import BrokerAccount, StrategyInstance
 
 
@@ -147,7 +147,7 @@ def test_instance_of_another_user_is_not_found(bob_api, instance, method, suffix
 
 
 def test_instance_list_shows_only_the_callers_instances(alice_api, bob_api, bob, instance, eurusd):
-    from tests.trading.api.builders import make_instance
+    from tests.support.builders import make_instance
 
     bob_account = BrokerAccount.objects.create(owner=bob, name="Bob paper")
     make_instance(bob_account, eurusd, name="Bob MA")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.trading.api.builders import T0, make_execution, make_order, make_trade
+from tests.support.builders import T0, make_execution, make_order, make_trade
 from trading.models import BrokerAccount, Order
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.trading.api.builders import T0, TOKEN, make_execution, make_instance, make_snapshots, make_trade
+from tests.support.builders import T0, TOKEN, make_execution, make_instance, make_snapshots, make_trade
 from trading.dashboard.charts import equity_chart
 from trading.models import BrokerAccount
 from trading.selectors.accounts import EquityPoint
@@ -130,7 +130,7 @@ def test_equity_chart_of_one_snapshot_is_a_flat_line_and_of_none_is_nothing():
 
 
 def test_dashboard_shows_bar_coverage_and_gaps_of_the_users_series(alice_client, alice_data, eurusd, usdjpy):
-    from tests.trading.api.builders import make_bars
+    from tests.support.builders import make_bars
 
     bars = make_bars(eurusd, timeframe=60, count=5)
     make_bars(usdjpy, timeframe=60, count=3, first_close=150123)  # no instance reads USDJPY
