@@ -173,6 +173,8 @@ class Library:
         lib.c_runStrategy.argtypes = [_P, _S, _S, _S, _S, _P, _P, _P, _P, _P, _P] + [_P] * 10 + [_P]
         lib.c_runStrategy.restype = _I
         self.has_backtest = hasattr(lib, "asirikuy_backtest_run")
+        # Ours is recognised by its own backtest export, which no legacy library has.
+        self.is_ours = self.has_backtest
         if self.has_backtest:
             _declare_backtest(lib)
         self.has_indicator = hasattr(lib, "asirikuy_indicator")

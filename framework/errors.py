@@ -325,6 +325,30 @@ class StrategyOutputError(StrategyError):
     summary = "python strategy returned garbage"
 
 
+class ForeignLibraryError(FrameworkError):
+    """A library we did not write failed in its supervised process; recorded on the execution, the batch goes on.
+
+    Codes are negative (ours, never a library return code). The process is started again on the next call.
+    """
+
+    code = -200
+    summary = "framework library process failed"
+
+
+class LibraryCrashError(ForeignLibraryError):
+    """The library process died during the call (a segfault, an abort, a signal); its other instances re-init."""
+
+    code = -201
+    summary = "framework library crashed"
+
+
+class LibraryTimeoutError(ForeignLibraryError):
+    """The call did not return within the per-call time limit; the library process was killed."""
+
+    code = -202
+    summary = "framework library call timed out"
+
+
 ERRORS_BY_CODE: dict[int, type[FrameworkError]] = {
     cls.code: cls
     for cls in (

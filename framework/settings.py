@@ -62,6 +62,9 @@ def _check(name: str, value: object, minimum: float, maximum: float, *, integer:
     return number
 
 
+_NAME_BY_INDEX = {index: name for name, index in SETTING_INDEX.items()}
+
+
 class StrategySettings:
     """Validated settings of one strategy instance; ``to_array()`` gives the ABI's double[64]."""
 
@@ -165,7 +168,64 @@ class StrategySettings:
                 raise SettingsError(f"{name} is not a strategy setting name", parameter=name, value=value)
             checked[name] = _number(name, value)
         _check("INTERNAL_STRATEGY_ID", strategy_id, INT32_MIN, INT32_MAX, integer=True)
-        return cls._build(strategy_id, checked, instance_id=instance_id, timeframe=timeframe, **common)  # type: ignore[arg-type]
+        return cls._build(strategy_id, checked, instance_id=instance_id, timeframe=timeframe, lenient=True, **common)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_named(
+        cls,
+        strategy_id: int,
+        *,
+        instance_id: int,
+        timeframe: int,
+        params: Mapping[str, float] | None = None,
+        account_risk_percent: float = 1.0,
+        max_open_orders: int = 1,
+        max_spread: float = 0.0,
+        operational_mode: OperationalMode | int = OperationalMode.ENABLE,
+        order_info_array_size: int = 20,
+        is_backtesting: bool = False,
+    ) -> StrategySettings:
+        """Settings of a strategy a foreign library implements, from named parameters as a ``.set`` file names them.
+
+        A name is a settings name (``SL_ATR_MULTIPLIER``, ``ADDITIONAL_PARAM_3``, ...) or a legacy strategy's
+        parameter name (``AUTOBBS_TREND_MODE``; framework/legacy/names.py); any other name raises SettingsError
+        naming it. Only what the legacy library itself accepts is checked (ACCOUNT_RISK_PERCENT and
+        MAX_OPEN_ORDERS may be 0). USE_SL/USE_TP, when not given, follow the legacy trader: 1 unless the ATR
+        multiplier is 0, and 0 whenever MAX_OPEN_ORDERS > 0.
+        """
+        from framework.legacy.names import INSTANCE_SETTINGS, setting_index, unknown_name_message
+
+        values: dict[str, float] = {}
+        owners: dict[int, str] = {}
+        for name, value in (params or {}).items():
+            index = None if name.upper() in INSTANCE_SETTINGS else setting_index(name)
+            if index is None:
+                raise SettingsError(unknown_name_message(name, strategy_id), parameter=name, value=value)
+            if index in owners:
+                raise SettingsError(
+                    f"{name} and {owners[index]} both fill settings index {index}", parameter=name, value=value
+                )
+            owners[index] = name
+            values[_NAME_BY_INDEX[index]] = _number(name, value)
+        for flag, multiplier in (("USE_SL", "SL_ATR_MULTIPLIER"), ("USE_TP", "TP_ATR_MULTIPLIER")):
+            if flag not in values:
+                values[flag] = 0.0 if max_open_orders > 0 or values.get(multiplier, 0.0) == 0.0 else 1.0
+        values.update(
+            {
+                "INTERNAL_STRATEGY_ID": _check("INTERNAL_STRATEGY_ID", strategy_id, INT32_MIN, INT32_MAX, integer=True),
+                "STRATEGY_INSTANCE_ID": _check("STRATEGY_INSTANCE_ID", instance_id, INT32_MIN, INT32_MAX, integer=True),
+                "TIMEFRAME": _check("TIMEFRAME", timeframe, 1, MAX_TIMEFRAME_MINUTES, integer=True),
+                "ACCOUNT_RISK_PERCENT": _check("ACCOUNT_RISK_PERCENT", account_risk_percent, 0.0, 100.0, integer=False),
+                "MAX_OPEN_ORDERS": _check("MAX_OPEN_ORDERS", max_open_orders, 0, MAX_OPEN_ORDERS_CAP, integer=True),
+                "MAX_SPREAD": _check("MAX_SPREAD", max_spread, 0.0, math.inf, integer=False),
+                "OPERATIONAL_MODE": _check("OPERATIONAL_MODE", int(operational_mode), 0, 2, integer=True),
+                "ORDERINFO_ARRAY_SIZE": _check(
+                    "ORDERINFO_ARRAY_SIZE", order_info_array_size, 0, MAX_ORDER_INFO, integer=True
+                ),
+                "IS_BACKTESTING": 1.0 if is_backtesting else 0.0,
+            }
+        )
+        return cls(values)
 
     @classmethod
     def _build(
@@ -185,7 +245,9 @@ class StrategySettings:
         max_drawdown_percent: float = 0.0,
         order_info_array_size: int = 20,
         is_backtesting: bool = False,
+        lenient: bool = False,
     ) -> StrategySettings:
+        # lenient: what the legacy library accepts (no risk, no result rows), for strategies outside our catalog.
         all_values = dict(values)
         all_values.update(
             {
@@ -193,9 +255,11 @@ class StrategySettings:
                 "STRATEGY_INSTANCE_ID": _check("STRATEGY_INSTANCE_ID", instance_id, INT32_MIN, INT32_MAX, integer=True),
                 "TIMEFRAME": _check("TIMEFRAME", timeframe, 1, MAX_TIMEFRAME_MINUTES, integer=True),
                 "ACCOUNT_RISK_PERCENT": _check(
-                    "ACCOUNT_RISK_PERCENT", account_risk_percent, 0.0, 100.0, integer=False, above=True
+                    "ACCOUNT_RISK_PERCENT", account_risk_percent, 0.0, 100.0, integer=False, above=not lenient
                 ),
-                "MAX_OPEN_ORDERS": _check("MAX_OPEN_ORDERS", max_open_orders, 1, MAX_OPEN_ORDERS_CAP, integer=True),
+                "MAX_OPEN_ORDERS": _check(
+                    "MAX_OPEN_ORDERS", max_open_orders, 0 if lenient else 1, MAX_OPEN_ORDERS_CAP, integer=True
+                ),
                 "MAX_SPREAD": _check("MAX_SPREAD", max_spread, 0.0, math.inf, integer=False),
                 "OPERATIONAL_MODE": _check("OPERATIONAL_MODE", int(operational_mode), 0, 2, integer=True),
                 "TIMED_EXIT_BARS": _check("TIMED_EXIT_BARS", timed_exit_bars, 0, 1_000_000, integer=True),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from framework import _ffi
+from framework.config import resolve_config_path
 from framework.errors import FrameworkError, FrameworkInputError, FrameworkLoadError, error_for_code
 from framework.settings import StrategySettings
 from framework.types import (
@@ -33,16 +33,7 @@ from framework.types import (
     dropped_from_code,
 )
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "config" / "AsirikuyConfig.xml"
 INT32_MIN = -(2**31)
-
-
-def resolve_config_path(config_path: str | os.PathLike[str] | None = None) -> Path:
-    """Return the config path: argument, then ASIRIKUY_FRAMEWORK_CONFIG, then framework/config."""
-    if config_path is not None:
-        return Path(config_path)
-    env = os.environ.get("ASIRIKUY_FRAMEWORK_CONFIG")
-    return Path(env) if env else DEFAULT_CONFIG_PATH
 
 
 _address = _ffi.address_of
@@ -188,6 +179,9 @@ class Framework:
         self._lock = threading.Lock()
         self._instances: set[int] = set()
         self._buffers = _Buffers()
+        # Ours refuses inputs the legacy library takes (e.g. more open orders than ORDERINFO_ARRAY_SIZE): the binding
+        # holds callers of ours to its rules and passes a foreign library what that library accepts.
+        self.is_ours = library.is_ours
 
     @property
     def library_path(self) -> Path:
@@ -267,7 +261,7 @@ class Framework:
                 b.bid_ask[:] = row
                 b.price_row = row
             b.last_prices = prices
-        self._fill_orders(b, orders, settings.order_info_array_size)
+        self._fill_orders(b, orders, settings.order_info_array_size, strict=self.is_ours)
         last_slots = b.last_slots
         count = len(slots)
         for i in range(count):
@@ -276,7 +270,9 @@ class Framework:
         for i in range(count, b.slot_count):
             b.set_slot(i, None)
         b.slot_count = count
-        results = b.results_for(settings.max_open_orders)
+        # Cleared before every call: the legacy library leaves the rows alone when it skips a call (disabled mode,
+        # an unknown strategy, the same bar again). MAX_OPEN_ORDERS = 0 (which it accepts) still gets one row.
+        results = b.results_for(max(settings.max_open_orders, 1))
         results.fill(0.0)
         code = self._lib.run_strategy(
             b.addr_settings,
@@ -306,7 +302,7 @@ class Framework:
         return list(self._buffers.last_dropped)
 
     @staticmethod
-    def _fill_orders(b: _Buffers, orders: Sequence[OrderInfo], capacity: int) -> None:
+    def _fill_orders(b: _Buffers, orders: Sequence[OrderInfo], capacity: int, *, strict: bool = True) -> None:
         if not orders and not b.orders_dirty and b.last_count == 0 and len(b.orders) >= capacity:
             return  # no orders now, none written last time: the zeroed buffer and the count already say so
         buf = b.orders_for(max(capacity, 1))
@@ -316,9 +312,10 @@ class Framework:
             b.orders_dirty = False
         if orders:
             open_count = sum(1 for o in orders if o.is_open)
-            if open_count > capacity:
+            if open_count > capacity and strict:
                 raise FrameworkInputError(f"{open_count} open orders exceed ORDERINFO_ARRAY_SIZE={capacity}")
-            # Open orders first, then the most recent closed ones, up to the capacity.
+            # Open orders first (newest first when they do not all fit: the legacy library reads exactly
+            # ORDERINFO_ARRAY_SIZE entries, and its count argument carries them all), then the most recent closed.
             kept = sorted(orders, key=lambda o: (not o.is_open, -o.open_time))[:capacity]
             buf[: len(kept)] = [o.as_row() for o in kept]
             b.orders_dirty = True
@@ -385,7 +382,9 @@ class Runner:
                 slot.point,
                 slot.digits,
             )
-        self.results = np.zeros((settings.max_open_orders, 10), dtype=np.float64)
+        self.results = np.zeros((max(settings.max_open_orders, 1), 10), dtype=np.float64)
+        # Ours clears its rows on every call (a test holds it to that); a foreign library may leave the last call's.
+        self._clear = not framework.is_ours
         self._call = framework.ffi.prepared_run(
             settings=_address(self.settings),
             symbol=symbol,
@@ -403,7 +402,7 @@ class Runner:
         self._function, self._args = self._call.function, self._call.args
         self._time = memoryview(self.time_and_count)
         self._values = memoryview(self.results).cast("B").cast("d")
-        self._masks = range(1, 10 * settings.max_open_orders, 10)
+        self._masks = range(1, 10 * len(self.results), 10)
         self.dropped = 0  # actions dropped over every call so far (asirikuy_last_drops), when the library says
         self._drop_count = framework.ffi.drop_count_function()
 
@@ -421,6 +420,8 @@ class Runner:
         time_and_count = self._time
         time_and_count[0] = current_time
         time_and_count[1] = open_count
+        if self._clear:
+            self.results.fill(0.0)
         code = self._function(*self._args)
         if code != 0:
             raise error_for_code(
@@ -446,8 +447,13 @@ _singleton: Framework | None = None
 
 
 def load_framework(path: str | None = None, config_path: str | None = None) -> Framework:
-    """Load a library implementing the ABI and check its version."""
-    config = resolve_config_path(config_path)
+    """Load a library implementing the ABI in this process and check its version.
+
+    Its config is the generated "test" one unless given: in-process calls are ours (which never read it) and
+    backtests (whose instances the library resets). Live calls of a foreign library run in a supervised child
+    process with the "live" config (framework.isolated).
+    """
+    config = resolve_config_path(config_path, mode="test")
     if not config.is_file():
         raise FrameworkLoadError(f"framework config not found at {config}")
     return Framework(_ffi.Library(_ffi.resolve_library_path(path)), config)
@@ -463,11 +469,19 @@ def get_framework() -> Framework:
     return _singleton
 
 
+def forget_framework() -> None:
+    """Drop the process-wide Framework, so the next get_framework() loads the library the environment names now."""
+    global _singleton
+    with _lock:
+        _singleton = None
+
+
 __all__ = [
     "Framework",
     "Runner",
     "RunnerSlot",
     "FrameworkError",
+    "forget_framework",
     "get_framework",
     "load_framework",
     "resolve_config_path",
