@@ -39,7 +39,10 @@ _COMMON_NAMES = frozenset(
 def _number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise SettingsError(f"{name} must be a number, was {value!r}", parameter=name, value=value)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int such as 10**400
+        raise SettingsError(f"{name} is too large for a double", parameter=name, value=value) from None
     if not math.isfinite(number):
         raise SettingsError(f"{name} must be finite, was {value!r}", parameter=name, value=value)
     return number

@@ -18,6 +18,7 @@ from trading.models.enums import (
 from trading.models.executions import Execution
 from trading.models.instances import StrategyInstance
 from trading.models.instruments import Instrument, InstrumentKind
+from trading.models.legacy import LegacyImport, LegacyInstanceConfig
 from trading.models.orders import PENDING_TICKET_OFFSET, Order, Trade
 from trading.models.reconciliation import (
     Discrepancy,
@@ -46,6 +47,8 @@ __all__ = [
     "ExecutionStatus",
     "Instrument",
     "InstrumentKind",
+    "LegacyImport",
+    "LegacyInstanceConfig",
     "OperationalMode",
     "Order",
     "OrderIntent",

@@ -40,10 +40,13 @@ class StrategyInstance(models.Model):
         max_digits=6,
         decimal_places=3,
         default=Decimal("1.0"),
-        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="ACCOUNT_RISK_PERCENT; above 0 for our strategies (a foreign library also accepts 0)",
     )
     max_open_orders = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(200)]
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(200)],
+        help_text="MAX_OPEN_ORDERS; at least 1 for our strategies (a foreign library also accepts 0)",
     )
     max_spread = models.DecimalField(
         max_digits=20, decimal_places=10, default=Decimal("0"), help_text="Price units; 0 = no spread filter"
@@ -77,6 +80,8 @@ class StrategyInstance(models.Model):
             parameters=self.parameters,
             rates_slots=self.rates_slots,
             max_spread=self.max_spread,
+            risk_percent=self.risk_percent,
+            max_open_orders=self.max_open_orders,
         )
         if errors:
             raise ValidationError(errors)

@@ -1,4 +1,5 @@
-"""Validation of a strategy instance's settings against the framework's strategy catalog."""
+"""Validation of a strategy instance's settings: against our catalog for our strategies (C and Python), against
+the legacy names for a strategy of a foreign library (ASIRIKUY_FRAMEWORK_LIBRARY), which checks its own values."""
 
 from __future__ import annotations
 
@@ -47,6 +48,48 @@ def _slot_errors(rates_slots: Any) -> list[str]:
     return errors
 
 
+def strategy_is_foreign(strategy_id: int) -> bool:
+    """True when ``strategy_id`` runs in a library other than ours (ASIRIKUY_FRAMEWORK_LIBRARY), where any id is
+    allowed and parameters are named as in .set files; Python strategies are always ours."""
+    from framework.isolated import foreign_library
+    from framework.pystrategy.registry import is_python_strategy
+
+    return not is_python_strategy(strategy_id) and foreign_library()
+
+
+def _foreign_errors(
+    strategy_id: int, timeframe: int | None, parameters: Any, rates_slots: Any, max_open_orders: int | None
+) -> dict[str, list[str]]:
+    """A foreign library's strategy: any id; every parameter name must be known (the library checks values)."""
+    from framework import StrategySettings
+    from framework.errors import SettingsError
+
+    errors: dict[str, list[str]] = {}
+    if isinstance(strategy_id, bool) or not isinstance(strategy_id, int) or strategy_id < 0:
+        errors["strategy_id"] = [f"{strategy_id!r} is not a strategy id (a whole number >= 0)"]
+    if parameters is not None and not isinstance(parameters, dict):
+        errors["parameters"] = ["parameters must be an object of NAME: number"]
+    elif "strategy_id" not in errors:
+        try:
+            StrategySettings.from_named(
+                strategy_id,
+                instance_id=1,
+                timeframe=1,
+                params=parameters or {},
+                max_open_orders=max_open_orders or 0,
+            )
+        except SettingsError as e:
+            errors["parameters"] = [str(e)]
+        except ValueError as e:  # a broken ASIRIKUY_LEGACY_PARAMETER_NAMES file
+            errors["parameters"] = [str(e)]
+    if rates_slots:
+        errors["rates_slots"] = [
+            "a foreign library's strategy reads the slots of its rates requirements (foreign-library settings); "
+            "rates_slots describe our strategies' slots"
+        ]
+    return errors
+
+
 def instance_validate(
     *,
     strategy_id: int | None,
@@ -54,14 +97,34 @@ def instance_validate(
     parameters: Any,
     rates_slots: Any,
     max_spread: Decimal | None = None,
+    risk_percent: Decimal | None = None,
+    max_open_orders: int | None = None,
 ) -> dict[str, list[str]]:
     """Return errors by field name (empty when valid); names the field, the value and the rule."""
     from framework import get_strategy
-    from framework.errors import UnknownStrategyError
+    from framework.errors import FrameworkLoadError, UnknownStrategyError
 
     errors: dict[str, list[str]] = {}
     if timeframe not in {int(v) for v in Timeframe.values}:
         errors.setdefault("timeframe", []).append(f"{timeframe!r} is not a supported timeframe in minutes")
+    try:
+        foreign = isinstance(strategy_id, int) and strategy_is_foreign(strategy_id)
+    except FrameworkLoadError as e:
+        return {**errors, "strategy_id": [f"the configured framework library cannot be used: {e}"]}
+    if foreign:
+        assert isinstance(strategy_id, int)
+        errors.update(_foreign_errors(strategy_id, timeframe, parameters, rates_slots, max_open_orders))
+        if max_spread is not None and max_spread < 0:
+            errors.setdefault("max_spread", []).append(f"{max_spread} must be 0 (off) or positive")
+        return errors
+    if risk_percent is not None and risk_percent <= 0:
+        errors.setdefault("risk_percent", []).append(
+            f"{risk_percent} must be above 0: our strategies size every entry by it"
+        )
+    if max_open_orders is not None and max_open_orders < 1:
+        errors.setdefault("max_open_orders", []).append(
+            f"{max_open_orders} must be at least 1: it is also the number of result rows of our strategies"
+        )
     spec = None
     try:
         spec = get_strategy(int(strategy_id)) if strategy_id is not None else None

@@ -58,7 +58,7 @@ from trading.services.execution.inputs import (
     slot_plans,
 )
 from trading.services.execution.orders import client_order_id, order_fields, signal_json
-from trading.services.execution.runner import framework_prepare
+from trading.services.execution.runner import framework_for
 from trading.services.execution.translate import InstrumentSpec, signals_to_intents
 from trading.services.feed import feed_ensure
 from trading.services.orders.dispatch import orders_dispatch_after_commit
@@ -330,7 +330,7 @@ def _compute(job: _Job, shared: _Shared) -> None:
     quote = _quote(shared, instrument)
     settings_ = instance_settings(instance)
     python = is_python_strategy(settings_.strategy_id)  # a Python strategy runs in this process, not in the C library
-    fw = python_host() if python else framework_prepare(instance.instance_id, settings_)
+    fw = python_host() if python else framework_for(instance, settings_, now=now)  # ours in-process, else isolated
     slots = build_slots(plans, now=now, bid=float(quote.bid), memo=shared.bars)
     rate = _rate(shared, instrument, quote.bid)
     book = _book(shared, instance, settings_.order_info_array_size)

@@ -13,14 +13,19 @@ from decimal import Decimal
 import numpy as np
 
 from framework import AccountInfo, BidAsk, RatesSlot, StrategySettings, get_strategy
+from framework.config import live_ntp_enabled
+from framework.errors import SettingsError
+from framework.legacy.slots import requirement_errors, resolve
 from trading.bars.brokertime import framework_time
 from trading.bars.read import bars_as_crates
 from trading.models import (
     BrokerAccount,
     Instrument,
+    LegacyInstanceConfig,
     StrategyInstance,
 )
 from trading.services.bar_clock import bar_close_time
+from trading.services.instance_validation import strategy_is_foreign
 
 BROKER_TZ = "UTC"
 ORDER_INFO_SIZE = 20
@@ -34,11 +39,42 @@ class NotEnoughBars(Exception):
 class SlotPlan:
     index: int
     instrument: Instrument
-    timeframe: int
+    timeframe: int  # of the bars read
     bars: int  # closed bars wanted (the forming bar is added on top)
+    # A foreign library's slot (legacy rule): the timeframe its strategy reads, built by the library from the
+    # bars read, and totalBarsRequired; 0 for our strategies (the bars read are the bars required).
+    required_timeframe: int = 0
+    total_bars_required: int = 0
+
+
+def legacy_config(instance: StrategyInstance) -> LegacyInstanceConfig:
+    try:
+        return instance.legacy
+    except LegacyInstanceConfig.DoesNotExist:
+        raise SettingsError(
+            f"instance {instance.instance_id} runs strategy {instance.strategy_id} of a foreign library but has no "
+            "foreign-library settings (its TIMEFRAME and rates requirements); import its preset or add them",
+            parameter="rates_requirements",
+        ) from None
 
 
 def instance_settings(instance: StrategyInstance, *, is_backtesting: bool = False) -> StrategySettings:
+    """The settings double[64] of ``instance``: checked against our catalog, or built from named parameters for a
+    foreign library's strategy (whose live calls pass IS_BACKTESTING = 1 unless ASIRIKUY_FRAMEWORK_NTP is on)."""
+    if strategy_is_foreign(instance.strategy_id):
+        legacy = legacy_config(instance)
+        return StrategySettings.from_named(
+            instance.strategy_id,
+            instance_id=instance.instance_id,
+            timeframe=legacy.strategy_timeframe,
+            params=instance.parameters or {},
+            account_risk_percent=float(instance.risk_percent),
+            max_open_orders=instance.max_open_orders,
+            max_spread=float(instance.max_spread),
+            operational_mode=instance.operational_mode,
+            order_info_array_size=max(ORDER_INFO_SIZE, instance.max_open_orders + 1),
+            is_backtesting=is_backtesting or not live_ntp_enabled(),
+        )
     return StrategySettings.for_strategy(
         instance.strategy_id,
         instance_id=instance.instance_id,
@@ -53,8 +89,36 @@ def instance_settings(instance: StrategyInstance, *, is_backtesting: bool = Fals
     )
 
 
+def legacy_slot_plans(instance: StrategyInstance) -> list[SlotPlan]:
+    """A foreign library's strategy: the enabled slots of its rates requirements, each with the bars of its fetched
+    timeframe the legacy rule demands (totalBarsRequired × 1.2 × required / fetched)."""
+    legacy = legacy_config(instance)
+    errors = requirement_errors(
+        legacy.rates_requirements, strategy_id=instance.strategy_id, strategy_timeframe=legacy.strategy_timeframe
+    )
+    if errors:
+        raise SettingsError(f"instance {instance.instance_id}: {'; '.join(errors)}", parameter="rates_requirements")
+    slots = resolve(legacy.rates_requirements, legacy.strategy_timeframe)
+    symbols = {s.symbol for s in slots if s.symbol}
+    by_symbol = {i.symbol: i for i in Instrument.objects.filter(symbol__in=symbols)}
+    plans = []
+    for slot in slots:
+        instrument = by_symbol.get(slot.symbol) if slot.symbol else instance.instrument
+        if instrument is None:
+            raise NotEnoughBars(f"slot {slot.index}: instrument {slot.symbol} does not exist")
+        plans.append(
+            SlotPlan(
+                slot.index, instrument, slot.fetched_timeframe, slot.closed_bars, slot.required_timeframe, slot.bars
+            )
+        )
+    return plans
+
+
 def slot_plans(instance: StrategyInstance) -> list[SlotPlan]:
-    """The instance's rates slots: its own list, or the catalog's defaults for its parameters."""
+    """The instance's rates slots: its own list, or the catalog's defaults for its parameters (a foreign library's
+    strategy: its rates requirements)."""
+    if strategy_is_foreign(instance.strategy_id):
+        return legacy_slot_plans(instance)
     if instance.rates_slots:
         symbols = {s.get("symbol") for s in instance.rates_slots if s.get("symbol")}
         by_symbol = {i.symbol: i for i in Instrument.objects.filter(symbol__in=symbols)}
@@ -114,17 +178,28 @@ def slot_bars(plan: SlotPlan, *, now: datetime, memo: BarsMemo | None = None) ->
     return closed
 
 
-def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsMemo | None = None) -> list[RatesSlot]:
-    """Closed bars of every slot up to ``now``, plus the forming bar the ABI expects last.
+def build_slots(
+    plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsMemo | None = None
+) -> list[RatesSlot | None]:
+    """Closed bars of every slot up to ``now``, plus the forming bar the ABI expects last (None: an unused slot
+    between used ones).
 
     ``memo``: bars read by earlier instances of the same batch; the arrays in it are never written to
     (each slot's rates are a new array).
     """
-    slots = []
+    slots: list[RatesSlot | None] = []
     for plan in plans:
+        slots.extend([None] * (plan.index - len(slots)))
         closed = slot_bars(plan, now=now, memo=memo)
         if len(closed) == 0:
             raise NotEnoughBars(f"slot {plan.index}: no {plan.timeframe}-minute bars of {plan.instrument.symbol}")
+        if plan.total_bars_required and len(closed) < plan.bars:
+            # A legacy library refuses a short array (NOT_ENOUGH_RATES_DATA) and may read past it: never call it so.
+            raise NotEnoughBars(
+                f"slot {plan.index}: {len(closed)} {plan.timeframe}-minute bars of {plan.instrument.symbol} stored, "
+                f"the strategy needs {plan.bars} ({plan.total_bars_required} bars of {plan.required_timeframe} "
+                "minutes, × 1.2 for weekends)"
+            )
         from trading.bars.brokertime import from_framework_time
 
         last_open = from_framework_time(int(closed["time"][-1]), BROKER_TZ)
@@ -133,8 +208,8 @@ def build_slots(plans: list[SlotPlan], *, now: datetime, bid: float, memo: BarsM
         slots.append(
             RatesSlot(
                 rates=rates,
-                required_timeframe=plan.timeframe,
-                total_bars_required=min(len(rates), plan.bars),
+                required_timeframe=plan.required_timeframe or plan.timeframe,
+                total_bars_required=plan.total_bars_required or min(len(rates), plan.bars),
                 actual_timeframe=plan.timeframe,
                 point=float(plan.instrument.point),
                 digits=plan.instrument.digits,

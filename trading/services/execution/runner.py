@@ -17,12 +17,22 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings as django_settings
 
 from framework import StrategySettings, get_framework
+from framework.config import temp_folder
 from framework.errors import TooManyInstancesError
+from framework.isolated import IsolatedFramework, isolated_framework
 from framework.strategy import Framework
+from framework.types import DroppedSignal, OrderSignal
+from trading.bars.brokertime import framework_time
+from trading.legacy.status import legacy_files_record
+from trading.models import LegacyInstanceConfig, StrategyInstance
+from trading.services.execution.inputs import BROKER_TZ, legacy_config
+from trading.services.instance_validation import strategy_is_foreign
 
 _lock = threading.Lock()
 # instance id -> settings fingerprint, least recently run first.
@@ -95,6 +105,41 @@ def framework_prepare(instance_id: int, settings: StrategySettings, *, is_testin
         _fingerprints[instance_id] = fingerprint
         _fingerprints.move_to_end(instance_id)
     return fw
+
+
+class ForeignRun:
+    """One live call of a foreign library's strategy, in this worker's supervised library process.
+
+    It passes the broker time of ``now`` (the wall clock when the bar close ran; the legacy library checks it
+    against NTP when IS_BACKTESTING is 0) and the instance's reference broker, and afterwards keeps what the
+    library wrote for the instance (UI values, heartbeat) on its row. A crash or hang of the library raises a
+    ForeignLibraryError for this instance only.
+    """
+
+    def __init__(self, host: IsolatedFramework, legacy: LegacyInstanceConfig, now: datetime) -> None:
+        self.host, self.legacy, self.now = host, legacy, now
+
+    def run(self, **call: Any) -> list[OrderSignal]:
+        call["current_time"] = framework_time(self.now, BROKER_TZ)
+        call["ref_broker_name"] = self.legacy.ref_broker_name
+        try:
+            return self.host.run(**call, is_testing=False)
+        finally:
+            legacy_files_record(
+                instance_id=self.legacy.instance_id,
+                temp=temp_folder(self.host.config_path),
+                library_version=".".join(map(str, self.host.version)),
+            )
+
+    def last_dropped(self) -> list[DroppedSignal]:
+        return []
+
+
+def framework_for(instance: StrategyInstance, settings: StrategySettings, *, now: datetime) -> Framework | ForeignRun:
+    """What runs ``instance`` live: our library in this process, or a foreign library's supervised process."""
+    if strategy_is_foreign(instance.strategy_id):
+        return ForeignRun(isolated_framework("live"), legacy_config(instance), now)
+    return framework_prepare(instance.instance_id, settings)
 
 
 def framework_instance_forget(instance_id: int) -> None:
