@@ -65,6 +65,10 @@ class SlotSeries:
     close_time: np.ndarray  # int64, per slot bar
     closed_end: np.ndarray  # int32, per primary bar
     same_instrument: bool
+    # A foreign library's slot: the timeframe its strategy reads (built by the library from these bars) and
+    # its totalBarsRequired; 0 = the bars passed are the bars required (our strategies).
+    required_timeframe: int = 0
+    total_bars_required: int = 0
 
 
 @dataclass

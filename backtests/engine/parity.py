@@ -445,7 +445,17 @@ def _runner(
     prices: BidAsk,
 ) -> Runner | PythonRunner:
     """c_runStrategy through framework.Runner, or a Python strategy through its twin: the same buffers."""
-    slots = [RunnerSlot(s.timeframe, s.window, s.timeframe, s.window + 1, s.point, s.digits) for s in data.slots]
+    slots = [
+        RunnerSlot(
+            s.required_timeframe or s.timeframe,
+            s.total_bars_required or s.window,
+            s.timeframe,
+            s.window + 1,
+            s.point,
+            s.digits,
+        )
+        for s in data.slots
+    ]
     if is_python_strategy(settings.strategy_id):
         return PythonRunner(
             settings=settings,
@@ -463,7 +473,7 @@ def _runner(
         symbol=symbol,
         account_currency=account_currency,
         broker_name=BROKER_TZ,
-        ref_broker_name=BROKER_TZ,
+        ref_broker_name=str(data.extra.get("ref_broker_name", BROKER_TZ)),  # a foreign strategy's reference clock
         account=account,
         prices=prices,
         slots=slots,

@@ -12,7 +12,7 @@ import numpy as np
 from backtests.engine.market import Costs, MarketData, SlotSeries, crates_with_spare
 from framework import StrategySettings
 from trading.bars.read import bars_as_arrays
-from trading.models import Bar, StrategyInstance
+from trading.models import Bar, LegacyInstanceConfig, StrategyInstance
 from trading.services.execution.inputs import bar_close_times, instance_settings, slot_plans
 from trading.services.prices import quote_to_account_rate
 
@@ -67,7 +67,9 @@ def market_data(
     primary_close_utc = primary["time"] + plans[0].timeframe * 60
     slots: list[SlotSeries] = []
     first = max(primary["warm"], plans[0].bars - 1)
-    for plan in plans:
+    for position, plan in enumerate(plans):
+        if plan.index != position:
+            raise NoData(f"slot {position} is unused and slot {plan.index} is not: backtests pass slots 0..n in a row")
         series = primary if plan.index == 0 else _series(plan.instrument.pk, plan.timeframe, start, end, plan.bars + 1)
         count = len(series["time"])
         rows = np.zeros(
@@ -101,6 +103,8 @@ def market_data(
                 close_time=bar_close_times(series["time"], plan.timeframe),
                 closed_end=closed_end,
                 same_instrument=plan.instrument.pk == instrument.pk,
+                required_timeframe=plan.required_timeframe,
+                total_bars_required=plan.total_bars_required,
             )
         )
     if first > n - 1:
@@ -134,6 +138,9 @@ def market_data(
         rate_mode=rate_mode,
         fixed_rate=fixed_rate,
     )
+    legacy = LegacyInstanceConfig.objects.filter(pk=instance.pk).first() if instance.pk else None
+    if legacy is not None:  # a foreign library's strategy sees its reference broker's clock, as live
+        data.extra["ref_broker_name"] = legacy.ref_broker_name
     return data, settings
 
 
