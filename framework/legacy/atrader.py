@@ -59,12 +59,10 @@ STRATEGY_KEYS = (
     "timeframerequirements",
 )
 REQUIRED_STRATEGY_KEYS = ("setfile", "pair", "strategyid", "passedtimeframe", "raterequirements")
-# brokerName values of the legacy trader -> our broker kind (None: known, not supported here).
-LEGACY_BROKERS: dict[str, str | None] = {
-    "OANDA Corporation": "oanda",
-    "Dukascopy": None,
-    "AlpariUS-JForex": None,
-}
+# brokerName values of the legacy trader that the platform has a broker for -> our broker kind. The others it
+# knew (Dukascopy, AlpariUS-JForex, FXDD-JForex*) were JForex brokers, which the platform does not speak.
+LEGACY_BROKERS: dict[str, str] = {"OANDA Corporation": "oanda"}
+LEGACY_JFOREX_BROKERS = ("Dukascopy", "AlpariUS-JForex", "FXDD-JForex")
 
 
 @dataclass(frozen=True, slots=True)

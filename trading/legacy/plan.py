@@ -103,6 +103,16 @@ def legacy_import_plan(source: LegacySource, options: ImportOptions) -> ImportPl
     )
     plan.problems += [p for p in config.problems if not p.section or p.section not in options.skip]
     plan.ignored += config.ignored
+    for item in config.smtp.values():
+        plan.ignored.append(
+            LegacyIgnored(
+                plan.config_name,
+                item.line,
+                item.key,
+                "(not shown)" if item.key.lower() == "password" else item.value,
+                "e-mail notifications are not part of the platform yet (the SMTP password is not stored)",
+            )
+        )
     plan.account = plan_account(config, options.account, plan.problems, plan.ignored)
     sections = [s for s in config.sections if s.section not in options.skip]
     plan.skipped = sorted(s.section for s in config.sections if s.section in options.skip)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from framework.config import broker_tz_names
-from framework.legacy.atrader import LEGACY_BROKERS, AtraderConfig, parse_bool
+from framework.legacy.atrader import LEGACY_BROKERS, LEGACY_JFOREX_BROKERS, AtraderConfig, parse_bool
 from framework.legacy.problems import LegacyIgnored, LegacyProblem
-from trading.models import Broker, BrokerAccount, BrokerEnvironment
+from trading.models import BrokerAccount, BrokerEnvironment
 from trading.models.accounts import CURRENCY_RE
 
 INTO_EXISTING = "the instances go into the existing account chosen for this import"
@@ -74,24 +74,26 @@ def plan_account(
     if existing is not None:
         for key, item in account.values.items():
             if key not in ("refbrokername", "strategies"):
-                ignored.append(LegacyIgnored(file, item.line, item.key, item.value, INTO_EXISTING))
+                shown = "(not shown)" if key == "password" else item.value  # a token never goes into a report
+                ignored.append(LegacyIgnored(file, item.line, item.key, shown, INTO_EXISTING))
         return planned
     broker = account.values.get("brokername")
     if broker is None:
         problems.append(LegacyProblem(file, None, "brokerName", "", "[account] needs brokerName"))
         return planned
-    kind = LEGACY_BROKERS.get(broker.value, "")
-    if kind != "oanda":
+    kind = LEGACY_BROKERS.get(broker.value)
+    if kind is None:
+        known = ", ".join(LEGACY_BROKERS)
         why = (
-            "a JForex broker of the legacy trader; the platform has no JForex venue (brokers: OANDA Corporation)"
-            if kind is None or "JForex" in broker.value
-            else "not a broker the legacy trader knew; the platform does not guess (brokers: OANDA Corporation)"
+            f"a JForex broker of the legacy trader; the platform has no JForex venue (brokers: {known})"
+            if broker.value.startswith(LEGACY_JFOREX_BROKERS)
+            else f"not a broker the legacy trader knew; the platform does not guess (brokers: {known})"
         )
         problems.append(LegacyProblem(file, broker.line, broker.key, broker.value, why))
         return planned
-    planned.broker = Broker.OANDA
+    planned.broker = kind
     ignored.append(
-        LegacyIgnored(file, broker.line, broker.key, broker.value, "OANDA v20; the bars' clock passed is UTC")
+        LegacyIgnored(file, broker.line, broker.key, broker.value, f"{kind} account; the bars' clock passed is UTC")
     )
     for key, attr, what in (
         ("password", "token", "the OANDA personal access token"),

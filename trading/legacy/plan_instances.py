@@ -173,9 +173,12 @@ def _plan_one(
             section.passed_timeframe,
             f"bars are stored for {sorted(int(v) for v in Timeframe.values)} minutes",
         )
-    for error in requirement_errors(
-        section.requirements, strategy_id=section.strategy_id, strategy_timeframe=plan.strategy_timeframe or None
-    ):
+    # an empty list: its lines were not understood, and said so (a missing rateRequirements too)
+    declared = section.requirements
+    errors = requirement_errors(
+        declared, strategy_id=section.strategy_id, strategy_timeframe=plan.strategy_timeframe or None
+    )
+    for error in errors if declared else []:
         config_problem("rateRequirements", ",".join(str((e or {}).get("bars", 0)) for e in section.requirements), error)
     others = {str(e["symbol"]) for e in section.requirements if e and e.get("symbol")}
     missing = others - set(Instrument.objects.filter(symbol__in=others).values_list("symbol", flat=True))
