@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from framework import UnknownStrategyError, get_strategy
 from risk.services.audit import audit_record
 from trading.admin.base import OwnerScopedAdmin
+from trading.admin.legacy import LegacyInstanceConfigInline
 from trading.exceptions import ApplicationError
 from trading.models import Execution, StrategyInstance
 from trading.permissions import Action
@@ -100,7 +101,7 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
     list_select_related = ("account", "instrument")
     search_fields = ("name", "=instance_id", "instrument__symbol", "account__name")
     date_hierarchy = "created_at"
-    inlines = (ExecutionInline,)
+    inlines = (ExecutionInline, LegacyInstanceConfigInline)
     actions = ("enable_instances", "disable_instances", "run_now")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StrategyInstance]:

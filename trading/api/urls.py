@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from trading.api import (
     accounts,
@@ -39,6 +39,7 @@ urlpatterns = [
     path("instances/<int:instance_id>/enable/", instances.InstanceEnableApi.as_view(), name="instance-enable"),
     path("instances/<int:instance_id>/disable/", instances.InstanceDisableApi.as_view(), name="instance-disable"),
     path("instances/<int:instance_id>/run/", instances.InstanceRunApi.as_view(), name="instance-run"),
+    path("", include("trading.api.legacy")),  # legacy import/export, foreign strategies, the library in use
     path("bars/", bars.BarListApi.as_view(), name="bars"),
     path("bars/import/", bars_data.BarImportApi.as_view(), name="bars-import"),
     path("bars/coverage/", bars_data.BarCoverageApi.as_view(), name="bars-coverage"),
