@@ -27,7 +27,7 @@ from backtests.models import Engine, Optimization, OptimizationPass, RunStatus, 
 from backtests.services.bounds import balance_validate, costs_validate
 from backtests.services.data import instance_with_parameters
 from backtests.services.runs import _json_safe, engine_run_stored
-from framework import get_strategy
+from framework import UnknownStrategyError, get_strategy
 from trading.models import StrategyInstance
 from trading.services.instances import instance_create, instance_update
 from trading.services.quotas import quota_check
@@ -56,11 +56,15 @@ def _number(name: str, key: str, value: object) -> float:
 
 def _axis_rule(name: str, spec, rule) -> tuple[int, Callable[[], list[float]]]:
     """How many values one parameter takes, and how to build them: the count comes first, arithmetically,
-    so a space too large is refused before any value exists (a step of 1e-5 would build millions)."""
-    try:
-        param = spec.param(name)
-    except KeyError:
-        raise OptimizationError(f"{spec.name} has no parameter {name}") from None
+    so a space too large is refused before any value exists (a step of 1e-5 would build millions).
+    ``spec`` None: a foreign library's strategy (no catalog bounds; the library checks values), whose rule is a
+    list or a full {min, max, step}, as an imported preset's ``,1`` ``,2`` ``,3`` lines give it."""
+    param = None
+    if spec is not None:
+        try:
+            param = spec.param(name)
+        except KeyError:
+            raise OptimizationError(f"{spec.name} has no parameter {name}") from None
     if isinstance(rule, list):
         if len(rule) > MAX_AXIS_VALUES:
             raise OptimizationError(f"{name}: at most {MAX_AXIS_VALUES} values (was {len(rule)})")
@@ -72,9 +76,11 @@ def _axis_rule(name: str, spec, rule) -> tuple[int, Callable[[], list[float]]]:
             raise OptimizationError(
                 f"{name}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; use min, max, step"
             )
-        lo = _number(name, "min", rule.get("min", param.minimum))
-        hi = _number(name, "max", rule.get("max", param.maximum))
-        default_step = 1 if param.integer else (hi - lo) / 10 or 1
+        if param is None and not {"min", "max", "step"} <= set(rule):
+            raise OptimizationError(f"{name}: a foreign library's parameter needs min, max and step")
+        lo = _number(name, "min", rule["min"] if param is None else rule.get("min", param.minimum))
+        hi = _number(name, "max", rule["max"] if param is None else rule.get("max", param.maximum))
+        default_step = 1 if param is None or param.integer else (hi - lo) / 10 or 1
         step = _number(name, "step", rule.get("step", default_step))
         if step <= 0 or hi < lo:
             raise OptimizationError(f"{name}: need min <= max and step > 0")
@@ -89,8 +95,12 @@ def _axis_rule(name: str, spec, rule) -> tuple[int, Callable[[], list[float]]]:
 
 
 def _axis(name: str, spec, build: Callable[[], list[float]]) -> list[float]:
-    param = spec.param(name)
     values = build()
+    if spec is None:  # a foreign library's parameter: its library checks the values
+        if not values:
+            raise OptimizationError(f"{name}: no values")
+        return values
+    param = spec.param(name)
     for v in values:
         if not param.minimum <= v <= param.maximum or (param.integer and v != int(v)):
             kind = "integers " if param.integer else ""
@@ -108,7 +118,10 @@ def optimization_points(
     The number of passes is known from the rules alone and checked against MAX_PASSES before a single value
     or pass is built.
     """
-    spec = get_strategy(strategy_id)
+    try:
+        spec = get_strategy(strategy_id)
+    except UnknownStrategyError:
+        spec = None  # a foreign library's strategy (e.g. an imported .set's optimisation space)
     if not isinstance(space, dict):
         raise OptimizationError("the search space must be an object {parameter: rule}")
     if not space:
@@ -131,7 +144,9 @@ def optimization_points(
         points = [{name: axes[name][int(rng.integers(len(axes[name])))] for name in names} for _ in range(samples)]
     out = []
     for p in points:  # integers as ints, so the stored parameters read like the instance's own
-        out.append({k: (int(v) if spec.param(k).integer else v) for k, v in p.items()})
+        out.append(
+            {k: (int(v) if (spec.param(k).integer if spec else float(v).is_integer()) else v) for k, v in p.items()}
+        )
     return out
 
 
