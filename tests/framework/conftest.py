@@ -37,6 +37,29 @@ def fw(library_path: Path) -> Framework:
     return load_framework(str(library_path))
 
 
+_ours: dict[Path, bool] = {}
+
+
+def library_is_ours(path: Path) -> bool:
+    """Whether the library under test is framework/c (recognised by its own exports, so a sanitizer build is ours)."""
+    if path not in _ours:
+        from framework._ffi import Library
+
+        _ours[path] = path == DEFAULT_LIBRARY_PATH or Library(path).is_ours
+    return _ours[path]
+
+
+@pytest.fixture(autouse=True)
+def _ours_only(request: pytest.FixtureRequest) -> None:
+    """Skip tests marked ``ours_only`` when ASIRIKUY_FRAMEWORK_LIBRARY names another library (e.g. the real one):
+    they hold our library to rules a legacy library does not have (validation, no NULL reads, our exports)."""
+    if request.node.get_closest_marker("ours_only") is None:
+        return
+    path = request.getfixturevalue("library_path")
+    if not library_is_ours(path):
+        pytest.skip(f"holds only for our library (framework/c); the library under test is {path}")
+
+
 @pytest.fixture
 def instance_id(fw: Framework) -> Iterator[int]:
     """A fresh registered instance id per test."""

@@ -44,6 +44,7 @@ def _raw(instance_id: int, **changes: float) -> RawCall:
     return RawCall(settings=array, bars=BARS.copy())
 
 
+@pytest.mark.ours_only
 def test_a_valid_raw_call_succeeds(fw, instance_id):
     assert _raw(instance_id).call(fw) == 0
 
@@ -51,18 +52,14 @@ def test_a_valid_raw_call_succeeds(fw, instance_id):
 @pytest.mark.parametrize(
     "argument",
     [
-        "settings",
+        # a legacy library NULL-checks only the four strings; it reads the rest unchecked
+        pytest.param("settings", marks=pytest.mark.ours_only),
         "symbol",
         "currency",
         "broker",
         "ref_broker",
-        "time",
-        "account",
-        "bid_ask",
-        "rates_info",
-        "rates0",
-        "results",
-        "orders",
+        *[pytest.param(a, marks=pytest.mark.ours_only) for a in ("time", "account", "bid_ask", "rates_info")],
+        *[pytest.param(a, marks=pytest.mark.ours_only) for a in ("rates0", "results", "orders")],
     ],
 )
 def test_null_pointers_return_null_pointer(fw, instance_id, argument):
@@ -71,18 +68,21 @@ def test_null_pointers_return_null_pointer(fw, instance_id, argument):
     assert call.call(fw) == NULL_POINTER
 
 
+@pytest.mark.ours_only
 def test_null_orders_are_fine_when_no_orders_are_declared(fw, instance_id):
     call = _raw(instance_id, ORDERINFO_ARRAY_SIZE=0)
     call.null = frozenset({"orders"})
     assert call.call(fw) == 0
 
 
+@pytest.mark.ours_only
 def test_an_enabled_slot_without_bars_is_a_null_pointer(fw, instance_id):
     call = _raw(instance_id)
     call.rates_info[3] = (1, 240, 10, 240, 10, 1e-5, 5)
     assert call.call(fw) == NULL_POINTER
 
 
+@pytest.mark.ours_only
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -116,11 +116,13 @@ def test_out_of_range_settings_return_invalid_parameter(fw, instance_id, name, v
     assert _raw(instance_id, **{name: value}).call(fw) == INVALID_PARAMETER
 
 
+@pytest.mark.ours_only
 def test_unknown_strategy_id_returns_invalid_strategy(fw, instance_id):
     assert _raw(instance_id, INTERNAL_STRATEGY_ID=7).call(fw) == INVALID_STRATEGY
     assert _raw(instance_id, INTERNAL_STRATEGY_ID=100.5).call(fw) == INVALID_STRATEGY
 
 
+@pytest.mark.ours_only
 def test_unregistered_instance_returns_unknown_instance_id(fw, instance_id):
     assert _raw(instance_id, STRATEGY_INSTANCE_ID=987_654).call(fw) == UNKNOWN_INSTANCE_ID
 
@@ -132,12 +134,14 @@ def test_unknown_broker_names_return_unknown_timezone(fw, instance_id, field):
     assert call.call(fw) == UNKNOWN_TIMEZONE
 
 
+@pytest.mark.ours_only
 def test_documented_broker_names_are_accepted(fw, instance_id):
     call = _raw(instance_id)
     call.broker = b"OANDA Corporation"
     assert call.call(fw) == 0
 
 
+@pytest.mark.ours_only
 @pytest.mark.parametrize(("bid", "ask"), [(0.0, 1.1), (1.1, 0.0), (1e-10, 1e-10)])
 def test_zero_bid_or_ask_returns_bid_ask_is_zero(fw, instance_id, bid, ask):
     call = _raw(instance_id)
@@ -145,6 +149,7 @@ def test_zero_bid_or_ask_returns_bid_ask_is_zero(fw, instance_id, bid, ask):
     assert call.call(fw) == BID_ASK_IS_ZERO
 
 
+@pytest.mark.ours_only
 @pytest.mark.parametrize(("index", "value"), [(0, float("nan")), (1, 1.0), (4, 0.0), (5, -1.0)])
 def test_bad_prices_return_invalid_parameter(fw, instance_id, index, value):
     call = _raw(instance_id)
@@ -152,6 +157,7 @@ def test_bad_prices_return_invalid_parameter(fw, instance_id, index, value):
     assert call.call(fw) == INVALID_PARAMETER
 
 
+@pytest.mark.ours_only
 @pytest.mark.parametrize(("index", "value"), [(5, 0.0), (2, float("inf")), (6, -0.1)])
 def test_bad_account_values_return_invalid_parameter(fw, instance_id, index, value):
     call = _raw(instance_id)
@@ -159,6 +165,7 @@ def test_bad_account_values_return_invalid_parameter(fw, instance_id, index, val
     assert call.call(fw) == INVALID_PARAMETER
 
 
+@pytest.mark.ours_only
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -178,6 +185,7 @@ def test_bad_rates_info_returns_invalid_parameter(fw, instance_id, field, value)
     assert call.call(fw) == INVALID_PARAMETER
 
 
+@pytest.mark.ours_only
 def test_too_few_bars_returns_not_enough_rates_data(fw, instance_id):
     call = _raw(instance_id)
     call.rates_info[0]["totalBarsRequired"] = len(BARS) + 1
@@ -188,6 +196,7 @@ def test_too_few_bars_returns_not_enough_rates_data(fw, instance_id):
     assert short.call(fw) == NOT_ENOUGH_RATES_DATA
 
 
+@pytest.mark.ours_only
 def test_bars_with_nan_or_unordered_times_return_invalid_parameter(fw, instance_id):
     nan_call = _raw(instance_id)
     nan_call.bars["close"][5] = np.nan
@@ -197,6 +206,7 @@ def test_bars_with_nan_or_unordered_times_return_invalid_parameter(fw, instance_
     assert unordered.call(fw) == INVALID_PARAMETER
 
 
+@pytest.mark.ours_only
 def test_bad_orders_return_invalid_parameter(fw, instance_id):
     bad_type = _raw(instance_id)
     bad_type.orders[0] = (5, instance_id, 9, T0, 0, 0, 0, 0, 1.1, 0, 0.1, 0, 0, 0, 1)
@@ -206,12 +216,14 @@ def test_bad_orders_return_invalid_parameter(fw, instance_id):
     assert nan_field.call(fw) == INVALID_PARAMETER
 
 
+@pytest.mark.ours_only
 def test_orders_beyond_orderinfo_array_size_are_never_read(fw, instance_id):
     call = _raw(instance_id, ORDERINFO_ARRAY_SIZE=2)
     call.orders[2] = (6, instance_id, 99, T0, 0, np.nan, 0, 0, 1.1, 0, 0.1, 0, 0, 0, 1)
     assert call.call(fw) == 0
 
 
+@pytest.mark.ours_only
 def test_results_are_cleared_on_every_call_and_extra_rows_untouched(fw, instance_id):
     for changes, expected in (({"OPERATIONAL_MODE": 0}, 0), ({"TIMEFRAME": 0}, INVALID_PARAMETER), ({}, 0)):
         call = _raw(instance_id, **changes)
@@ -250,6 +262,7 @@ def test_more_than_200_instances_return_too_many_instances(fw):
 # ---- the binding maps codes to named exceptions -----------------------------
 
 
+@pytest.mark.ours_only
 def test_binding_raises_named_exceptions_with_code_and_readable_message(fw, instance_id):
     settings = StrategySettings.for_strategy(MA_CROSSOVER, instance_id=instance_id, timeframe=60)
     with pytest.raises(InvalidParameterError) as excinfo:
@@ -265,6 +278,7 @@ def test_binding_raises_named_exceptions_with_code_and_readable_message(fw, inst
         run(fw, settings.unchecked_replace(INTERNAL_STRATEGY_ID=31), [slot(BARS)])
 
 
+@pytest.mark.ours_only
 def test_run_before_ensure_instance_raises_unknown_instance_id(fw):
     settings = StrategySettings.for_strategy(RECORD_BARS, instance_id=31_337, timeframe=60)
     with pytest.raises(UnknownInstanceIdError) as excinfo:
@@ -286,6 +300,7 @@ def test_times_after_2038_are_refused_before_the_call(fw, instance_id):
         run(fw, settings, [slot(wide)], current_time=T0)
 
 
+@pytest.mark.ours_only
 def test_other_bar_dtypes_are_copied_into_the_crates_layout(fw, instance_id):
     settings = StrategySettings.for_strategy(
         MA_CROSSOVER, instance_id=instance_id, timeframe=60, params={"FAST_PERIOD": 3, "SLOW_PERIOD": 7}
@@ -330,6 +345,7 @@ def test_settings_for_another_instance_are_refused(fw, instance_id):
         )
 
 
+@pytest.mark.ours_only
 def test_more_open_orders_than_orderinfo_array_size_are_refused(fw, instance_id):
     settings = StrategySettings.for_strategy(
         RECORD_BARS, instance_id=instance_id, timeframe=60, order_info_array_size=1

@@ -19,6 +19,8 @@ from framework import (
     StrategySettings,
 )
 
+pytestmark = pytest.mark.ours_only  # our strategy 101
+
 # open, high, low, close of five closed H1 bars, then the forming bar at 1.1005.
 BARS = np.array(
     [

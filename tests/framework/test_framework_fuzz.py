@@ -8,9 +8,12 @@ ASIRIKUY_FRAMEWORK_LIBRARY=/tmp/asan/libasirikuy_framework.so LD_PRELOAD="$(gcc 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from fwtest_support import RawCall, random_walk_bars
 
 from framework import CHANNEL_BREAKOUT, MA_CROSSOVER, MEAN_REVERSION, RECORD_BARS, StrategySettings
+
+pytestmark = pytest.mark.ours_only  # our library's validation of every argument (a legacy library reads unchecked)
 
 ALLOWED = {0, 3005, 3006, 3009, 3017, 3019, 3026, 3030}
 INTERESTING = np.array([0.0, -1.0, 1.0, 2.0, 0.5, 1e12, -1e12, np.nan, np.inf, -np.inf, 60.0, 240.0, 1e-12, 5000.0])

@@ -20,6 +20,8 @@ from fwtest_support import (
 
 from framework import MA_CROSSOVER, OrderType, SignalAction, StrategySettings
 
+pytestmark = pytest.mark.ours_only  # our asirikuy_indicator exports
+
 SMA, EMA, ATR, RSI, BB_UPPER, BB_MIDDLE, BB_LOWER, DC_HIGH, DC_LOW = range(1, 10)
 BARS = random_walk_bars(400, seed=11)
 

@@ -14,6 +14,8 @@ from framework import CRATES_DTYPE, get_strategy
 from framework.pystrategy import indicators as ind
 from framework.warmup import atr_bars, ema_bars, macd_bars, rsi_bars
 
+pytestmark = pytest.mark.ours_only  # our indicator exports and strategies
+
 talib = pytest.importorskip("talib")
 
 N = 50_000

@@ -10,6 +10,8 @@ from fwtest_support import random_walk_bars, run, slot
 from framework import CHANNEL_BREAKOUT, MA_CROSSOVER, StrategySettings, get_framework
 from framework.errors import UnknownInstanceIdError
 
+pytestmark = pytest.mark.ours_only  # our strategies and our instance table rules
+
 BARS = random_walk_bars(1200, seed=21)
 WINDOWS = range(200, 1200, 2)
 

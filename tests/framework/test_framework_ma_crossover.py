@@ -22,6 +22,8 @@ from framework import (
 )
 from framework.errors import InvalidParameterError, NotEnoughRatesDataError
 
+pytestmark = pytest.mark.ours_only  # our strategy 100
+
 UP = bars_from_closes([1.1] * 30 + [1.11])  # the last closed bar jumps: fast SMA(2) crosses slow SMA(4) upwards
 DOWN = bars_from_closes([1.1] * 30 + [1.09])
 FLAT = bars_from_closes([1.1] * 31)

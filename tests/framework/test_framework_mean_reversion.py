@@ -20,6 +20,8 @@ from fwtest_support import (
 from framework import CRATES_DTYPE, MEAN_REVERSION, OrderInfo, OrderType, SignalAction, StrategySettings
 from framework.errors import InvalidParameterError, NotEnoughRatesDataError
 
+pytestmark = pytest.mark.ours_only  # our strategy 102
+
 H4 = 240
 T4 = T0 - T0 % (H4 * 60)
 FALLING = [1.100, 1.101, 1.102, 1.101, 1.099, 1.097]  # RSI(2) of the last closed bar = 7.1

@@ -13,6 +13,8 @@ from backtests.engine.synthetic import random_walk
 from framework import CRATES_DTYPE
 from framework.pystrategy.registry import python_strategy_class
 
+pytestmark = pytest.mark.ours_only  # our indicator exports under the ML strategy's features
+
 pytest.importorskip("sklearn")
 
 

@@ -21,6 +21,8 @@ from framework import (
 )
 from framework.pystrategy.host import PythonHost
 
+pytestmark = pytest.mark.ours_only  # Python ports against our C strategies
+
 CASES = {
     "ma-demo": (
         MA_CROSSOVER,

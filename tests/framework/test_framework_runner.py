@@ -17,6 +17,8 @@ from framework import (
 )
 from framework.errors import NotEnoughRatesDataError
 
+pytestmark = pytest.mark.ours_only  # our strategy 100 over sliding windows
+
 WINDOW = 12  # closed bars per window; the forming bar is the element after them
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fwtest_support import random_walk_bars, run, slot
 
 from framework import MA_CROSSOVER, StrategySettings
+
+pytestmark = pytest.mark.ours_only  # our library never rewrites a string argument
 
 
 def test_our_library_leaves_every_string_buffer_as_it_was(fw, instance_id):
