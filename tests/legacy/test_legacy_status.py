@@ -1,0 +1,58 @@
+"""What the foreign library shows for an instance (its .ui values and heartbeat), on the instance page and in the
+API; its .set export; the library's getFrameworkVersion; and the live clock setting (IS_BACKTESTING)."""
+
+from __future__ import annotations
+
+import pytest
+import sabi
+from legacy_support import NOW, foreign_instance
+from rest_framework.test import APIClient
+
+from framework.catalog import SETTING_INDEX
+from trading.models import StrategyInstance
+from trading.services.execution import execution_bar_close
+from trading.services.execution.inputs import instance_settings
+
+
+@pytest.fixture
+def ran(foreign, market, paper):
+    instrument, _ = market
+    instance = foreign_instance(paper, instrument, instance_id=41, strategy_id=sabi.SABI_SINGLE)
+    assert {o.status for o in execution_bar_close(account_id=paper.pk, timeframe=5, now=NOW)} == {"ran"}
+    return instance
+
+
+def test_the_api_shows_the_strategys_ui_values_heartbeat_and_library_version(ran, alice, bob):
+    api = APIClient()
+    api.force_authenticate(alice)
+    shown = api.get("/api/v1/instances/41/legacy/").json()
+    assert shown["ui_values"][:2] == [["strategy", "7"], ["calls", "1"]]
+    assert shown["heartbeat"] == NOW.strftime("%Y-%m-%d %H:%M:%S")
+    assert shown["library_version"] == "4.9.1" and shown["strategy_timeframe"] == 5
+    assert shown["rates_requirements"] == [{"symbol": "", "timeframe": 0, "bars": 50, "fetched_timeframe": 5}]
+    preset = api.get("/api/v1/instances/41/set-file/")
+    assert preset["Content-Disposition"] == 'attachment; filename="41.set"'
+    assert b"STRATEGY_INSTANCE_ID=41\r\n" in preset.content
+    other = APIClient()
+    other.force_authenticate(bob)
+    assert other.get("/api/v1/instances/41/legacy/").status_code == 404
+
+
+def test_the_instance_page_shows_them_too(ran, admin_client):
+    page = admin_client.get(f"/admin/trading/strategyinstance/{ran.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "UI values (&lt;id&gt;.ui)" in html and "<td>calls</td><td>1</td>" in html
+    assert NOW.strftime("%Y-%m-%d %H:%M:%S") in html
+    export = admin_client.get(f"/admin/trading/legacyinstanceconfig/{ran.pk}/export/")
+    assert export.status_code == 200 and export.content.startswith(b"STRATEGY_INSTANCE_ID=41")
+
+
+def test_live_calls_skip_the_legacy_ntp_check_unless_asked(foreign, market, paper, monkeypatch):
+    instrument, _ = market
+    instance = foreign_instance(paper, instrument, instance_id=42, strategy_id=sabi.SABI_SINGLE)
+    index = SETTING_INDEX["IS_BACKTESTING"]
+    assert instance_settings(instance).array[index] == 1.0  # ASIRIKUY_FRAMEWORK_NTP off (the default): offline-safe
+    monkeypatch.setenv("ASIRIKUY_FRAMEWORK_NTP", "on")
+    assert instance_settings(StrategyInstance.objects.get(pk=42)).array[index] == 0.0
+    assert instance_settings(instance, is_backtesting=True).array[index] == 1.0
