@@ -56,3 +56,33 @@ def test_live_calls_skip_the_legacy_ntp_check_unless_asked(foreign, market, pape
     monkeypatch.setenv("ASIRIKUY_FRAMEWORK_NTP", "on")
     assert instance_settings(StrategyInstance.objects.get(pk=42)).array[index] == 0.0
     assert instance_settings(instance, is_backtesting=True).array[index] == 1.0
+
+
+def test_each_slot_carries_the_point_and_digits_of_its_own_instrument(foreign, market, paper):
+    from decimal import Decimal
+
+    from legacy_support import folders, m5_history
+
+    from trading.bars.store import bars_upsert
+    from trading.models import Instrument, LegacyInstanceConfig
+
+    instrument, _ = market
+    usdjpy = Instrument.objects.create(
+        symbol="USDJPY", base_currency="USD", quote_currency="JPY", digits=3, pip_location=-2, always_open=True
+    )
+    bars_upsert(instrument_id=usdjpy.pk, timeframe=5, bars=m5_history(count=40))
+    instance = foreign_instance(paper, instrument, instance_id=43, strategy_id=sabi.SABI_SINGLE)
+    LegacyInstanceConfig.objects.filter(pk=43).update(
+        rates_requirements=[
+            {"symbol": "", "timeframe": 0, "bars": 10, "fetched_timeframe": 5},
+            {"symbol": "USDJPY", "timeframe": 15, "bars": 5, "fetched_timeframe": 5},
+        ]
+    )
+    assert instance.risk_percent == Decimal("1")
+    assert {o.status for o in execution_bar_close(account_id=paper.pk, timeframe=5, now=NOW)} == {"ran"}
+    [call] = sabi.read_calls(folders(foreign, "live").temp / "43.calls")
+    assert call.rates_info[:2].tolist() == [
+        (1.0, 5.0, 10.0, 5.0, 13.0, 1e-5, 5.0),
+        (1.0, 15.0, 5.0, 5.0, 19.0, 1e-3, 3.0),
+    ]
+    assert call.slots[1]["close"][:-1].tolist() == (m5_history(count=40)["close"][-18:] / 1000.0).tolist()
