@@ -287,7 +287,7 @@ def test_the_admin_upload_page_shows_the_dry_run_and_imports(foreign, admin_clie
             )
         ]
         return admin_client.post(
-            "/admin/trading/legacyimport/upload/", {"files": files, "account": account.pk, **extra}
+            "/admin/trading/legacyimport/upload/", {"uploads": files, "account": account.pk, **extra}
         )
 
     page = upload(dry_run="Dry run")

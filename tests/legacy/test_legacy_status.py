@@ -86,3 +86,46 @@ def test_each_slot_carries_the_point_and_digits_of_its_own_instrument(foreign, m
         (1.0, 15.0, 5.0, 5.0, 19.0, 1e-3, 3.0),
     ]
     assert call.slots[1]["close"][:-1].tolist() == (m5_history(count=40)["close"][-18:] / 1000.0).tolist()
+
+
+def test_a_foreign_strategy_made_through_the_api_gets_its_rates_requirements_there(foreign, market, paper, alice):
+    instrument, _ = market
+    api = APIClient()
+    api.force_authenticate(alice)
+    created = api.post(
+        "/api/v1/instances/",
+        {
+            "account": paper.pk,
+            "instrument": "EURUSD",
+            "strategy_id": sabi.SABI_SINGLE,
+            "name": "by hand",
+            "timeframe": 5,
+            "parameters": {"ADDITIONAL_PARAM_1": 2},
+            "max_open_orders": 1,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    instance_id = created.json()["instance_id"]
+    url = f"/api/v1/instances/{instance_id}/legacy/"
+    bad = api.put(url, {"strategy_timeframe": 5, "rates_requirements": [None]}, format="json")
+    assert bad.status_code == 400 and "slot 0" in str(bad.json())
+    slot = {"symbol": "", "timeframe": 0, "bars": 20, "fetched_timeframe": 5}
+    done = api.put(
+        url, {"strategy_timeframe": 5, "rates_requirements": [slot], "ref_broker_name": "UTC"}, format="json"
+    )
+    assert done.status_code == 200 and done.json()["rates_requirements"] == [slot]
+    unknown = api.post(
+        "/api/v1/instances/",
+        {
+            "account": paper.pk,
+            "instrument": "EURUSD",
+            "strategy_id": 7,
+            "name": "x",
+            "timeframe": 5,
+            "parameters": {"NOT_A_NAME": 1},
+        },
+        format="json",
+    )
+    assert unknown.status_code == 400 and "unknown parameter name 'NOT_A_NAME' for strategy 7" in str(unknown.json())
+    assert {o.status for o in execution_bar_close(account_id=paper.pk, timeframe=5, now=NOW)} == {"ran"}

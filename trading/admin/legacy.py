@@ -37,7 +37,7 @@ class MultipleFileField(forms.FileField):
 
 
 class LegacyUploadForm(forms.Form):
-    files = MultipleFileField(help_text="atrader.config and its .set presets, or one .zip of the folder")
+    uploads = MultipleFileField(help_text="atrader.config and its .set presets, or one .zip of the folder")
     account = forms.ModelChoiceField(
         queryset=BrokerAccount.objects.none(),
         required=False,
@@ -87,7 +87,7 @@ class LegacyImportAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                source = source_from_upload([(f.name, f.read()) for f in data["files"]])
+                source = source_from_upload([(f.name, f.read()) for f in data["uploads"]])
                 options = ImportOptions(
                     owner=request.user,  # type: ignore[arg-type]
                     account=data["account"],

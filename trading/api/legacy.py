@@ -3,8 +3,9 @@ settings with what its library shows (UI values, heartbeat), its .set export, an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -21,7 +22,7 @@ from trading.legacy.apply import legacy_import_apply
 from trading.legacy.export import legacy_export_set
 from trading.legacy.plan import ImportOptions, legacy_import_plan, library_summary
 from trading.legacy.source import LegacySourceError, source_from_upload
-from trading.legacy.status import legacy_status
+from trading.legacy.status import legacy_settings_set, legacy_status
 from trading.management.commands.legacy_import import parse_assign
 from trading.models import BrokerAccount, LegacyImport, StrategyInstance
 
@@ -65,20 +66,17 @@ class LegacyImportApi(APIView):
 
     @extend_schema(operation_id="legacy_import_create", request=InputSerializer, responses=OutputSerializer)
     def post(self, request: Request) -> Response:
-        data = request.data.copy() if hasattr(request.data, "copy") else dict(request.data)
-        if hasattr(request.data, "getlist"):
-            for key in ("files", "skip", "assign"):
-                data.setlist(key, request.data.getlist(key))  # type: ignore[union-attr]
-        values = validate_input(self.InputSerializer, data)
+        values = validate_input(self.InputSerializer, request.data)  # multipart lists: every "files" part
+        user = _user(request)
         account = None
         if values.get("account") is not None:
-            account = BrokerAccount.objects.filter(pk=values["account"], owner=request.user).first()
+            account = BrokerAccount.objects.filter(pk=values["account"], owner=user).first()
             if account is None:
                 raise ApplicationError(f"you have no account {values['account']}")
         try:
             source = source_from_upload([(f.name, f.read()) for f in values["files"]])
             options = ImportOptions(
-                owner=request.user,  # type: ignore[arg-type]
+                owner=user,
                 account=account,
                 skip=frozenset(values.get("skip", [])),
                 assign=parse_assign(values.get("assign", [])),
@@ -101,20 +99,24 @@ class LegacyImportListApi(APIView):
         id = serializers.IntegerField()
         created_at = serializers.DateTimeField()
         account = serializers.IntegerField(source="account_id", allow_null=True)
-        source = serializers.CharField()
+        origin = serializers.CharField(source="source", help_text="The folder imported, or 'upload'")
         config_name = serializers.CharField()
         files = serializers.DictField(help_text="{file: SHA-256}")
         report = serializers.DictField()
 
     @extend_schema(operation_id="legacy_imports_list", responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        rows = LegacyImport.objects.filter(owner=request.user)[:200]
+        rows = LegacyImport.objects.filter(owner=_user(request))[:200]
         return Response(self.OutputSerializer(rows, many=True).data)
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)  # the API requires authentication (DEFAULT_PERMISSION_CLASSES)
 
 
 def _instance(request: Request, instance_id: int) -> StrategyInstance:
     return get_object_or_404(
-        StrategyInstance.objects.select_related("instrument", "account").filter(account__owner=request.user),
+        StrategyInstance.objects.select_related("instrument", "account").filter(account__owner=_user(request)),
         pk=instance_id,
     )
 
@@ -136,12 +138,28 @@ class InstanceLegacyApi(APIView):
         files_read_at = serializers.DateTimeField(allow_null=True)
         library_version = serializers.CharField(help_text="getFrameworkVersion at the last run")
 
+    class InputSerializer(ApiSerializer):
+        strategy_timeframe = serializers.IntegerField(help_text="TIMEFRAME (STRATEGY_TIMEFRAME), minutes")
+        rates_requirements = serializers.JSONField(help_text="Up to 10 slots, null = unused (see the model)")
+        ref_broker_name = serializers.CharField(required=False, help_text="A row of broker-tz.csv; default UTC")
+        optimization_space = serializers.JSONField(required=False)
+
     @extend_schema(operation_id="instance_legacy_retrieve", responses=OutputSerializer)
     def get(self, request: Request, instance_id: int) -> Response:
         instance = _instance(request, instance_id)
         found = legacy_status(instance.pk)
         if found is None:
             raise ApplicationError(f"instance {instance_id} runs a strategy of our catalog; it has no legacy settings")
+        return Response(self.OutputSerializer(found).data)
+
+    @extend_schema(operation_id="instance_legacy_update", request=InputSerializer, responses=OutputSerializer)
+    def put(self, request: Request, instance_id: int) -> Response:
+        """Set a foreign strategy's TIMEFRAME and rates requirements (validated as an import validates them)."""
+        instance = _instance(request, instance_id)
+        values = validate_input(self.InputSerializer, request.data)
+        legacy_settings_set(instance=instance, **values)
+        found = legacy_status(instance.pk)
+        assert found is not None
         return Response(self.OutputSerializer(found).data)
 
 

@@ -127,11 +127,13 @@ def legacy_import_plan(source: LegacySource, options: ImportOptions) -> ImportPl
         ignored=plan.ignored,
     )
     sections_named = {s.section for s in config.sections}
-    for item in sorted(options.skip):
-        name, _, number = item.rpartition(":")
+    for skip_name in sorted(options.skip):
+        name, _, number = skip_name.rpartition(":")
         is_line = number.isdigit() and (name == plan.config_name or name in source.files)
-        if not is_line and item not in sections_named:
-            plan.problems.append(LegacyProblem("(skip)", None, item, "", "names no file:line and no strategy section"))
+        if not is_line and skip_name not in sections_named:
+            plan.problems.append(
+                LegacyProblem("(skip)", None, skip_name, "", "names no file:line and no strategy section")
+            )
     for section, value in options.assign.items():
         if section not in sections_named:
             plan.problems.append(LegacyProblem("(assign)", None, section, str(value), "names no strategy section"))

@@ -8,10 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from framework.legacy.files import instance_files
-from trading.models import LegacyInstanceConfig
+from trading.models import LegacyInstanceConfig, StrategyInstance
 
 
 def legacy_files_record(*, instance_id: int, temp: Path, library_version: str) -> None:
@@ -59,3 +60,35 @@ def legacy_status(instance_id: int) -> LegacyStatus | None:
         files_read_at=row.files_read_at,
         library_version=row.library_version,
     )
+
+
+@transaction.atomic
+def legacy_settings_set(
+    *,
+    instance: StrategyInstance,
+    strategy_timeframe: int,
+    rates_requirements: Any,
+    ref_broker_name: str | None = None,
+    optimization_space: dict[str, Any] | None = None,
+) -> LegacyInstanceConfig:
+    """Create or change an instance's foreign-library settings (ValidationError naming the slot at fault)."""
+    from django.core.exceptions import ValidationError
+
+    from framework.config import broker_tz_names
+    from trading.services.instance_validation import strategy_is_foreign
+
+    if not strategy_is_foreign(instance.strategy_id):
+        raise ValidationError({"strategy_id": f"strategy {instance.strategy_id} is ours: it has no legacy settings"})
+    row = LegacyInstanceConfig.objects.select_for_update().filter(pk=instance.pk).first()
+    row = row or LegacyInstanceConfig(instance=instance)
+    row.strategy_timeframe = strategy_timeframe
+    row.rates_requirements = rates_requirements
+    if ref_broker_name is not None:
+        if ref_broker_name not in broker_tz_names():
+            raise ValidationError({"ref_broker_name": f"{ref_broker_name!r} is not a broker of broker-tz.csv"})
+        row.ref_broker_name = ref_broker_name
+    if optimization_space is not None:
+        row.optimization_space = optimization_space
+    row.full_clean()
+    row.save()
+    return row
