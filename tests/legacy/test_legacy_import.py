@@ -177,7 +177,7 @@ def test_with_our_library_configured_a_legacy_strategy_is_refused_on_its_line(
 
 @pytest.fixture
 def fake_oanda(settings):
-    from brokers.oanda.fake import FakeOanda
+    from tests.support.fake_oanda import FakeOanda
     from trading.venues.oanda.client import oanda_clients_reset
 
     server = FakeOanda.start(heartbeat_interval=0.1)
