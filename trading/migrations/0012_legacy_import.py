@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0010_order_status_failed'),
+        ('trading', '0011_ctrader_broker'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
