@@ -20,7 +20,7 @@ IGNORED: dict[str, dict[str, str]] = {
     "misc": {
         "logseverity": "logging is configured for the whole platform (Django/Celery logging)",
         "screenlogseverity": "logging is configured for the whole platform (Django/Celery logging)",
-        "emaillogseverity": "notification levels are chosen per channel",
+        "emaillogseverity": "a notification channel chooses its event kinds (not log levels)",
         "executiontime": _NOT_RUN,
     },
     "plots": {

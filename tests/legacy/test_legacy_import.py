@@ -61,6 +61,13 @@ def test_a_dry_run_shows_what_would_be_created_and_why_each_line_is_ignored_and_
     for key in ("smtp", "port", "from", "to", "user", "password", "logSeverity", "executionTime", "[old_unused]"):
         assert ("config/atrader.config", key) in ignored
     assert ("sets/autobbs_eurusd.set", "FRAMEWORK_CONFIG") in ignored
+    assert report["notification_channel"] == {
+        "name": "E-mail to me@example.org",
+        "service": "e-mail",
+        "server": "smtp.example.org:587",
+        "to": "me@example.org",
+        "password": "given",
+    }
     assert "t0ken" not in str(report) and "mail-secret" not in str(report)  # secrets never shown
 
 
@@ -206,6 +213,23 @@ def test_the_account_section_becomes_an_oanda_account_checked_with_the_broker(
     assert account.get_token() == fake_oanda.token and fake_oanda.token not in account.token_encrypted
     assert account.name == "Legacy portfolio" and account.virtual_orders is False
     assert StrategyInstance.objects.filter(account=account).count() == 2
+    # [misc]'s SMTP lines: an e-mail notification channel of the owner, its URL (with the password) encrypted
+    from ops.models import NotificationChannel
+    from ops.notify.channels import channel_url
+
+    channel = NotificationChannel.objects.get(owner=alice)
+    assert (channel.service, channel.url_hint, channel.account_id) == ("E-Mail", "mailtos://…", account.pk)
+    assert "mail-secret" not in channel.url_encrypted and "mail-secret" in channel_url(channel)
+    assert record.report["notification_channel"] == channel.pk
+
+
+def test_smtp_lines_that_make_no_channel_are_answered_on_their_line(foreign, alice, paper_into, tmp_path):
+    folder = write_folder(tmp_path / "f", config=ATRADER.replace("port = 587", "port = many"))
+    plan, _ = _plan(folder, alice, paper_into)
+    assert [(p.line, p.key, p.why) for p in plan.problems] == [(6, "port", "a port is a number 1..65535")]
+    folder = write_folder(tmp_path / "g", config=ATRADER.replace("to = me@example.org\n", ""))
+    plan, _ = _plan(folder, alice, paper_into)
+    assert [(p.key, p.why) for p in plan.problems] == [("to", "the SMTP lines of [misc] also need: to")]
 
 
 def test_the_command_runs_a_dry_run_then_applies(foreign, alice, paper_into, legacy_folder, tmp_path):

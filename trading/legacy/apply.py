@@ -78,8 +78,14 @@ def legacy_import_apply(plan: ImportPlan, options: ImportOptions) -> LegacyImpor
                 drawdown_action=DrawdownAction.STOP_ENTRIES,
             )
         created.append({"section": planned.section, "instance_id": instance.instance_id, "name": instance.name})
+    channel = None
+    if plan.channel is not None:
+        from ops.notify.channels import channel_create
+
+        channel = channel_create(owner=options.owner, name=plan.channel.name, url=plan.channel.url, account=account).pk
     record.report = {
         "account": account.pk,
+        "notification_channel": channel,
         "instances": created,
         "skipped": plan.skipped,
         "ignored": plan.as_json()["ignored"],

@@ -17,6 +17,7 @@ from framework.legacy.atrader import AtraderConfig, parse_atrader
 from framework.legacy.problems import LegacyIgnored, LegacyProblem
 from trading.legacy.plan_account import PlannedAccount, plan_account
 from trading.legacy.plan_instances import PlannedInstance, plan_instances
+from trading.legacy.plan_notify import PlannedChannel, plan_channel
 from trading.legacy.source import LegacySource
 from trading.models import BrokerAccount
 
@@ -46,6 +47,7 @@ class ImportPlan:
     ignored: list[LegacyIgnored] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     library: dict[str, Any] = field(default_factory=dict)
+    channel: PlannedChannel | None = None
 
     @property
     def valid(self) -> bool:
@@ -58,6 +60,7 @@ class ImportPlan:
             "source": self.source.origin,
             "config": self.config_name,
             "account": self.account.as_json() if self.account else None,
+            "notification_channel": self.channel.as_json() if self.channel else None,
             "instances": [i.as_json() for i in self.instances],
             "problems": [_problem_json(p) for p in self.problems],
             "ignored": [
@@ -103,16 +106,7 @@ def legacy_import_plan(source: LegacySource, options: ImportOptions) -> ImportPl
     )
     plan.problems += [p for p in config.problems if not p.section or p.section not in options.skip]
     plan.ignored += config.ignored
-    for item in config.smtp.values():
-        plan.ignored.append(
-            LegacyIgnored(
-                plan.config_name,
-                item.line,
-                item.key,
-                "(not shown)" if item.key.lower() == "password" else item.value,
-                "e-mail notifications are not part of the platform yet (the SMTP password is not stored)",
-            )
-        )
+    plan.channel = plan_channel(config, plan.problems, plan.ignored)
     plan.account = plan_account(config, options.account, plan.problems, plan.ignored)
     sections = [s for s in config.sections if s.section not in options.skip]
     plan.skipped = sorted(s.section for s in config.sections if s.section in options.skip)

@@ -26,6 +26,9 @@ def plan_text(plan: dict[str, Any]) -> str:
         )
     if account:
         out.append(f"Reference broker time zone: {account['ref_broker_name']}")
+    channel = plan.get("notification_channel")
+    if channel:
+        out.append(f"Notification channel: {channel['name']} via {channel['server']} (password {channel['password']})")
     out.append(f"Instances ({len(plan['instances'])}):")
     for i in plan["instances"]:
         slots = sum(1 for s in i["rates_requirements"] if s)
