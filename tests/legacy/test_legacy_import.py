@@ -321,3 +321,20 @@ def test_the_admin_upload_page_shows_the_dry_run_and_imports(foreign, admin_clie
     assert done.status_code == 302
     assert set(StrategyInstance.objects.values_list("pk", flat=True)) == {701, 2901}
     assert StrategyInstance.objects.get(pk=2901).risk_percent == Decimal("0.500")
+
+
+def test_a_preset_asking_another_order_mode_or_an_unknown_clock_is_answered_on_its_line(
+    foreign, alice, paper_into, legacy_folder
+):
+    paper_into.virtual_orders = True
+    paper_into.save()
+    config = legacy_folder / "config" / "atrader.config"
+    config.write_text(config.read_text().replace("refBrokerName = OANDA Corporation", "refBrokerName = Atlantis FX"))
+    plan, _ = _plan(legacy_folder, alice, paper_into)
+    found = {(p.file, p.line, p.key): p.why for p in plan.problems}
+    assert set(found) == {
+        ("config/atrader.config", 20, "refBrokerName"),
+        ("sets/autobbs_eurusd.set", 2, "USE_ORDER_WRAPPER"),
+    }
+    assert "not a broker of framework/config/broker-tz.csv" in found[("config/atrader.config", 20, "refBrokerName")]
+    assert "the account uses virtual orders" in found[("sets/autobbs_eurusd.set", 2, "USE_ORDER_WRAPPER")]
