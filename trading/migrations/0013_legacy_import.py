@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0011_ctrader_broker'),
+        ('trading', '0012_account_share'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
