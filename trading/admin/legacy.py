@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
 from trading.exceptions import ApplicationError
-from trading.legacy.apply import LegacyImportInvalid, legacy_import_apply
+from trading.legacy.apply import legacy_import_apply
 from trading.legacy.export import legacy_export_set
 from trading.legacy.plan import ImportOptions, legacy_import_plan, library_summary
 from trading.legacy.source import LegacySourceError, source_from_upload
@@ -104,8 +105,10 @@ class LegacyImportAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
                 if "import" in request.POST and plan.valid:
                     try:
                         record = legacy_import_apply(plan, options)
-                    except (LegacyImportInvalid, ApplicationError) as e:
+                    except ApplicationError as e:  # not valid, or a quota: nothing was written
                         messages.error(request, e.message)
+                    except ValidationError as e:  # e.g. OANDA refused the account's token: nothing was written
+                        messages.error(request, "; ".join(e.messages))
                     else:
                         ids = ", ".join(str(i["instance_id"]) for i in record.report["instances"])
                         messages.success(request, f"Imported: account {record.account_id}, instances {ids}.")

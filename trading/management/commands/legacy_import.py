@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from trading.legacy.apply import LegacyImportInvalid, legacy_import_apply
+from trading.exceptions import ApplicationError
+from trading.legacy.apply import legacy_import_apply
 from trading.legacy.plan import AUTO, ImportOptions, legacy_import_plan
 from trading.legacy.report import plan_text
 from trading.legacy.source import LegacySourceError, source_from_folder
@@ -72,7 +74,9 @@ class Command(BaseCommand):
         if opts["apply"]:
             try:
                 record = legacy_import_apply(plan, options)
-            except LegacyImportInvalid as e:
+            except ApplicationError as e:  # not valid, or a quota: nothing was written
                 raise CommandError(e.message) from e
+            except ValidationError as e:  # e.g. OANDA refused the account's token: nothing was written
+                raise CommandError("; ".join(e.messages)) from e
             ids = ", ".join(str(i["instance_id"]) for i in record.report["instances"])
             self.stdout.write(f"Imported (import {record.pk}): account {record.account_id}, instances {ids}")
