@@ -81,7 +81,7 @@ def paper(market, alice):
 @pytest.fixture
 def start_worker(transactional_db, tmp_path):
     """A pinned strategy worker process (solo pool on its shard's queues), stopped after the test."""
-    from tests.e2e.workers import Workers
+    from tests.support.workers import Workers
 
     workers = Workers(tmp_path / "workers")
     (tmp_path / "workers").mkdir()
