@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +66,7 @@ def env_secret(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-def database_from_url(url: str, *, base_dir: Path) -> dict[str, object]:
+def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
     """Turn DATABASE_URL into a Django DATABASES entry (sqlite:/// or postgres://)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":

@@ -29,7 +29,7 @@ def _request_secrets(request: HttpRequest | None) -> set[str]:
     found.update(part for part in (auth, auth.rpartition(" ")[2]) if len(part) >= 6)
     try:
         for key, value in request.POST.items():
-            if SECRET_NAMES.search(str(key)) and len(value) >= 6:
+            if isinstance(value, str) and SECRET_NAMES.search(str(key)) and len(value) >= 6:
                 found.add(value)
         if "json" in request.META.get("CONTENT_TYPE", ""):
             _walk(json.loads(request.body or b"null"), found)

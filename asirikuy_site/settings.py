@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -50,7 +52,7 @@ if EMBEDDED:
     _private_dir(VAR_DIR)
 
 
-def _embedded_secret(name: str, make: callable) -> str:  # type: ignore[valid-type]
+def _embedded_secret(name: str, make: Callable[[], str]) -> str:
     """Create a per-install secret file on first use so no secret ships with the code."""
     path = _private_dir(VAR_DIR / "secrets") / name
     if not path.exists():
@@ -61,7 +63,7 @@ def _embedded_secret(name: str, make: callable) -> str:  # type: ignore[valid-ty
     return path.read_text().strip()
 
 
-def _required_secret(name: str, make: callable) -> str:  # type: ignore[valid-type]
+def _required_secret(name: str, make: Callable[[], str]) -> str:
     value = env_secret(name)
     if value:
         return value
@@ -234,7 +236,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if env_str("CELERY_BROKER_URL") or REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
     CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         # Must stay well above the task time limit (see research notes on redelivery loops).
         "visibility_timeout": 900,
         "unacked_restore_interval": 5,
@@ -361,7 +363,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
