@@ -26,6 +26,7 @@ from trading.api.utils import (
     validate_input,
 )
 from trading.exceptions import ApplicationError
+from trading.models import BrokerAccount
 from trading.permissions import Action, account_get, instance_get, object_check
 
 
@@ -146,7 +147,7 @@ class KillSwitchListApi(APIView):
         return Response(KillSwitchOutputSerializer(kill_switch_list_for_user(user=request.user), many=True).data)
 
 
-def _switch_account(request: Request, account_id: int | None):  # type: ignore[no-untyped-def]
+def _switch_account(request: Request, account_id: int | None) -> BrokerAccount | None:
     if account_id is None:
         if not request.user.is_superuser:
             raise ApplicationError("only a superuser may use the global kill switch", {"account": None})
@@ -271,7 +272,9 @@ class AuditOutputSerializer(ApiSerializer):
     id = serializers.IntegerField()
     time = serializers.DateTimeField()
     user = serializers.CharField(source="username", help_text="Empty: the platform itself")
-    source = serializers.CharField()
+    # DRF's serializer metaclass moves declared fields out of the class, so this never replaces Field.source;
+    # the stub cannot express that.
+    source = serializers.CharField()  # type: ignore[assignment]
     action = serializers.CharField()
     account = serializers.IntegerField(source="account_id", allow_null=True)
     object_type = serializers.CharField()

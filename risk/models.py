@@ -91,7 +91,7 @@ class RiskLimit(models.Model):
         return f"limits #{self.instance_id}" if self.instance_id else f"limits {self.account}"
 
     def clean(self) -> None:
-        if self.instance_id and self.account_id and self.instance.account_id != self.account_id:
+        if self.instance is not None and self.account_id and self.instance.account_id != self.account_id:
             raise ValidationError({"instance": f"instance #{self.instance_id} belongs to another account"})
 
 

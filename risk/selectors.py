@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import Q, QuerySet
 
 from risk.models import AuditLogEntry, BlockedSignal, KillSwitch, RiskLimit
 from trading.permissions import accounts_q
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser  # what request.user holds (AUTH_USER_MODEL is auth.User)
 
 
 def limit_list_for_user(*, user: User) -> QuerySet[RiskLimit]:

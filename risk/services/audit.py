@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import models
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ SOURCES = ("admin", "api", "dashboard", "system")
 
 def audit_record(
     *,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: AuthUser | AnonymousUser | None,
     action: str,
     obj: models.Model | None,
     source: str,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,7 +19,7 @@ from risk.models import AuditAction, KillSwitch
 from risk.services.audit import audit_record
 from trading.models import BrokerAccount
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser  # what request.user holds (AUTH_USER_MODEL is auth.User)
 
 
 def kill_switch_engaged(account_id: int) -> bool:

@@ -11,7 +11,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,7 +24,7 @@ from trading.services.instances import instance_set_enabled
 from trading.services.orders.dispatch import orders_dispatch_after_commit
 from trading.services.trades import trade_close, trade_close_manual
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser  # what request.user holds (AUTH_USER_MODEL is auth.User)
 
 
 def close_scope(*, trades: QuerySet[Trade], orders: QuerySet[Order], user: User | None, reason: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from risk.models import AuditAction, DrawdownAction, RiskLimit
@@ -16,11 +17,11 @@ from trading.models import BrokerAccount, Order, OrderIntent, OrderStatus, Trade
 
 
 def _has_exposure(limit: RiskLimit) -> bool:
-    scope = {"instance": limit.instance} if limit.instance_id else {"account": limit.account}
+    scope = Q(instance=limit.instance) if limit.instance_id else Q(account=limit.account)
     return (
-        Trade.objects.filter(state=TradeState.OPEN, **scope).exists()
+        Trade.objects.filter(scope, state=TradeState.OPEN).exists()
         or Order.objects.filter(
-            intent=OrderIntent.OPEN, status__in=(OrderStatus.NEW, OrderStatus.PENDING), **scope
+            scope, intent=OrderIntent.OPEN, status__in=(OrderStatus.NEW, OrderStatus.PENDING)
         ).exists()
     )
 
@@ -43,18 +44,10 @@ def limits_enforce(*, now: datetime | None = None) -> list[int]:
         if pct < limit.max_drawdown_pct or not _has_exposure(limit):
             continue
         with transaction.atomic():
-            if limit.instance_id:
-                scope = {
-                    "trades": Trade.objects.filter(instance=limit.instance),
-                    "orders": Order.objects.filter(instance=limit.instance),
-                }
-            else:
-                scope = {
-                    "trades": Trade.objects.filter(account=account),
-                    "orders": Order.objects.filter(account=account),
-                }
+            scope = Q(instance=limit.instance) if limit.instance_id else Q(account=account)
             done = close_scope(
-                **scope,
+                trades=Trade.objects.filter(scope),
+                orders=Order.objects.filter(scope),
                 user=None,
                 reason=f"drawdown {pct.quantize(Decimal('0.01'))}% reached the {limit.max_drawdown_pct}% limit",
             )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from risk.models import AuditAction, MarketHoursPolicy, RiskLimit
 from risk.services.audit import audit_record
 from trading.models import BrokerAccount, StrategyInstance
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser  # what request.user holds (AUTH_USER_MODEL is auth.User)
 LIMIT_FIELDS = (
     "max_drawdown_pct",
     "drawdown_action",

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import QuerySet
 
 from trading.models import AccountSnapshot, BrokerAccount
 from trading.permissions import Action, accounts_q
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser  # what request.user holds (AUTH_USER_MODEL is auth.User)
 
 
 def account_list_for_user(*, user: User, action: Action = Action.VIEW) -> QuerySet[BrokerAccount]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
@@ -22,7 +22,7 @@ _UPDATABLE = {"name", "environment", "broker_account_id", "currency", "fifo", "l
 @transaction.atomic
 def account_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     name: str,
     broker: str = Broker.PAPER,
     environment: str = "practice",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 
 from trading.exceptions import ApplicationError
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def trade_close(*, trade: Trade, user: AbstractBaseUser | AnonymousUser | None, source: str) -> Order:
+def trade_close(*, trade: Trade, user: AuthUser | AnonymousUser | None, source: str) -> Order:
     """Close one open trade at market and write its audit entry, in one transaction.
 
     A close already on its way is returned instead of a second one (and audited once, when it was asked).
@@ -36,7 +37,7 @@ def trade_close(*, trade: Trade, user: AbstractBaseUser | AnonymousUser | None, 
 
 
 @transaction.atomic
-def trade_close_manual(trade: Trade, *, user: AbstractBaseUser | AnonymousUser | None) -> Order:
+def trade_close_manual(trade: Trade, *, user: AuthUser | AnonymousUser | None) -> Order:
     """The close order of an open trade (no audit entry: callers audit the action they were asked for)."""
     trade = Trade.objects.select_for_update().select_related("account", "instrument").get(pk=trade.pk)
     if trade.state != TradeState.OPEN:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from brokers.ctrader import TokenSet
 from trading.models import Broker, BrokerAccount
@@ -14,7 +14,7 @@ def ctrader_account_get(account_id: int, *, enabled: bool = False) -> BrokerAcco
 
 
 def ctrader_account_add(
-    *, owner: AbstractBaseUser, name: str, environment: str, broker_account_id: str, tokens: TokenSet
+    *, owner: User, name: str, environment: str, broker_account_id: str, tokens: TokenSet
 ) -> BrokerAccount:
     """Raises ValidationError naming the field at fault (see ``account_check``)."""
     from trading.services.accounts import account_create
