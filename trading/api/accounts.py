@@ -14,12 +14,27 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api.utils import ApiSerializer, LimitOffsetPagination, decimal_string, paginated_response, validate_input
+from trading.api.utils import (
+    ApiSerializer,
+    LimitOffsetPagination,
+    decimal_string,
+    paginated_response,
+    request_user,
+    validate_input,
+)
 from trading.models import AccountRole, Broker, BrokerAccount, BrokerEnvironment
 from trading.permissions import Action, account_get, account_role
 from trading.selectors.accounts import account_list_for_user
 from trading.services.accounts import account_create, account_update
 from trading.services.virtual.account import account_set_virtual_orders
+
+
+class _RoleField(serializers.ChoiceField):
+    """The caller's role on the account: the serializer's context names the caller (none: the owner)."""
+
+    def get_attribute(self, instance: BrokerAccount) -> str | None:
+        user = self.context.get("user")
+        return account_role(user, instance) if user is not None else AccountRole.OWNER
 
 
 class AccountOutputSerializer(ApiSerializer):
@@ -41,15 +56,13 @@ class AccountOutputSerializer(ApiSerializer):
     has_token = serializers.BooleanField()
     token_hint = serializers.CharField(help_text="Last characters of the token; shown to the owner only")
     token_expires_at = serializers.DateTimeField(allow_null=True)
-    role = serializers.ChoiceField(choices=AccountRole.choices, help_text="Your role on this account")
+    role = _RoleField(choices=AccountRole.choices, help_text="Your role on this account")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     def to_representation(self, account: BrokerAccount) -> dict[str, Any]:
-        user = self.context.get("user")
-        account.role = account_role(user, account) if user is not None else AccountRole.OWNER
         data = super().to_representation(account)
-        if account.role != AccountRole.OWNER:
+        if data["role"] != AccountRole.OWNER:
             data["token_hint"], data["token_expires_at"] = "", None  # credentials are the owner's alone
         return data
 
@@ -110,7 +123,7 @@ class AccountCreateApi(APIView):
         data = validate_input(AccountCreateApi.InputSerializer, request.data)
         virtual_orders = data.pop("virtual_orders")
         with transaction.atomic():
-            account = account_create(owner=request.user, **data)
+            account = account_create(owner=request_user(request), **data)
             account = account_set_virtual_orders(account, virtual_orders)
         return Response(
             AccountOutputSerializer(account, context={"user": request.user}).data, status=status.HTTP_201_CREATED

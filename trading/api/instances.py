@@ -112,7 +112,9 @@ class InstanceCreateApi(APIView):
             # Only accounts the caller may trade on can be chosen; any other account id reads as unknown.
             request = self.context.get("request")
             if request is not None:
-                self.fields["account"].queryset = account_list_for_user(user=request.user, action=Action.TRADE)
+                account = self.fields["account"]
+                assert isinstance(account, serializers.PrimaryKeyRelatedField)  # declared above
+                account.queryset = account_list_for_user(user=request.user, action=Action.TRADE)
 
     @extend_schema(operation_id="instances_create", request=InputSerializer, responses={201: InstanceOutputSerializer})
     def post(self, request: Request) -> Response:

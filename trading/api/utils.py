@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from rest_framework import pagination, serializers
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +35,15 @@ class FiniteFloatField(serializers.FloatField):
         if not math.isfinite(value):
             raise serializers.ValidationError(f"{data!r} is not a finite number")
         return value
+
+
+def request_user(request: Request) -> User:
+    """The signed-in caller. Every API view requires one (IsAuthenticated is the default permission), so
+    an anonymous request never gets here; the check turns ``request.user`` into the user type."""
+    user = request.user
+    if not user.is_authenticated:
+        raise exceptions.NotAuthenticated()
+    return user
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
@@ -101,6 +111,8 @@ class ApiSerializer(serializers.Serializer):
     ``AccountCreateApi.InputSerializer`` becomes ``AccountCreateApiInput``, so the nested
     Input/Output serializers of different APIs never collide in the schema.
     """
+
+    Meta: ClassVar[type]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
