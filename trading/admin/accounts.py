@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -14,7 +15,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
-from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
+from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin, staff_user
 from trading.exceptions import ApplicationError
 from trading.models import AccountSnapshot, BrokerAccount, Instrument
 from trading.permissions import Action
@@ -29,6 +30,10 @@ BROKER_FIGURES = ("balance", "equity", "margin_used", "unrealized_pl", "last_tra
 
 
 class BrokerAccountForm(forms.ModelForm):
+    # The signed-in user, set on the form class the admin makes for each request (``get_form``): the owner
+    # of an account created by staff who are not superusers.
+    request_user: ClassVar[User | AnonymousUser | None] = None
+
     token = forms.CharField(
         required=False,
         strip=True,
@@ -52,8 +57,9 @@ class BrokerAccountForm(forms.ModelForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        owner = data.get("owner") or getattr(self, "request_user", None)
+        super().clean()
+        data = self.cleaned_data
+        owner = data.get("owner") or self.request_user
         if self.instance.pk is None and owner is not None:
             try:
                 quota_check(user=owner, quota="accounts")
@@ -186,7 +192,8 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.request_user = request.user  # the owner of an account created by staff who are not superusers
+        assert issubclass(form, BrokerAccountForm)  # a subclass of self.form, made for this request
+        form.request_user = request.user
         return form
 
     # Error reports and the DEBUG page would otherwise print the submitted token with the POST data.
@@ -205,7 +212,7 @@ class BrokerAccountAdmin(OwnerScopedAdmin):
         if not change:
             created = account_create(
                 # Staff who are not superusers only ever create accounts of their own.
-                owner=data["owner"] if request.user.is_superuser else request.user,
+                owner=data["owner"] if request.user.is_superuser else staff_user(request),
                 name=data["name"],
                 broker=data["broker"],
                 environment=data["environment"],

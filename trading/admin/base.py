@@ -8,11 +8,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.http import HttpRequest
 
 from trading.models import BrokerAccount, StrategyInstance
 from trading.permissions import Action, account_allows, accounts_q
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in user. The admin site lets no one else in (``AdminSite.has_permission``), so this only
+    turns ``request.user`` into the user type."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 def scoped_list_filter(model: type[Model], list_filter: Any, request: HttpRequest) -> list[Any]:
@@ -39,7 +50,7 @@ def _is_relation(model: type[Model], path: str) -> bool:
             field = model._meta.get_field(part)
         except Exception:  # noqa: BLE001 - not a field path (a callable or an annotation)
             return False
-        if field.is_relation and field.related_model is not None:
+        if field.is_relation and isinstance(field.related_model, type):  # None for generic relations
             model = field.related_model
     return field is not None and field.is_relation
 
@@ -54,7 +65,7 @@ def scoped_foreignkey(db_field: ForeignKey, request: HttpRequest, kwargs: dict[s
     elif db_field.related_model is StrategyInstance:
         kwargs["queryset"] = StrategyInstance.objects.filter(accounts_q(user, Action.TRADE, via="account__"))
     elif db_field.related_model is get_user_model():
-        kwargs["queryset"] = get_user_model().objects.filter(pk=user.pk)  # never a list of every user
+        kwargs["queryset"] = get_user_model().objects.filter(pk=staff_user(request).pk)  # never every user
 
 
 class OwnerScopedAdmin(admin.ModelAdmin):
@@ -75,11 +86,12 @@ class OwnerScopedAdmin(admin.ModelAdmin):
         return qs.filter(accounts_q(request.user, Action.VIEW, via=self.account_path, everything=True))
 
     def account_of(self, obj: Model) -> BrokerAccount | None:
+        target: object = obj
         for part in self.account_path.split("__")[:-1]:
-            obj = getattr(obj, part, None)
-            if obj is None:
+            target = getattr(target, part, None)
+            if target is None:
                 return None
-        return obj  # type: ignore[return-value]
+        return target if isinstance(target, BrokerAccount) else None
 
     def _allows(self, request: HttpRequest, obj: Model | None, action: Action) -> bool:
         if obj is None or request.user.is_superuser:

@@ -72,7 +72,8 @@ class StrategyInstanceForm(forms.ModelForm):
             self.fields["instance_id"].help_text = "Magic number; leave blank to take the next free one"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         account = data.get("account")
         if self.instance._state.adding and account is not None:
             try:

@@ -13,7 +13,7 @@ from trading.permissions import Action
 from trading.services.discrepancies import discrepancy_resolve_checked
 
 
-def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy], action: str) -> None:
+def _apply(modeladmin: OwnerScopedAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy], action: str) -> None:
     done = 0
     for d in modeladmin.permitted(request, queryset, Action.TRADE):
         try:
@@ -26,17 +26,17 @@ def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySe
 
 
 @admin.action(description="Adopt the broker's version")
-def adopt(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
+def adopt(modeladmin: OwnerScopedAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
     _apply(modeladmin, request, queryset, DiscrepancyAction.ADOPT)
 
 
 @admin.action(description="Close (at the broker for outside trades, in the database for trades gone there)")
-def close(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
+def close(modeladmin: OwnerScopedAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
     _apply(modeladmin, request, queryset, DiscrepancyAction.CLOSE)
 
 
 @admin.action(description="Ignore")
-def ignore(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
+def ignore(modeladmin: OwnerScopedAdmin, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
     _apply(modeladmin, request, queryset, DiscrepancyAction.IGNORE)
 
 

@@ -34,7 +34,8 @@ class AccountShareForm(forms.ModelForm):
             self.fields["username"].disabled = True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         account = data.get("account") or (self.instance.account if self.instance.pk else None)
         if account is not None and data.get("username") and data.get("role"):
             try:
