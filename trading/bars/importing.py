@@ -19,7 +19,7 @@ not fit it or ANY row fails a check, so error reports always come from the exact
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from trading.bars import formats
 from trading.bars.brokertime import NY_ROLL
 from trading.bars.formats import fast
-from trading.bars.pieces import FilePieces, NotFast, text_pieces
+from trading.bars.pieces import FilePieces, NotFast, Pieces, text_pieces
 from trading.bars.store import bars_upsert, bars_upsert_stream
 from trading.bars.validation import BarImportError, RawBars, RowError, assemble_clean, build_bars
 from trading.models import Instrument
@@ -259,7 +259,7 @@ def _fast_stream_file(
 
 
 def _stream(
-    pieces: Sequence[str],
+    pieces: Pieces,
     expected: int,
     found: tuple[str, RawBars],
     *,

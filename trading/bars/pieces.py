@@ -4,6 +4,15 @@ from a file on disk (so a big upload is never held in memory whole)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
+
+
+class Pieces(Protocol):
+    """What the streamed import reads: a list of strings, or a FilePieces."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int, /) -> str: ...
 
 
 class NotFast(Exception):

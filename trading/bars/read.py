@@ -107,7 +107,9 @@ def _fetch_pg(
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(query, params, binary=True)
-        payload, digits = cursor.fetchone()
+        row = cursor.fetchone()
+    assert row is not None  # the query aggregates to exactly one row
+    payload, digits = row
     raw = _in_time_order(np.frombuffer(payload or b"", dtype=_PG_ROW), descending=count is not None)
     rows = np.empty(len(raw), dtype=_ROW)
     rows["time"] = raw["time"] // 1_000_000 + _PG_EPOCH_OFFSET

@@ -191,7 +191,7 @@ def _copy_chunks(
         copy.write(_COPY_HEADER)
         for chunk in chunks:
             for payload in _chunk_payloads(chunk, extra):
-                copy.write(memoryview(payload.view(np.uint8)))
+                copy.write(payload.view(np.uint8).data)
             done += len(chunk)
             if progress:
                 progress(done, max(count, done))

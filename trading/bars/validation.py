@@ -251,10 +251,10 @@ def _parse_counts(
                 errors[i] = "not a number"
     too_big = np.isfinite(floats) & (floats > maximum)
     bad = ~np.isfinite(floats) | ((floats < 0) & (floats != (empty if empty is not None else 0))) | too_big
-    for i in np.flatnonzero(too_big):
-        errors.setdefault(int(i), f"too large: at most {maximum}")
-    for i in np.flatnonzero(bad):
-        errors.setdefault(int(i), "must be a non-negative number")
+    for index in np.flatnonzero(too_big):
+        errors.setdefault(int(index), f"too large: at most {maximum}")
+    for index in np.flatnonzero(bad):
+        errors.setdefault(int(index), "must be a non-negative number")
     return np.where(bad, 0, np.rint(np.nan_to_num(floats))).astype(np.int64), errors
 
 

@@ -161,10 +161,10 @@ def _read(text: str, head: RawBars, digits: int, header: bool | None) -> dict:
     ends[:-1] = newlines
     ends[-1] = len(buf)
     width = layout["width"]
-    marks = np.flatnonzero(buf == ord(delimiter))
-    if len(marks) != rows * (width - 1):
+    found = np.flatnonzero(buf == ord(delimiter))
+    if len(found) != rows * (width - 1):
         raise _Reject
-    marks = marks.reshape(rows, width - 1) if width > 1 else np.empty((rows, 0), dtype=np.int64)
+    marks = found.reshape(rows, width - 1) if width > 1 else np.empty((rows, 0), dtype=np.int64)
     if width > 1 and ((marks[:, 0] < starts).any() or (marks[:, -1] > ends).any()):
         raise _Reject  # delimiters are not (width - 1) on every line
     field_starts = np.column_stack([starts, marks + 1])
