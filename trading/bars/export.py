@@ -7,9 +7,12 @@ the same points (``bars_import(fmt="csv")``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 from trading.models import Bar, Instrument
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 HEADER = "time,open,high,low,close,volume,spread,complete\n"
 
@@ -21,7 +24,12 @@ def _price(points: int, digits: int) -> str:
 
 
 def bars_export(
-    *, out: TextIO, instrument: Instrument, timeframe: int, start: datetime | None = None, end: datetime | None = None
+    *,
+    out: SupportsWrite[str],
+    instrument: Instrument,
+    timeframe: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> int:
     """Write the bars of one series in [start, end] to ``out``; return how many were written."""
     rows = Bar.objects.filter(instrument=instrument, timeframe=timeframe).order_by("time")

@@ -32,15 +32,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         instrument = instrument_by_symbol(options["instrument"])
-        kwargs = {
-            "instrument": instrument,
-            "timeframe": parse_timeframe(options["timeframe"]),
-            "start": parse_utc(options["start"]),
-            "end": parse_utc(options["end"]),
-        }
+        timeframe = parse_timeframe(options["timeframe"])
+        start, end = parse_utc(options["start"]), parse_utc(options["end"])
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8", newline="") as out:
-                count = bars_export(out=out, **kwargs)
+                count = bars_export(out=out, instrument=instrument, timeframe=timeframe, start=start, end=end)
             self.stderr.write(f"{count} bars written to {options['output']}")
         else:
-            bars_export(out=self.stdout, **kwargs)
+            bars_export(out=self.stdout, instrument=instrument, timeframe=timeframe, start=start, end=end)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import overload
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,6 +14,10 @@ from trading.bars.importing import bars_import
 from trading.models import Instrument, Timeframe
 
 
+@overload
+def parse_timeframe(value: str) -> int: ...
+@overload
+def parse_timeframe(value: None) -> None: ...
 def parse_timeframe(value: str | None) -> int | None:
     """ "M1"/"H4"/"D1" or minutes → minutes."""
     if value is None:
