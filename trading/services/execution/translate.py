@@ -22,6 +22,8 @@ from framework import OrderSignal, SignalAction
 from framework import OrderType as FwOrderType
 
 IntentKind = Literal["open", "close", "modify", "cancel"]
+Side = Literal["buy", "sell"]
+PendingType = Literal["limit", "stop"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,12 @@ class PositionView:
     """An open trade (pending_type None) or a pending order of the instance, as the framework saw it."""
 
     ticket: int
-    side: Literal["buy", "sell"]
+    side: Side
     units: Decimal
     open_price: Decimal
     stop_loss: Decimal | None = None
     take_profit: Decimal | None = None
-    pending_type: Literal["limit", "stop"] | None = None
+    pending_type: PendingType | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Intent:
     kind: IntentKind
     row: int
     seq: int  # position among the intents of the row, for the deterministic client order id
-    side: Literal["buy", "sell"]
+    side: Side
     order_type: Literal["market", "limit", "stop"] = "market"
     units: Decimal = Decimal(0)
     price: Decimal | None = None
@@ -66,7 +68,7 @@ class Translation:
     notes: list[str]  # signals dropped or ignored, and why
 
 
-_SIDE = {
+_SIDE: dict[FwOrderType, Side] = {
     FwOrderType.BUY: "buy",
     FwOrderType.SELL: "sell",
     FwOrderType.BUYLIMIT: "buy",
@@ -74,7 +76,7 @@ _SIDE = {
     FwOrderType.BUYSTOP: "buy",
     FwOrderType.SELLSTOP: "sell",
 }
-_PENDING = {
+_PENDING: dict[FwOrderType, PendingType] = {
     FwOrderType.BUYLIMIT: "limit",
     FwOrderType.SELLLIMIT: "limit",
     FwOrderType.BUYSTOP: "stop",

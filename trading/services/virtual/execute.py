@@ -56,7 +56,7 @@ def _execute_one(order: Order, quote: Quote, now: datetime) -> VirtualEvent | No
             _finish(order, OrderStatus.PENDING, broker_order_id=f"V{order.pk}")
             return None
         price = quote.ask if order.side == Side.BUY else quote.bid
-        trade = virtual_trade_open(
+        opened = virtual_trade_open(
             order_id=order.pk,
             account=order.account,
             instrument=order.instrument,
@@ -69,11 +69,11 @@ def _execute_one(order: Order, quote: Quote, now: datetime) -> VirtualEvent | No
             take_profit=order.take_profit,
             trailing_distance=order.trailing_distance,
         )
-        _finish(order, OrderStatus.FILLED, fill_price=price, filled_at=quote.time, trade=trade)
+        _finish(order, OrderStatus.FILLED, fill_price=price, filled_at=quote.time, trade=opened)
         return VirtualEvent(order.pk, signed(order.side, order.units), price)
     if order.intent == OrderIntent.CANCEL:
         assert order.target is not None
-        Order.objects.filter(pk=order.target_id, status=OrderStatus.PENDING, virtual=True).update(
+        Order.objects.filter(pk=order.target.pk, status=OrderStatus.PENDING, virtual=True).update(
             status=OrderStatus.CANCELLED, reject_reason="cancelled by strategy" if order.execution_id else "cancelled"
         )
         _finish(order, OrderStatus.DONE)
@@ -153,8 +153,8 @@ def netting_order_queue(
     if total == 0:
         return None
     served = [e for e in events if e.delta * total > 0]
-    size = sum(abs(e.delta) for e in served)
-    reference = (sum(abs(e.delta) * e.price for e in served) / size).quantize(
+    size = sum((abs(e.delta) for e in served), Decimal(0))
+    reference = (sum((abs(e.delta) * e.price for e in served), Decimal(0)) / size).quantize(
         Decimal(1).scaleb(-instrument.digits), rounding=ROUND_HALF_EVEN
     )
     order = Order.objects.create(
