@@ -38,20 +38,23 @@ class _ReadOnly:
         return False
 
 
-class _OwnerScoped:
-    """Rows the user started, or whose instance is on an account the user may view (superusers: all)."""
+class _OwnerScoped(admin.ModelAdmin):
+    """Rows the user started, or whose instance is on an account the user may view (superusers: all).
+
+    Admins list ``admin.ModelAdmin`` again after ``_ReadOnly`` so that _ReadOnly's answers come before
+    ModelAdmin's in the method order."""
 
     owner_lookups: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = super().get_queryset(request)  # type: ignore[misc]
+        qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
         started, on_instance = self.owner_lookups  # ("<path>owner", "<path>instance__account__owner")
         return qs.filter(Q(**{started: request.user}) | accounts_q(request.user, via=on_instance.removesuffix("owner")))
 
     def get_list_filter(self, request: HttpRequest) -> Any:
-        return scoped_list_filter(self.model, super().get_list_filter(request), request)  # type: ignore[misc]
+        return scoped_list_filter(self.model, super().get_list_filter(request), request)
 
 
 @admin.register(BacktestRun)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -70,7 +72,7 @@ class BacktestRunInputSerializer(InstanceInputSerializer, CostsInputSerializer):
     end = bar_time_field(required=False, allow_null=True, help_text="Last bar open, UTC")
     engine = serializers.ChoiceField(choices=Engine.choices, default=Engine.PARITY)
     initial_balance = serializers.DecimalField(
-        max_digits=20, decimal_places=2, default="10000", min_value=1, max_value=MAX_BALANCE
+        max_digits=20, decimal_places=2, default=Decimal("10000"), min_value=1, max_value=MAX_BALANCE
     )
     parameters = serializers.DictField(
         child=FiniteFloatField(),

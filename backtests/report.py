@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from backtests.engine.stats import MT_NAMES
-from backtests.models import BacktestRun
+from backtests.models import BacktestRun, WalkForward
 from trading.bars.read import bars_as_arrays
 
 PRICE_POINTS = 1500
@@ -81,8 +81,8 @@ def _points(times: np.ndarray, values: np.ndarray, x, y) -> str:
     return " ".join(f"{x(float(t)):.1f},{y(float(v)):.1f}" for t, v in zip(times, values, strict=True))
 
 
-def equity_chart(run: BacktestRun, *, width: int = 900, height: int = 260) -> Chart | None:
-    """Equity and balance of the stored (downsampled) curve."""
+def equity_chart(run: BacktestRun | WalkForward, *, width: int = 900, height: int = 260) -> Chart | None:
+    """Equity and balance of the stored (downsampled) curve: a run's, or a walk-forward's stitched one."""
     curve = run.curve or {}
     times = np.asarray(curve.get("time", []), dtype=np.float64)
     if not len(times):
@@ -158,7 +158,7 @@ def price_chart(run: BacktestRun, *, width: int = 900, height: int = 300) -> Cha
     )
 
 
-def statistics_rows(run: BacktestRun) -> list[tuple[str, str, object]]:
+def statistics_rows(run: BacktestRun | WalkForward) -> list[tuple[str, str, object]]:
     """(MetaTrader name, key, value) for every stored statistic, in MT_NAMES order."""
     stats = run.statistics or {}
     rows = [(MT_NAMES[key], key, stats[key]) for key in MT_NAMES if key in stats]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from celery import shared_task
 
+
+class _Limits(TypedDict):
+    soft_time_limit: int
+    time_limit: int
+
+
 # A backtest of a million bars takes seconds (fast) to minutes (parity): far above the 60 s default.
-LONG = {"soft_time_limit": 6 * 3600, "time_limit": 6 * 3600 + 60}
+LONG: _Limits = {"soft_time_limit": 6 * 3600, "time_limit": 6 * 3600 + 60}
 PROGRESS_STEP = 0.01
 
 

@@ -34,8 +34,7 @@ class ResultOutOfRange(ValueError):
 def _number(errors: dict[str, list[str]], name: str, value: object, low: float, high: float, *, integer: bool) -> None:
     if value is None and name == "spread_points":
         return
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
         errors[name] = [f"must be {'an integer' if integer else 'a number'} (was {value!r})"]
     elif not math.isfinite(value) or not low <= value <= high:
         errors[name] = [f"must be between {low:g} and {high:g} (was {value!r})"]

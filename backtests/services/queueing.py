@@ -17,7 +17,7 @@ def job_enqueue(*, job: J, task: Task) -> J:
     """Send ``task(job.pk)`` once the current transaction commits; the task id is stored on the row first,
     so the row names its task (Flower, revoke) even before a worker picks it up."""
     task_id = str(uuid4())
-    type(job).objects.filter(pk=job.pk).update(task_id=task_id)
+    type(job)._default_manager.filter(pk=job.pk).update(task_id=task_id)
     job.task_id = task_id
-    transaction.on_commit(lambda: task.apply_async(args=[job.pk], task_id=task_id))
+    transaction.on_commit(lambda: task.apply_async(args=(job.pk,), task_id=task_id))
     return job

@@ -195,8 +195,12 @@ def _store(run: BacktestRun, output: RunOutput, fw, duration: float) -> None:
     result = output.result
     digits = run.instance.instrument.digits if run.instance else 5
 
-    def price(points: int) -> Decimal | None:
-        return Decimal(int(points)).scaleb(-digits) if points else None
+    def price(points: int) -> Decimal:
+        return Decimal(int(points)).scaleb(-digits)
+
+    def level(points: int) -> Decimal | None:
+        """A stop-loss or take-profit level: 0 points is none."""
+        return price(points) if points else None
 
     balance = float(result.initial_balance)
     rows = []
@@ -213,8 +217,8 @@ def _store(run: BacktestRun, output: RunOutput, fw, duration: float) -> None:
                 close_time=_utc(t.close_time),
                 open_price=price(t.open_price),
                 close_price=price(t.close_price),
-                stop_loss=price(t.stop_loss),
-                take_profit=price(t.take_profit),
+                stop_loss=level(t.stop_loss),
+                take_profit=level(t.take_profit),
                 pl=_money(t.pl),
                 commission=_money(t.commission),
                 swap=_money(t.swap),

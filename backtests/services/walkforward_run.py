@@ -193,6 +193,7 @@ def walkforward_window_optimised(*, optimization_id: int, enqueue_stitch: bool =
         wf = WalkForward.objects.select_for_update().get(pk=row.walk_forward_id)
         if wf.status != RunStatus.RUNNING:
             return False
+        assert row.optimization is not None  # found by its optimization id above
         try:
             best = _best(wf, row.optimization)
         except WalkForwardError as e:
@@ -258,6 +259,8 @@ def walkforward_cancel(*, walk_forward_id: int) -> bool:
 
 def _window_test(wf: WalkForward, row: WalkForwardWindow, balance: float) -> tuple[Segment, object]:
     """Test ``row``'s chosen parameters out-of-sample from ``balance`` and store the window's results."""
+    if wf.instance is None:
+        raise WalkForwardError("the instance of this walk-forward was deleted")
     parameters = dict(row.parameters)
     if row.model_id is not None:
         parameters["MODEL_ID"] = row.model_id  # the window's own model, trained before its OOS range

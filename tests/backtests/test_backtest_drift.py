@@ -155,7 +155,7 @@ def test_api_task_dashboard_admin_and_command(
 
     assert created.status_code == 201, created.json()
     report_id = created.json()["id"]
-    assert sent == [{"args": [report_id], "task_id": created.json()["task_id"]}]
+    assert sent == [{"args": (report_id,), "task_id": created.json()["task_id"]}]
     assert drift_report_task.apply(args=[report_id]).get()["verdict"] == DriftVerdict.MATCH  # what the worker runs
     detail = api.get(f"{URL}{report_id}/").json()
     assert detail["status"] == "done" and detail["verdict"] == "match"

@@ -20,6 +20,14 @@ def _date(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _required_date(value: str) -> datetime:
+    """A date the command cannot do without (an empty one is an error, not "all data")."""
+    parsed = _date(value)
+    if parsed is None:
+        raise CommandError("a date is required: ISO, UTC unless an offset is given")
+    return parsed
+
+
 class Command(BaseCommand):
     help = "Backtest a strategy instance on stored bars and store the run (prints its statistics)."
 

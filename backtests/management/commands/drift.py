@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backtests.management.commands.backtest import _date
+from backtests.management.commands.backtest import _required_date
 from backtests.services.drift import DriftError, drift_report_create, drift_report_execute
 
 
@@ -37,8 +37,8 @@ class Command(BaseCommand):
         try:
             report = drift_report_create(
                 instance_id=options["instance_id"],
-                start=_date(options["start"]),
-                end=_date(options["end"]),
+                start=_required_date(options["start"]),
+                end=_required_date(options["end"]),
                 tolerance=None if options["tolerance"] is None else timedelta(seconds=options["tolerance"]),
                 initial_balance=None if options["balance"] is None else Decimal(options["balance"]),
             )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from backtests.engine.market import Costs
-from backtests.management.commands.backtest import _date
+from backtests.management.commands.backtest import _required_date
 from backtests.services.walkforward import WalkForwardError, walkforward_create
 from backtests.services.walkforward_run import walkforward_execute
 from trading.models import StrategyInstance
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             space = json.loads(options["space"])
             wf = walkforward_create(
                 instance=instance,
-                start=_date(options["start"]),
+                start=_required_date(options["start"]),
                 in_sample=_duration(options["in_sample"]),
                 out_of_sample=_duration(options["out_of_sample"]),
                 windows=options["windows"],
