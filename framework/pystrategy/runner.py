@@ -80,9 +80,10 @@ class PythonRunner:
         self._where = f"instance {self.instance_id}, strategy {self.strategy_id} ({self.cls.name}), {symbol}"
         self._signals: list[OrderSignal] = []
         self.dropped = 0
-        self._account_view = memoryview(self.account)
-        self._prices_view = memoryview(self.bid_ask)
-        self._flat = memoryview(self._rows.reshape(-1))
+        # The arrays' own memoryviews (.data: numpy's stubs give ndarray no __buffer__ before Python 3.12).
+        self._account_view = self.account.data
+        self._prices_view = self.bid_ask.data
+        self._flat = self._rows.reshape(-1).data
         # entries are blocked by the mode alone unless a spread or drawdown limit is set (then per bar)
         self._checks_prices = self._max_spread != 0.0 or self._max_drawdown != 0.0
         self.inputs.entry_block = entry_block(self._mode, 1.0, 1.0, 0.0, 0.0, 0.0)
