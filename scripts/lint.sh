@@ -5,29 +5,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What mypy checks. Modules these import are analysed but their errors are not shown (--follow-imports=silent),
-# so a package joins this list once it is clean; the aim is every package, with brokers/ and framework/ strict.
-MYPY_TARGETS=(
-  asirikuy_site/celery.py
-  asirikuy_site/env.py
-  asirikuy_site/urls.py
-  asirikuy_site/wsgi.py
-  bench
-  manage.py
-  brokers
-  trading/models
-  trading/money.py
-  trading/queues.py
-  trading/tasks.py
-  trading/venues
-  trading/services/account_sync.py
-  trading/services/beat_jobs.py
-  trading/services/orders
-  trading/services/periodic.py
-  trading/services/reconcile.py
-  trading/services/schedule.py
-  ops
+# What mypy checks: every package, with brokers/ and framework/ strict (pyproject.toml). Modules these import but
+# that are not checked are analysed without showing their errors (--follow-imports=silent).
+MYPY_TARGETS=(asirikuy_site backtests bench brokers framework ops risk strategies trading manage.py)
+# Modules not type-clean yet, left out until the work in flight on them lands; an entry leaves once its module
+# is clean. A folder ends with a slash.
+MYPY_PENDING=(
+  backtests/engine/
+  backtests/services/data.py
+  framework/strategy.py
+  trading/dashboard/views.py
+  trading/management/commands/seed_demo.py
+  trading/services/execution/batch.py
+  trading/services/execution/book.py
+  trading/services/execution/service.py
 )
+MYPY_EXCLUDE=()
+for pending in "${MYPY_PENDING[@]}"; do
+  MYPY_EXCLUDE+=(--exclude "^${pending//./\\.}")
+done
 
 log() { printf '[lint] %s\n' "$*" >&2; }
 
@@ -56,7 +52,7 @@ run "ruff format --check" "$BIN/ruff" format --check .
 VAR=$(mktemp -d /tmp/asirikuy-lint.XXXXXX)
 trap 'rm -rf "$VAR"' EXIT
 run "mypy" env ASIRIKUY_MODE=embedded ASIRIKUY_VAR_DIR="$VAR" DJANGO_SETTINGS_MODULE=asirikuy_site.settings \
-  "$BIN/mypy" --follow-imports=silent --cache-dir .mypy_cache/lint "${MYPY_TARGETS[@]}"
+  "$BIN/mypy" --follow-imports=silent --cache-dir .mypy_cache/lint "${MYPY_EXCLUDE[@]}" "${MYPY_TARGETS[@]}"
 
 if [ ${#failed[@]} -gt 0 ]; then
   log "FAILED: $(IFS=,; echo "${failed[*]}" | sed "s/,/, /g"). Fix with: .venv/bin/ruff check --fix . ; .venv/bin/ruff format . ; mypy errors by hand"
