@@ -216,16 +216,16 @@ def _store(report: DriftReport, instance: StrategyInstance, result: EngineResult
     rows: list[DriftTrade] = []
     for index, pair in enumerate(pairs):
         lv, bt = pair.live, pair.backtest
-        rate = quote_to_account_rate(instrument, report.account_currency, price=(lv or bt).open_price)  # type: ignore
+        rate = quote_to_account_rate(instrument, report.account_currency, price=pair.first.open_price)
         diff = pair_difference(pair, digits=instrument.digits, rate=rate, period_end=period_end)
         match = DriftMatch.BOTH if lv and bt else DriftMatch.LIVE_ONLY if lv else DriftMatch.BACKTEST_ONLY
-        note = "" if lv and bt else _live_note(pair, report) if lv else _replay_note(report, bt)  # type: ignore
+        note = "" if lv and bt else _live_note(pair, report) if lv else _replay_note(report, pair.first)
         rows.append(
             DriftTrade(
                 report=report,
                 index=index,
                 match=match,
-                side=(lv or bt).side,  # type: ignore[union-attr]
+                side=pair.first.side,
                 live_trade_id=lv.ref if lv else None,
                 live_signal_bar=signal_bars.get(lv.ref) if lv else None,
                 live_units=lv.units if lv else None,

@@ -41,8 +41,15 @@ class Pair:
     backtest: TradeView | None
 
     @property
+    def first(self) -> TradeView:
+        """The live trade, else the replayed one: every pair holds at least one of them."""
+        trade = self.live or self.backtest
+        assert trade is not None, "a pair of no trades"
+        return trade
+
+    @property
     def open_time(self) -> datetime:
-        return (self.live or self.backtest).open_time  # type: ignore[union-attr]
+        return self.first.open_time
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ def trades_match(live: list[TradeView], backtest: list[TradeView], *, tolerance:
         free.remove(best)
         pairs.append(Pair(trade, best))
     pairs.extend(Pair(None, b) for b in free)
-    return sorted(pairs, key=lambda p: (p.open_time, p.live is None, (p.live or p.backtest).ref))  # type: ignore
+    return sorted(pairs, key=lambda p: (p.open_time, p.live is None, p.first.ref))
 
 
 def _adverse(side: str, live: Decimal, backtest: Decimal, *, entry: bool) -> Decimal:
@@ -93,8 +100,8 @@ def pair_difference(pair: Pair, *, digits: int, rate: Decimal, period_end: datet
     entry_points = int(_adverse(live.side, live.open_price, bt.open_price, entry=True) * scale)
     live_closed = live.close_time is not None and live.close_time <= period_end and live.close_price is not None
     exit_points = None
-    if live_closed and bt.close_price is not None:
-        exit_points = int(_adverse(live.side, live.close_price, bt.close_price, entry=False) * scale)  # type: ignore
+    if live_closed and live.close_price is not None and bt.close_price is not None:
+        exit_points = int(_adverse(live.side, live.close_price, bt.close_price, entry=False) * scale)
     profit = None
     if live_closed and live.profit is not None and bt.profit is not None:
         profit = (live.profit - bt.profit).quantize(MONEY)
