@@ -48,7 +48,9 @@ class ChannelForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = account_list_for_user(user=user)  # type: ignore[attr-defined]
+        account = self.fields["account"]
+        assert isinstance(account, forms.ModelChoiceField)  # declared above
+        account.queryset = account_list_for_user(user=user)
 
 
 @login_required

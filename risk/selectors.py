@@ -32,9 +32,10 @@ def blocked_list_for_user(*, user: User, filters: dict[str, Any] | None = None) 
     if not user.is_authenticated:
         return BlockedSignal.objects.none()
     qs = BlockedSignal.objects.filter(accounts_q(user, via="account__"))
+    chosen = filters or {}
     for key in ("account", "instance", "rule", "outcome"):
-        if (filters or {}).get(key) is not None:
-            qs = qs.filter(**{key: filters[key]})  # type: ignore[index]
+        if chosen.get(key) is not None:
+            qs = qs.filter(**{key: chosen[key]})
     return qs.order_by("-created_at", "-id")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from ops.events import EventKind, NewEvent
 from ops.figures import open_risk
@@ -23,8 +24,8 @@ def fx_day_ended(now: datetime) -> tuple[datetime, datetime]:
     return bar_open_time(end - timedelta(minutes=1), 1440), end
 
 
-def _pl(qs: object) -> Decimal:
-    row = qs.aggregate(r=Sum("realized_pl"), f=Sum("financing"), c=Sum("commission"))  # type: ignore[attr-defined]
+def _pl(qs: QuerySet[Any]) -> Decimal:
+    row = qs.aggregate(r=Sum("realized_pl"), f=Sum("financing"), c=Sum("commission"))
     return (row["r"] or ZERO) + (row["f"] or ZERO) - (row["c"] or ZERO)
 
 

@@ -55,7 +55,7 @@ def drawdown(limit: RiskLimit, account: BrokerAccount) -> tuple[Decimal, Decimal
     Instance limit: value = the instance's net P/L, mark = its highest (at least 0), drawdown =
     (mark - value) / current account equity.
     """
-    if limit.instance_id is None:
+    if limit.instance is None:
         current = account.equity
         snapshots = AccountSnapshot.objects.filter(account=account)
         if limit.peak_since is not None:
@@ -63,7 +63,7 @@ def drawdown(limit: RiskLimit, account: BrokerAccount) -> tuple[Decimal, Decimal
         candidates = [current, snapshots.aggregate(m=Max("equity"))["m"], limit.peak_equity]
         base = None
     else:
-        current = instance_net_pl(limit.instance, limit.peak_since)  # type: ignore[arg-type]
+        current = instance_net_pl(limit.instance, limit.peak_since)
         candidates = [current, ZERO, limit.peak_equity]
         base = account.equity
     peak = max(c for c in candidates if c is not None)
