@@ -202,13 +202,12 @@ def _spec(
     name: str,
     description: str,
     params: tuple[ParamSpec, ...],
-    roles: Mapping[int, tuple[str, object]],
+    roles: Mapping[int, tuple[str, Literal["primary"] | int]],
 ) -> StrategySpec:
     spec = StrategySpec(strategy_id, name, description, params, ())
     bars, warm = spec.minimum_bars(), spec.required_bars()
     slots = tuple(
-        SlotSpec(index, role, timeframe, bars[index], warm[index])  # type: ignore[arg-type]
-        for index, (role, timeframe) in roles.items()
+        SlotSpec(index, role, timeframe, bars[index], warm[index]) for index, (role, timeframe) in roles.items()
     )
     return StrategySpec(strategy_id, name, description, params, slots)
 

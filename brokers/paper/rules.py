@@ -59,10 +59,11 @@ def exit_price(
         return o, "stop_loss"
     if tp_open:
         return o, "take_profit"
-    if sl_hit:
-        return stop_loss, "stop_loss"  # type: ignore[return-value]
-    if tp_hit:
-        return take_profit, "take_profit"  # type: ignore[return-value]
+    # (a hit implies its level is set; the second test tells the type checker)
+    if sl_hit and stop_loss is not None:
+        return stop_loss, "stop_loss"
+    if tp_hit and take_profit is not None:
+        return take_profit, "take_profit"
     return None
 
 

@@ -137,7 +137,8 @@ class StrategyContext:
         """(line, signal, histogram)."""
         period, param = pack_triplet(int(fast), int(slow), int(signal))
         v = self.source.value
-        return tuple(v(slot, kind, period, param, shift) for kind in ("macd_line", "macd_signal", "macd_hist"))  # type: ignore[return-value]
+        line = v(slot, "macd_line", period, param, shift)
+        return line, v(slot, "macd_signal", period, param, shift), v(slot, "macd_hist", period, param, shift)
 
     def stochastic(
         self, k_period: int, slow_k: int, d_period: int, *, slot: int = 0, shift: int = 0

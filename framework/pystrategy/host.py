@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from framework import _ffi
 from framework.errors import (
     FrameworkInputError,
     InvalidParameterError,
@@ -179,7 +180,7 @@ def _slot_window(index: int, slot: RatesSlot, timeframe: int) -> np.ndarray:
 class PythonHost:
     """Framework.run's twin for Python strategies (live runs)."""
 
-    def __init__(self, library: object | None = None) -> None:
+    def __init__(self, library: _ffi.Library | None = None) -> None:
         self.library = library
         self._dropped: list[DroppedSignal] = []
 
@@ -235,7 +236,7 @@ class PythonHost:
         return list(self._dropped)
 
 
-def _library(library: object | None):  # type: ignore[no-untyped-def]
+def _library(library: _ffi.Library | None) -> _ffi.Library | None:
     if library is not None:
         return library
     from framework.strategy import get_framework

@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,7 +198,7 @@ def _params(cls: type[Strategy]) -> tuple[ParamSpec, ...]:
     return tuple(out)
 
 
-def _bars_rule(cls: type[Strategy]):  # type: ignore[no-untyped-def]
+def _bars_rule(cls: type[Strategy]) -> Callable[[Mapping[str, float], bool], dict[int, int]]:
     def rule(values: Mapping[str, float], warm: bool) -> dict[int, int]:
         closed = cls.closed_bars(values) if warm else cls.minimum_closed_bars(values)
         return {int(slot): int(bars) + 1 for slot, bars in closed.items()}
@@ -206,7 +206,7 @@ def _bars_rule(cls: type[Strategy]):  # type: ignore[no-untyped-def]
     return rule
 
 
-def _cross_check(cls: type[Strategy]):  # type: ignore[no-untyped-def]
+def _cross_check(cls: type[Strategy]) -> Callable[[Mapping[str, float], int], None]:
     def check(values: Mapping[str, float], timeframe: int) -> None:
         try:
             cls.check(values, timeframe)
