@@ -65,9 +65,10 @@ def bench_candles_subprocess(n: int = 50_000) -> tuple[int, float]:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert proc.stdout is not None  # stdout=PIPE
     try:
-        url = proc.stdout.readline().strip()  # type: ignore[union-attr]
-        token, account = (part.split("=", 1)[1] for part in proc.stdout.readline().split())  # type: ignore[union-attr]
+        url = proc.stdout.readline().strip()
+        token, account = (part.split("=", 1)[1] for part in proc.stdout.readline().split())
         client = OandaClient(base_url=url, stream_url=url, token=token, account_id=account)
         start = datetime.now(UTC) - timedelta(minutes=n + 5)
         return _backfill(client, start)

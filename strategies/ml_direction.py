@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 
@@ -40,6 +41,12 @@ def features(bars: np.ndarray) -> np.ndarray:
     out[:, 4] = stochastic(high, low, close, 14, 3, 3)[0]
     out[:, 5] = atr(high, low, close, 14) / close
     return out
+
+
+class _Classifier(Protocol):
+    """What the strategy asks of its trained model (a scikit-learn classifier)."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray: ...
 
 
 class MlDirection(Strategy):
@@ -90,9 +97,9 @@ class MlDirection(Strategy):
 
     def __init__(self, params: Mapping[str, float]) -> None:
         super().__init__(params)
-        self._model: object | None = None
+        self._model: _Classifier | None = None
 
-    def model(self) -> object:
+    def model(self) -> _Classifier:
         """The model of MODEL_ID (loaded once per object)."""
         if self._model is None:
             model_id = int(self.p["MODEL_ID"])
@@ -109,7 +116,7 @@ class MlDirection(Strategy):
         row = features(bars)[-1:]
         if np.isnan(row).any():
             return 0.5
-        return float(self.model().predict_proba(row)[0][1])  # type: ignore[attr-defined]
+        return float(self.model().predict_proba(row)[0][1])
 
     def on_bar(self, ctx: StrategyContext) -> None:
         p = self.p

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,10 +19,13 @@ from trading.exceptions import ApplicationError
 from trading.models import Execution, StrategyInstance
 from trading.permissions import Action
 from trading.selectors.executions import execution_latest_per_instance
-from trading.selectors.instances import instance_annotate_last_run
+from trading.selectors.instances import LastRun, instance_annotate_last_run
 from trading.services.execution import execution_enqueue
 from trading.services.instances import instance_create, instance_set_enabled, instance_update
 from trading.services.quotas import QuotaExceeded, quota_check
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # a dev requirement: only the type checker reads it
 
 INLINE_EXECUTIONS = 20
 # The fields instance_update accepts.
@@ -121,12 +125,12 @@ class StrategyInstanceAdmin(OwnerScopedAdmin):
             return f"{obj.strategy_id} (not in catalog)"
 
     @admin.display(description="Last run", ordering="last_run_at")
-    def last_run_at(self, obj: StrategyInstance) -> Any:
-        return obj.last_run_at  # type: ignore[attr-defined]
+    def last_run_at(self, obj: WithAnnotations[StrategyInstance, LastRun]) -> datetime | None:
+        return obj.last_run_at
 
     @admin.display(description="Last status")
-    def last_status(self, obj: StrategyInstance) -> str:
-        return obj.last_status or "-"  # type: ignore[attr-defined]
+    def last_status(self, obj: WithAnnotations[StrategyInstance, LastRun]) -> str:
+        return obj.last_status or "-"
 
     def save_model(self, request: HttpRequest, obj: StrategyInstance, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data

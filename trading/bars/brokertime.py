@@ -53,7 +53,9 @@ class BrokerTimezone:
 
     def utcoffset(self, utc: datetime) -> timedelta:
         """Offset of the broker's wall clock from UTC at instant ``utc``."""
-        return _require_aware(utc).astimezone(self.tzinfo).utcoffset() + self.shift  # type: ignore[operator]
+        offset = _require_aware(utc).astimezone(self.tzinfo).utcoffset()
+        assert offset is not None  # an aware time always has one
+        return offset + self.shift
 
     def to_wall(self, utc: datetime) -> datetime:
         """Aware UTC instant → naive broker wall-clock datetime."""
@@ -139,7 +141,9 @@ def _year_offsets(zone: str, year: int) -> tuple[np.ndarray, np.ndarray]:
     tzinfo = ZoneInfo(zone)
 
     def offset(epoch: int) -> int:
-        return int(datetime.fromtimestamp(epoch, tz=tzinfo).utcoffset().total_seconds())  # type: ignore[union-attr]
+        offset = datetime.fromtimestamp(epoch, tz=tzinfo).utcoffset()
+        assert offset is not None  # an aware time always has one
+        return int(offset.total_seconds())
 
     start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
     end = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from trading.models import Execution, StrategyInstance
 from trading.permissions import Action, accounts_q
 from trading.selectors.accounts import User
+
+
+class LastRun(TypedDict):
+    """The annotations ``instance_annotate_last_run`` adds (None: the instance never ran, or never failed)."""
+
+    last_run_at: datetime | None
+    last_bar_time: datetime | None
+    last_status: str | None
+    last_error: str | None
+    last_error_at: datetime | None
 
 
 def instance_annotate_last_run(qs: QuerySet[StrategyInstance]) -> QuerySet[StrategyInstance]:

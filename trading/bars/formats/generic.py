@@ -73,7 +73,7 @@ _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 
 def detect_delimiter(line: str) -> str:
     counts = {d: line.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)  # type: ignore[arg-type]
+    best = max(counts, key=counts.__getitem__)
     if counts[best] < 4 and " " in line.strip():
         return " "
     return best
