@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin
+from trading.admin.base import OwnerScopedAdmin, ReadOnlyAdminMixin, staff_user
 from trading.exceptions import ApplicationError
 from trading.legacy.apply import legacy_import_apply
 from trading.legacy.export import legacy_export_set
@@ -56,7 +56,9 @@ class LegacyUploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = BrokerAccount.objects.filter(owner=user)  # type: ignore[attr-defined]
+        account = self.fields["account"]
+        assert isinstance(account, forms.ModelChoiceField)  # declared above
+        account.queryset = BrokerAccount.objects.filter(owner=user)
 
 
 def _lines(text: str) -> list[str]:
@@ -90,7 +92,7 @@ class LegacyImportAdmin(ReadOnlyAdminMixin, OwnerScopedAdmin):
             try:
                 source = source_from_upload([(f.name, f.read()) for f in data["uploads"]])
                 options = ImportOptions(
-                    owner=request.user,  # type: ignore[arg-type]
+                    owner=staff_user(request),
                     account=data["account"],
                     skip=frozenset(_lines(data["skip"])),
                     assign=parse_assign(_lines(data["assign"])),

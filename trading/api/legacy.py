@@ -3,9 +3,8 @@ settings with what its library shows (UI values, heartbeat), its .set export, an
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api.utils import ApiSerializer, validate_input
+from trading.api.utils import ApiSerializer, request_user, validate_input
 from trading.exceptions import ApplicationError
 from trading.legacy.apply import legacy_import_apply
 from trading.legacy.export import legacy_export_set
@@ -67,7 +66,7 @@ class LegacyImportApi(APIView):
     @extend_schema(operation_id="legacy_import_create", request=InputSerializer, responses=OutputSerializer)
     def post(self, request: Request) -> Response:
         values = validate_input(self.InputSerializer, request.data)  # multipart lists: every "files" part
-        user = _user(request)
+        user = request_user(request)
         account = None
         if values.get("account") is not None:
             account = BrokerAccount.objects.filter(pk=values["account"], owner=user).first()
@@ -106,17 +105,13 @@ class LegacyImportListApi(APIView):
 
     @extend_schema(operation_id="legacy_imports_list", responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        rows = LegacyImport.objects.filter(owner=_user(request))[:200]
+        rows = LegacyImport.objects.filter(owner=request_user(request))[:200]
         return Response(self.OutputSerializer(rows, many=True).data)
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)  # the API requires authentication (DEFAULT_PERMISSION_CLASSES)
 
 
 def _instance(request: Request, instance_id: int) -> StrategyInstance:
     return get_object_or_404(
-        StrategyInstance.objects.select_related("instrument", "account").filter(account__owner=_user(request)),
+        StrategyInstance.objects.select_related("instrument", "account").filter(account__owner=request_user(request)),
         pk=instance_id,
     )
 

@@ -28,7 +28,7 @@ def legacy_import_apply(plan: ImportPlan, options: ImportOptions) -> LegacyImpor
         )
     account = plan.account.existing or _account_create(plan, options)
     record = LegacyImport.objects.create(
-        owner=options.owner,  # type: ignore[misc]  # the user model is AUTH_USER_MODEL
+        owner=options.owner,
         account=account,
         source=plan.source.origin[:500],
         config_name=plan.config_name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from framework.legacy.names import setting_index
-from framework.legacy.setfile import SetFile, SetLine, format_number, number, parse_set
+from framework.legacy.setfile import Section, SetFile, SetLine, format_number, number, parse_set
 from framework.legacy.setmap import MAIN_FIELDS, MAIN_SETTINGS
 from trading.exceptions import ApplicationError
 from trading.models import LegacyInstanceConfig, StrategyInstance
@@ -34,14 +34,14 @@ DEFAULTS = {"MAX_OPEN_ORDERS": 1.0, "OPERATIONAL_MODE": 1.0}
 ALWAYS = ("STRATEGY_INSTANCE_ID", "STRATEGY_TIMEFRAME")
 
 
-def _put(setfile: SetFile, key: str, value: float, section: str, suffix: str = "") -> None:
+def _put(setfile: SetFile, key: str, value: float, section: Section, suffix: str = "") -> None:
     line = _find(setfile, key, suffix)
     if line is None and not suffix and key not in ALWAYS and float(value) == DEFAULTS.get(key, 0.0):
         return
     if line is None:
         if section == "additional" and not any(line.key.startswith(BANNER) for line in setfile.lines):
             setfile.lines.append(SetLine(0, f"{BANNER}=", "additional", BANNER, "", "", True))
-        setfile.append(key, format_number(value), section, suffix)  # type: ignore[arg-type]
+        setfile.append(key, format_number(value), section, suffix)
     elif number(line.value) != float(value):
         setfile.set_value(line, format_number(value))
 
@@ -92,7 +92,7 @@ def legacy_export_set(instance: StrategyInstance) -> tuple[str, bytes]:
             setfile.set_value(line, "0")
     space = legacy.optimization_space or {}
     for key, axis in space.items():
-        section = "main" if key.upper() in MAIN_SETTINGS else "additional"
+        section: Section = "main" if key.upper() in MAIN_SETTINGS else "additional"
         _put(setfile, key.upper(), 1, section, "F")
         for suffix, field in (("1", "min"), ("2", "step"), ("3", "max")):
             _put(setfile, key.upper(), float(axis[field]), section, suffix)

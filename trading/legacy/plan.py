@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from framework.legacy.atrader import AtraderConfig, parse_atrader
 from framework.legacy.problems import LegacyIgnored, LegacyProblem
@@ -28,7 +28,7 @@ AUTO = "auto"
 class ImportOptions:
     """What the user chose: the account to import into (else the config's), items to skip, magic numbers."""
 
-    owner: AbstractBaseUser
+    owner: User
     account: BrokerAccount | None = None
     skip: frozenset[str] = frozenset()
     assign: dict[str, int | str] = field(default_factory=dict)  # section -> magic number or "auto"
