@@ -12,6 +12,7 @@ import ctypes
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -346,7 +347,7 @@ class Library:
         )
         return int(code), out
 
-    def drop_count_function(self) -> object | None:
+    def drop_count_function(self) -> Callable[[object, int], int] | None:
         """asirikuy_last_drops as a bare function (call it with (None, 0) for the count), or None."""
         return self._lib.asirikuy_last_drops if self.has_drops else None
 

@@ -400,8 +400,8 @@ class Runner:
         )
         self._cells = self._call.rates
         self._function, self._args = self._call.function, self._call.args
-        self._time = memoryview(self.time_and_count)
-        self._values = memoryview(self.results).cast("B").cast("d")
+        self._time = self.time_and_count.data  # the array's own memoryview (numpy's stubs give arrays no buffer)
+        self._values = self.results.data.cast("B").cast("d")
         self._masks = range(1, 10 * len(self.results), 10)
         self.dropped = 0  # actions dropped over every call so far (asirikuy_last_drops), when the library says
         self._drop_count = framework.ffi.drop_count_function()

@@ -6,6 +6,7 @@ import copy
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,9 @@ def instance_with_parameters(instance: StrategyInstance, parameters: dict | None
     return clone
 
 
-def _series(instrument_id: int, timeframe: int, start: datetime | None, end: datetime | None, warm: int) -> dict:
+def _series(
+    instrument_id: int, timeframe: int, start: datetime | None, end: datetime | None, warm: int
+) -> dict[str, Any]:
     main = bars_as_arrays(instrument_id=instrument_id, timeframe=timeframe, start=start, end=end)
     parts = [main]
     if start is not None:
@@ -40,7 +43,7 @@ def _series(instrument_id: int, timeframe: int, start: datetime | None, end: dat
                 instrument_id=instrument_id, timeframe=timeframe, end=start - timedelta(seconds=1), count=warm
             ),
         )
-    out = {name: np.concatenate([getattr(p, name) for p in parts]) for name in main._fields}
+    out: dict[str, Any] = {name: np.concatenate([getattr(p, name) for p in parts]) for name in main._fields}
     out["time"] = out["time"].astype("datetime64[s]").astype(np.int64)
     out["warm"] = len(parts[0].time) if start is not None else 0
     return out
@@ -162,7 +165,7 @@ def _spreads(instance: StrategyInstance, times: np.ndarray, costs: Costs) -> np.
     ).values_list("time", "spread")
     for t, s in rows:
         index = int(np.searchsorted(times, int(t.timestamp())))
-        if index < len(times) and times[index] == int(t.timestamp()):
+        if s is not None and index < len(times) and times[index] == int(t.timestamp()):
             spread[index] = s
     return spread
 
