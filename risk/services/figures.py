@@ -15,6 +15,8 @@ from trading.models import (
     Instrument,
     Order,
     OrderIntent,
+    OrderStatus,
+    OrderType,
     Side,
     StrategyInstance,
     Trade,
@@ -119,7 +121,7 @@ def notional(instrument: Instrument, currency: str, units: Decimal, price: Decim
 def currency_exposure(account: BrokerAccount, instance: StrategyInstance | None) -> dict[str, Decimal]:
     """Net signed notional per currency (account currency excluded), valued at the latest prices.
 
-    A long trade of BASE/QUOTE adds +N to BASE and -N to QUOTE, N = its notional; a short the opposite.
+    Open trades and market entries still in flight. A long trade of BASE/QUOTE adds +N to BASE and -N to QUOTE, N = its notional; a short the opposite.
     """
     exposure: dict[str, Decimal] = defaultdict(lambda: ZERO)
     marks: dict[int, Decimal] = {}
@@ -132,6 +134,26 @@ def currency_exposure(account: BrokerAccount, instance: StrategyInstance | None)
                 marks[inst.pk] = trade.open_price
         n = notional(inst, account.currency, trade.current_units, marks[inst.pk])
         sign = 1 if trade.side == Side.BUY else -1
+        exposure[inst.base_currency] += sign * n
+        exposure[inst.quote_currency] -= sign * n
+    # Market entries in flight (not sent, being sent, answer lost) are exposure already: valued at their
+    # reference price, they count until their fill (or its absence) is recorded.
+    in_flight = Order.objects.filter(
+        _trades(account, instance),
+        intent=OrderIntent.OPEN,
+        order_type=OrderType.MARKET,
+        status__in=(OrderStatus.NEW, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN),
+    ).select_related("instrument")
+    for order in in_flight:
+        inst = order.instrument
+        price = order.price if order.price is not None else marks.get(inst.pk)
+        if price is None:
+            try:
+                price = marks[inst.pk] = last_price(inst).bid
+            except PriceUnavailable:
+                continue  # no price anywhere: its notional cannot be known (the fat-finger rule has refused it)
+        n = notional(inst, account.currency, order.units, price)
+        sign = 1 if order.side == Side.BUY else -1
         exposure[inst.base_currency] += sign * n
         exposure[inst.quote_currency] -= sign * n
     exposure.pop(account.currency, None)

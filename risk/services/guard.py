@@ -1,9 +1,13 @@
 """Guard rails on a run's intents, before any order is written.
 
 Only opening intents are checked; closes, modifies and cancels of the instance's own positions always go.
-Each opening intent meets, in order: kill switch, drawdown, daily loss, open trades, fat finger, currency
-exposure, spread. The first rule that trips blocks it; the block is stored with the figures that tripped
-it and repeated in the execution's signal notes.
+Each opening intent meets, in order: kill switch, the instance's own ``max_open_orders``, then each limit's
+drawdown, daily loss, open trades, fat finger, currency exposure, spread. The first rule that trips blocks it;
+the block is stored with the figures that tripped it and repeated in the execution's signal notes.
+
+Orders in flight count everywhere: an entry not sent yet, being sent, or whose answer was lost (NEW,
+SUBMITTING, UNKNOWN) counts as an open position and as exposure, so no instance passes its limits because an
+earlier order has not been answered yet.
 """
 
 from __future__ import annotations
@@ -87,22 +91,34 @@ def risk_context_load(*, account_id: int, instance_ids: list[int]) -> RiskContex
 
 class _Checker:
     def __init__(
-        self, instance: StrategyInstance, bid: Decimal, ask: Decimal, now: datetime, context: RiskContext
+        self,
+        instance: StrategyInstance,
+        bid: Decimal,
+        ask: Decimal,
+        now: datetime,
+        context: RiskContext,
+        *,
+        held: int,
     ) -> None:
         self.instance, self.account, self.instrument = instance, instance.account, instance.instrument
         self.bid, self.ask, self.now = bid, ask, now
         # Account-wide limits first, then the instance's own.
         self.scopes = [_Scope(limit) for limit in context.limits_for(instance.instance_id)]
         self.kill_switch = context.kill_switch
+        self.held = held  # the instance's positions, entries in flight included, after this run's own exits
 
     def check(self, intent: Intent) -> tuple[str, dict[str, object]] | None:
         if self.kill_switch:
             return BlockRule.KILL_SWITCH, {"kill_switch": "engaged"}
+        limit = self.instance.max_open_orders
+        if self.held >= limit:
+            return BlockRule.MAX_OPEN_TRADES, {"scope": "instance settings", "open": self.held, "limit": limit}
         for scope in self.scopes:
             blocked = self._check_scope(scope, intent)
             if blocked is not None:
                 rule, values = blocked
                 return rule, {"scope": scope.name, **values}
+        self.held += 1
         for scope in self.scopes:  # let through: count it against the next intents of this run
             scope.extra_positions += 1
             for currency, delta in self._exposure_delta(intent).items():
@@ -209,16 +225,23 @@ def intents_check(
     ask: Decimal,
     now: datetime,
     context: RiskContext | None = None,
+    open_count: int | None = None,
 ) -> Translation:
     """Return ``translation`` without the opening intents a guard rail blocks; record each block.
 
     ``context``: the batch's shared kill switch and limits (read once per bar close); loaded here when None.
+    ``open_count``: the instance's open trades + entries pending or in flight, as its book was read for this
+    run; counted here when None.
     """
     if not any(intent.kind == "open" for intent in translation.intents):
         return translation
     if context is None:
         context = risk_context_load(account_id=instance.account_id, instance_ids=[instance.instance_id])
-    checker = _Checker(instance, bid, ask, now, context)
+    if open_count is None:
+        open_count = figures.open_positions(instance.account, instance)
+    # This run's own exits go out before its entries (closes first, one instrument's orders in sequence).
+    exits = sum(1 for intent in translation.intents if intent.kind in ("close", "cancel"))
+    checker = _Checker(instance, bid, ask, now, context, held=max(open_count - exits, 0))
     allowed: list[Intent] = []
     notes: list[str] = []
     blocks: list[BlockedSignal] = []

@@ -45,6 +45,7 @@ def make_instance(account, instrument, instance_id: int, name: str):
         strategy_id=MA_CROSSOVER,
         timeframe=1,
         parameters={"FAST_PERIOD": 3, "SLOW_PERIOD": 8},
+        max_open_orders=10,  # room for several entries: these tests are about the limits, not this setting
     )
 
 

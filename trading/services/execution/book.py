@@ -2,11 +2,16 @@
 
 Tickets are int32 and shared: a trade's ticket is its id, a pending order's ticket is
 PENDING_TICKET_OFFSET + its id. Only the instance's own rows are read (magic-number isolation).
+
+A market entry still in flight (NEW, SUBMITTING, or UNKNOWN after a lost answer) is shown to the strategy as
+an open position under its order's ticket: it will most likely be one, and a strategy that does not see it
+opens again at the next bar (positions stack past ``max_open_orders``). It is not offered for closing or
+modifying (there is no trade yet); the strategy sees the trade at its next bar once the fill is recorded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import F, Window
@@ -32,16 +37,28 @@ class InstanceBook:
     infos: list[OrderInfo]
     positions: list[PositionView]
     by_ticket: dict[int, Trade | Order]
+    open_count: int = 0  # open trades + pending entries + market entries in flight (the guard's count)
+
+
+# An entry order in one of these states may still become a trade.
+IN_FLIGHT = (OrderStatus.NEW, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
 class BookRows:
-    """One instance's rows: open trades (newest first), pending entries (newest first), recent closes."""
+    """One instance's rows: open trades (newest first), pending entries (newest first), recent closes, and
+    market entries in flight (newest first)."""
 
     open_trades: list[Trade]
     pending: list[Order]
     closed: list[Trade]  # newest close first (NULL close times first), at most ``capacity``
     capacity: int
+    in_flight: list[Order] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        """Positions the instance holds or may hold once its orders in flight are answered."""
+        return len(self.open_trades) + len(self.pending) + len(self.in_flight)
 
     def for_instance(self, instance_id: int, *, contract_size: Decimal, capacity: int) -> InstanceBook:
         return _book(instance_id, self, contract_size=contract_size, capacity=capacity)
@@ -67,22 +84,28 @@ def _newest_closes(instance_ids: list[int], capacity: int) -> list[Trade]:
 
 def instance_books(instance_ids: list[int], *, capacity: int) -> dict[int, BookRows]:
     """The book rows of every instance in ``instance_ids``: three queries however many instances."""
-    by_instance: dict[int, tuple[list[Trade], list[Order], list[Trade]]] = {i: ([], [], []) for i in instance_ids}
+    by_instance: dict[int, tuple[list[Trade], list[Order], list[Trade], list[Order]]] = {
+        i: ([], [], [], []) for i in instance_ids
+    }
     for t in Trade.objects.filter(instance_id__in=instance_ids, state=TradeState.OPEN):
         by_instance[t.instance_id][0].append(t)
-    pending = Order.objects.filter(
-        instance_id__in=instance_ids, intent=OrderIntent.OPEN, status__in=(OrderStatus.PENDING, OrderStatus.NEW)
-    ).exclude(order_type="market")
-    for o in pending:
-        by_instance[o.instance_id][1].append(o)
+    entries = Order.objects.filter(
+        instance_id__in=instance_ids, intent=OrderIntent.OPEN, status__in=(OrderStatus.PENDING, *IN_FLIGHT)
+    )
+    for o in entries:
+        if o.order_type != "market":
+            by_instance[o.instance_id][1].append(o)
+        elif o.status != OrderStatus.PENDING:
+            by_instance[o.instance_id][3].append(o)
     for t in _newest_closes(instance_ids, capacity):
         by_instance[t.instance_id][2].append(t)
     out = {}
-    for instance_id, (open_trades, orders, closed) in by_instance.items():
+    for instance_id, (open_trades, orders, closed, in_flight) in by_instance.items():
         open_trades.sort(key=lambda t: t.open_time, reverse=True)
         orders.sort(key=lambda o: o.created_at, reverse=True)
         closed.sort(key=lambda t: (t.close_time is None, t.close_time or t.open_time), reverse=True)
-        out[instance_id] = BookRows(open_trades, orders, closed, capacity)
+        in_flight.sort(key=lambda o: o.created_at, reverse=True)
+        out[instance_id] = BookRows(open_trades, orders, closed, capacity, in_flight)
     return out
 
 
@@ -154,6 +177,21 @@ def _book(instance_id: int, rows: BookRows, *, contract_size: Decimal, capacity:
             )
         )  # type: ignore[arg-type]
         by_ticket[o.ticket] = o
+    for o in rows.in_flight:
+        # Shown as the position it is about to be; not in ``positions`` (nothing to close or modify yet).
+        infos.append(
+            OrderInfo(
+                ticket=o.ticket,
+                instance_id=instance_id,
+                order_type=_market_type(o.side),
+                open_time=framework_time(o.created_at, BROKER_TZ),
+                stop_loss=float(o.stop_loss or 0),
+                take_profit=float(o.take_profit or 0),
+                open_price=float(o.price or 0),
+                lots=lots(o.units),
+                is_open=True,
+            )
+        )
     room = max(capacity - len(infos), 0)
     for t in rows.closed[:room]:
         infos.append(
@@ -174,4 +212,4 @@ def _book(instance_id: int, rows: BookRows, *, contract_size: Decimal, capacity:
                 is_open=False,
             )
         )
-    return InstanceBook(infos=infos, positions=positions, by_ticket=by_ticket)
+    return InstanceBook(infos=infos, positions=positions, by_ticket=by_ticket, open_count=rows.open_count)
