@@ -324,6 +324,13 @@ QUOTA_OPTIMIZATION_PASSES = env_int("ASIRIKUY_QUOTA_OPTIMIZATION_PASSES", 10_000
 # Framework instances one worker process holds before it releases the least recently run (ABI limit 200).
 FRAMEWORK_INSTANCE_SLOTS = env_int("ASIRIKUY_FRAMEWORK_INSTANCE_SLOTS", 200, minimum=1, maximum=100_000)
 
+# A running bar-close claim is leased to its process for this long and renewed every fifth of it; a claim whose
+# lease lapsed belongs to a dead run and is taken over (re-queued while its bar is current, else recorded missed).
+EXECUTION_LEASE_SECONDS = env_int("ASIRIKUY_EXECUTION_LEASE_SECONDS", 15, minimum=3, maximum=300)
+# A strategy worker holds each account it serves under a lease of this length, renewed every fifth of it: a dead
+# worker's accounts are taken by another within about this long, and no two workers serve one account at a time.
+ACCOUNT_LEASE_SECONDS = env_int("ASIRIKUY_ACCOUNT_LEASE_SECONDS", 10, minimum=3, maximum=300)
+
 # --- DRF -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

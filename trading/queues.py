@@ -5,12 +5,13 @@ one account, one process each), ``broker_io`` (network round trips to brokers, a
 ``backtests`` (hours of CPU: backtests and optimisation passes, never beside order dispatch) and
 ``default`` (short housekeeping).
 
-Pinned strategy queues: each account has its own queue, consumed by exactly one worker process.
+Pinned strategy queues: each account has its own queue, consumed by exactly one worker process at a time.
 
-A strategy worker is started with ASIRIKUY_WORKER_SHARD=k (0 ≤ k < ASIRIKUY_STRATEGY_SHARDS) and the solo
-pool. It consumes "account.<id>" for every account with id % shards == k, and picks up accounts created
-later within REFRESH_SECONDS. One process per account queue means an account's runs never overlap and
-an instance's framework state stays in that process.
+A strategy worker is started with ASIRIKUY_WORKER_SHARD set (any label, e.g. its number) and the solo pool.
+It consumes "account.<id>" for each account whose lease it holds (``trading.leases``): workers share the
+accounts fairly, take over a dead worker's accounts within seconds, and rebalance when one is added. One
+process per account queue means an account's runs never overlap and an instance's framework state stays in
+that process.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from enum import StrEnum
 from typing import Any
 
 from celery import bootsteps
+from celery.signals import worker_init
 
 logger = logging.getLogger(__name__)
-REFRESH_SECONDS = 10.0
+REFRESH_SECONDS = 1.0
 ACCOUNT_QUEUE_PREFIX = "account."
 
 
@@ -70,19 +72,22 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
     return {"queue": str(route["queue"])} if route else None
 
 
-def worker_shard() -> int | None:
+def worker_shard() -> str | None:
+    """This worker's label when it is a strategy worker (it then serves account queues under leases)."""
     raw = os.environ.get("ASIRIKUY_WORKER_SHARD")
-    return int(raw) if raw else None
+    return raw if raw not in (None, "") else None
 
 
 def shard_of(account_id: int) -> int:
+    """The label the earlier static layout gave the worker of ``account_id`` (any strategy worker serves any
+    account now; kept for scripts that still start one worker per label)."""
     from django.conf import settings
 
     return account_id % settings.STRATEGY_SHARDS
 
 
 class AccountQueues(bootsteps.StartStopStep):
-    """Consumer step that subscribes this worker to its shard's account queues."""
+    """Consumer step: consume the queues of the accounts this worker holds a lease on, and no others."""
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
@@ -91,33 +96,70 @@ class AccountQueues(bootsteps.StartStopStep):
         self.tref = None
 
     def start(self, c: Any) -> None:
-        shard = worker_shard()
-        if shard is None:
+        if worker_shard() is None:
             return
+        from trading.leases import account_leases_start
+
+        account_leases_start()
         self.refresh(c)
         self.tref = c.timer.call_repeatedly(REFRESH_SECONDS, self.refresh, (c,), priority=10)
 
     def refresh(self, c: Any) -> None:
-        from django.db import close_old_connections
+        """Runs in the worker's own loop, between tasks: the consumer is only touched from here."""
+        from trading.leases import account_leases
 
-        from trading.models import BrokerAccount
-
-        shard = worker_shard()
-        close_old_connections()
-        try:
-            ids = list(BrokerAccount.objects.values_list("pk", flat=True))
-        except Exception:  # the database may be briefly away; try again next tick
-            logger.exception("could not list accounts for queue subscription")
+        leases = account_leases()
+        if leases is None or c.task_consumer is None:
             return
-        for account_id in ids:
-            if shard_of(account_id) != shard:
-                continue
-            queue = account_queue(account_id)
-            if not c.task_consumer.consuming_from(queue):
-                logger.info("shard %s now consumes %s", shard, queue)
-                c.add_task_queue(queue)
+        try:
+            wanted = leases.wanted()
+            consumed = _consumed_accounts(c)
+            for account_id in sorted(consumed - wanted):
+                c.cancel_task_queue(account_queue(account_id))
+                logger.info("strategy worker %s stops consuming %s", worker_shard(), account_queue(account_id))
+            for account_id in sorted(leases.shedding() - wanted):
+                leases.give_back(account_id)
+            for account_id in sorted(wanted - consumed):
+                c.add_task_queue(account_queue(account_id))
+                logger.info("strategy worker %s consumes %s", worker_shard(), account_queue(account_id))
+        except Exception:  # the broker connection is being restored: the next tick tries again
+            logger.warning("account queue refresh failed", exc_info=True)
 
     def stop(self, c: Any) -> None:
         if self.tref is not None:
             self.tref.cancel()
             self.tref = None
+
+
+def _consumed_accounts(c: Any) -> set[int]:
+    out = set()
+    for queue in c.task_consumer.queues:
+        name = queue.name
+        if name.startswith(ACCOUNT_QUEUE_PREFIX) and name[len(ACCOUNT_QUEUE_PREFIX) :].isdigit():
+            out.add(int(name[len(ACCOUNT_QUEUE_PREFIX) :]))
+    return out
+
+
+@worker_init.connect
+def _threaded_worker_policy(sender: Any = None, **_: Any) -> None:
+    """A threaded worker (broker_io, default) acknowledges each task as it starts it, fetches a task only when a
+    thread is free, and stores no results.
+
+    Its work is recovered from the database, not from Redis: the sweepers re-send NEW orders and settle orders
+    left SUBMITTING within seconds, while Redis would redeliver an unacknowledged message only after its
+    15-minute visibility timeout. And an unacknowledged message (a late-acked task running, or one prefetched)
+    held when Redis goes away makes kombu's clean-up raise ``AttributeError: 'NoneType' object has no attribute
+    'hostname'`` in ``restore_unacked``, which stops the whole worker; a result that cannot be stored while
+    Redis is away leaves a reserved slot behind. So this worker keeps none of those.
+    """
+    pool = getattr(sender, "pool_cls", None)
+    name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
+    if sender is None or "thread" not in str(name):
+        return
+    app = sender.app
+    app.conf.worker_disable_prefetch = True
+    for task in app.tasks.values():
+        task.acks_late = False
+        task.reject_on_worker_lost = False
+        task.ignore_result = True
+    logger.info("threaded worker: tasks are acknowledged on start, never prefetched, results not stored")

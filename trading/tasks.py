@@ -6,33 +6,102 @@ default); venue-specific tasks live with their venue (``trading/venues/<kind>/ta
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from celery import Task, shared_task
+from celery.exceptions import Reject
 from celery.signals import worker_ready
 
 from brokers.errors import BrokerTemporaryError
 from trading.queues import Queue
 
 
+def _fence(account_id: int) -> None:
+    """A strategy worker runs an account's work only while it holds the account's lease; otherwise the message
+    goes back to the queue for the worker that does (this one stops consuming it within a second)."""
+    from trading.leases import account_lease_held
+
+    if not account_lease_held(account_id):
+        time.sleep(0.2)  # do not bounce the message back and forth while the consumer catches up
+        raise Reject(f"account {account_id} is served by another worker now", requeue=True)
+
+
 @shared_task(name="trading.tasks.execute_strategy", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
 def execute_strategy(instance_id: int) -> dict[str, Any]:
+    from trading.models import StrategyInstance
     from trading.services.execution import execution_run
+
+    account_id = StrategyInstance.objects.filter(pk=instance_id).values_list("account_id", flat=True).first()
+    if account_id is not None:
+        _fence(account_id)
 
     outcome = execution_run(instance_id=instance_id)
     return {"status": outcome.status, "execution_id": outcome.execution_id, "detail": outcome.detail}
 
 
-@shared_task(name="trading.tasks.execute_bar_close", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
-def execute_bar_close(account_id: int, timeframe: int) -> dict[str, Any]:
-    """Beat's bar-close run: every enabled instance of one account and timeframe, in one pass."""
-    from trading.services.execution import execution_bar_close
+@shared_task(
+    bind=True,
+    name="trading.tasks.execute_bar_close",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=False,
+    max_retries=None,  # bounded by the bar instead: no retry once the bar is no longer current
+)
+def execute_bar_close(self: Task, account_id: int, timeframe: int, bar_time: str | None = None) -> dict[str, Any]:
+    """Beat's bar-close run: every enabled instance of one account and timeframe, in one pass.
 
-    outcomes = execution_bar_close(account_id=account_id, timeframe=timeframe)
+    ``bar_time`` (ISO-8601 UTC open time of the bar) fixes the bar; without it the bar is the newest one closed
+    now. A database or Redis error retries the task with the bar fixed, backing off, for as long as the bar is
+    current; a bar no longer current is recorded missed, never run late. A bar still held by a live run
+    elsewhere is tried again when that run's lease would lapse.
+    """
+    from django.utils import timezone
+
+    from trading.services.bar_clock import last_closed_bar_open
+    from trading.services.execution import execution_bar_close
+    from trading.services.execution.infra import is_infrastructure_error
+    from trading.services.execution.lease import lease_seconds
+    from trading.services.execution.sweep import bar_is_current, bar_parse, executions_record_missed
+
+    _fence(account_id)
+    now = timezone.now()
+    bar = bar_parse(bar_time) if bar_time else last_closed_bar_open(now, timeframe)
+    result: dict[str, Any] = {"account_id": account_id, "timeframe": timeframe, "bar_time": bar.isoformat()}
+    if not bar_is_current(bar, timeframe, now):
+        missed = executions_record_missed(
+            account_id=account_id,
+            timeframe=timeframe,
+            bar_time=bar,
+            reason="its bar-close task ran after the next bar had closed (delayed or retried too long)",
+        )
+        return {**result, "outcomes": {"missed": missed}}
+    try:
+        outcomes = execution_bar_close(account_id=account_id, timeframe=timeframe, now=now, bar_time=bar)
+    except Exception as e:
+        if not is_infrastructure_error(e):
+            raise
+        countdown = min(2.0 ** min(self.request.retries, 4), 10.0)
+        raise _retry_bar(self, account_id, timeframe, bar, countdown, e) from e
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    return {"account_id": account_id, "timeframe": timeframe, "outcomes": counts}
+    if counts.get("busy"):
+        raise _retry_bar(self, account_id, timeframe, bar, lease_seconds() + 1, None)
+    return {**result, "outcomes": counts}
+
+
+def _retry_bar(task: Task, account_id: int, timeframe: int, bar: Any, countdown: float, exc: Exception | None) -> Any:
+    """The same bar again in ``countdown`` seconds, expiring when the bar stops being current."""
+    from trading.services.bar_clock import bar_close_time
+
+    return task.retry(
+        args=[account_id, timeframe],
+        kwargs={"bar_time": bar.isoformat()},
+        countdown=countdown,
+        expires=bar_close_time(bar_close_time(bar, timeframe), timeframe),
+        exc=exc,
+    )
 
 
 class DispatchTask(Task[Any, Any]):
@@ -109,6 +178,23 @@ def reconcile_task(account_id: int | None = None) -> dict[str, Any]:
             report = reconcile_detect(account)
             out[str(account.pk)] = {"open": report.open, "new": report.new, "gone": report.gone}
     return out
+
+
+@shared_task(name="trading.tasks.executions_sweep", acks_late=False, ignore_result=True)
+def executions_sweep_task() -> dict[str, Any]:
+    """Every few seconds: re-queue or finish bar closes whose run died or whose task was lost."""
+    from trading.services.execution.sweep import executions_sweep
+
+    report = executions_sweep()
+    return {"requeued": len(report.requeued), "missed": report.missed, "failed": report.failed}
+
+
+@shared_task(name="trading.tasks.orders_sweep", acks_late=False, ignore_result=True)
+def orders_sweep_task() -> dict[str, int]:
+    """Every few seconds: dispatch (or expire) orphaned NEW orders, park orphaned SUBMITTING ones for the resolver."""
+    from trading.services.orders.sweep import orders_sweep
+
+    return orders_sweep()
 
 
 @shared_task(name="trading.tasks.noop")

@@ -3,6 +3,7 @@
 from trading.models.accounts import AccountSnapshot, BrokerAccount
 from trading.models.bars import Bar
 from trading.models.enums import (
+    FINAL_EXECUTION_STATUSES,
     Broker,
     BrokerEnvironment,
     CloseReason,
@@ -30,6 +31,7 @@ from trading.models.reconciliation import (
 from trading.models.sharing import AccountRole, AccountShare
 
 __all__ = [
+    "FINAL_EXECUTION_STATUSES",
     "PENDING_TICKET_OFFSET",
     "AccountRole",
     "AccountShare",

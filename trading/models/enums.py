@@ -91,3 +91,14 @@ class ExecutionStatus(models.TextChoices):
     SUCCESS = "success", "Success"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
+    # The bar was never run (its task was lost, or its worker died) and is no longer current: the reason is
+    # in ``error``. A late run would trade on a bar the market has moved past, so none is made.
+    MISSED = "missed", "Missed"
+
+
+FINAL_EXECUTION_STATUSES = (
+    ExecutionStatus.SUCCESS,
+    ExecutionStatus.SKIPPED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.MISSED,
+)

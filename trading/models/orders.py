@@ -84,6 +84,12 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["account", "instrument", "status"]),
             models.Index(fields=["instance", "status"]),
+            # The sweeper's scan of orders not yet settled (unsent, in flight, answer lost): a small partial index.
+            models.Index(
+                fields=["created_at"],
+                name="order_in_flight_created",
+                condition=models.Q(status__in=["new", "submitting", "unknown"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from trading.services.periodic import EVERY_MINUTE, Crontab, PeriodicJob
 SYNC_SECONDS = 30
 RESOLVE_SECONDS = 30
 RECONCILE_SECONDS = 3600
+SWEEP_SECONDS = 5
 
 # Tasks only the platform schedules. Earlier versions' names are here so their entries are removed.
 OWNED_TASKS = frozenset(
@@ -32,6 +33,8 @@ OWNED_TASKS = frozenset(
         "trading.tasks.ctrader_bars_keep_current",
         "risk.tasks.orders_release_queued",
         "risk.tasks.limits_enforce",
+        "trading.tasks.executions_sweep",
+        "trading.tasks.orders_sweep",
         # earlier names of the broker jobs (OANDA only then)
         "trading.tasks.oanda_account_sync",
         "trading.tasks.oanda_orders_resolve",
@@ -46,6 +49,22 @@ def platform_jobs() -> list[PeriodicJob]:
 
     return [
         *ops_jobs(),
+        PeriodicJob(
+            name="sweep: bar closes whose run died or whose task was lost",
+            task="trading.tasks.executions_sweep",
+            queue=Queue.DEFAULT,
+            every_seconds=SWEEP_SECONDS,
+            expire_seconds=SWEEP_SECONDS,
+            description="Re-queue a current bar whose run died or never ran; record it missed once it is not current",
+        ),
+        PeriodicJob(
+            name="sweep: orders whose dispatcher died",
+            task="trading.tasks.orders_sweep",
+            queue=Queue.BROKER_IO,
+            every_seconds=SWEEP_SECONDS,
+            expire_seconds=SWEEP_SECONDS,
+            description="Dispatch (or expire) orphaned NEW orders; park orphaned SUBMITTING ones for the resolver",
+        ),
         PeriodicJob(
             name="risk: release orders queued while the market was closed",
             task="risk.tasks.orders_release_queued",

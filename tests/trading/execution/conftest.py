@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from framework.catalog import MA_CROSSOVER
+from tests.trading.execution.support import market  # noqa: F401  (the batch tests' market fixture)
 
 # A Tuesday afternoon (UTC): the FX market is open, the previous two days include the weekend.
 RUN_AT = datetime(2024, 3, 12, 14, 37, 5, tzinfo=UTC)

@@ -2,84 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from framework.catalog import MA_CROSSOVER
-from trading.models import Bar, BrokerAccount, Execution, ExecutionStatus, Instrument, Order, Trade
+from tests.trading.execution.support import LAST_CLOSED, NOW, _account, _instances
+from trading.models import Execution, ExecutionStatus, Instrument, Order, Trade
 from trading.services.execution import execution_bar_close, execution_run
-from trading.services.instances import instance_create
-
-# A Tuesday; the instrument trades every day anyway (always_open), so only the bars matter.
-NOW = datetime(2024, 3, 12, 14, 37, 5, tzinfo=UTC)
-LAST_CLOSED = datetime(2024, 3, 12, 14, 36, tzinfo=UTC)
-PARAMS = {"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "ATR_AVERAGING_PERIOD": 5}
-
-
-def _crossover_bars(instrument: Instrument, count: int = 60) -> None:
-    """A slow decline, then one strong up bar as the last closed bar: SMA(2) crosses above SMA(4) on it."""
-    bars, price = [], 110000
-    for i in range(count):
-        o, c = (price, price - 5) if i < count - 1 else (price, price + 200)
-        bars.append(
-            Bar(
-                instrument=instrument,
-                timeframe=1,
-                time=LAST_CLOSED - timedelta(minutes=count - 1 - i),
-                open=o,
-                high=max(o, c) + 10,
-                low=min(o, c) - 10,
-                close=c,
-                volume=50,
-                complete=True,
-            )
-        )
-        price = c
-    Bar.objects.bulk_create(bars)
-
-
-@pytest.fixture
-def market(transactional_db, settings):
-    """Real commits: orders are dispatched (paper fills) after the batch commits, as in production."""
-    settings.BAR_WAIT_SECONDS = 0
-    instrument = Instrument.objects.create(
-        symbol="EURUSD",
-        broker_symbol="EUR_USD",
-        base_currency="EUR",
-        quote_currency="USD",
-        digits=5,
-        contract_size=Decimal("100000"),
-        spread_points=10,
-        always_open=True,
-    )
-    _crossover_bars(instrument)
-    return instrument
-
-
-def _account(owner, name: str) -> BrokerAccount:
-    return BrokerAccount.objects.create(
-        owner=owner, name=name, broker="paper", currency="USD", balance=Decimal("100000"), equity=Decimal("100000")
-    )
-
-
-def _instances(account, instrument, n: int, *, first_id: int, timeframe: int = 1, **fields):
-    return [
-        instance_create(
-            account=account,
-            instrument=instrument,
-            strategy_id=MA_CROSSOVER,
-            name=f"ma {k}",
-            timeframe=timeframe,
-            parameters=dict(PARAMS),
-            instance_id=first_id + k,
-            **fields,
-        )
-        for k in range(n)
-    ]
+from trading.services.execution.lease import process_holder
 
 
 def test_a_bar_close_runs_every_enabled_instance_of_the_account_and_timeframe_each_on_its_own_execution(alice, market):
@@ -159,20 +91,40 @@ def test_a_second_delivery_of_the_batch_and_a_single_run_of_the_same_bar_place_n
     assert Execution.objects.count() == 3
 
 
-def test_a_stale_running_claim_is_taken_over_and_a_fresh_one_is_left_alone(alice, market):
+def test_a_claim_whose_lease_lapsed_is_taken_over_and_a_live_one_is_reported_busy(alice, market):
+    account = _account(alice, "batch")
+    dead, live = _instances(account, market, 2, first_id=100)
+    wall = timezone.now()
+    Execution.objects.create(
+        instance=dead, bar_time=LAST_CLOSED, started_at=NOW, holder="gone:1", lease_until=wall - timedelta(seconds=1)
+    )
+    Execution.objects.create(
+        instance=live, bar_time=LAST_CLOSED, started_at=NOW, holder="busy:2", lease_until=wall + timedelta(minutes=1)
+    )
+
+    outcomes = {o.instance_id: o for o in execution_bar_close(account_id=account.pk, timeframe=1, now=NOW)}
+
+    assert outcomes[dead.instance_id].status == "ran"
+    taken = Execution.objects.get(instance=dead)
+    assert (taken.status, taken.attempts, taken.orders_placed) == (ExecutionStatus.SUCCESS, 2, 1)
+    assert taken.holder == process_holder()
+    assert outcomes[live.instance_id].status == "busy"
+    assert Execution.objects.get(instance=live).status == ExecutionStatus.RUNNING
+    assert not Order.objects.filter(instance=live).exists()
+
+
+def test_a_claim_of_an_earlier_version_without_a_lease_is_taken_over_only_when_old(alice, market):
     account = _account(alice, "batch")
     stale, fresh = _instances(account, market, 2, first_id=100)
-    Execution.objects.create(instance=stale, bar_time=LAST_CLOSED, started_at=NOW - timedelta(minutes=10))
-    Execution.objects.create(instance=fresh, bar_time=LAST_CLOSED, started_at=NOW - timedelta(seconds=5))
+    wall = timezone.now()
+    Execution.objects.create(instance=stale, bar_time=LAST_CLOSED, started_at=wall - timedelta(minutes=10))
+    Execution.objects.create(instance=fresh, bar_time=LAST_CLOSED, started_at=wall - timedelta(seconds=5))
 
     outcomes = {o.instance_id: o for o in execution_bar_close(account_id=account.pk, timeframe=1, now=NOW)}
 
     assert outcomes[stale.instance_id].status == "ran"
-    taken = Execution.objects.get(instance=stale)
-    assert (taken.status, taken.attempts, taken.orders_placed) == (ExecutionStatus.SUCCESS, 2, 1)
-    assert outcomes[fresh.instance_id].status == "duplicate"
+    assert outcomes[fresh.instance_id].status == "busy"
     assert Execution.objects.get(instance=fresh).status == ExecutionStatus.RUNNING
-    assert not Order.objects.filter(instance=fresh).exists()
 
 
 def _queries_for_batch(owner, instrument, n: int, first_id: int) -> int:

@@ -9,6 +9,9 @@ orders and execution rows in one transaction, then dispatch once per instrument.
 Each instance keeps its own Execution row (status, error, signals, duration); a failure of one instance is
 recorded on its row and the others go on. Idempotency is per (instance, bar), as for a single run: a row
 already claimed is left alone, and orders carry deterministic client ids under a unique constraint.
+
+The claims are leased to this process while it works (``execution.lease``). A database or Redis error is not an
+instance's outcome: the claims are given back and the error goes up, so the task retries the same bar.
 """
 
 from __future__ import annotations
@@ -16,11 +19,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from brokers.base import Quote
@@ -31,25 +33,17 @@ from framework.pystrategy.registry import is_python_strategy
 from ops.logs import log_context_set
 from risk.services.guard import RiskContext, intents_check, risk_context_load
 from trading.bars.guard import StaleDataError, bars_check_fresh
-from trading.models import (
-    Bar,
-    BrokerAccount,
-    Execution,
-    ExecutionStatus,
-    Instrument,
-    Order,
-    StrategyInstance,
-)
+from trading.models import Bar, BrokerAccount, ExecutionStatus, Instrument, Order, StrategyInstance
 from trading.services.account_sync import account_sync, quote_for
-from trading.services.bar_clock import fx_market_open, last_closed_bar_open
+from trading.services.bar_clock import bar_close_time, fx_market_open, last_closed_bar_open
 from trading.services.execution.book import BookRows, InstanceBook, instance_books
-from trading.services.execution.claim import executions_claim, executions_finish
+from trading.services.execution.claim import claim_is_live, executions_claim
+from trading.services.execution.infra import is_infrastructure_error
 from trading.services.execution.inputs import (
     BROKER_TZ,
     ORDER_INFO_SIZE,
     BarsMemo,
     NotEnoughBars,
-    SlotPlan,
     account_info,
     bid_ask,
     build_slots,
@@ -57,35 +51,18 @@ from trading.services.execution.inputs import (
     slot_bars,
     slot_plans,
 )
+from trading.services.execution.jobs import Job, RunOutcome, job_fail
+from trading.services.execution.lease import leases_hold
 from trading.services.execution.orders import client_order_id, order_fields, signal_json
 from trading.services.execution.runner import framework_for
 from trading.services.execution.translate import InstrumentSpec, signals_to_intents
+from trading.services.execution.writes import batch_write, claims_give_back
 from trading.services.feed import feed_ensure
-from trading.services.orders.dispatch import orders_dispatch_after_commit
 from trading.services.prices import PriceUnavailable, prices_memo, quote_to_account_rate
 from trading.services.schedule import instance_is_runnable
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    status: str  # "ran", "failed", "skipped", "duplicate", "not_runnable", "market_closed"
-    execution_id: int | None = None
-    detail: str = ""
-    instance_id: int | None = None
-
-
-@dataclass
-class _Job:
-    instance: StrategyInstance
-    bar_time: datetime
-    plans: list[SlotPlan] | None = None
-    plan_error: Exception | None = None
-    execution: Execution | None = None
-    own_seconds: float = 0.0  # this instance's own work; shared work is added in equal shares
-    orders: list[Order] = field(default_factory=list)
-    outcome: RunOutcome | None = None
+__all__ = ["RunOutcome", "execution_bar_close", "execution_batch_run"]
 
 
 @dataclass
@@ -104,24 +81,37 @@ class _Shared:
     capacity: int = ORDER_INFO_SIZE  # the largest order-info array of the batch: one book read serves all
 
 
-def execution_bar_close(*, account_id: int, timeframe: int, now: datetime | None = None) -> list[RunOutcome]:
-    """Run every enabled instance of ``account_id`` on ``timeframe`` for the bar that closed at ``now``."""
+def execution_bar_close(
+    *, account_id: int, timeframe: int, now: datetime | None = None, bar_time: datetime | None = None
+) -> list[RunOutcome]:
+    """Run every enabled instance of ``account_id`` on ``timeframe`` for one bar.
+
+    The bar is ``bar_time`` (its open time) when given, as a retry or a re-queued bar close fixes it; otherwise
+    the newest bar that closed at ``now``.
+    """
     instances = list(
         StrategyInstance.objects.select_related("account", "instrument")
         .filter(account_id=account_id, timeframe=timeframe, enabled=True, account__enabled=True)
         .order_by("instance_id")
     )
-    return execution_batch_run(instances, now=now or timezone.now())
+    return execution_batch_run(instances, now=now or timezone.now(), bar_time=bar_time)
 
 
-def execution_batch_run(instances: list[StrategyInstance], *, now: datetime) -> list[RunOutcome]:
-    """Run ``instances`` (all of one account) for the bar each last closed at ``now``; one outcome each."""
+def execution_batch_run(
+    instances: list[StrategyInstance], *, now: datetime, bar_time: datetime | None = None
+) -> list[RunOutcome]:
+    """Run ``instances`` (all of one account) for ``bar_time``, else the bar each last closed at ``now``."""
     if len({i.account_id for i in instances}) > 1:
         raise ValueError("a bar-close batch runs the instances of one account; group them by account first")
     outcomes: dict[int, RunOutcome] = {}
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
+    fixed_bar = bar_time
+    if fixed_bar is not None and instances:
+        # The run sees the market as it was while this bar was the newest closed one, never a later bar.
+        next_close = bar_close_time(bar_close_time(fixed_bar, instances[0].timeframe), instances[0].timeframe)
+        now = min(now, next_close - timedelta(microseconds=1))
     for instance in instances:
-        bar_time = last_closed_bar_open(now, instance.timeframe)
+        bar_time = fixed_bar or last_closed_bar_open(now, instance.timeframe)
         if not instance_is_runnable(instance):
             outcomes[instance.instance_id] = RunOutcome("not_runnable", detail="instance or account disabled")
         elif not instance.instrument.always_open and not fx_market_open(bar_time):
@@ -143,8 +133,8 @@ def _with_instance(outcome: RunOutcome, instance_id: int) -> RunOutcome:
     return RunOutcome(outcome.status, outcome.execution_id, outcome.detail, instance_id)
 
 
-def _plan(instance: StrategyInstance, bar_time: datetime) -> _Job:
-    job = _Job(instance, bar_time)
+def _plan(instance: StrategyInstance, bar_time: datetime) -> Job:
+    job = Job(instance, bar_time)
     try:
         job.plans = slot_plans(instance)
     except Exception as e:  # bad slots are this instance's problem, recorded on its execution
@@ -152,7 +142,7 @@ def _plan(instance: StrategyInstance, bar_time: datetime) -> _Job:
     return job
 
 
-def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
+def _run_jobs(jobs: list[Job], now: datetime) -> list[Job]:
     account = jobs[0].instance.account
     instruments: dict[int, Instrument] = {}
     for job in jobs:
@@ -163,18 +153,33 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
         feed_ensure(instrument, now)
     last_bars = _wait_for_bars(jobs)
     claims = executions_claim([(job.instance, job.bar_time) for job in jobs], now)
-    shared_started = time.perf_counter()
-    claimed: list[_Job] = []
+    claimed: list[Job] = []
     for job in jobs:
         execution, mine = claims.get(job.instance.instance_id, (None, False))
-        if execution is None or not mine:
+        if execution is not None and not mine and claim_is_live(execution):
+            job.outcome = RunOutcome("busy", execution.pk, f"bar is being run by {execution.holder}")
+        elif execution is None or not mine:
             detail = f"bar already {execution.status}" if execution is not None else "bar already claimed"
             job.outcome = RunOutcome("duplicate", execution.pk if execution else None, detail)
-            continue
-        job.execution = execution
-        claimed.append(job)
+        else:
+            job.execution = execution
+            claimed.append(job)
     if not claimed:
         return jobs
+    with leases_hold([job.execution.pk for job in claimed if job.execution is not None]):
+        try:
+            _run_claimed(claimed, account, now, last_bars)
+        except Exception as e:
+            if is_infrastructure_error(e):
+                claims_give_back(claimed)
+            raise
+    return jobs
+
+
+def _run_claimed(
+    claimed: list[Job], account: BrokerAccount, now: datetime, last_bars: dict[tuple[int, int], datetime | None]
+) -> None:
+    shared_started = time.perf_counter()
     shared = _Shared(
         account=account,
         now=now,
@@ -188,28 +193,29 @@ def _run_jobs(jobs: list[_Job], now: datetime) -> list[_Job]:
             job.instance.account = account  # the synced row, shared
         _read_shared(shared, claimed)
     except Exception as e:  # every claimed instance records why; the worker keeps serving its queue
+        if is_infrastructure_error(e):
+            raise
         logger.exception("account %s: sync or shared reads before the bar close failed", account.pk)
         seconds = time.perf_counter() - shared_started
         for job in claimed:
             job.own_seconds = seconds / len(claimed)
-            _fail(
+            job_fail(
                 job,
                 status=ExecutionStatus.FAILED,
                 error=f"account sync or shared reads failed: {type(e).__name__}: {e}",
             )
-        _write(claimed, account, 0.0)
-        return jobs
+        batch_write(claimed, account, 0.0)
+        return
     shared_seconds = time.perf_counter() - shared_started
     for job in claimed:
         started = time.perf_counter()
         _run_one(job, shared)
         job.own_seconds += time.perf_counter() - started
     write_started = time.perf_counter()
-    _write(claimed, account, shared_seconds, write_started)
-    return jobs
+    batch_write(claimed, account, shared_seconds, write_started)
 
 
-def _read_shared(shared: _Shared, jobs: list[_Job]) -> None:
+def _read_shared(shared: _Shared, jobs: list[Job]) -> None:
     """Quotes, rates, bars and books of the whole batch, read before the runs (their cost is shared evenly).
 
     The risk context is read later, once, by the first run with an entry to check (none: no read).
@@ -217,17 +223,19 @@ def _read_shared(shared: _Shared, jobs: list[_Job]) -> None:
     for instrument in {job.instance.instrument_id: job.instance.instrument for job in jobs}.values():
         try:
             _rate(shared, instrument, _quote(shared, instrument).bid)
-        except Exception:  # read again by each instance of the instrument, which then records the error
-            pass
+        except Exception as e:  # read again by each instance of the instrument, which then records the error
+            if is_infrastructure_error(e):
+                raise
     for plan in {(p.instrument.pk, p.timeframe, p.bars): p for job in jobs for p in job.plans or []}.values():
         try:
             slot_bars(plan, now=shared.now, memo=shared.bars)
-        except Exception:  # read again by the instance that needs it, which then records the error
-            pass
+        except Exception as e:  # read again by the instance that needs it, which then records the error
+            if is_infrastructure_error(e):
+                raise
     shared.books = instance_books(shared.instance_ids, capacity=shared.capacity)
 
 
-def _wait_for_bars(jobs: list[_Job]) -> dict[tuple[int, int], datetime | None]:
+def _wait_for_bars(jobs: list[Job]) -> dict[tuple[int, int], datetime | None]:
     """Newest complete primary bar per (instrument, timeframe), waiting (bounded) for the expected ones."""
     wanted: dict[tuple[int, int], datetime] = {}
     for job in jobs:
@@ -281,7 +289,7 @@ def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> Instanc
     return rows.for_instance(instance.instance_id, contract_size=instance.instrument.contract_size, capacity=capacity)
 
 
-def _run_one(job: _Job, shared: _Shared) -> None:
+def _run_one(job: Job, shared: _Shared) -> None:
     instance, execution = job.instance, job.execution
     log_context_set(instance=instance.instance_id)
     assert execution is not None
@@ -291,33 +299,19 @@ def _run_one(job: _Job, shared: _Shared) -> None:
         assert job.plans is not None
         _compute(job, shared)
     except (StaleDataError, NotEnoughBars, PriceUnavailable) as e:
-        _fail(job, status=ExecutionStatus.SKIPPED, error=str(e), outcome="skipped")
+        job_fail(job, status=ExecutionStatus.SKIPPED, error=str(e), outcome="skipped")
     except FrameworkError as e:
-        _fail(job, status=ExecutionStatus.FAILED, error=str(e), return_code=e.code)
+        job_fail(job, status=ExecutionStatus.FAILED, error=str(e), return_code=e.code)
     except (FrameworkInputError, SettingsError) as e:
-        _fail(job, status=ExecutionStatus.FAILED, error=f"invalid input: {e}", outcome_detail=str(e))
+        job_fail(job, status=ExecutionStatus.FAILED, error=f"invalid input: {e}", outcome_detail=str(e))
     except Exception as e:  # one instance's failure never stops the others (nor the worker)
+        if is_infrastructure_error(e):
+            raise  # not this instance's outcome: the whole batch is given back and retried
         logger.exception("instance %s: run for bar %s failed", instance.instance_id, job.bar_time)
-        _fail(job, status=ExecutionStatus.FAILED, error=f"{type(e).__name__}: {e}", outcome_detail=str(e))
+        job_fail(job, status=ExecutionStatus.FAILED, error=f"{type(e).__name__}: {e}", outcome_detail=str(e))
 
 
-def _fail(
-    job: _Job,
-    *,
-    status: str,
-    error: str,
-    return_code: int | None = None,
-    outcome: str = "failed",
-    outcome_detail: str | None = None,
-) -> None:
-    execution = job.execution
-    assert execution is not None
-    execution.status, execution.error, execution.return_code = status, error, return_code
-    job.orders = []
-    job.outcome = RunOutcome(outcome, execution.pk, outcome_detail if outcome_detail is not None else error)
-
-
-def _compute(job: _Job, shared: _Shared) -> None:
+def _compute(job: Job, shared: _Shared) -> None:
     instance, execution, plans = job.instance, job.execution, job.plans
     assert execution is not None and plans is not None
     account, instrument, now = shared.account, instance.instrument, shared.now
@@ -370,6 +364,7 @@ def _compute(job: _Job, shared: _Shared) -> None:
         ask=quote.ask,
         now=now,
         context=shared.risk,
+        open_count=book.open_count,
     )
     job.orders = [
         Order(
@@ -382,49 +377,3 @@ def _compute(job: _Job, shared: _Shared) -> None:
     dropped = [{"note": d.describe()} for d in fw.last_dropped()]  # actions the strategy asked for, not emitted
     execution.signals = [signal_json(s) for s in signals] + dropped + [{"note": n} for n in translation.notes]
     job.outcome = RunOutcome("ran", execution.pk, f"{len(signals)} signals, {len(job.orders)} orders")
-
-
-def _write(jobs: list[_Job], account: BrokerAccount, shared_seconds: float, write_started: float | None = None) -> None:
-    """All orders and execution rows in one transaction; per instance when that fails, so one bad row stays one."""
-    try:
-        with transaction.atomic():
-            _write_rows(jobs, account, shared_seconds, write_started)
-    except Exception:
-        logger.exception("account %s: batch write failed; writing each instance on its own", account.pk)
-        for job in jobs:
-            try:
-                with transaction.atomic():
-                    _write_rows([job], account, shared_seconds, write_started)
-            except Exception as e:
-                logger.exception("instance %s: writing the run failed", job.instance.instance_id)
-                _fail(job, status=ExecutionStatus.FAILED, error=f"recording the run failed: {type(e).__name__}: {e}")
-                _finish_rows([job], 0.0, None)
-
-
-def _write_rows(jobs: list[_Job], account: BrokerAccount, shared_seconds: float, write_started: float | None) -> None:
-    orders = [order for job in jobs for order in job.orders]
-    # A client id that already exists (a run that committed its orders, then lost its claim) is skipped.
-    Order.objects.bulk_create(orders, ignore_conflicts=True)
-    for job in jobs:
-        execution = job.execution
-        assert execution is not None
-        if execution.status == ExecutionStatus.SUCCESS:
-            execution.orders_placed = (
-                len(job.orders) if execution.attempts == 1 else Order.objects.filter(execution=execution).count()
-            )
-    _finish_rows(jobs, shared_seconds, write_started)
-    for instrument_id in dict.fromkeys(order.instrument_id for order in orders):
-        orders_dispatch_after_commit(account=account, instrument_id=instrument_id)
-
-
-def _finish_rows(jobs: list[_Job], shared_seconds: float, write_started: float | None) -> None:
-    # Shared work (account sync, quotes, the write itself) is charged in equal shares to the batch's runs.
-    write_seconds = time.perf_counter() - write_started if write_started is not None else 0.0
-    share = (shared_seconds + write_seconds) / len(jobs)
-    executions = []
-    for job in jobs:
-        execution = job.execution
-        assert execution is not None
-        execution.duration_ms = (job.own_seconds + share) * 1000.0
-        executions.append(execution)
-    executions_finish(executions)

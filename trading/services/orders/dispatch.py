@@ -8,6 +8,8 @@ order), sends it and records the answer (``trading.venues.base.Venue.order_execu
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -27,18 +29,45 @@ from trading.services.virtual.execute import virtual_orders_execute
 from trading.venues import Venue, venue_class, venue_for
 
 logger = logging.getLogger(__name__)
-LOCK_SECONDS = 120
+# The dispatch lock of one instrument lapses this long after its holder last touched it (it touches it before
+# every order): a dispatcher that died frees its instrument within seconds, not minutes. Longer than one send.
+LOCK_SECONDS = 30
+
+
+class _InstrumentLock:
+    """One dispatcher per (account, instrument) at a time, so an instrument's orders go out in sequence."""
+
+    def __init__(self, account_id: int, instrument_id: int) -> None:
+        self.key = f"asirikuy:dispatch-lock:{account_id}:{instrument_id}"
+        self.token = uuid.uuid4().hex
+        self.acquired = False
+        self.touched = 0.0
+
+    def acquire(self) -> bool:
+        self.acquired = bool(cache.add(self.key, self.token, LOCK_SECONDS))
+        self.touched = time.monotonic()
+        return self.acquired
+
+    def touch(self) -> None:
+        """Before each order; a round trip only when a third of the lock's life has gone by."""
+        if self.acquired and time.monotonic() - self.touched > LOCK_SECONDS / 3:
+            cache.touch(self.key, LOCK_SECONDS)
+            self.touched = time.monotonic()
+
+    def release(self) -> None:
+        if self.acquired and cache.get(self.key) == self.token:  # never another dispatcher's lock after a lapse
+            cache.delete(self.key)
+        self.acquired = False
 
 
 @contextmanager
-def _instrument_lock(account_id: int, instrument_id: int) -> Iterator[bool]:
-    key = f"asirikuy:dispatch-lock:{account_id}:{instrument_id}"
-    acquired = cache.add(key, "1", LOCK_SECONDS)
+def _instrument_lock(account_id: int, instrument_id: int) -> Iterator[_InstrumentLock]:
+    lock = _InstrumentLock(account_id, instrument_id)
+    lock.acquire()
     try:
-        yield acquired
+        yield lock
     finally:
-        if acquired:
-            cache.delete(key)
+        lock.release()
 
 
 def _dispatch_one(venue: Venue, order: Order, kill_switch: bool | None = None) -> None:
@@ -101,8 +130,8 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
     handled = 0
     while True:
         # prices_memo: the paper broker quotes each order of a pass from the same newest bar, read once.
-        with _instrument_lock(account_id, instrument_id) as acquired, prices_memo():
-            if not acquired:
+        with _instrument_lock(account_id, instrument_id) as lock, prices_memo():
+            if not lock.acquired:
                 return handled  # another dispatcher holds this instrument and will see our orders
             if account.virtual_mode:
                 # Virtual order mode: strategy orders are executed against the virtual book here, under the
@@ -122,6 +151,7 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
                 else None
             )
             for order in orders:
+                lock.touch()
                 _dispatch_one(venue, order, kill_switch)
                 handled += 1
         # Checked after the lock is released: an order created meanwhile, whose own dispatcher found the lock
@@ -156,6 +186,6 @@ def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) 
 
             orders_dispatch_task.apply_async(kwargs={"account_id": account.pk, "instrument_id": instrument_id})
 
-    # robust: a send that fails after the commit (no price yet, a broker error) is logged and the order stays
-    # NEW for the next dispatch; it never turns the committed request or run into an error.
+    # robust: the orders are committed; a failure to send them now (Redis away) is logged, not raised into the
+    # batch that already finished, and the order sweeper sends them within seconds.
     transaction.on_commit(run, robust=True)
