@@ -130,6 +130,14 @@ class AccountQueues(bootsteps.StartStopStep):
             self.tref.cancel()
             self.tref = None
 
+    def shutdown(self, c: Any) -> None:
+        """The worker is stopping (not just reconnecting): hand its accounts to the others at once."""
+        if worker_shard() is None:
+            return
+        from trading.leases import account_leases_close
+
+        account_leases_close()
+
 
 def _consumed_accounts(c: Any) -> set[int]:
     out = set()

@@ -68,6 +68,23 @@ class AccountLeases:
     def stop(self) -> None:
         self._stop.set()
 
+    def close(self) -> None:
+        """At a warm shutdown: give every account back and leave the worker list, so others take over now."""
+        self.stop()
+        with self._lock:
+            held = list(self.held)
+            self.held.clear()
+            self.shed.clear()
+        for account_id in held:
+            try:
+                self.backend.release(account_id)
+            except Exception:  # they lapse on their own
+                logger.warning("account %s: releasing the lease at shutdown failed", account_id, exc_info=True)
+        try:
+            self.backend.close()
+        except Exception:
+            logger.warning("account leases: leaving the worker list failed", exc_info=True)
+
     def cycle(self) -> None:
         self.workers = max(self.backend.heartbeat(), 1)
         with self._lock:
@@ -171,6 +188,13 @@ def account_leases_start() -> AccountLeases:
 
 def account_leases() -> AccountLeases | None:
     return _leases
+
+
+def account_leases_close() -> None:
+    global _leases
+    if _leases is not None:
+        _leases.close()
+        _leases = None
 
 
 def account_lease_held(account_id: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -98,7 +99,8 @@ class FileLeases:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self._held: dict[int, int] = {}
-        self._me = self._lock(self.dir / f"worker-{os.getpid()}.lock", blocking=True)
+        self._name = f"worker-{os.getpid()}-{uuid.uuid4().hex[:8]}.lock"
+        self._me = self._lock(self.dir / self._name, blocking=True)
 
     @staticmethod
     def _lock(path: Path, *, blocking: bool = False) -> int | None:
@@ -113,7 +115,7 @@ class FileLeases:
     def heartbeat(self) -> int:
         alive = 1
         for path in self.dir.glob("worker-*.lock"):
-            if path.name == f"worker-{os.getpid()}.lock":
+            if path.name == self._name:
                 continue
             fd = self._lock(path)
             if fd is None:
@@ -147,5 +149,5 @@ class FileLeases:
             self.release(account_id)
         if self._me is not None:
             os.close(self._me)
-            (self.dir / f"worker-{os.getpid()}.lock").unlink(missing_ok=True)
+            (self.dir / self._name).unlink(missing_ok=True)
             self._me = None
