@@ -37,7 +37,30 @@ log "database (SQLite in $VAR)"; "$PY" manage.py migrate --noinput -v0
 
 mkdir -p "$VAR/log"
 pids=()
-start() { local name=$1; shift; "$@" >"$VAR/log/$name.log" 2>&1 & pids+=($!); log "started $name (pid $!, log $VAR/log/$name.log)"; }
+# Every process is supervised: when one exits (a crash, an outage it could not ride out, a kill) it is started
+# again after a pause that grows from 1 s to 30 s while it keeps failing; Ctrl-C stops the supervisors and
+# their processes.
+start() {
+  local name=$1; shift
+  (
+    child=""
+    trap '[ -n "$child" ] && kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+    delay=1
+    while true; do
+      started=$SECONDS
+      "$@" >>"$VAR/log/$name.log" 2>&1 &
+      child=$!
+      wait "$child"; rc=$?
+      child=""
+      [ $((SECONDS - started)) -ge 60 ] && delay=1
+      printf '[quickstart] %s exited (status %s); starting it again in %s s\n' "$name" "$rc" "$delay" >>"$VAR/log/$name.log"
+      sleep "$delay" & wait $!
+      delay=$((delay * 2 > 30 ? 30 : delay * 2))
+    done
+  ) &
+  pids+=($!)
+  log "started $name (supervised, log $VAR/log/$name.log)"
+}
 stop_all() { log "stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop_all EXIT INT TERM
 

@@ -78,7 +78,10 @@ class Command(BaseCommand):
             while not stop.is_set() and thread.is_alive():
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-                sink.write_health(stream.health.as_dict())  # also refreshes counters between messages
+                try:
+                    sink.write_health(stream.health.as_dict())  # also refreshes counters between messages
+                except Exception as e:  # noqa: BLE001 - Redis away: keep streaming, report health once it is back
+                    self.stderr.write(f"health not written: {type(e).__name__}: {e}")
                 stop.wait(options["health_every"])
         finally:
             stream.stop()
