@@ -149,25 +149,33 @@ def _consumed_accounts(c: Any) -> set[int]:
 
 
 @worker_init.connect
-def _threaded_worker_policy(sender: Any = None, **_: Any) -> None:
-    """A threaded worker (broker_io, default) acknowledges each task as it starts it, fetches a task only when a
-    thread is free, and stores no results.
+def _worker_policy(sender: Any = None, **_: Any) -> None:
+    """Solo and threaded workers (strategy, I/O) acknowledge each task as they start it; a threaded one also
+    fetches a task only when a thread is free and stores no results.
 
-    Its work is recovered from the database, not from Redis: the sweepers re-send NEW orders and settle orders
-    left SUBMITTING within seconds, while Redis would redeliver an unacknowledged message only after its
-    15-minute visibility timeout. And an unacknowledged message (a late-acked task running, or one prefetched)
-    held when Redis goes away makes kombu's clean-up raise ``AttributeError: 'NoneType' object has no attribute
-    'hostname'`` in ``restore_unacked``, which stops the whole worker; a result that cannot be stored while
-    Redis is away leaves a reserved slot behind. So this worker keeps none of those.
+    Their work is recovered from the database, not from Redis: the claim rows, the sweepers and the lost-bar
+    detection re-queue a bar close and re-send orders within seconds, while Redis would redeliver an
+    unacknowledged message only after its 15-minute visibility timeout (expired by then). And an
+    unacknowledged message held when Redis goes away (a late-acknowledged task running, one prefetched) makes
+    kombu's clean-up raise ``AttributeError: 'NoneType' object has no attribute 'hostname'`` in
+    ``restore_unacked`` (or in the acknowledgement of a task that finishes after the loss), which stops the
+    whole worker. A solo worker runs its task in the consuming thread, so it fetches nothing while it runs; a
+    threaded one would prefetch, and a result that cannot be stored while Redis is away leaves a reserved slot
+    behind. Only a countdown retry (a bar close retried during a database outage) is still held unacknowledged;
+    should Redis go away during that, the worker exits and its supervisor starts it again.
     """
     pool = getattr(sender, "pool_cls", None)
-    name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
-    if sender is None or "thread" not in str(name):
+    name = str(pool if isinstance(pool, str) else getattr(pool, "__module__", ""))
+    threaded, solo = "thread" in name, "solo" in name
+    if sender is None or not (threaded or solo):
         return
     app = sender.app
-    app.conf.worker_disable_prefetch = True
     for task in app.tasks.values():
         task.acks_late = False
         task.reject_on_worker_lost = False
-        task.ignore_result = True
-    logger.info("threaded worker: tasks are acknowledged on start, never prefetched, results not stored")
+        if threaded:
+            task.ignore_result = True
+    if threaded:
+        app.conf.worker_disable_prefetch = True
+    logger.info("%s worker: tasks acknowledged as they start%s", "threaded" if threaded else "solo",
+                ", never prefetched, results not stored" if threaded else "")  # fmt: skip

@@ -27,7 +27,9 @@ def _fence(account_id: int) -> None:
         raise Reject(f"account {account_id} is served by another worker now", requeue=True)
 
 
-@shared_task(name="trading.tasks.execute_strategy", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+# Strategy and I/O tasks are acknowledged as they start (see trading.queues._worker_policy): a run that dies is
+# brought back by its claim rows and the sweepers within seconds, not by a redelivery 15 minutes later.
+@shared_task(name="trading.tasks.execute_strategy", acks_late=False, ignore_result=False)
 def execute_strategy(instance_id: int) -> dict[str, Any]:
     from trading.models import StrategyInstance
     from trading.services.execution import execution_run
@@ -43,8 +45,7 @@ def execute_strategy(instance_id: int) -> dict[str, Any]:
 @shared_task(
     bind=True,
     name="trading.tasks.execute_bar_close",
-    acks_late=True,
-    reject_on_worker_lost=True,
+    acks_late=False,
     ignore_result=False,
     max_retries=None,  # bounded by the bar instead: no retry once the bar is no longer current
 )
@@ -53,15 +54,13 @@ def execute_bar_close(self: Task, account_id: int, timeframe: int, bar_time: str
 
     ``bar_time`` (ISO-8601 UTC open time of the bar) fixes the bar; without it the bar is the newest one closed
     now. A database or Redis error retries the task with the bar fixed, backing off, for as long as the bar is
-    current; a bar no longer current is recorded missed, never run late. A bar still held by a live run
-    elsewhere is tried again when that run's lease would lapse.
+    current; a bar no longer current is recorded missed, never run late.
     """
     from django.utils import timezone
 
     from trading.services.bar_clock import last_closed_bar_open
     from trading.services.execution import execution_bar_close
     from trading.services.execution.infra import is_infrastructure_error
-    from trading.services.execution.lease import lease_seconds
     from trading.services.execution.sweep import bar_is_current, bar_parse, executions_record_missed
 
     _fence(account_id)
@@ -86,8 +85,7 @@ def execute_bar_close(self: Task, account_id: int, timeframe: int, bar_time: str
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    if counts.get("busy"):
-        raise _retry_bar(self, account_id, timeframe, bar, lease_seconds() + 1, None)
+    # "busy": a run elsewhere holds the bar; if it dies, the sweeper re-queues the bar once its lease lapses.
     return {**result, "outcomes": counts}
 
 
@@ -119,8 +117,7 @@ class DispatchTask(Task[Any, Any]):
 
 @shared_task(
     name="trading.tasks.orders_dispatch",
-    acks_late=True,
-    reject_on_worker_lost=True,
+    acks_late=False,
     autoretry_for=(BrokerTemporaryError,),
     retry_backoff=2,
     retry_backoff_max=60,
@@ -136,7 +133,7 @@ def orders_dispatch_task(account_id: int, instrument_id: int) -> int:
 
 @shared_task(
     name="trading.tasks.account_sync",
-    acks_late=True,
+    acks_late=False,
     ignore_result=True,
     autoretry_for=(BrokerTemporaryError,),
     retry_backoff=2,
@@ -153,7 +150,7 @@ def account_sync_task(account_id: int) -> None:
     account_sync(BrokerAccount.objects.get(pk=account_id), now=timezone.now())
 
 
-@shared_task(name="trading.tasks.orders_resolve_unknown", acks_late=True, ignore_result=True, expires=60)
+@shared_task(name="trading.tasks.orders_resolve_unknown", acks_late=False, ignore_result=True, expires=60)
 def orders_resolve_unknown_task(account_id: int | None = None) -> dict[str, str]:
     from trading.services.orders.resolve import orders_resolve_unknown
 
@@ -162,7 +159,7 @@ def orders_resolve_unknown_task(account_id: int | None = None) -> dict[str, str]
 
 @shared_task(
     name="trading.tasks.reconcile",
-    acks_late=True,
+    acks_late=False,
     ignore_result=True,
     autoretry_for=(BrokerTemporaryError,),
     retry_backoff=2,

@@ -127,7 +127,8 @@ class _Keeper:
                     logger.warning("%d of %d running claims are no longer ours (taken over)", len(ids) - kept, len(ids))
             except Exception:  # the database is away: the leases lapse, and the run fails its own writes
                 logger.warning("renewing %d execution leases failed", len(ids), exc_info=True)
-                connections.close_all()
+            finally:
+                connections.close_all()  # this thread's own connection: renewals are seconds apart
 
 
 _keeper = _Keeper()

@@ -43,8 +43,12 @@ def order_lookup(client: BrokerClient, order: Order) -> OrderResult | None:
 
 
 def order_park_unknown(order: Order, note: str) -> None:
-    """SUBMITTING → UNKNOWN with the reason: reconciliation or the resolver settles it."""
+    """SUBMITTING → UNKNOWN with the reason: reconciliation or the resolver settles it.
+
+    ``updated_at`` marks when the send attempt ended: the resolver's look-up grace runs from here, since the
+    broker may still act on a request for a while after the client gave up on its answer.
+    """
     Order.objects.filter(pk=order.pk, status=OrderStatus.SUBMITTING).update(
-        status=OrderStatus.UNKNOWN, reject_reason=note[:200]
+        status=OrderStatus.UNKNOWN, reject_reason=note[:200], updated_at=timezone.now()
     )
     OrderSubmission.objects.filter(order=order).update(note=note[:300])

@@ -77,8 +77,11 @@ def order_resolve(order_id: int) -> str:
     if found is not None:
         order_record_result(order, found)
         return f"found: {found.status}"
-    age = timezone.now() - (order.submitted_at or order.created_at)
-    if age < _lookup_grace():
+    now = timezone.now()
+    age = now - (order.submitted_at or order.created_at)
+    # The grace runs from the end of the last send attempt (when it was parked): a request the client gave up
+    # on (a read timeout) may still be acted on by the broker for a moment after.
+    if now - max(order.submitted_at or order.created_at, order.updated_at) < _lookup_grace():
         return "no trace yet; waiting for a request in flight"
     if order.order_type == "market" and age > _resend_max_age():
         taken = Order.objects.filter(pk=order.pk, status=OrderStatus.UNKNOWN).update(
