@@ -11,7 +11,9 @@ Layouts, each measured on a fresh bar in the same run:
   * one account: all instances on ONE account (one pinned worker process does them all).
 A first round on the cold worker processes is printed apart (process warm-up is not a bar-close cost).
 With --per-instance, both layouts are also run the earlier way (one execute_strategy task per instance),
-for a ratio measured in the same process.
+for a ratio measured in the same process. With --scale, a last round runs 1,000 instances on 20 accounts (the
+strategy workers share the accounts under leases); its target: every execution recorded < 2 s after the bar
+is available, on a 2-core machine.
 Every instance sees bars whose last closed bar is an SMA(2)/SMA(4) crossover, so every run places
 an order and opens a trade (the worst case: each execution writes). Figures:
   * wall time from "bar available" (bars committed) to the last execution recorded;
@@ -274,6 +276,7 @@ def main() -> None:
     parser.add_argument(
         "--per-instance", action="store_true", help="also run the earlier layout (one task per instance) for comparison"
     )
+    parser.add_argument("--scale", action="store_true", help="also run 1,000 instances on 20 accounts")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     owner, _ = get_user_model().objects.get_or_create(username="bench")
@@ -309,6 +312,12 @@ def main() -> None:
             f"targets: all done ≤ 1.5 s (spread {spread['wall']:.2f} s, one account {single['wall']:.2f} s); "
             f"p99 ≤ 20 ms (spread {spread['p99']:.1f}, one account {single['p99']:.1f})"
         )
+        if args.scale:
+            scale = bar_close_round("scale", owner, instruments, accounts=20, instances=1000)
+            print(
+                f"scale: 1,000 instances on 20 accounts, {args.workers} workers: all recorded {scale['wall']:.2f} s "
+                f"after the bar is available (target < 2 s: {'met' if scale['wall'] < 2.0 else 'NOT met'})"
+            )
     finally:
         stop_workers(procs)
 

@@ -35,6 +35,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--closes", type=int, default=100, help="bar closes to run through (the faults are spread over them)"
     )
     p.add_argument("--faults", default="all", help="comma-separated names from bench/faults/faults.py CATALOG")
+    p.add_argument("--repeat", type=int, default=2, help="how many times each fault is injected")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
     return p.parse_args(argv)
 
@@ -83,8 +84,8 @@ def _run(args: argparse.Namespace, stack: Stack, fake: Any) -> int:
     print(f"[faults] {len(world.instances)} instances on {len(world.paper_accounts) + 1} accounts; ready")
     first_close = int(time.time()) // 60 * 60 if args.short else _boundary(started)
     runs = _short(ctx) if args.short else _long(ctx, args, CATALOG)
-    if not args.short:  # two clean closes after the last fault
-        wait_until(_boundary(time.time()) + 120 + 15)
+    if not args.short:  # at least two clean closes after the last fault, and --closes closes in all
+        wait_until(max(_boundary(time.time()) + 120, first_close + args.closes * 60) + 15)
     _healthy_by(ctx, time.time() + HEALTHY_WITHIN)
     stop.set()
     monitor.stop.set()
@@ -173,10 +174,10 @@ def _measure(ctx: Ctx, run: FaultRun) -> None:
 def _long(ctx: Ctx, args: argparse.Namespace, catalog: dict) -> list[FaultRun]:
     names = list(catalog) if args.faults == "all" else args.faults.split(",")
     first = _boundary(time.time()) + 120  # two clean closes first
-    gap = max((args.closes - 6) // max(len(names) * 2, 1), 2)  # each fault twice, spread over the closes
+    gap = max((args.closes - 6) // max(len(names) * args.repeat, 1), 2)  # spread over the closes
     runs = []
     b = first
-    for name in names * 2:
+    for name in names * args.repeat:
         run = catalog[name](ctx, b)
         _measure(ctx, run)
         runs.append(run)
