@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from trading.services.execution.infra import INFRASTRUCTURE_ERRORS
+from trading.services.execution.lease import holder_process_gone
 
 logger = logging.getLogger(__name__)
 LOCK_KEY = "asirikuy:beat-lock"
@@ -35,20 +36,6 @@ class BeatAlreadyRunning(SystemExit):
     """Another beat holds the lock: exactly one beat may run."""
 
 
-def _holder_gone(holder: str) -> bool:
-    """The lock names a process of this host that no longer exists (its beat was killed)."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def beat_lock_acquire(token: str) -> None:
     if cache.add(LOCK_KEY, token, LOCK_SECONDS):
         return
@@ -56,7 +43,7 @@ def beat_lock_acquire(token: str) -> None:
     if holder == token:
         cache.touch(LOCK_KEY, LOCK_SECONDS)
         return
-    if holder is None or _holder_gone(str(holder)):
+    if holder is None or holder_process_gone(str(holder)):
         logger.warning("beat lock of %s taken over: its process is gone", holder)
         cache.set(LOCK_KEY, token, LOCK_SECONDS)
         return

@@ -121,3 +121,21 @@ def test_an_oanda_order_left_submitting_by_a_dead_dispatcher_is_parked_for_the_r
     assert "dispatcher stopped" in order.reject_reason
     assert first["parked"] == 1
     assert _sent(broker_io) == [("trading.tasks.orders_resolve_unknown", [oanda_account.pk], {})]
+
+
+def test_a_dispatch_lock_left_by_a_dead_dispatcher_on_this_host_is_taken_at_once(paper_market, broker_io):
+    import socket
+    import subprocess
+    import sys
+
+    account, instrument = paper_market
+    orphan = _paper_entry(account, instrument, 9)
+    _age(orphan, ORPHAN_SECONDS + 5)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(timeout=10)
+    cache.set(f"asirikuy:dispatch-lock:{account.pk}:{instrument.pk}", f"{socket.gethostname()}:{gone.pid}:x", 30)
+
+    orders_sweep()
+
+    orphan.refresh_from_db()
+    assert orphan.status == OrderStatus.FILLED

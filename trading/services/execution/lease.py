@@ -47,6 +47,23 @@ def process_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_process_gone(holder: str) -> bool:
+    """``holder`` ("host:pid", optionally ":token") names a process of this host that no longer exists.
+
+    Only a process on this host can be checked; anywhere else the holder's lease or lock has to lapse.
+    """
+    parts = holder.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def executions_renew(ids: list[int], *, holder: str | None = None) -> int:
     """Push the lease of this process's RUNNING rows forward; returns how many it still holds."""
     if not ids:

@@ -24,13 +24,14 @@ from ops.logs import log_context_set
 from risk.services.kill_switch import kill_switch_engaged
 from risk.services.market_hours import order_may_send, order_was_held, orders_queued
 from trading.models import BrokerAccount, Order, OrderIntent, OrderStatus, OrderType
+from trading.services.execution.lease import holder_process_gone, process_holder
 from trading.services.prices import prices_memo
 from trading.services.virtual.execute import virtual_orders_execute
 from trading.venues import Venue, venue_class, venue_for
 
 logger = logging.getLogger(__name__)
 # The dispatch lock of one instrument lapses this long after its holder last touched it (it touches it before
-# every order): a dispatcher that died frees its instrument within seconds, not minutes. Longer than one send.
+# every order), longer than one send can take; a dispatcher on this host that died frees it at once.
 LOCK_SECONDS = 30
 
 
@@ -39,12 +40,17 @@ class _InstrumentLock:
 
     def __init__(self, account_id: int, instrument_id: int) -> None:
         self.key = f"asirikuy:dispatch-lock:{account_id}:{instrument_id}"
-        self.token = uuid.uuid4().hex
+        self.token = f"{process_holder()}:{uuid.uuid4().hex}"
         self.acquired = False
         self.touched = 0.0
 
     def acquire(self) -> bool:
         self.acquired = bool(cache.add(self.key, self.token, LOCK_SECONDS))
+        if not self.acquired:
+            holder = cache.get(self.key)
+            if holder is not None and holder_process_gone(str(holder)):  # its dispatcher died: take it now
+                cache.delete(self.key)
+                self.acquired = bool(cache.add(self.key, self.token, LOCK_SECONDS))
         self.touched = time.monotonic()
         return self.acquired
 
