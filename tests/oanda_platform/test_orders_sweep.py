@@ -139,3 +139,30 @@ def test_a_dispatch_lock_left_by_a_dead_dispatcher_on_this_host_is_taken_at_once
 
     orphan.refresh_from_db()
     assert orphan.status == OrderStatus.FILLED
+
+
+def test_a_submitting_order_is_parked_at_once_without_a_live_dispatcher_and_left_to_a_live_one(
+    oanda_account, new_order, broker_io
+):
+    import os
+    import socket
+
+    orphan, busy = new_order(), new_order()
+    Order.objects.filter(pk__in=[orphan.pk, busy.pk]).update(status=OrderStatus.SUBMITTING)
+    _age(orphan, ORPHAN_SECONDS + 5, "submitted_at")
+    _age(busy, ORPHAN_SECONDS + 5, "submitted_at")
+    # `busy`'s instrument is held by this very process (a live dispatcher); `orphan`'s, another one, by nobody.
+    from trading.models import Instrument
+
+    usdjpy = Instrument.objects.create(symbol="USDJPY", broker_symbol="USD_JPY", base_currency="USD",
+                                       quote_currency="JPY", digits=3, pip_location=-2)  # fmt: skip
+    Order.objects.filter(pk=orphan.pk).update(instrument=usdjpy)
+    cache.set(
+        f"asirikuy:dispatch-lock:{oanda_account.pk}:{busy.instrument_id}", f"{socket.gethostname()}:{os.getpid()}:t", 30
+    )
+
+    orders_sweep()
+
+    orphan.refresh_from_db(), busy.refresh_from_db()
+    assert orphan.status == OrderStatus.UNKNOWN
+    assert busy.status == OrderStatus.SUBMITTING

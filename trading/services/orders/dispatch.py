@@ -35,11 +35,21 @@ logger = logging.getLogger(__name__)
 LOCK_SECONDS = 30
 
 
+def dispatch_lock_key(account_id: int, instrument_id: int) -> str:
+    return f"asirikuy:dispatch-lock:{account_id}:{instrument_id}"
+
+
+def dispatcher_alive(account_id: int, instrument_id: int) -> bool:
+    """Someone holds the instrument's dispatch lock and, as far as this host can tell, is alive."""
+    holder = cache.get(dispatch_lock_key(account_id, instrument_id))
+    return holder is not None and not holder_process_gone(str(holder))
+
+
 class _InstrumentLock:
     """One dispatcher per (account, instrument) at a time, so an instrument's orders go out in sequence."""
 
     def __init__(self, account_id: int, instrument_id: int) -> None:
-        self.key = f"asirikuy:dispatch-lock:{account_id}:{instrument_id}"
+        self.key = dispatch_lock_key(account_id, instrument_id)
         self.token = f"{process_holder()}:{uuid.uuid4().hex}"
         self.acquired = False
         self.touched = 0.0

@@ -7,8 +7,9 @@ lost with Redis, the orders would wait for the next batch of the same instrument
 
 * dispatches every NEW order older than ORPHAN_SECONDS (the dispatch's age gate cancels a market entry older
   than ``ASIRIKUY_ORDER_MAX_AGE_SECONDS`` instead of sending it late);
-* parks as UNKNOWN an order of a broker that can lose answers left SUBMITTING for SUBMIT_STUCK_SECONDS (its
-  dispatcher died between claiming and recording: it may or may not have reached the broker), and
+* parks as UNKNOWN an order of a broker that can lose answers left SUBMITTING by a dispatcher that died between
+  claiming and recording it (it may or may not have reached the broker): at once when its instrument's
+  dispatch lock is gone or names a dead process of this host, else after SUBMIT_STUCK_SECONDS, and
 * asks the resolver to settle UNKNOWN orders at once rather than at its next half-minute round.
 
 Two dispatchers of one instrument never overlap (the dispatch lock), and an order is sent only by the one that
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from risk.services.market_hours import orders_queued
 from trading.models import BrokerAccount, Order, OrderStatus
-from trading.services.orders.dispatch import orders_dispatch
+from trading.services.orders.dispatch import dispatcher_alive, orders_dispatch
 from trading.services.orders.lost import order_park_unknown
 from trading.venues import venue_class
 
@@ -57,10 +58,13 @@ def orders_sweep() -> dict[str, int]:
                 "sweep: dispatch of account %s instrument %s failed", account_id, instrument_id, exc_info=True
             )
     stuck = Order.objects.filter(
-        status=OrderStatus.SUBMITTING, submitted_at__lt=wall - timedelta(seconds=SUBMIT_STUCK_SECONDS)
+        status=OrderStatus.SUBMITTING, submitted_at__lt=wall - timedelta(seconds=ORPHAN_SECONDS)
     ).select_related("account")
     for order in stuck:
-        if venue_class(order.account.broker).capabilities.lost_answers:
+        if not venue_class(order.account.broker).capabilities.lost_answers:
+            continue
+        old = order.submitted_at is not None and order.submitted_at < wall - timedelta(seconds=SUBMIT_STUCK_SECONDS)
+        if old or not _alive(order):
             order_park_unknown(order, "its dispatcher stopped after claiming it; looked up by the resolver")
             out["parked"] += 1
     grace = timedelta(seconds=settings.ORDER_LOOKUP_GRACE_SECONDS)
@@ -76,6 +80,15 @@ def orders_sweep() -> dict[str, int]:
     if any(out.values()):
         logger.info("orders sweep: %s", out)
     return out
+
+
+def _alive(order: Order) -> bool:
+    """The dispatcher sending ``order`` still holds its instrument (a resend by the resolver holds no lock: the
+    look-up grace from the park protects it)."""
+    try:
+        return dispatcher_alive(order.account_id, order.instrument_id)
+    except Exception:  # Redis away: judge by age alone
+        return True
 
 
 def _dispatch(account_id: int, instrument_id: int, broker: str) -> None:
