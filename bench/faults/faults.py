@@ -29,7 +29,8 @@ class FaultRun:
     end: float
     hit: bool = True  # the fault struck where it was aimed (a kill found its moment)
     note: str = ""
-    recovery: float | None = None  # seconds from the fault's end until the platform was whole again
+    recovery: float | None = None  # seconds from the fault's end (or the bar close) until the platform was whole again
+    probe: Any = None  # an injected broker/stream fault: it struck when the fake used it up
 
 
 @dataclass
@@ -205,8 +206,8 @@ def pg_outage(ctx: Ctx, b: float) -> FaultRun:
 def _broker(ctx: Ctx, b: float, label: str, kind: str, **kw: Any) -> FaultRun:
     wait_until(b - 5)
     start = time.time()
-    ctx.fake.inject(kind, method="POST", path="/orders", **kw)
-    return FaultRun(label, start, start, True, f"{kind} {kw}")
+    probe = ctx.fake.inject(kind, method="POST", path="/orders", **kw)
+    return FaultRun(label, start, start, True, f"{kind} {kw}", probe=probe)
 
 
 def broker_5xx(ctx: Ctx, b: float) -> FaultRun:
@@ -225,9 +226,9 @@ def broker_late(ctx: Ctx, b: float) -> FaultRun:
 def stream_stall(ctx: Ctx, b: float) -> FaultRun:
     wait_until(b - 5)
     start = time.time()
-    ctx.fake.inject_stream("stall", after=1, seconds=30.0)
+    probe = ctx.fake.inject_stream("stall", after=1, seconds=30.0)
     ctx.stack.proc("stream").kill(signal.SIGTERM)  # it reconnects (restarted) into the stalled stream
-    return FaultRun("price stream stall (30 s silent)", start, start, True, "stall on the next connection")
+    return FaultRun("price stream stall (30 s silent)", start, start, True, "stall on the next connection", probe=probe)
 
 
 CATALOG: dict[str, Callable[[Ctx, float], FaultRun]] = {

@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace, stack: Stack, fake: Any) -> int:
     from django.core.management import call_command
 
     from .checks import findings_collect
-    from .faults import CATALOG, Ctx, wait_until
+    from .faults import CATALOG, Ctx
     from .world import Monitor, market_follow, world_seed
 
     call_command("migrate", verbosity=0)
@@ -82,10 +82,12 @@ def _run(args: argparse.Namespace, stack: Stack, fake: Any) -> int:
     ctx = Ctx(stack, world)
     started = time.time()
     print(f"[faults] {len(world.instances)} instances on {len(world.paper_accounts) + 1} accounts; ready")
-    first_close = int(time.time()) // 60 * 60 if args.short else _boundary(started)
-    runs = _short(ctx) if args.short else _long(ctx, args, CATALOG)
+    if args.short:
+        runs, first_close = _short(ctx)
+    else:
+        runs, first_close = _long(ctx, args, CATALOG), _boundary(started)
     if not args.short:  # at least two clean closes after the last fault, and --closes closes in all
-        wait_until(max(_boundary(time.time()) + 120, first_close + args.closes * 60) + 15)
+        _wait_until(max(_boundary(time.time()) + 120, first_close + args.closes * 60) + 15)
     _healthy_by(ctx, time.time() + HEALTHY_WITHIN)
     stop.set()
     monitor.stop.set()
@@ -114,6 +116,11 @@ def _web_ok(stack: Stack) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def _wait_until(at: float) -> None:
+    while (left := at - time.time()) > 0:
+        time.sleep(min(left, 0.5))
 
 
 def _boundary(t: float) -> float:
@@ -164,11 +171,18 @@ def _healthy_by(ctx: Ctx, deadline: float) -> float | None:
     return None
 
 
-def _measure(ctx: Ctx, run: FaultRun) -> None:
-    at = _healthy_by(ctx, run.end + HEALTHY_WITHIN)
-    run.recovery = (at - run.end) if at is not None else None
+def _measure(ctx: Ctx, run: FaultRun, close: float) -> None:
+    """Recovery: from the fault's end, or from the bar close it was aimed at when that came later (a broker
+    fault set up before the close strikes at it: health is looked at from 3 s after the close, once the bar's
+    batches have started), until ``healthy``."""
+    origin = max(run.end, close)
+    _wait_until(origin + (3 if close > run.end else 0))
+    at = _healthy_by(ctx, origin + HEALTHY_WITHIN)
+    run.recovery = (at - origin) if at is not None else None
+    if run.probe is not None:  # an injected fault strikes when the fake uses it up
+        run.hit = run.probe.times == 0
     took = f"{run.recovery:.1f} s" if run.recovery is not None else f"NOT within {HEALTHY_WITHIN:.0f} s"
-    print(f"[faults] {run.name}: {run.note}; recovered in {took}", flush=True)
+    print(f"[faults] {run.name}: {run.note}; hit: {run.hit}; recovered in {took}", flush=True)
 
 
 def _long(ctx: Ctx, args: argparse.Namespace, catalog: dict) -> list[FaultRun]:
@@ -179,13 +193,13 @@ def _long(ctx: Ctx, args: argparse.Namespace, catalog: dict) -> list[FaultRun]:
     b = first
     for name in names * args.repeat:
         run = catalog[name](ctx, b)
-        _measure(ctx, run)
+        _measure(ctx, run, b)
         runs.append(run)
         b = max(b + gap * 60, _boundary(time.time()) + 60)
     return runs
 
 
-def _short(ctx: Ctx) -> list[FaultRun]:
+def _short(ctx: Ctx) -> tuple[list[FaultRun], float]:
     """One bar close, driven now (as beat would send it) with a worker killed mid-batch; then Redis and PostgreSQL
     restarted under the running processes."""
     from asirikuy_site.celery import app
@@ -202,20 +216,17 @@ def _short(ctx: Ctx) -> list[FaultRun]:
         app.send_task("trading.tasks.execute_bar_close", args=[account_id, 1], queue=account_queue(account_id))
     pid = poll(lambda: _running_holder(b, [world.oanda_account]), timeout=20)
     start = time.time()
-    kill = FaultRun(
-        "SIGKILL strategy worker mid-batch (OANDA)",
-        start,
-        start,
-        bool(pid),
-        _kill_pid(ctx, pid) if pid else "no OANDA batch caught running",
-    )  # type: ignore[arg-type]
-    ctx.fake.clear_faults()  # type: ignore[attr-defined]
-    _measure(ctx, kill)
-    restart = redis_restart(ctx, time.time() + 2)
-    _measure(ctx, restart)
-    pg = pg_restart(ctx, time.time() + 1)
-    _measure(ctx, pg)
-    return [kill, restart, pg]
+    note = _kill_pid(ctx, pid) if pid else "no OANDA batch caught running"
+    kill = FaultRun("SIGKILL strategy worker mid-batch (OANDA)", start, start, bool(pid), note)
+    ctx.fake.clear_faults()
+    _measure(ctx, kill, b)
+    at = time.time() + 2
+    restart = redis_restart(ctx, at)
+    _measure(ctx, restart, at)
+    at = time.time() + 1
+    pg = pg_restart(ctx, at)
+    _measure(ctx, pg, at)
+    return [kill, restart, pg], int(b) // 60 * 60  # the bar driven here is the first one checked
 
 
 def _within(lo: float, hi: float, items: list[tuple[float, str]]) -> int:
