@@ -207,13 +207,17 @@ def _short(ctx: Ctx) -> tuple[list[FaultRun], float]:
 
     from .faults import FaultRun, _kill_pid, _running_holder, pg_restart, poll, redis_restart, slow_account_sync
 
-    if 60 - time.time() % 60 < 40:  # not enough of this bar left to recover inside it: take the next one
-        time.sleep(60 - time.time() % 60 + 2)
-    b = time.time()
     world = ctx.world
-    slow_account_sync(ctx)
-    for account_id in [*world.paper_accounts, world.oanda_account]:
-        app.send_task("trading.tasks.execute_bar_close", args=[account_id, 1], queue=account_queue(account_id))
+    if 60 - time.time() % 60 < 40:  # not enough of this bar left to recover inside it: beat's next close
+        b = _boundary(time.time())
+        _wait_until(b - 3)
+        slow_account_sync(ctx)
+        _wait_until(b)
+    else:  # this bar, driven now as beat sends it
+        b = time.time()
+        slow_account_sync(ctx)
+        for account_id in [*world.paper_accounts, world.oanda_account]:
+            app.send_task("trading.tasks.execute_bar_close", args=[account_id, 1], queue=account_queue(account_id))
     pid = poll(lambda: _running_holder(b, [world.oanda_account]), timeout=20)
     start = time.time()
     note = _kill_pid(ctx, pid) if pid else "no OANDA batch caught running"
