@@ -94,7 +94,7 @@ def _retry_bar(task: Task, account_id: int, timeframe: int, bar: Any, countdown:
     from trading.services.bar_clock import bar_close_time
 
     return task.retry(
-        args=[account_id, timeframe],
+        args=(account_id, timeframe),
         kwargs={"bar_time": bar.isoformat()},
         countdown=countdown,
         expires=bar_close_time(bar_close_time(bar, timeframe), timeframe),

@@ -1,4 +1,4 @@
-"""The fake OANDA server, wherever it lives (it moves from brokers/oanda/fake to tests/support/fake_oanda).
+"""The fake OANDA server of the tests (``tests/support/fake_oanda``), started in the runner's own process.
 
 Imports nothing of Django: the runner starts the fake before it configures Django.
 """
@@ -9,8 +9,6 @@ from typing import Any
 
 
 def fake_oanda_class() -> Any:
-    try:
-        from tests.support.fake_oanda import FakeOanda
-    except ImportError:
-        from brokers.oanda.fake import FakeOanda
+    from tests.support.fake_oanda import FakeOanda
+
     return FakeOanda

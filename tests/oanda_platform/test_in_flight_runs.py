@@ -10,7 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from brokers.oanda.fake import FakeOanda
+from tests.support.fake_oanda import FakeOanda
 from trading.models import Instrument, Order, OrderIntent, OrderStatus, Trade, TradeState
 from trading.queues import Queue
 from trading.services.execution import execution_bar_close

@@ -71,7 +71,7 @@ def bar_close_requeue(account_id: int, timeframe: int, bar_time: datetime) -> No
     from trading.tasks import execute_bar_close
 
     execute_bar_close.apply_async(
-        args=[account_id, timeframe],
+        args=(account_id, timeframe),
         kwargs={"bar_time": bar_time.isoformat()},
         expires=bar_close_time(bar_close_time(bar_time, timeframe), timeframe),
     )

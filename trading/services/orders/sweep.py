@@ -107,7 +107,7 @@ def _resolve_soon(account_id: int) -> bool:
     try:
         if not cache.add(f"asirikuy:resolve-asked:{account_id}", "1", 10):
             return False
-        orders_resolve_unknown_task.apply_async(args=[account_id])
+        orders_resolve_unknown_task.apply_async(args=(account_id,))
     except Exception:
         logger.warning("sweep: asking the resolver for account %s failed", account_id, exc_info=True)
         return False
