@@ -208,7 +208,7 @@ def _short(ctx: Ctx) -> tuple[list[FaultRun], float]:
     from .faults import FaultRun, _kill_pid, _running_holder, pg_restart, poll, redis_restart, slow_account_sync
 
     world = ctx.world
-    if 60 - time.time() % 60 < 40:  # not enough of this bar left to recover inside it: beat's next close
+    if 60 - time.time() % 60 < 28:  # not enough of this bar left to recover inside it: beat's next close
         b = _boundary(time.time())
         _wait_until(b - 3)
         slow_account_sync(ctx)
