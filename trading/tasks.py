@@ -10,21 +10,23 @@ import time
 from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import Reject
 from celery.signals import worker_ready
 
 from brokers.errors import BrokerTemporaryError
-from trading.queues import Queue
+from trading.queues import Queue, account_queue
 
 
-def _fence(account_id: int) -> None:
-    """A strategy worker runs an account's work only while it holds the account's lease; otherwise the message
-    goes back to the queue for the worker that does (this one stops consuming it within a second)."""
+def _lease_held(account_id: int) -> bool:
+    """A strategy worker runs an account's work only while it holds the account's lease. When it does not (it is
+    giving the account up), the caller sends the task again, for the worker that holds it: the message was
+    acknowledged as it started, so rejecting it would drop it. This worker stops consuming the queue within a
+    second; the pause keeps the message from bouncing back here meanwhile."""
     from trading.leases import account_lease_held
 
-    if not account_lease_held(account_id):
-        time.sleep(0.2)  # do not bounce the message back and forth while the consumer catches up
-        raise Reject(f"account {account_id} is served by another worker now", requeue=True)
+    if account_lease_held(account_id):
+        return True
+    time.sleep(0.5)
+    return False
 
 
 # Strategy and I/O tasks are acknowledged as they start (see trading.queues._worker_policy): a run that dies is
@@ -35,8 +37,9 @@ def execute_strategy(instance_id: int) -> dict[str, Any]:
     from trading.services.execution import execution_run
 
     account_id = StrategyInstance.objects.filter(pk=instance_id).values_list("account_id", flat=True).first()
-    if account_id is not None:
-        _fence(account_id)
+    if account_id is not None and not _lease_held(account_id):
+        execute_strategy.apply_async(args=(instance_id,), queue=account_queue(account_id))
+        return {"status": "handed_over", "execution_id": None, "detail": "the account is served by another worker"}
 
     outcome = execution_run(instance_id=instance_id)
     return {"status": outcome.status, "execution_id": outcome.execution_id, "detail": outcome.detail}
@@ -63,10 +66,11 @@ def execute_bar_close(self: Task, account_id: int, timeframe: int, bar_time: str
     from trading.services.execution.infra import is_infrastructure_error
     from trading.services.execution.sweep import bar_is_current, bar_parse, executions_record_missed
 
-    _fence(account_id)
     now = timezone.now()
     bar = bar_parse(bar_time) if bar_time else last_closed_bar_open(now, timeframe)
     result: dict[str, Any] = {"account_id": account_id, "timeframe": timeframe, "bar_time": bar.isoformat()}
+    if not _lease_held(account_id):
+        raise _retry_bar(self, account_id, timeframe, bar, 0, None)  # to the worker that holds the account
     if not bar_is_current(bar, timeframe, now):
         missed = executions_record_missed(
             account_id=account_id,
