@@ -7,7 +7,7 @@ one account, one process each), ``broker_io`` (network round trips to brokers, a
 
 Pinned strategy queues: each account has its own queue, consumed by exactly one worker process at a time.
 
-A strategy worker is started with ASIRIKUY_WORKER_SHARD set (any label, e.g. its number) and the solo pool.
+A strategy worker is started with ASIRIKUY_WORKER_SHARD=k (its number, for the health checks) and the solo pool.
 It consumes "account.<id>" for each account whose lease it holds (``trading.leases``): workers share the
 accounts fairly, take over a dead worker's accounts within seconds, and rebalance when one is added. One
 process per account queue means an account's runs never overlap and an instance's framework state stays in
