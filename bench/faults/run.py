@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from .checks import Findings
     from .faults import Ctx, FaultRun
 
-HEALTHY_WITHIN = 240.0  # seconds: a fault the platform has not recovered from by then fails the run
+HEALTHY_WITHIN = 240.0
+STREAM_SILENCE = 4.0  # seconds without a message (the fake's heartbeat is every second): the stream is not well  # seconds: a fault the platform has not recovered from by then fails the run
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -152,8 +153,12 @@ def healthy(ctx: Ctx) -> bool:
         return False
     try:
         close_old_connections()
-        if stream_health("practice").get("state") != "streaming":
+        health = stream_health("practice")
+        heard = health.get("last_message_at")
+        if health.get("state") != "streaming" or not heard:
             return False
+        if (datetime.now(tz=UTC) - datetime.fromisoformat(heard)).total_seconds() > STREAM_SILENCE:
+            return False  # a stalled stream still says "streaming" until it notices
         if running_executions() or in_flight_orders():
             return False
         newest = datetime.fromtimestamp(_boundary(time.time() - 12) - 60, tz=UTC) - timedelta(minutes=1)
