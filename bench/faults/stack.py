@@ -226,6 +226,10 @@ class Stack:
             "OANDA_PRACTICE_STREAM_URL": fake_url,
             "ASIRIKUY_BAR_WAIT_SECONDS": "5",
             "PYTHONPATH": str(ROOT),
+            # one owner runs every instance of the suite (200 in the long run), over loopback without TLS
+            "ASIRIKUY_QUOTA_INSTANCES": "0",
+            "ASIRIKUY_QUOTA_ACCOUNTS": "0",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
         }
         self.supervisor = Supervisor()
         self.strategy_workers = strategy_workers
