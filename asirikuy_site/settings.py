@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI and Redoc served by the app itself (never a CDN): the API docs work offline.
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "csp",
@@ -110,6 +112,7 @@ INSTALLED_APPS = [
     "backtests",
     "risk",
     "ops",
+    "trading.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +144,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The kill-switch / guard-rail / margin banner every dashboard page shows.
+                "trading.dashboard.banner.banner_context",
             ],
         },
     },
@@ -335,6 +340,9 @@ ACCOUNT_LEASE_SECONDS = env_int("ASIRIKUY_ACCOUNT_LEASE_SECONDS", 10, minimum=3,
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        # Named tokens made on the dashboard's API-token page (ast_…, stored hashed; several per user, revocable),
+        # before DRF's own tokens, which would refuse a key they do not know.
+        "trading.dashboard.tokens.NamedTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -360,6 +368,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Accounts, strategy instances, bars, orders, trades and executions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "trading.api.schema_errors.error_responses",
@@ -428,7 +439,7 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     # Only behind a proxy that sets X-Forwarded-Proto itself and drops the client's.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Content-Security-Policy (django-csp): our pages load only their own scripts and styles (the inline <style>
-# of the templates is allowed; no inline script is). The API docs page adds its CDN (asirikuy_site/urls.py).
+# of the templates is allowed; no inline script is). The API docs (Swagger UI) are served from here too.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

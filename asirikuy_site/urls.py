@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ops.metrics.views import metrics_view
 
-# Swagger UI comes from its CDN (drf-spectacular's default); the page's own script is served from here.
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-swagger = csp_update({"script-src": [SWAGGER_CDN], "style-src": [SWAGGER_CDN], "img-src": [SWAGGER_CDN]})(
-    SpectacularSwaggerSplitView.as_view(url_name="schema")
-)
+# Swagger UI from drf-spectacular-sidecar (SWAGGER_UI_DIST = "SIDECAR"): every file is served from here.
+swagger = SpectacularSwaggerSplitView.as_view(url_name="schema")
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("trading/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     # Sign-in for traders (any active user), with django-axes lockout; the admin keeps its own for staff.
     path(

@@ -1,4 +1,5 @@
-"""Dashboard pages of the backtester: runs, optimisations, drift reports (server-rendered, no JavaScript)."""
+"""Dashboard pages of the backtester: runs, optimisations, walk-forwards, drift reports, and the live progress
+fragments (htmx polls them while a job runs). The forms that start jobs are in views_forms.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from backtests.engine.stats import MT_NAMES
+from backtests.models import RunStatus
 from backtests.permissions import job_change_check
 from backtests.report import equity_chart, report_context, statistics_rows
 from backtests.selectors import (
@@ -19,7 +20,11 @@ from backtests.selectors import (
 )
 from backtests.services.optimization import OPEN_STATUSES, optimization_passes_sorted
 from backtests.services.walkforward_run import walkforward_cancel, walkforward_progress
+from trading.dashboard.display import statistic_name, statistic_value
+from trading.permissions import Action, account_allows
 
+SHOWN_PASSES = 500
+LIST_COLUMNS = ("total_trades", "net_profit", "profit_factor", "equity_drawdown_relative")
 COLUMNS = (
     "net_profit",
     "profit_factor",
@@ -34,15 +39,50 @@ COLUMNS = (
 @login_required
 def backtest_list(request: HttpRequest) -> HttpResponse:
     """The caller's backtests and optimisations, newest first, with status and headline figures."""
-    runs = backtest_run_list_for_user(user=request.user).order_by("-created_at")[:200]
+    runs = list(backtest_run_list_for_user(user=request.user).order_by("-created_at")[:200])
+    for run in runs:
+        stats = run.statistics or {}
+        run.figures = [statistic_value(c, stats.get(c), run.account_currency) for c in LIST_COLUMNS]  # type: ignore[attr-defined]
+        progress = _progress("backtest", run)
+        run.progress_percent, run.is_open = progress["percent"], progress["open"]  # type: ignore[attr-defined]
     optimizations = optimization_list_for_user(user=request.user).order_by("-created_at")[:100]
-    return render(request, "backtests/list.html", {"runs": runs, "optimizations": optimizations})
+    context = {"runs": runs, "optimizations": optimizations, "columns": [statistic_name(c) for c in LIST_COLUMNS]}
+    return render(request, "backtests/list.html", context)
 
 
 @login_required
 def backtest_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(backtest_run_list_for_user(user=request.user).select_related("instance"), pk=run_id)
-    return render(request, "backtests/detail.html", report_context(run))
+    return render(request, "backtests/detail.html", {**report_context(run), **_progress("backtest", run)})
+
+
+@login_required
+def job_progress(request: HttpRequest, kind: str, job_id: int) -> HttpResponse:
+    """The live status line of a backtest, optimisation or walk-forward (polled while it is open)."""
+    lists = {
+        "backtest": backtest_run_list_for_user,
+        "optimization": optimization_list_for_user,
+        "walkforward": walkforward_list_for_user,
+    }
+    if kind not in lists:
+        return HttpResponse(status=404)
+    job = get_object_or_404(lists[kind](user=request.user), pk=job_id)
+    return render(request, "backtests/_progress.html", _progress(kind, job))
+
+
+def _progress(kind: str, job) -> dict:  # noqa: ANN001
+    if kind == "backtest":
+        fraction = job.progress
+    elif kind == "optimization":
+        fraction = job.passes_done / job.passes_total if job.passes_total else 0.0
+    else:
+        fraction = walkforward_progress(walk_forward=job).fraction
+    return {
+        "kind": kind,
+        "job": job,
+        "percent": round(100 * min(max(fraction, 0.0), 1.0), 1),
+        "open": job.status in (RunStatus.PENDING, RunStatus.RUNNING),
+    }
 
 
 @login_required
@@ -51,15 +91,30 @@ def optimization_detail(request: HttpRequest, optimization_id: int) -> HttpRespo
     opt = get_object_or_404(optimization_list_for_user(user=request.user), pk=optimization_id)
     key = request.GET.get("sort", "net_profit")
     descending = request.GET.get("order", "desc") != "asc"
-    passes = optimization_passes_sorted(optimization=opt, key=key, descending=descending)
+    passes = list(optimization_passes_sorted(optimization=opt, key=key, descending=descending))[:SHOWN_PASSES]
     names = sorted({name for p in passes for name in p.parameters})
-    rows = [(p, [p.parameters.get(n) for n in names], [(p.statistics or {}).get(c) for c in COLUMNS]) for p in passes]
-    columns = [(c, MT_NAMES.get(c, c)) for c in COLUMNS]
-    return render(
-        request,
-        "backtests/optimization.html",
-        {"opt": opt, "rows": rows, "names": names, "columns": columns, "sort": key, "descending": descending},
-    )
+    currency = opt.account_currency
+    rows = [
+        (
+            p,
+            [p.parameters.get(n) for n in names],
+            [statistic_value(c, (p.statistics or {}).get(c), currency) for c in COLUMNS],
+        )
+        for p in passes
+    ]
+    columns = [(c, statistic_name(c)) for c in COLUMNS]
+    can_apply = opt.instance is not None and account_allows(request.user, opt.instance.account, Action.TRADE)
+    context = {
+        "opt": opt,
+        "rows": rows,
+        "names": names,
+        "columns": columns,
+        "sort": key,
+        "descending": descending,
+        "can_apply": can_apply,
+        **_progress("optimization", opt),
+    }
+    return render(request, "backtests/optimization.html", context)
 
 
 @login_required
@@ -98,6 +153,7 @@ def walkforward_detail(request: HttpRequest, walk_forward_id: int) -> HttpRespon
             "equity": equity_chart(wf),
             "statistics": statistics_rows(wf),
             "progress": walkforward_progress(walk_forward=wf),
+            **{k: v for k, v in _progress("walkforward", wf).items() if k != "open"},
             "open": wf.status in OPEN_STATUSES,
         },
     )

@@ -202,6 +202,9 @@ class MarketHoursPolicy(models.Model):
 
 class AuditAction(models.TextChoices):
     TRADE_CLOSE = "trade_close", "Close trade"
+    TRADE_MODIFY = "trade_modify", "Modify trade SL/TP"
+    ACCOUNT_CLOSE_ALL = "account_close_all", "Close all of an account"
+    INSTANCE_DELETE = "instance_delete", "Delete instance"
     INSTANCE_CLOSE_ALL = "instance_close_all", "Close all of an instance"
     INSTANCE_PAUSE = "instance_pause", "Pause instance"
     INSTANCE_ENABLE = "instance_enable", "Enable instance"

@@ -93,6 +93,16 @@ def account_flatten(
 
 
 @transaction.atomic
+def account_close_all(*, account: BrokerAccount, user: User | None, source: str) -> dict[str, Any]:
+    """Close every open trade of the account and cancel its entry orders, audited; instances keep running."""
+    done = account_flatten(account=account, user=user, source=source, reason="close all of the account")
+    audit_record(
+        user=user, action=AuditAction.ACCOUNT_CLOSE_ALL, obj=account, source=source, details=done, account_id=account.pk
+    )
+    return done
+
+
+@transaction.atomic
 def instance_pause(*, instance: StrategyInstance, user: User | None, source: str) -> StrategyInstance:
     """Stop the instance's scheduled runs (disable it); its open trades stay as they are."""
     instance = instance_set_enabled(instance, False)
@@ -113,4 +123,12 @@ def instance_resume(*, instance: StrategyInstance, user: User | None, source: st
     return instance
 
 
-__all__ = ["account_flatten", "close_scope", "instance_close_all", "instance_pause", "instance_resume", "trade_close"]
+__all__ = [
+    "account_close_all",
+    "account_flatten",
+    "close_scope",
+    "instance_close_all",
+    "instance_pause",
+    "instance_resume",
+    "trade_close",
+]

@@ -122,3 +122,20 @@ def instance_update(instance: StrategyInstance, **fields: Any) -> StrategyInstan
 
 def instance_set_enabled(instance: StrategyInstance, enabled: bool) -> StrategyInstance:
     return instance_update(instance, enabled=enabled)
+
+
+def instance_delete(instance: StrategyInstance) -> None:
+    """Delete an instance that never traded; one with orders or trades keeps its history (disable it instead)."""
+    from trading.exceptions import ApplicationError
+    from trading.models import Order, Trade
+
+    orders = Order.objects.filter(instance=instance).count()
+    trades = Trade.objects.filter(instance=instance).count()
+    if orders or trades:
+        raise ApplicationError(
+            f"instance #{instance.pk} has {trades} trade(s) and {orders} order(s): its history is kept, so it "
+            "cannot be deleted; disable it instead",
+            {"instance": instance.pk},
+        )
+    with transaction.atomic():
+        instance.delete()  # the post_delete receiver re-syncs the bar-close schedule

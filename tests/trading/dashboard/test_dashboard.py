@@ -4,27 +4,10 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
-from tests.support.builders import T0, TOKEN, make_execution, make_instance, make_snapshots, make_trade
+from tests.support.builders import T0, TOKEN, make_trade
 from trading.dashboard.charts import equity_chart
 from trading.models import BrokerAccount
 from trading.selectors.accounts import EquityPoint
-
-
-@pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def alice_data(paper_account, eurusd):
-    instance = make_instance(paper_account, eurusd, name="Alice MA")
-    make_execution(instance, hours=0, status="failed", error="not enough rates data in slot 0")
-    make_trade(paper_account, eurusd, instance, unrealized_pl=Decimal("-12.34"))
-    make_snapshots(paper_account, ["10000", "10050", "9980", "10120"])
-    return instance
 
 
 def test_dashboard_needs_a_login(client):
@@ -34,18 +17,44 @@ def test_dashboard_needs_a_login(client):
     assert response["Location"].startswith("/login/")
 
 
-def test_dashboard_shows_accounts_instances_trades_executions_and_equity_svg(alice_client, alice_data, paper_account):
+def test_dashboard_shows_accounts_instances_trades_executions_with_readable_numbers(alice_client, alice_data):
     html = alice_client.get("/").content.decode()
 
     assert "Alice paper" in html
-    assert "10000.00 USD" in html
+    assert "10,000.00 USD" in html
     assert "Alice MA" in html and "MA_CROSSOVER" in html
+    assert "<td>H1</td>" in html  # timeframe names, not minutes
     assert "not enough rates data in slot 0" in html
     assert "-12.34 USD" in html
     assert "1.08463" in html
-    assert re.search(r'<svg class="chart"[^>]*role="img"', html)
-    assert html.count("<polyline") == 2
-    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert f'href="/instances/{alice_data.pk}/"' in html  # instance rows link to the instance page
+
+
+def test_every_page_loads_scripts_and_styles_from_this_server_only(alice_client, alice_data):
+    html = alice_client.get("/").content.decode()
+
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts and all('src="/static/' in s for s in scripts)  # no inline script (the CSP forbids them)
+    assert " on" + "click=" not in html and "http://" not in html and "https://" not in html
+    assert '<link rel="icon" href="/static/trading/favicon.svg"' in html
+
+
+def test_the_tab_title_is_plain_text(alice_client, alice_data):
+    html = alice_client.get("/").content.decode()
+
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title == "Dashboard · Asirikuy Trader"
+
+
+def test_account_page_draws_equity_with_drawdown_from_its_json(alice_client, alice_data, paper_account):
+    page = alice_client.get(f"/accounts/{paper_account.pk}/").content.decode()
+    data = alice_client.get(f"/accounts/{paper_account.pk}/equity.json").json()
+
+    assert f'data-url="/accounts/{paper_account.pk}/equity.json"' in page
+    assert [p["value"] for p in data["equity"]] == [10000.0, 10050.0, 9980.0, 10120.0]
+    # drawdown below the running peak, in percent, negative (drawn under the equity)
+    assert [p["value"] for p in data["drawdown"]] == [0.0, 0.0, -0.6965, 0.0]
+    assert data["currency"] == "USD"
 
 
 def test_dashboard_shows_only_the_users_own_things(client, bob, alice_data):
@@ -59,11 +68,11 @@ def test_dashboard_shows_only_the_users_own_things(client, bob, alice_data):
     assert "not enough rates data" not in html
 
 
-def test_dashboard_without_snapshots_says_so(alice_client, paper_account):
+def test_dashboard_without_trades_says_so(alice_client, paper_account):
     html = alice_client.get("/").content.decode()
 
-    assert "No account snapshots yet." in html
     assert "No open trades." in html
+    assert "No executions yet." in html
 
 
 def test_dashboard_never_shows_the_token(alice_client, paper_account):
@@ -95,9 +104,8 @@ def test_account_page_shows_closed_trades_with_totals(alice_client, alice_data, 
     html = response.content.decode()
     assert response.status_code == 200
     assert "All 2 closed trades (USD)" in html
-    assert "19.50" in html
+    assert "19.50 USD" in html
     assert "Take profit" in html
-    assert "<svg" in html
 
 
 def test_account_page_of_another_user_is_not_found(client, bob, paper_account):

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    """The trader's dashboard: pages, forms, template filters, and the named API tokens it hands out."""
+
+    name = "trading.dashboard"
+    label = "dashboard"
+    default_auto_field = "django.db.models.BigAutoField"
