@@ -1,4 +1,10 @@
-"""Sortable, paginated tables: the sort key comes from a fixed list of columns, never from the URL as is."""
+"""Sortable, paginated tables: the sort key comes from a fixed list of columns, never from the URL as is.
+
+Built for long histories (100,000 trades an account): the page's ids are chosen first on the bare table
+(an index or a top-N sort, no joins), then only those rows are read with their related rows; a page past
+the middle is read from the other end (a short OFFSET instead of one that walks most of the table); the
+row count may be handed in when the caller already has it (the P/L totals count the trades).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +42,34 @@ class Table:
         return [(c, ("desc" if descending else "asc") if c.key == key else "") for c in self.columns]
 
 
+class _Rows:
+    """What the Paginator slices: ids in the table's order, then the rows of one page with their relations."""
+
+    def __init__(self, qs: QuerySet[Any], ordering: list[str], related: tuple[str, ...], count: int | None) -> None:
+        self.qs, self.ordering, self.related, self._count = qs, ordering, related, count
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.qs.order_by().count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        start, stop = window.start or 0, min(window.stop or self.count(), self.count())
+        if start >= stop:
+            return []
+        if start > self.count() // 2:  # read a deep page from the far end
+            reverse = [f[1:] if f.startswith("-") else f"-{f}" for f in self.ordering]
+            far = self.count() - stop
+            ids = list(self.qs.order_by(*reverse).values_list("pk", flat=True)[far : far + stop - start])[::-1]
+        else:
+            ids = list(self.qs.order_by(*self.ordering).values_list("pk", flat=True)[start:stop])
+        rows = self.qs.model._default_manager.filter(pk__in=ids).select_related(*self.related).in_bulk()
+        return [rows[i] for i in ids if i in rows]
+
+
 def table(
     request: HttpRequest,
     qs: QuerySet[Any],
@@ -44,14 +78,18 @@ def table(
     default: str,
     per_page: int = PER_PAGE,
     tiebreak: str = "-id",
+    related: tuple[str, ...] = (),
+    count: int | None = None,
 ) -> Table:
     """Sort ``qs`` by ``?sort=`` (a column key, ``-`` for descending; unknown keys fall back to ``default``)
-    and return the page ``?page=`` (out-of-range pages show the last one)."""
+    and return the page ``?page=`` (out-of-range pages show the last one) with ``related`` rows joined."""
     sortable = {c.key: c.order_by for c in columns if c.order_by}
     sort = request.GET.get("sort", default)
     if sort.lstrip("-") not in sortable:
         sort = default
     field = sortable[sort.lstrip("-")]
     ordering = [f"-{field}" if sort.startswith("-") else field, tiebreak]
-    page = Paginator(qs.order_by(*ordering), per_page).get_page(request.GET.get("page"))
+    paginator = Paginator(_Rows(qs, ordering, related, count), per_page)  # type: ignore[arg-type]
+    number = request.GET.get("page")
+    page = paginator.get_page(paginator.num_pages if number == "last" else number)
     return Table(columns=columns, page=page, sort=sort)

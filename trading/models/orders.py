@@ -144,6 +144,8 @@ class Trade(models.Model):
         indexes = [
             models.Index(fields=["instance", "state"]),
             models.Index(fields=["account", "state"]),
+            # The trade history and statement of one account, newest close first (100,000 trades an account).
+            models.Index(fields=["account", "state", "close_time"], name="trade_account_closed"),
         ]
 
     def __str__(self) -> str:

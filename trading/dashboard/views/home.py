@@ -9,12 +9,12 @@ from django.views.decorators.http import require_GET
 
 from trading.dashboard.chart_data import account_equity
 from trading.dashboard.forms.trading import StatementForm
-from trading.models import TradeState
+from trading.models import Trade, TradeState
 from trading.permissions import Action, account_get, accounts_for
 from trading.selectors.bars import bar_coverage_for_user
 from trading.selectors.executions import execution_list_for_user
 from trading.selectors.instances import instance_list_for_user
-from trading.selectors.trades import trade_list, trade_list_open, trade_totals
+from trading.selectors.trades import trade_list_open, trade_totals
 
 RECENT_EXECUTIONS = 20
 RECENT_CLOSED = 20
@@ -82,14 +82,16 @@ def dashboard_coverage(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_account(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = account_get(request.user, account_id)
-    closed = trade_list(user=request.user, filters={"account": account.pk, "state": TradeState.CLOSED})
+    account = account_get(request.user, account_id)  # the permission check; the rows below are this account's
+    closed = Trade.objects.filter(account=account, state=TradeState.CLOSED)
+    latest = list(closed.order_by("-close_time", "-id").values_list("pk", flat=True)[:RECENT_CLOSED])
+    rows = Trade.objects.filter(pk__in=latest).select_related("instrument", "instance").in_bulk()
     context = {
         **_live_context(request, account.pk),
         "account": account,
         "can_trade": account.pk in accounts_for(request.user, Action.TRADE).values_list("pk", flat=True),
         "instances": list(instance_list_for_user(user=request.user, filters={"account": account.pk})),
-        "closed_trades": list(closed.select_related("instance")[:RECENT_CLOSED]),
+        "closed_trades": [rows[pk] for pk in latest],
         "totals": trade_totals(closed),
     }
     return render(request, "dashboard/account.html", context)

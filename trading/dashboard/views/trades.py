@@ -18,7 +18,7 @@ from trading.dashboard.tables import Column, table
 from trading.exceptions import ApplicationError
 from trading.models import Trade, TradeState
 from trading.permissions import NOT_FOUND, Action, account_get, object_check
-from trading.selectors.trades import trade_list, trade_totals
+from trading.selectors.trades import trade_filter, trade_list, trade_totals
 from trading.services.trades import trade_close, trade_modify
 
 HISTORY_COLUMNS = (
@@ -57,13 +57,20 @@ def _trade(request: HttpRequest, trade_id: int, action: Action) -> Trade:
 @require_GET
 def trade_history_view(request: HttpRequest, account_id: int) -> HttpResponse:
     """Closed trades of an account, MetaTrader's columns, sortable by any, 50 a page."""
-    account = account_get(request.user, account_id)
-    qs = trade_list(user=request.user, filters={"account": account.pk, "state": TradeState.CLOSED})
+    account = account_get(request.user, account_id)  # the permission check; the rows are this account's
     raw = request.GET.get("instance", "")
-    if raw.isdigit():
-        qs = qs.filter(instance_id=int(raw))
-    history = table(request, qs.select_related("instance"), HISTORY_COLUMNS, default="-close_time")
-    context = {"account": account, "table": history, "totals": trade_totals(qs), "instance_filter": raw}
+    filters = {"state": TradeState.CLOSED, "instance": int(raw) if raw.isdigit() and len(raw) < 12 else None}
+    qs = trade_filter(Trade.objects.filter(account=account), filters)
+    totals = trade_totals(qs)
+    history = table(
+        request,
+        qs,
+        HISTORY_COLUMNS,
+        default="-close_time",
+        related=("instrument", "instance"),
+        count=sum(t.trades for t in totals),
+    )
+    context = {"account": account, "table": history, "totals": totals, "instance_filter": raw}
     return render(request, "dashboard/trade_history.html", context)
 
 
