@@ -1,4 +1,5 @@
-"""Create the demo set-up: a demo user, a paper account, simulated instruments and three M1 instances.
+"""Create the demo set-up: a demo user, a paper account, simulated instruments and three M1 instances with
+settings that make sense for their timeframe (``demo_settings``).
 
 Safe to run again: existing rows are kept, missing ones are added.
 """
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER, MEAN_REVERSION
-from trading.models import BrokerAccount, Instrument, StrategyInstance
+from trading.models import BrokerAccount, Instrument, StrategyInstance, Timeframe
 from trading.services.accounts import account_create
 from trading.services.instances import instance_create
 
@@ -52,36 +53,55 @@ INSTRUMENTS = [
     ),
 ]
 
-INSTANCES = [
-    dict(
-        instance_id=1001,
-        name="EURUSD MA crossover (demo)",
-        symbol="EURUSD",
-        strategy_id=MA_CROSSOVER,
-        parameters={"FAST_PERIOD": 2, "SLOW_PERIOD": 4, "SL_ATR_MULTIPLIER": 3.0, "TP_ATR_MULTIPLIER": 4.0},
-    ),
-    dict(
-        instance_id=1002,
-        name="GBPUSD channel breakout (demo)",
-        symbol="GBPUSD",
-        strategy_id=CHANNEL_BREAKOUT,
-        parameters={"CHANNEL_PERIOD": 5, "TRAIL_PERIOD": 3, "EXPIRY_BARS": 2},
-    ),
-    dict(
-        instance_id=1003,
-        name="USDJPY RSI mean reversion (demo)",
-        symbol="USDJPY",
-        strategy_id=MEAN_REVERSION,
-        parameters={
-            "RSI_PERIOD": 3,
-            "OVERSOLD": 40,
-            "OVERBOUGHT": 60,
+# Demo settings that make sense for their timeframe on the simulated feed (a random walk of ≈ 2.7 pips a
+# minute, spreads of 0.8 to 1.2 pips): the shorter the bar, the longer the averaging periods (fewer trades
+# paying the spread) and the smaller the risk per trade. Sizing risks ``risk_percent`` of equity on a stop of
+# SL_ATR_MULTIPLIER ATRs; on M1 an ATR is a few pips, so 1 % there opens ~5 lots and three instances with two
+# orders each used more margin than the account had. With these, the margin of every demo order stays a few
+# percent of the equity (tests/trading/test_seed_demo.py runs them bar by bar).
+DEMO_RISK_PERCENT = {
+    Timeframe.M1: Decimal("0.1"),
+    Timeframe.M5: Decimal("0.2"),
+    Timeframe.M15: Decimal("0.3"),
+    Timeframe.M30: Decimal("0.4"),
+    Timeframe.H1: Decimal("0.5"),
+}
+DEMO_PARAMETERS: dict[int, dict[int, dict[str, float]]] = {
+    Timeframe.M1: {
+        MA_CROSSOVER: {"FAST_PERIOD": 8, "SLOW_PERIOD": 34, "SL_ATR_MULTIPLIER": 4.0, "TP_ATR_MULTIPLIER": 8.0},
+        CHANNEL_BREAKOUT: {"CHANNEL_PERIOD": 30, "TRAIL_PERIOD": 15, "EXPIRY_BARS": 5, "SL_ATR_MULTIPLIER": 4.0},
+        MEAN_REVERSION: {
+            "RSI_PERIOD": 14,
+            "OVERSOLD": 25,
+            "OVERBOUGHT": 75,
             "EXIT_LEVEL": 50,
-            "TREND_TIMEFRAME": 5,
-            "TREND_PERIOD": 5,
+            "TREND_TIMEFRAME": 15,
+            "TREND_PERIOD": 20,
+            "SL_ATR_MULTIPLIER": 4.0,
+            "TP_ATR_MULTIPLIER": 4.0,
         },
-    ),
+    },
+    Timeframe.M5: {
+        MA_CROSSOVER: {"FAST_PERIOD": 10, "SLOW_PERIOD": 30, "SL_ATR_MULTIPLIER": 3.0, "TP_ATR_MULTIPLIER": 6.0},
+        CHANNEL_BREAKOUT: {"CHANNEL_PERIOD": 24, "TRAIL_PERIOD": 12, "EXPIRY_BARS": 3, "SL_ATR_MULTIPLIER": 3.0},
+        MEAN_REVERSION: {"RSI_PERIOD": 14, "TREND_TIMEFRAME": 60, "TREND_PERIOD": 24, "SL_ATR_MULTIPLIER": 3.0},
+    },
+}
+
+
+def demo_settings(strategy_id: int, timeframe: int) -> tuple[dict[str, float], Decimal]:
+    """(parameters, risk percent) of a demo instance of ``strategy_id`` on ``timeframe``: the table above, else the
+    catalog's defaults (tuned for H1 and longer) with 0.5 % risk."""
+    parameters = DEMO_PARAMETERS.get(timeframe, {}).get(strategy_id, {})
+    return dict(parameters), DEMO_RISK_PERCENT.get(timeframe, Decimal("0.5"))
+
+
+INSTANCES = [
+    dict(instance_id=1001, name="EURUSD MA crossover (demo)", symbol="EURUSD", strategy_id=MA_CROSSOVER),
+    dict(instance_id=1002, name="GBPUSD channel breakout (demo)", symbol="GBPUSD", strategy_id=CHANNEL_BREAKOUT),
+    dict(instance_id=1003, name="USDJPY RSI mean reversion (demo)", symbol="USDJPY", strategy_id=MEAN_REVERSION),
 ]
+DEMO_TIMEFRAME = Timeframe.M1  # executions show at the next minute
 
 
 def demo_password() -> str:
@@ -115,15 +135,16 @@ class Command(BaseCommand):
         for spec in INSTANCES:
             if StrategyInstance.objects.filter(pk=spec["instance_id"]).exists():
                 continue
+            parameters, risk = demo_settings(spec["strategy_id"], DEMO_TIMEFRAME)
             instance_create(
                 account=account,
                 instrument=Instrument.objects.get(symbol=spec["symbol"]),
                 strategy_id=spec["strategy_id"],
                 name=spec["name"],
-                timeframe=1,
-                parameters=spec["parameters"],
-                risk_percent=Decimal("1.0"),
-                max_open_orders=2,
+                timeframe=DEMO_TIMEFRAME,
+                parameters=parameters,
+                risk_percent=risk,
+                max_open_orders=1,
                 instance_id=spec["instance_id"],
             )
         self.stdout.write(self.style.SUCCESS(f"demo ready: user 'demo' / password '{password}', account {account.pk}"))
