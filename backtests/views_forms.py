@@ -74,7 +74,7 @@ def _start(kind: str, data: dict[str, Any], user: Any) -> tuple[str, int]:
 def _job_form(request: HttpRequest, kind: str) -> HttpResponse:
     form_class, title = KINDS[kind]
     initial = {"instance": request.GET.get("instance")} if request.GET.get("instance") else {}
-    form = form_class(request.POST or None, user=request.user, initial=initial)
+    form = form_class(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             url, pk = _start(kind, form.validated, request.user)

@@ -68,7 +68,7 @@ def instance_create_view(request: HttpRequest) -> HttpResponse:
         initial["account"] = request.GET["account"]
     if request.GET.get("strategy"):
         initial["strategy"] = request.GET["strategy"]
-    form = InstanceForm(request.POST or None, user=request.user, initial=initial)
+    form = InstanceForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST":
         created = _save(request, form)
         if created is not None:
@@ -82,7 +82,12 @@ def instance_create_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def instance_edit_view(request: HttpRequest, instance_id: int) -> HttpResponse:
     instance = _instance(request, instance_id, Action.TRADE)
-    form = InstanceForm(request.POST or None, user=request.user, instance=instance, initial=initial_from(instance))
+    form = InstanceForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        instance=instance,
+        initial=initial_from(instance),
+    )
     if request.method == "POST":
         saved = _save(request, form, instance)
         if saved is not None:

@@ -19,7 +19,7 @@ from trading.dashboard.tokens import api_token_create, api_token_revoke
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens_view(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:

@@ -95,7 +95,8 @@ def trade_modify_view(request: HttpRequest, trade_id: int) -> HttpResponse:
         messages.error(request, f"Trade {trade.pk} is closed.")
         return redirect("dashboard:account", account_id=trade.account_id)
     form = TradeModifyForm(
-        request.POST or None, initial={"stop_loss": trade.stop_loss, "take_profit": trade.take_profit}
+        request.POST if request.method == "POST" else None,
+        initial={"stop_loss": trade.stop_loss, "take_profit": trade.take_profit},
     )
     if request.method == "POST" and form.is_valid():
         try:
