@@ -40,7 +40,10 @@ def period(paper_account, eurusd):
         account=paper_account, time=T0 - timedelta(days=1), balance=Decimal("10000"), equity=Decimal("10000")
     )
     AccountSnapshot.objects.create(
-        account=paper_account, time=T0 + timedelta(days=1, hours=2), balance=Decimal("10597.25"), equity=Decimal("10590")
+        account=paper_account,
+        time=T0 + timedelta(days=1, hours=2),
+        balance=Decimal("10597.25"),
+        equity=Decimal("10590"),
     )
     return "start=2024-03-04&end=2024-03-05"
 
