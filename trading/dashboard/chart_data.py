@@ -101,7 +101,9 @@ def account_equity(
         snapshots.order_by("-time").values_list("time", "equity", "balance")[: max(1, min(count, MAX_SNAPSHOTS))]
     )
     rows.reverse()
-    equity, balance, drawdown = [], [], []
+    equity: list[dict[str, float]] = []
+    balance: list[dict[str, float]] = []
+    drawdown: list[dict[str, float]] = []
     peak = Decimal(0)
     last = None
     for time, eq, bal in rows:

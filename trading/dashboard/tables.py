@@ -89,7 +89,7 @@ def table(
         sort = default
     field = sortable[sort.lstrip("-")]
     ordering = [f"-{field}" if sort.startswith("-") else field, tiebreak]
-    paginator = Paginator(_Rows(qs, ordering, related, count), per_page)  # type: ignore[arg-type]
+    paginator = Paginator(_Rows(qs, ordering, related, count), per_page)  # type: ignore[var-annotated, arg-type]
     number = request.GET.get("page")
     page = paginator.get_page(paginator.num_pages if number == "last" else number)
     return Table(columns=columns, page=page, sort=sort)

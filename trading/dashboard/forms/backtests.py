@@ -116,7 +116,8 @@ class BacktestForm(forms.Form):
         return data
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         serializer = self.serializer(data=self.api_data(), context={"user": self.user})

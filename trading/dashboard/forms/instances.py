@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from framework import UnknownStrategyError, get_strategy, strategy_catalog
 from framework.catalog import StrategySpec
-from trading.models import Instrument, OperationalMode, StrategyInstance, Timeframe
+from trading.models import BrokerAccount, Instrument, OperationalMode, StrategyInstance, Timeframe
 from trading.models.instances import INT32_MAX
 from trading.permissions import Action, accounts_for
 from trading.services.instance_validation import instance_validate
@@ -89,7 +89,9 @@ def parse_slots(text: str) -> list[dict[str, Any]]:
 
 class InstanceForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Shown everywhere the instance is.")
-    account = forms.ModelChoiceField(queryset=None, help_text="Accounts you may trade on.")  # type: ignore[arg-type]
+    account: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=BrokerAccount.objects.none(), help_text="Accounts you may trade on."
+    )
     strategy = forms.TypedChoiceField(coerce=int, choices=(), help_text="From the strategy catalog.")
     instrument = forms.ModelChoiceField(queryset=Instrument.objects.order_by("symbol"), to_field_name="symbol")
     timeframe = forms.TypedChoiceField(coerce=int, choices=Timeframe.choices, initial=Timeframe.H1)
@@ -147,7 +149,7 @@ class InstanceForm(forms.Form):
     def _chosen_spec(self) -> StrategySpec | None:
         raw = self.data.get("strategy") if self.is_bound else self.initial.get("strategy")
         try:
-            return get_strategy(int(raw))
+            return get_strategy(int(str(raw)))
         except (TypeError, ValueError, UnknownStrategyError):
             return None
 
@@ -166,7 +168,8 @@ class InstanceForm(forms.Form):
         return parse_slots(self.cleaned_data.get("rates_slots") or "")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.spec is None or self.errors:
             return data
         data["parameters"] = {p.name: data[PARAM_PREFIX + p.name] for p in self.spec.params}

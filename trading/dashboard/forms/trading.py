@@ -24,7 +24,8 @@ class TradeModifyForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and data.get("stop_loss") is None and data.get("take_profit") is None:
             raise forms.ValidationError("Give a stop loss, a take profit or both.")
         return data
@@ -35,7 +36,8 @@ class StatementForm(forms.Form):
     end = forms.DateField(label="To (UTC, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:

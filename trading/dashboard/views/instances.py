@@ -37,7 +37,7 @@ ACTIONS = {
 }
 
 
-def _instance(request: HttpRequest, instance_id: int, action: Action = Action.VIEW):  # noqa: ANN202
+def _instance(request: HttpRequest, instance_id: int | str, action: Action = Action.VIEW):  # noqa: ANN202
     return instance_get(request.user, instance_id, action, queryset=instance_list_for_user(user=request.user))
 
 

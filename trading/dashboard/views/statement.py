@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -21,7 +21,7 @@ FORMATS = ("html", "csv", "pdf")
 
 @login_required
 @require_GET
-def statement_view(request: HttpRequest, account_id: int, fmt: str = "html") -> HttpResponse:
+def statement_view(request: HttpRequest, account_id: int, fmt: str = "html") -> HttpResponseBase:
     """``?start=YYYY-MM-DD&end=YYYY-MM-DD`` (default: the last 30 days)."""
     account = account_get(request.user, account_id)
     today = timezone.now().date()
@@ -34,13 +34,13 @@ def statement_view(request: HttpRequest, account_id: int, fmt: str = "html") -> 
     statement = statement_build(account=account, start=start, end=end)
     name = f"statement-{account.pk}-{start:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
     if fmt == "csv":
-        response = StreamingHttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        stream = StreamingHttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
+        stream["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return stream
     if fmt == "pdf":
-        response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-        return response
+        pdf = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+        pdf["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return pdf
     context = {
         "account": account,
         "form": form,

@@ -32,7 +32,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "new_key": new_key,
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")[:100],
+        "tokens": ApiToken.objects.filter(user_id=request.user.pk or 0).order_by("revoked_at", "-created_at")[:100],
     }
     return render(request, "dashboard/tokens.html", context, status=400 if form.errors else 200)
 
