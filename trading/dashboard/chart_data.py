@@ -71,7 +71,7 @@ def _trade_markers(trade: Trade, times: np.ndarray) -> list[dict[str, Any]]:
                 "position": "belowBar" if buy else "aboveBar",
                 "shape": "arrowUp" if buy else "arrowDown",
                 "color": "#13702f" if buy else "#b3161f",
-                "text": f"#{trade.pk} {'buy' if buy else 'sell'} @ {trade.open_price.normalize()}",
+                "text": f"#{trade.pk}",
             }
         )
     if trade.state == TradeState.CLOSED and trade.close_time is not None and trade.close_price is not None:
@@ -83,7 +83,7 @@ def _trade_markers(trade: Trade, times: np.ndarray) -> list[dict[str, Any]]:
                     "position": "aboveBar" if buy else "belowBar",
                     "shape": "circle",
                     "color": "#0b5cd5",
-                    "text": f"#{trade.pk} exit @ {trade.close_price.normalize()}",
+                    "text": "",
                 }
             )
     return out
