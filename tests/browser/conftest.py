@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import DEFAULT_DB_ALIAS, connections
 
 CHROMIUM = os.environ.get("ASIRIKUY_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("ASIRIKUY_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -34,7 +35,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser_session(tmp_path_factory):
+def browser_session(tmp_path_factory, django_db_setup):
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not Path(path).exists():
             raise AssertionError(f"{path} is missing: install Debian's {package} (scripts/with_services.sh does)")
@@ -62,7 +63,12 @@ def browser_session(tmp_path_factory):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(60)
+    # The live server answers each request in a thread of its own; a persistent connection would outlive the
+    # thread and keep the test database busy when it is dropped.
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    kept, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
     yield driver
+    database["CONN_MAX_AGE"] = kept
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
 
