@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.trading.api.builders import make_execution, make_instance, make_snapshots, make_trade
+from tests.support.builders import make_execution, make_instance, make_snapshots, make_trade
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trading.api.builders import make_instance, make_trade
+from tests.support.builders import make_instance, make_trade
 
 CSS = Path(__file__).resolve().parents[3] / "trading" / "static" / "trading" / "dashboard.css"
 

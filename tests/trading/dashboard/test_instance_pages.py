@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER
 from risk.models import AuditLogEntry
-from tests.trading.api.builders import T0, make_bars, make_instance, make_trade
+from tests.support.builders import T0, make_bars, make_instance, make_trade
 from trading.dashboard.ui_values import UiValues, ui_values_source_set
 from trading.models import AccountShare, OperationalMode, StrategyInstance
 
@@ -177,7 +177,7 @@ def test_instance_page_shows_strategy_ui_values_or_none_reported(alice_client, p
         ui_values_source_set(None)
 
     assert "None reported." in before
-    assert "<dt>Trend</dt><dd>up</dd>" in after and "Reported 2024-03-04 10:00:00 UTC." in after
+    assert "<dt>Trend</dt><dd>up</dd>" in after and "written 2024-03-04 10:00:00 UTC." in after
 
 
 def test_instance_chart_has_candles_trade_markers_and_sl_tp_lines(alice_client, paper_account, eurusd):
@@ -227,3 +227,21 @@ def test_instance_page_of_a_stranger_is_not_found(client, bob, paper_account, eu
 
     assert client.get(f"/instances/{instance.pk}/").status_code == 404
     assert client.get(f"/instances/{instance.pk}/chart.json").status_code == 404
+
+
+def test_instance_page_shows_what_a_foreign_library_last_wrote(alice_client, paper_account, eurusd):
+    from trading.models import LegacyInstanceConfig
+
+    instance = make_instance(paper_account, eurusd)
+    LegacyInstanceConfig.objects.create(
+        instance=instance,
+        strategy_timeframe=60,
+        ui_values=[["calls", "2"], ["trend", "down"]],
+        heartbeat="2024-03-04 10:00:00",
+        heartbeat_at=T0,
+    )
+
+    html = alice_client.get(f"/instances/{instance.pk}/").content.decode()
+
+    assert "<dt>calls</dt><dd>2</dd><dt>trend</dt><dd>down</dd>" in html
+    assert "Heartbeat 2024-03-04 10:00:00, written 2024-03-04 10:00:00 UTC." in html

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from risk.models import BlockedSignal, KillSwitch, RiskLimit
-from tests.trading.api.builders import T0, make_instance, make_trade
+from tests.support.builders import T0, make_instance, make_trade
 from trading.dashboard.models import ApiToken
 from trading.models import AccountSnapshot
 

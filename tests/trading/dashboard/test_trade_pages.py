@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from risk.models import AuditLogEntry
-from tests.trading.api.builders import T0, make_instance, make_trade
+from tests.support.builders import T0, make_instance, make_trade
 from trading.models import AccountShare, Order, Trade
 
 

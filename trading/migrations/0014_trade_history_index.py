@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0012_account_share'),
+        ('trading', '0013_legacy_import'),
     ]
 
     operations = [
