@@ -245,3 +245,11 @@ def test_instance_page_shows_what_a_foreign_library_last_wrote(alice_client, pap
 
     assert "<dt>calls</dt><dd>2</dd><dt>trend</dt><dd>down</dd>" in html
     assert "Heartbeat 2024-03-04 10:00:00, written 2024-03-04 10:00:00 UTC." in html
+
+
+def test_zero_risk_is_refused_for_our_strategies_next_to_the_field(alice_client, paper_account, eurusd):
+    response = alice_client.post("/instances/new/", _form(paper_account, risk_percent="0", max_open_orders=0))
+
+    errors = response.context["form"].errors
+    assert response.status_code == 400 and errors["risk_percent"] and errors["max_open_orders"]
+    assert not StrategyInstance.objects.exists()

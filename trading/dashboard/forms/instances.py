@@ -97,13 +97,13 @@ class InstanceForm(forms.Form):
     timeframe = forms.TypedChoiceField(coerce=int, choices=Timeframe.choices, initial=Timeframe.H1)
     risk_percent = forms.DecimalField(
         label="Risk per trade (% of equity)",
-        min_value=Decimal("0.001"),
+        min_value=Decimal("0"),
         max_value=Decimal("100"),
         decimal_places=3,
         initial=Decimal("0.5"),
         help_text="Position size is the equity share lost if the stop loss is hit.",
     )
-    max_open_orders = forms.IntegerField(label="Maximum open orders", min_value=1, max_value=200, initial=1)
+    max_open_orders = forms.IntegerField(label="Maximum open orders", min_value=0, max_value=200, initial=1)
     max_spread = forms.DecimalField(
         label="Maximum spread (price units)",
         min_value=Decimal("0"),
@@ -179,6 +179,8 @@ class InstanceForm(forms.Form):
             parameters=data["parameters"],
             rates_slots=data.get("rates_slots"),
             max_spread=data.get("max_spread"),
+            risk_percent=data.get("risk_percent"),
+            max_open_orders=data.get("max_open_orders"),
         )
         self.add_service_errors(errors)
         return data
