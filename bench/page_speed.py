@@ -156,7 +156,7 @@ def main() -> None:
     for name, template in pages:
         results = []
         for account in (big, small):
-            instance = account.instances.order_by("pk").first().pk
+            instance = account.instances.order_by("pk").values_list("pk", flat=True)[0]
             url = template.format(account.pk, instance=instance)
             results.append(_measure(client, url, args.runs, verbose=args.verbose and account is big))
         (median, slowest, queries), (base, _, _) = results
