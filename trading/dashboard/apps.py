@@ -9,3 +9,6 @@ class DashboardConfig(AppConfig):
     name = "trading.dashboard"
     label = "dashboard"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from trading.dashboard import schema  # noqa: F401  (registers the token scheme with drf-spectacular)
