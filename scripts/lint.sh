@@ -12,7 +12,6 @@ MYPY_TARGETS=(asirikuy_site backtests bench brokers framework ops risk strategie
 # is clean. A folder ends with a slash.
 MYPY_PENDING=(
   backtests/engine/
-  trading/management/commands/seed_demo.py
   trading/services/execution/batch.py
   trading/services/execution/book.py
   trading/services/execution/service.py

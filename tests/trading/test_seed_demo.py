@@ -31,8 +31,8 @@ def test_demo_instances_trade_with_a_margin_far_below_the_equity(settings, tmp_p
     account = BrokerAccount.objects.get(name="Demo paper account")
 
     worst: dict[str, Decimal] = {}
-    for spec in INSTANCES:
-        instance = StrategyInstance.objects.select_related("instrument").get(pk=spec["instance_id"])
+    for demo in INSTANCES:
+        instance = StrategyInstance.objects.select_related("instrument").get(pk=demo.instance_id)
         run = backtest_run_create(instance=instance, start=now - timedelta(days=1), owner=account.owner)
         run = backtest_run_execute(run_id=run.pk)
         trades = list(run.trades.all())

@@ -72,7 +72,7 @@ def trade_modify(
     trade: Trade,
     stop_loss: Decimal | None,
     take_profit: Decimal | None,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: AuthUser | AnonymousUser | None,
     source: str,
 ) -> Order:
     """Move an open trade's stop loss and/or take profit (None: leave it), as a MODIFY order; audited.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -59,7 +59,7 @@ INSTRUMENTS = [
 # SL_ATR_MULTIPLIER ATRs; on M1 an ATR is a few pips, so 1 % there opens ~5 lots and three instances with two
 # orders each used more margin than the account had. With these, the margin of every demo order stays a few
 # percent of the equity (tests/trading/test_seed_demo.py runs them bar by bar).
-DEMO_RISK_PERCENT = {
+DEMO_RISK_PERCENT: dict[int, Decimal] = {
     Timeframe.M1: Decimal("0.1"),
     Timeframe.M5: Decimal("0.2"),
     Timeframe.M15: Decimal("0.3"),
@@ -96,10 +96,17 @@ def demo_settings(strategy_id: int, timeframe: int) -> tuple[dict[str, float], D
     return dict(parameters), DEMO_RISK_PERCENT.get(timeframe, Decimal("0.5"))
 
 
+class DemoInstance(NamedTuple):
+    instance_id: int
+    name: str
+    symbol: str
+    strategy_id: int
+
+
 INSTANCES = [
-    dict(instance_id=1001, name="EURUSD MA crossover (demo)", symbol="EURUSD", strategy_id=MA_CROSSOVER),
-    dict(instance_id=1002, name="GBPUSD channel breakout (demo)", symbol="GBPUSD", strategy_id=CHANNEL_BREAKOUT),
-    dict(instance_id=1003, name="USDJPY RSI mean reversion (demo)", symbol="USDJPY", strategy_id=MEAN_REVERSION),
+    DemoInstance(1001, "EURUSD MA crossover (demo)", "EURUSD", MA_CROSSOVER),
+    DemoInstance(1002, "GBPUSD channel breakout (demo)", "GBPUSD", CHANNEL_BREAKOUT),
+    DemoInstance(1003, "USDJPY RSI mean reversion (demo)", "USDJPY", MEAN_REVERSION),
 ]
 DEMO_TIMEFRAME = Timeframe.M1  # executions show at the next minute
 
@@ -132,19 +139,19 @@ class Command(BaseCommand):
         account = BrokerAccount.objects.filter(owner=user, name="Demo paper account").first()
         if account is None:
             account = account_create(owner=user, name="Demo paper account", initial_balance=Decimal("10000"))
-        for spec in INSTANCES:
-            if StrategyInstance.objects.filter(pk=spec["instance_id"]).exists():
+        for demo in INSTANCES:
+            if StrategyInstance.objects.filter(pk=demo.instance_id).exists():
                 continue
-            parameters, risk = demo_settings(spec["strategy_id"], DEMO_TIMEFRAME)
+            parameters, risk = demo_settings(demo.strategy_id, DEMO_TIMEFRAME)
             instance_create(
                 account=account,
-                instrument=Instrument.objects.get(symbol=spec["symbol"]),
-                strategy_id=spec["strategy_id"],
-                name=spec["name"],
+                instrument=Instrument.objects.get(symbol=demo.symbol),
+                strategy_id=demo.strategy_id,
+                name=demo.name,
                 timeframe=DEMO_TIMEFRAME,
                 parameters=parameters,
                 risk_percent=risk,
                 max_open_orders=1,
-                instance_id=spec["instance_id"],
+                instance_id=demo.instance_id,
             )
         self.stdout.write(self.style.SUCCESS(f"demo ready: user 'demo' / password '{password}', account {account.pk}"))
