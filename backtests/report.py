@@ -195,12 +195,14 @@ def trades_csv(run: BacktestRun) -> str:
     return out.getvalue()
 
 
-def report_context(run: BacktestRun) -> dict:
+def report_context(run: BacktestRun, *, svg: bool = True) -> dict:
+    """What the report shows; ``svg=False`` leaves out the inline charts (the dashboard draws zoomable ones)."""
     return {
         "run": run,
         "statistics": statistics_rows(run),
-        "equity": equity_chart(run),
-        "price": price_chart(run),
+        "equity": equity_chart(run) if svg else None,
+        "price": price_chart(run) if svg else None,
+        "svg": svg,
         "trade_count": run.trades.count(),
     }
 

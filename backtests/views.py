@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from backtests.chart_data import run_equity_chart, run_price_chart
 from backtests.models import RunStatus
 from backtests.permissions import job_change_check
 from backtests.report import equity_chart, report_context, statistics_rows
@@ -21,6 +22,7 @@ from backtests.selectors import (
 from backtests.services.optimization import OPEN_STATUSES, optimization_passes_sorted
 from backtests.services.walkforward_run import walkforward_cancel, walkforward_progress
 from trading.dashboard.display import statistic_name, statistic_value
+from trading.dashboard.tables import Column, table
 from trading.permissions import Action, account_allows
 
 SHOWN_PASSES = 500
@@ -36,24 +38,78 @@ COLUMNS = (
 )
 
 
+RUN_COLUMNS = (
+    Column("run", "#", "id", num=True),
+    Column("instance", "Instance"),
+    Column("strategy", "Strategy", "strategy_id"),
+    Column("engine", "Engine", "engine"),
+    Column("status", "Status", "status"),
+    *(Column(key, statistic_name(key), f"statistics__{key}", num=True, nulls_last=True) for key in LIST_COLUMNS),
+    Column("created", "Created (UTC)", "created_at"),
+)
+TRADE_COLUMNS = (
+    Column("ticket", "Ticket", "ticket", num=True),
+    Column("side", "Type", "side"),
+    Column("units", "Units", "units", num=True),
+    Column("open_time", "Open time (UTC)", "open_time"),
+    Column("open_price", "Open price", "open_price", num=True),
+    Column("stop_loss", "S/L", "stop_loss", num=True),
+    Column("take_profit", "T/P", "take_profit", num=True),
+    Column("close_time", "Close time (UTC)", "close_time"),
+    Column("close_price", "Close price", "close_price", num=True),
+    Column("reason", "Reason", "close_reason"),
+    Column("commission", "Commission", "commission", num=True),
+    Column("swap", "Swap", "swap", num=True),
+    Column("profit", "Profit", "profit", num=True),
+    Column("balance", "Balance", "balance", num=True),
+)
+
+
 @login_required
 def backtest_list(request: HttpRequest) -> HttpResponse:
-    """The caller's backtests and optimisations, newest first, with status and headline figures."""
-    runs = list(backtest_run_list_for_user(user=request.user).order_by("-created_at")[:200])
-    for run in runs:
+    """The caller's backtests (sortable by any column, statistics included, 50 a page) and optimisations."""
+    runs = table(request, backtest_run_list_for_user(user=request.user), RUN_COLUMNS, default="-run")
+    for run in runs.rows:
         stats = run.statistics or {}
-        run.figures = [statistic_value(c, stats.get(c), run.account_currency) for c in LIST_COLUMNS]  # type: ignore[attr-defined]
+        run.figures = [statistic_value(c, stats.get(c), run.account_currency) for c in LIST_COLUMNS]
         progress = _progress("backtest", run)
-        run.progress_percent, run.is_open = progress["percent"], progress["open"]  # type: ignore[attr-defined]
+        run.progress_percent, run.is_open = progress["percent"], progress["open"]
     optimizations = optimization_list_for_user(user=request.user).order_by("-created_at")[:100]
-    context = {"runs": runs, "optimizations": optimizations, "columns": [statistic_name(c) for c in LIST_COLUMNS]}
-    return render(request, "backtests/list.html", context)
+    return render(request, "backtests/list.html", {"table": runs, "optimizations": optimizations})
 
 
 @login_required
 def backtest_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The report with zoomable charts, the trades (sortable, paginated) and applying the run's parameters."""
+    run = get_object_or_404(
+        backtest_run_list_for_user(user=request.user).select_related("instance__instrument"), pk=run_id
+    )
+    trades = table(request, run.trades.all(), TRADE_COLUMNS, default="ticket", tiebreak="id")
+    can_apply = (
+        run.status == RunStatus.DONE
+        and run.instance is not None
+        and account_allows(request.user, run.instance.account, Action.TRADE)
+    )
+    digits = run.instance.instrument.digits if run.instance is not None else 5
+    context = {
+        **report_context(run, svg=False),
+        **_progress("backtest", run),
+        "trades": trades,
+        "digits": digits,
+        "can_apply": can_apply,
+    }
+    return render(request, "backtests/detail.html", context)
+
+
+@login_required
+def backtest_chart(request: HttpRequest, run_id: int, kind: str) -> HttpResponse:
+    """Chart data of a run: ``price`` (candles and trades) or ``equity`` (with the drawdown)."""
     run = get_object_or_404(backtest_run_list_for_user(user=request.user).select_related("instance"), pk=run_id)
-    return render(request, "backtests/detail.html", {**report_context(run), **_progress("backtest", run)})
+    if kind == "price":
+        return JsonResponse(run_price_chart(run))
+    if kind == "equity":
+        return JsonResponse(run_equity_chart(run))
+    return HttpResponse(status=404)
 
 
 @login_required

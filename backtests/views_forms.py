@@ -1,4 +1,5 @@
-"""Dashboard forms of the backtester: start a backtest, an optimisation or a walk-forward; apply a pass.
+"""Dashboard forms of the backtester: start a backtest, an optimisation or a walk-forward; apply a pass's or a
+backtest's parameters.
 
 The form validates with the API's serializers (trading/dashboard/forms/backtests.py) and the views call the
 same services as the API; the caller's role on the instance's account is checked by the serializer's
@@ -17,7 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backtests.api_base import costs_from
-from backtests.selectors import optimization_list_for_user
+from backtests.selectors import backtest_run_list_for_user, optimization_list_for_user
+from backtests.services.apply import backtest_run_apply
 from backtests.services.optimization import (
     OptimizationError,
     optimization_create,
@@ -128,4 +130,23 @@ def optimization_pass_apply_view(request: HttpRequest, optimization_id: int, pas
         return redirect("backtests-dashboard:optimization", opt.pk)
     done = "copied into the new (disabled) instance" if mode == "create" else "applied to"
     messages.success(request, f"Pass {chosen.index}: parameters {done} #{instance.pk} {instance.name}.")
+    return redirect("dashboard:instance", instance_id=instance.pk)
+
+
+@login_required
+@require_POST
+def backtest_run_apply_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Apply a backtest's parameters: to its instance (``mode=update``) or to a new, disabled copy of it."""
+    run = get_object_or_404(backtest_run_list_for_user(user=request.user).select_related("instance"), pk=run_id)
+    mode = request.POST.get("mode", "update")
+    if run.instance is None or not account_allows(request.user, run.instance.account, Action.TRADE):
+        messages.error(request, "Its instance is gone or you may not trade on its account.")
+        return redirect("backtests-dashboard:detail", run.pk)
+    try:
+        instance = backtest_run_apply(run=run, create=mode == "create")
+    except (ValidationError, ApplicationError) as e:
+        messages.error(request, str(getattr(e, "message", e)))
+        return redirect("backtests-dashboard:detail", run.pk)
+    done = "copied into the new (disabled) instance" if mode == "create" else "applied to"
+    messages.success(request, f"Backtest {run.pk}: parameters {done} #{instance.pk} {instance.name}.")
     return redirect("dashboard:instance", instance_id=instance.pk)

@@ -24,12 +24,12 @@ from django.utils import timezone
 
 from backtests.engine.market import Costs
 from backtests.models import Engine, Optimization, OptimizationPass, RunStatus, SearchMethod
+from backtests.services.apply import parameters_apply
 from backtests.services.bounds import balance_validate, costs_validate
 from backtests.services.data import instance_with_parameters
 from backtests.services.runs import _json_safe, engine_run_stored
 from framework import UnknownStrategyError, get_strategy
 from trading.models import StrategyInstance
-from trading.services.instances import instance_create, instance_update
 from trading.services.quotas import quota_check
 
 MAX_PASSES = 10_000
@@ -280,21 +280,7 @@ def optimization_pass_apply(
     source = optimization_pass.optimization.instance
     if source is None:
         raise OptimizationError("the instance of this optimisation was deleted")
-    parameters = {**(source.parameters or {}), **optimization_pass.parameters}
-    if not create:
-        return instance_update(source, parameters=parameters)
-    return instance_create(
-        account=source.account,
-        instrument=source.instrument,
-        strategy_id=source.strategy_id,
-        name=name
-        or f"{source.name} (optimisation {optimization_pass.optimization_id} pass {optimization_pass.index})"[:100],
-        timeframe=source.timeframe,
-        parameters=parameters,
-        rates_slots=source.rates_slots,
-        risk_percent=source.risk_percent,
-        max_open_orders=source.max_open_orders,
-        max_spread=source.max_spread,
-        operational_mode=source.operational_mode,
-        enabled=False,
+    default = f"{source.name} (optimisation {optimization_pass.optimization_id} pass {optimization_pass.index})"
+    return parameters_apply(
+        source=source, parameters=optimization_pass.parameters, create=create, name=name or default[:100]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from backtests.models import BacktestRun, Optimization, WalkForward
 from backtests.services.optimization import optimization_pass_execute
@@ -152,3 +153,70 @@ def test_a_pass_is_applied_to_the_instance_or_to_a_new_disabled_copy(alice_clien
     assert update.status_code == 302 and update["Location"] == f"/instances/{ma_instance.pk}/"
     assert StrategyInstance.objects.get(pk=ma_instance.pk).parameters["FAST_PERIOD"] == 4
     assert create["Location"] == f"/instances/{copy.pk}/" and copy.enabled is False
+
+
+@pytest.fixture
+def finished_run(alice_client, ma_instance):
+    alice_client.post("/backtests/new/", _costs(instance=ma_instance.pk, parameters="FAST_PERIOD=3\nSLOW_PERIOD=9"))
+    run = BacktestRun.objects.get()
+    return backtest_run_execute(run_id=run.pk)
+
+
+def test_the_report_draws_zoomable_candles_with_every_trade_and_equity_with_drawdown(alice_client, finished_run):
+    run = finished_run
+    trades = list(run.trades.all())
+
+    page = alice_client.get(f"/backtests/{run.pk}/").content.decode()
+    price = alice_client.get(f"/backtests/{run.pk}/chart/price.json").json()
+    equity = alice_client.get(f"/backtests/{run.pk}/chart/equity.json").json()
+
+    assert f'data-url="/backtests/{run.pk}/chart/price.json"' in page and "<svg" not in page
+    assert len(trades) > 1 and len(price["candles"]) >= run.bars_tested
+    assert sum(m["shape"] == "circle" for m in price["markers"]) == len(trades)  # one exit dot a trade
+    assert sorted(m["text"] for m in price["markers"] if m["text"]) == sorted(f"#{t.ticket}" for t in trades)
+    assert [m["time"] for m in price["markers"]] == sorted(m["time"] for m in price["markers"])
+    assert len(equity["equity"]) == len(run.curve["time"]) and equity["currency"] == "USD"
+    assert all(p["value"] <= 0 for p in equity["drawdown"]) and min(p["value"] for p in equity["drawdown"]) < 0
+    # the standalone one-page report keeps its inline charts
+    assert "<svg" in alice_client.get(f"/api/v1/backtests/{run.pk}/report.html").content.decode()
+
+
+def test_the_reports_trades_sort_by_profit_and_the_runs_by_a_statistic(alice_client, ma_instance, finished_run):
+    run = finished_run
+    alice_client.post("/backtests/new/", _costs(instance=ma_instance.pk))  # pending: no statistics yet
+    best = max(run.trades.all(), key=lambda t: t.profit)
+
+    trades = alice_client.get(f"/backtests/{run.pk}/?sort=-profit").content.decode()
+    by_profit = alice_client.get("/backtests/?sort=-net_profit").content.decode()
+    ascending = alice_client.get("/backtests/?sort=net_profit").content.decode()
+
+    first_row = re.search(r"<tbody>\s*<tr><td class=\"num\">(\d+)</td>", trades)
+    assert first_row and int(first_row.group(1)) == best.ticket
+    assert 'aria-sort="descending"><a href="?sort=profit">Profit ▼' in trades
+    runs = [re.findall(r'href="/backtests/(\d+)/">\1</a>', html) for html in (by_profit, ascending)]
+    assert runs[0][0] == runs[1][0] == str(run.pk)  # the run without results is last both ways
+
+
+def test_a_backtests_parameters_are_applied_to_its_instance_or_a_disabled_copy(
+    alice_client, bob, ma_instance, finished_run
+):
+    run = finished_run
+    AccountShare.objects.create(account=ma_instance.account, user=bob, role="viewer")
+    client = Client()
+    client.force_login(bob)
+
+    viewer_page = client.get(f"/backtests/{run.pk}/").content.decode()
+    refused = client.post(f"/backtests/{run.pk}/apply/", {"mode": "update"})
+    untouched = StrategyInstance.objects.get(pk=ma_instance.pk).parameters
+    page = alice_client.get(f"/backtests/{run.pk}/").content.decode()
+    update = alice_client.post(f"/backtests/{run.pk}/apply/", {"mode": "update"})
+    create = alice_client.post(f"/backtests/{run.pk}/apply/", {"mode": "create"})
+
+    copy = StrategyInstance.objects.exclude(pk=ma_instance.pk).get()
+    assert "Apply these parameters" not in viewer_page and refused.status_code in (302, 404)
+    assert untouched == {"FAST_PERIOD": 5, "SLOW_PERIOD": 20}
+    assert f"Apply these parameters to instance #{ma_instance.pk}" in page
+    assert update["Location"] == f"/instances/{ma_instance.pk}/"
+    assert StrategyInstance.objects.get(pk=ma_instance.pk).parameters == {"FAST_PERIOD": 3, "SLOW_PERIOD": 9}
+    assert create["Location"] == f"/instances/{copy.pk}/" and copy.enabled is False
+    assert copy.parameters == {"FAST_PERIOD": 3, "SLOW_PERIOD": 9} and copy.name == f"bt ma (backtest {run.pk})"

@@ -121,7 +121,7 @@ def test_a_backtest_started_from_the_form_ends_in_its_report(browser, live_serve
 
     from backtests.services.runs import backtest_run_execute
 
-    backtest_run_execute(run_id=run.pk)  # what the backtests worker does with the queued task
+    run = backtest_run_execute(run_id=run.pk)  # what the backtests worker does with the queued task
     link = wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "a[data-report]"), "the finished run's report link")[0]
     link.click()
 
@@ -134,6 +134,11 @@ def test_a_backtest_started_from_the_form_ends_in_its_report(browser, live_serve
     assert re.fullmatch(
         r"-?\d{1,3}(,\d{3})*\.\d\d", browser.find_element(By.CSS_SELECTOR, "[data-stat=net_profit]").text
     )
+    # the zoomable charts drew the tested candles and the equity (lightweight-charts, served by the app)
+    charts = "[data-chart][data-loaded='1']"
+    wait_for(lambda d: len(d.find_elements(By.CSS_SELECTOR, charts)) == 2, "the report's two charts")
+    candles = browser.find_element(By.CSS_SELECTOR, "[data-chart=candles]")
+    assert int(candles.get_attribute("data-candles")) >= run.bars_tested > 0
 
 
 def test_a_trader_closes_a_trade_after_confirming(browser, live_server, trader, market, sign_in, wait_for):

@@ -5,8 +5,8 @@ balance and drawdown. Times are UTC epoch seconds, strictly increasing as the li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -30,11 +30,7 @@ def instance_chart(instance: StrategyInstance, *, count: int = 1500) -> dict[str
     bars = bars_as_arrays(
         instrument_id=instance.instrument_id, timeframe=instance.timeframe, count=max(1, min(count, MAX_CANDLES))
     )
-    times = bars.time.astype(np.int64)
-    candles = [
-        {"time": int(t), "open": float(o), "high": float(h), "low": float(low), "close": float(c)}
-        for t, o, h, low, c in zip(times, bars.open, bars.high, bars.low, bars.close, strict=True)
-    ]
+    times, candles = candles_of(bars)
     markers: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     if len(times):
@@ -61,9 +57,16 @@ def instance_chart(instance: StrategyInstance, *, count: int = 1500) -> dict[str
 
 
 def _trade_markers(trade: Trade, times: np.ndarray) -> list[dict[str, Any]]:
-    buy = trade.side == "buy"
+    closed = trade.close_time if trade.state == TradeState.CLOSED and trade.close_price is not None else None
+    return trade_markers(times, buy=trade.side == "buy", opened=trade.open_time, closed=closed, text=f"#{trade.pk}")
+
+
+def trade_markers(
+    times: np.ndarray, *, buy: bool, opened: datetime, closed: datetime | None, text: str
+) -> list[dict[str, Any]]:
+    """An entry arrow (up for a buy, down for a sell, with ``text``) and an exit dot on the bars they fall in."""
     out = []
-    k = _bar_index(times, trade.open_time)
+    k = _bar_index(times, opened)
     if k is not None:
         out.append(
             {
@@ -71,22 +74,40 @@ def _trade_markers(trade: Trade, times: np.ndarray) -> list[dict[str, Any]]:
                 "position": "belowBar" if buy else "aboveBar",
                 "shape": "arrowUp" if buy else "arrowDown",
                 "color": "#13702f" if buy else "#b3161f",
-                "text": f"#{trade.pk}",
+                "text": text,
             }
         )
-    if trade.state == TradeState.CLOSED and trade.close_time is not None and trade.close_price is not None:
-        k = _bar_index(times, trade.close_time)
-        if k is not None:
-            out.append(
-                {
-                    "time": int(times[k]),
-                    "position": "aboveBar" if buy else "belowBar",
-                    "shape": "circle",
-                    "color": "#0b5cd5",
-                    "text": "",
-                }
-            )
+    k = _bar_index(times, closed) if closed is not None else None
+    if k is not None:
+        out.append(
+            {
+                "time": int(times[k]),
+                "position": "aboveBar" if buy else "belowBar",
+                "shape": "circle",
+                "color": "#0b5cd5",
+                "text": "",
+            }
+        )
     return out
+
+
+def candles_of(bars: Any, *, limit: int = MAX_CANDLES) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Candles of ``bars`` (arrays of time, open, high, low, close); a longer history than ``limit`` candles is
+    merged k bars to a candle (first open, highest high, lowest low, last close), so all of it stays on the
+    chart to zoom and pan over. Returns the candles' open times with the candles."""
+    times = bars.time.astype(np.int64)
+    o, h, low, c = bars.open, bars.high, bars.low, bars.close
+    if len(times) > limit:
+        k = -(-len(times) // limit)
+        starts = np.arange(0, len(times), k)
+        ends = np.minimum(starts + k, len(times)) - 1
+        times, o, c = times[starts], o[starts], c[ends]
+        h, low = np.maximum.reduceat(h, starts), np.minimum.reduceat(low, starts)
+    candles = [
+        {"time": int(t), "open": float(op), "high": float(hi), "low": float(lo), "close": float(cl)}
+        for t, op, hi, lo, cl in zip(times, o, h, low, c, strict=True)
+    ]
+    return times, candles
 
 
 def account_equity(
@@ -101,19 +122,25 @@ def account_equity(
         snapshots.order_by("-time").values_list("time", "equity", "balance")[: max(1, min(count, MAX_SNAPSHOTS))]
     )
     rows.reverse()
+    return {"currency": account.currency, **equity_payload((int(t.timestamp()), eq, bal) for t, eq, bal in rows)}
+
+
+def equity_payload(rows: Iterable[tuple[int, Any, Any]]) -> dict[str, list[dict[str, float]]]:
+    """Equity, balance and the drawdown below the running equity peak (in percent, negative, drawn under the
+    equity) from (epoch seconds, equity, balance) rows in time order; of two rows in one second the later stays."""
     equity: list[dict[str, float]] = []
     balance: list[dict[str, float]] = []
     drawdown: list[dict[str, float]] = []
-    peak = Decimal(0)
+    peak = 0.0
     last = None
-    for time, eq, bal in rows:
-        t = int(time.timestamp())
-        if t == last:  # two snapshots in one second: keep the later one
+    for t, eq, bal in rows:
+        if t == last:
             equity.pop(), balance.pop(), drawdown.pop()
         last = t
-        peak = max(peak, eq)
-        dd = float((peak - eq) / peak * 100) if peak > 0 else 0.0
-        equity.append({"time": t, "value": float(eq)})
+        value = float(eq)
+        peak = max(peak, value)
+        dd = (peak - value) / peak * 100 if peak > 0 else 0.0
+        equity.append({"time": t, "value": value})
         balance.append({"time": t, "value": float(bal)})
         drawdown.append({"time": t, "value": -round(dd, 4)})
-    return {"currency": account.currency, "equity": equity, "balance": balance, "drawdown": drawdown}
+    return {"equity": equity, "balance": balance, "drawdown": drawdown}

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import HttpRequest
 
 PER_PAGE = 50
@@ -24,6 +25,9 @@ class Column:
     label: str
     order_by: str = ""  # the model field sorted on; empty: not sortable
     num: bool = False
+    # Rows without a value go last in both directions (e.g. a statistic of a run not finished); off for indexed
+    # columns, whose index is read backwards for a descending sort (NULLS FIRST).
+    nulls_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Table:
 class _Rows:
     """What the Paginator slices: ids in the table's order, then the rows of one page with their relations."""
 
-    def __init__(self, qs: QuerySet[Any], ordering: list[str], related: tuple[str, ...], count: int | None) -> None:
+    def __init__(self, qs: QuerySet[Any], ordering: list[Any], related: tuple[str, ...], count: int | None) -> None:
         self.qs, self.ordering, self.related, self._count = qs, ordering, related, count
 
     def count(self) -> int:
@@ -61,13 +65,19 @@ class _Rows:
         if start >= stop:
             return []
         if start > self.count() // 2:  # read a deep page from the far end
-            reverse = [f[1:] if f.startswith("-") else f"-{f}" for f in self.ordering]
+            reverse = [_reverse(f) for f in self.ordering]
             far = self.count() - stop
             ids = list(self.qs.order_by(*reverse).values_list("pk", flat=True)[far : far + stop - start])[::-1]
         else:
             ids = list(self.qs.order_by(*self.ordering).values_list("pk", flat=True)[start:stop])
         rows = self.qs.model._default_manager.filter(pk__in=ids).select_related(*self.related).in_bulk()
         return [rows[i] for i in ids if i in rows]
+
+
+def _reverse(order: Any) -> Any:
+    if isinstance(order, OrderBy):  # a nulls-last column: the exact reverse puts them first
+        return OrderBy(order.expression, descending=not order.descending, nulls_first=True)
+    return order[1:] if order.startswith("-") else f"-{order}"
 
 
 def table(
@@ -83,12 +93,15 @@ def table(
 ) -> Table:
     """Sort ``qs`` by ``?sort=`` (a column key, ``-`` for descending; unknown keys fall back to ``default``)
     and return the page ``?page=`` (out-of-range pages show the last one) with ``related`` rows joined."""
-    sortable = {c.key: c.order_by for c in columns if c.order_by}
+    sortable = {c.key: c for c in columns if c.order_by}
     sort = request.GET.get("sort", default)
     if sort.lstrip("-") not in sortable:
         sort = default
-    field = sortable[sort.lstrip("-")]
-    ordering = [f"-{field}" if sort.startswith("-") else field, tiebreak]
+    column = sortable[sort.lstrip("-")]
+    first: Any = f"-{column.order_by}" if sort.startswith("-") else column.order_by
+    if column.nulls_last:
+        first = OrderBy(F(column.order_by), descending=sort.startswith("-"), nulls_last=True)
+    ordering = [first, tiebreak]
     paginator = Paginator(_Rows(qs, ordering, related, count), per_page)  # type: ignore[var-annotated, arg-type]
     number = request.GET.get("page")
     page = paginator.get_page(paginator.num_pages if number == "last" else number)

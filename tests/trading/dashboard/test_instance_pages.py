@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
+
+import numpy as np
 
 from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER
 from risk.models import AuditLogEntry
 from tests.support.builders import T0, make_bars, make_instance, make_trade
+from trading.dashboard.chart_data import candles_of
 from trading.dashboard.ui_values import UiValues, ui_values_source_set
 from trading.models import AccountShare, OperationalMode, StrategyInstance
 
@@ -219,6 +223,26 @@ def test_instance_chart_has_candles_trade_markers_and_sl_tp_lines(alice_client, 
         (hour + 2 * 3600, "circle"),
     ]
     assert sorted((line["kind"], line["price"]) for line in data["lines"]) == [("sl", 1.08), ("tp", 1.09)]
+
+
+def test_a_history_longer_than_the_chart_takes_is_merged_into_fewer_candles():
+    times = np.arange(0, 7 * 60, 60).astype("datetime64[s]")
+    bars = SimpleNamespace(
+        time=times,
+        open=np.arange(7.0),
+        high=np.arange(7.0) + 10,
+        low=np.arange(7.0) - 10,
+        close=np.arange(7.0) + 0.5,
+    )
+
+    _, candles = candles_of(bars, limit=3)  # 7 bars, at most 3 candles: 3 bars a candle
+
+    assert candles == [
+        {"time": 0, "open": 0.0, "high": 12.0, "low": -10.0, "close": 2.5},
+        {"time": 180, "open": 3.0, "high": 15.0, "low": -7.0, "close": 5.5},
+        {"time": 360, "open": 6.0, "high": 16.0, "low": -4.0, "close": 6.5},
+    ]
+    assert len(candles_of(bars, limit=7)[1]) == 7
 
 
 def test_instance_page_of_a_stranger_is_not_found(client, bob, paper_account, eurusd):
