@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from risk.models import BlockedSignal, KillSwitch, RiskLimit
-from tests.support.builders import T0, make_instance, make_trade
+from tests.support.builders import T0, make_execution, make_instance, make_trade
 from trading.dashboard.models import ApiToken
 from trading.models import AccountSnapshot
 
@@ -152,6 +152,20 @@ def test_a_tripped_drawdown_limit_and_recent_blocks_are_shown(alice_client, pape
 
     assert "drawdown 9.09% reached its 5.00% limit; new entries are blocked." in html
     assert "1 signal(s) blocked by the guard rail “Daily loss limit” in the last 15 minutes." in html
+
+
+def test_a_run_the_kill_switch_stopped_is_marked_blocked_not_plain_success(alice_client, paper_account, eurusd):
+    instance = make_instance(paper_account, eurusd)
+    stopped = make_execution(instance, hours=1, orders_placed=0)
+    make_execution(instance, hours=2, orders_placed=0)
+    BlockedSignal.objects.create(
+        account=paper_account, instance=instance, execution=stopped, rule="kill_switch", created_at=T0
+    )
+
+    html = alice_client.get("/live/executions/").content.decode()
+
+    assert html.count('data-blocked="kill_switch"') == 1 and "Kill switch: Dropped" in html
+    assert html.count('class="badge failed">blocked</span>') == 1
 
 
 def test_no_banner_for_other_users_accounts(client, bob, paper_account):

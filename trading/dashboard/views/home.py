@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from risk.models import BlockedSignal
 from trading.dashboard.chart_data import account_equity
 from trading.dashboard.forms.trading import StatementForm
-from trading.models import Trade, TradeState
+from trading.models import Execution, Trade, TradeState
 from trading.permissions import Action, account_get, accounts_for
 from trading.selectors.bars import bar_coverage_for_user
 from trading.selectors.executions import execution_list_for_user
@@ -34,9 +35,21 @@ def _live_context(request: HttpRequest, account_id: int | None = None) -> dict[s
     return {
         "accounts": list(accounts),
         "open_trades": list(open_trades),
-        "executions": list(executions[:RECENT_EXECUTIONS]),
+        "executions": executions_with_blocks(list(executions[:RECENT_EXECUTIONS])),
         "trade_ids": set(accounts_for(user, Action.TRADE).values_list("pk", flat=True)),
     }
+
+
+def executions_with_blocks(executions: list[Execution]) -> list[Execution]:
+    """Attach to each run the signals the guard rails blocked (``blocked``), so a run the kill switch stopped
+    does not read as a plain green success with 0 orders. One query."""
+    blocked: dict[int, list[BlockedSignal]] = {}
+    rows = BlockedSignal.objects.filter(execution__in=[e.pk for e in executions]).order_by("created_at")
+    for block in rows:
+        blocked.setdefault(block.execution_id, []).append(block)  # type: ignore[arg-type]
+    for execution in executions:
+        execution.blocked = blocked.get(execution.pk, [])  # type: ignore[attr-defined]
+    return executions
 
 
 @login_required

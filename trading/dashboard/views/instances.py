@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from risk.models import BlockedSignal
 from risk.services.manual import instance_close_all
 from trading.dashboard.chart_data import instance_chart
 from trading.dashboard.errors import bad_request
 from trading.dashboard.forms.instances import InstanceForm, initial_from
 from trading.dashboard.ui_values import strategy_ui_values
+from trading.dashboard.views.home import executions_with_blocks
 from trading.exceptions import ApplicationError
 from trading.models import TradeState
 from trading.permissions import Action, account_allows, instance_get
@@ -130,11 +130,7 @@ def instance_detail_view(request: HttpRequest, instance_id: int) -> HttpResponse
 
 def _live(request: HttpRequest, instance) -> dict[str, object]:  # noqa: ANN001
     executions = list(execution_list_for_user(user=request.user, filters={"instance": instance.pk})[:RECENT])
-    blocked: dict[int, list[BlockedSignal]] = {}
-    for block in BlockedSignal.objects.filter(execution__in=[e.pk for e in executions]).order_by("created_at"):
-        blocked.setdefault(block.execution_id, []).append(block)  # type: ignore[arg-type]
-    for execution in executions:
-        execution.blocked = blocked.get(execution.pk, [])  # type: ignore[attr-defined]
+    executions_with_blocks(executions)
     open_trades = trade_list(user=request.user, filters={"instance": instance.pk, "state": TradeState.OPEN})
     return {
         "executions": executions,
