@@ -5,9 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from tests.support.builders import T0, TOKEN, make_trade
-from trading.dashboard.charts import equity_chart
 from trading.models import BrokerAccount
-from trading.selectors.accounts import EquityPoint
 
 
 def test_dashboard_needs_a_login(client):
@@ -112,29 +110,6 @@ def test_account_page_of_another_user_is_not_found(client, bob, paper_account):
     client.force_login(bob)
 
     assert client.get(f"/accounts/{paper_account.pk}/").status_code == 404
-
-
-def test_equity_chart_keeps_every_point_inside_the_canvas():
-    series = [
-        EquityPoint(time=T0 + timedelta(hours=i), balance=Decimal("10000"), equity=Decimal(e))
-        for i, e in enumerate(["10000", "10200", "9800", "10100"])
-    ]
-
-    chart = equity_chart(series, width=400, height=100)
-
-    points = [tuple(map(float, p.split(","))) for p in chart.equity_points.split()]
-    assert len(points) == 4
-    assert all(chart.left <= x <= chart.right and chart.top <= y <= chart.bottom for x, y in points)
-    assert points[0][0] == chart.left and points[-1][0] == chart.right
-    assert min(y for _, y in points) == chart.top  # the highest equity touches the top
-    assert (chart.y_min, chart.y_max) == (Decimal("9800"), Decimal("10200"))
-
-
-def test_equity_chart_of_one_snapshot_is_a_flat_line_and_of_none_is_nothing():
-    one = equity_chart([EquityPoint(time=T0, balance=Decimal("5"), equity=Decimal("5"))])
-
-    assert one is not None and len(one.equity_points.split()) == 2
-    assert equity_chart([]) is None
 
 
 def test_dashboard_shows_bar_coverage_and_gaps_of_the_users_series(alice_client, alice_data, eurusd, usdjpy):
