@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.support.builders import T0, TOKEN, make_trade
+from tests.support.builders import T0, TOKEN, make_instance, make_trade
 from trading.models import BrokerAccount
 
 
@@ -127,3 +127,21 @@ def test_dashboard_shows_bar_coverage_and_gaps_of_the_users_series(alice_client,
     assert '<td>2024-03-04 10:00</td><td>2024-03-04 14:00</td><td class="num">4</td>' in index
     assert "Missing bars" in coverage
     assert '<td>2024-03-04 12:00</td><td>2024-03-04 13:00</td><td class="num">1</td>' in coverage
+
+
+def test_an_account_pages_live_parts_poll_that_account_only(alice_client, alice, alice_data, paper_account, eurusd):
+    other = BrokerAccount.objects.create(owner=alice, name="Alice second", balance=Decimal("500"))
+    make_trade(other, eurusd, make_instance(other, eurusd, name="Second MA"), unrealized_pl=Decimal("-7.77"))
+
+    page = alice_client.get(f"/accounts/{paper_account.pk}/").content.decode()
+    parts = {
+        part: alice_client.get(f"/live/{part}/?account={paper_account.pk}").content.decode()
+        for part in ("accounts", "trades", "executions", "instances")
+    }
+    everything = alice_client.get("/live/instances/").content.decode()
+
+    for part, html in parts.items():
+        assert f'hx-get="/live/{part}/?account={paper_account.pk}"' in page, part
+        assert "Alice second" not in html and "Second MA" not in html and "-7.77" not in html, part
+    assert "Alice MA" in parts["instances"] and "not enough rates data" in parts["executions"]
+    assert "Second MA" in everything and "Alice MA" in everything

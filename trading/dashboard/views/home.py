@@ -73,10 +73,17 @@ def dashboard_live(request: HttpRequest, part: str) -> HttpResponse:
         "accounts": "dashboard/_accounts.html",
         "trades": "dashboard/_open_trades.html",
         "executions": "dashboard/_executions.html",
+        "instances": "dashboard/_instances.html",
     }
     if part not in templates:
         return HttpResponse(status=404)
-    return render(request, templates[part], {**_live_context(request, account_id), "live_account": account_id})
+    context: dict[str, object]
+    if part == "instances":
+        filters = {"account": account_id} if account_id is not None else None
+        context = {"instances": list(instance_list_for_user(user=request.user, filters=filters))}
+    else:
+        context = _live_context(request, account_id)
+    return render(request, templates[part], {**context, "live_account": account_id})
 
 
 @login_required
@@ -102,6 +109,7 @@ def dashboard_account(request: HttpRequest, account_id: int) -> HttpResponse:
     context = {
         **_live_context(request, account.pk),
         "account": account,
+        "live_account": account.pk,  # the page's live fragments poll this account's rows only
         "can_trade": account.pk in accounts_for(request.user, Action.TRADE).values_list("pk", flat=True),
         "instances": list(instance_list_for_user(user=request.user, filters={"account": account.pk})),
         "closed_trades": [rows[pk] for pk in latest],
