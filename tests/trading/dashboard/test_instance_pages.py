@@ -13,7 +13,7 @@ from risk.models import AuditLogEntry
 from tests.support.builders import T0, make_bars, make_instance, make_trade
 from trading.dashboard.chart_data import candles_of
 from trading.dashboard.ui_values import UiValues, ui_values_source_set
-from trading.models import AccountShare, OperationalMode, StrategyInstance
+from trading.models import AccountShare, OperationalMode, Order, StrategyInstance
 
 
 def _form(account, **extra):
@@ -168,6 +168,24 @@ def test_instance_actions_change_it_and_are_audited(alice_client, paper_account,
     assert bad.status_code == 400 and "<strong>action</strong>" in bad.content.decode()
     actions = list(AuditLogEntry.objects.order_by("id").values_list("action", "source"))
     assert actions == [("instance_pause", "dashboard"), ("instance_disable", "dashboard")]
+
+
+def test_run_now_resume_enable_and_close_all_of_one_instance_are_audited(alice_client, paper_account, eurusd):
+    instance = make_instance(paper_account, eurusd, enabled=False, operational_mode=OperationalMode.MONITOR)
+    other = make_instance(paper_account, eurusd, name="Other")
+    mine, theirs = make_trade(paper_account, eurusd, instance), make_trade(paper_account, eurusd, other)
+    url = f"/instances/{instance.pk}/action/"
+
+    for action in ("enable", "resume", "run", "close_all"):
+        assert alice_client.post(url, {"action": action}).status_code == 302, action
+
+    instance.refresh_from_db()
+    assert instance.enabled and instance.operational_mode == OperationalMode.ENABLE
+    assert list(Order.objects.filter(intent="close").values_list("trade_id", flat=True)) == [mine.pk]
+    assert not Order.objects.filter(trade=theirs).exists()
+    actions = list(AuditLogEntry.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["instance_enable", "instance_enable", "instance_run_now", "instance_close_all"]
+    assert AuditLogEntry.objects.get(action="instance_run_now").details["task_id"]
 
 
 def test_instance_page_shows_strategy_ui_values_or_none_reported(alice_client, paper_account, eurusd):
