@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0013_legacy_import'),
+        ('trading', '0014_execution_lease_missed'),
     ]
 
     operations = [
