@@ -66,6 +66,20 @@ def env_secret(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+# What .env.example and documentation put where a secret goes; a value starting with one of these was never
+# generated (``python3 scripts/make_env.py`` writes real ones).
+PLACEHOLDER_PREFIXES = ("change-me", "changeme", "replace-me")
+
+
+def refuse_placeholder(name: str, value: str | None) -> None:
+    """A secret still holding the example's placeholder would run a deployment on a published key: refuse it."""
+    if value and value.strip().lower().startswith(PLACEHOLDER_PREFIXES):
+        raise ImproperlyConfigured(
+            f"{name} is still a placeholder (it starts with {value.strip()[:9]!r}); generate real values with "
+            '`python3 scripts/make_env.py` (README "Deploy")'
+        )
+
+
 def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
     """Turn DATABASE_URL into a Django DATABASES entry (sqlite:/// or postgres://)."""
     parsed = urlparse(url)

@@ -28,6 +28,7 @@ from asirikuy_site.env import (
     env_int,
     env_secret,
     env_str,
+    refuse_placeholder,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,11 +66,15 @@ def _embedded_secret(name: str, make: Callable[[], str]) -> str:
 
 def _required_secret(name: str, make: Callable[[], str]) -> str:
     value = env_secret(name)
+    refuse_placeholder(name, value)
     if value:
         return value
     if EMBEDDED:
         return _embedded_secret(name.lower(), make)
-    raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set when ASIRIKUY_MODE=production")
+    raise ImproperlyConfigured(
+        f"{name} (or {name}_FILE) must be set when ASIRIKUY_MODE=production; "
+        "`python3 scripts/make_env.py` writes a .env with generated values"
+    )
 
 
 SECRET_KEY = _required_secret("DJANGO_SECRET_KEY", lambda: secrets.token_urlsafe(50))
@@ -79,6 +84,8 @@ TOKEN_KEYS = [
     for k in _required_secret("ASIRIKUY_TOKEN_KEYS", lambda: Fernet.generate_key().decode()).split(",")
     if k.strip()
 ]
+if not TOKEN_KEYS:
+    raise ImproperlyConfigured("ASIRIKUY_TOKEN_KEYS holds no key (only commas or spaces)")
 for _key in TOKEN_KEYS:
     try:
         Fernet(_key)
@@ -156,6 +163,7 @@ _db_url = env_str("DATABASE_URL") or _default_db
 if not _db_url:
     raise ImproperlyConfigured("DATABASE_URL must be set when ASIRIKUY_MODE=production")
 DATABASES = {"default": database_from_url(_db_url, base_dir=BASE_DIR)}
+refuse_placeholder("the password in DATABASE_URL", str(DATABASES["default"].get("PASSWORD") or ""))
 if env_str("DJANGO_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DB_NAME")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -415,6 +423,7 @@ OPS_SEND_TIMEOUT_SECONDS = env_int("ASIRIKUY_NOTIFY_TIMEOUT_SECONDS", 20, minimu
 OPS_SEND_MAX_ATTEMPTS = env_int("ASIRIKUY_NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=100)
 # Prometheus /metrics: a bearer token, or (no token) answered only on loopback.
 OPS_METRICS_TOKEN = env_secret("ASIRIKUY_METRICS_TOKEN") or ""
+refuse_placeholder("ASIRIKUY_METRICS_TOKEN", OPS_METRICS_TOKEN)
 # Counters and histograms of every process on this host are shared through files here (prometheus-client
 # multi-process mode); gunicorn and Celery workers must all see the same directory.
 OPS_METRICS_DIR = env_str("PROMETHEUS_MULTIPROC_DIR") or str(VAR_DIR / "metrics")
