@@ -67,15 +67,21 @@ def _redis_client() -> Any:
     return _redis
 
 
+def host_name() -> str:
+    """The host a heartbeat names: ASIRIKUY_HOST when set (a name of your own, or processes standing in for hosts on
+    one machine), else the machine's (the container's) host name. ``manage.py health_check`` matches on it."""
+    return os.environ.get("ASIRIKUY_HOST") or socket.gethostname()
+
+
 def process_name(role: str) -> str:
-    return f"{role}@{socket.gethostname()}:{os.getpid()}"
+    return f"{role}@{host_name()}:{os.getpid()}"
 
 
 def heartbeat_record(*, key: str, role: str, info: dict[str, Any] | None = None, now: datetime | None = None) -> None:
     """Record that process ``key`` is alive now."""
     now = now or datetime.now(UTC)
     payload = {**(info or {}), "role": role, "at": now.isoformat()}
-    payload.setdefault("host", socket.gethostname())
+    payload.setdefault("host", host_name())
     payload.setdefault("pid", os.getpid())
     client = _redis_client()
     if client is not None:

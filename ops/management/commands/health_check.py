@@ -7,7 +7,6 @@ readiness (the same checks as /health/ready), printed one per line.
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from ops.health.checks import FAIL, overall, readiness
-from ops.health.heartbeat import heartbeats
+from ops.health.heartbeat import heartbeats, host_name
 
 
 class Command(BaseCommand):
@@ -35,7 +34,7 @@ class Command(BaseCommand):
             if overall(results) == FAIL:
                 raise CommandError("not ready")
             return
-        host = socket.gethostname()
+        host = host_name()
         mine = [
             b
             for b in heartbeats()

@@ -37,9 +37,26 @@ class Command(BaseCommand):
         parser.add_argument("--max-seconds", type=float, help="stop after this long (tests, trials)")
         parser.add_argument("--heartbeat-timeout", type=float, default=10.0)
         parser.add_argument("--health-every", type=float, default=1.0)
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="while no OANDA account matches, wait (beating as price_stream) instead of exiting: a compose "
+            "service or a unit that starts before the first account is added",
+        )
 
     def handle(self, *args, **options: Any) -> None:
+        stop = threading.Event()
+
+        def _stop(signum: int, _frame: Any) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         account = stream_account(account_id=options["account"], environment=options["environment"])
+        if account is None and options["wait"]:
+            account = self._wait_for_account(options, stop)
+            if account is None:
+                return  # stopped while waiting
         if account is None:
             raise CommandError("no enabled OANDA account with a token matches; add one first")
         redis_client = price_redis()
@@ -61,13 +78,6 @@ class Command(BaseCommand):
             heartbeat_timeout=options["heartbeat_timeout"],
             pacer=oanda_pacer(account.environment),
         )
-        stop = threading.Event()
-
-        def _stop(signum: int, _frame: Any) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
         self.stdout.write(f"streaming {', '.join(symbols)} for account {account.pk} ({account.environment})")
         self.stdout.flush()
         heartbeat_start(role="price_stream", info={"environment": account.environment})
@@ -92,3 +102,16 @@ class Command(BaseCommand):
             f"stopped: {health.connects} connects, {health.reconnects} reconnects, {health.stalls} "
             f"stalls, {health.prices} prices"
         )
+
+    def _wait_for_account(self, options: dict[str, Any], stop: threading.Event) -> Any:
+        """Beat as a live price_stream process and look for the account every 10 s until it exists or SIGTERM."""
+        wanted = options["environment"] or "any"
+        self.stdout.write(f"no enabled OANDA account ({wanted}) with a token yet: waiting for one")
+        self.stdout.flush()
+        beat = heartbeat_start(role="price_stream", info={"environment": options["environment"], "waiting": True})
+        while not stop.wait(10.0):
+            account = stream_account(account_id=options["account"], environment=options["environment"])
+            if account is not None:
+                beat.info = {**beat.info, "environment": account.environment, "waiting": False}
+                return account
+        return None
