@@ -63,6 +63,8 @@ def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in _SERVICE_VARS}
     port, flower_port = _free_port(), _free_port()
     env.update(ASIRIKUY_VAR_DIR=str(tmp_path / "var"), ASIRIKUY_PORT=str(port), FLOWER_PORT=str(flower_port))
+    (tmp_path / "var" / "log").mkdir(parents=True)
+    (tmp_path / "var" / "log" / "web.log").write_text("the previous run's line\n")
     log = open(tmp_path / "quickstart.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         ["bash", "scripts/quickstart.sh"],
@@ -81,6 +83,11 @@ def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
             what="the quickstart to start its processes",
         )
         assert proc.poll() is None, (tmp_path / "quickstart.log").read_text()
+        # the banner comes only once the web and Flower answer (asked right away, no waiting)
+        assert _http_status(f"http://127.0.0.1:{port}/health/live") == 200
+        assert _http_status(f"http://127.0.0.1:{flower_port}/healthcheck") == 200
+        assert (tmp_path / "var" / "log" / "web.log.1").read_text() == "the previous run's line\n"
+        _assert_second_copy_refused(env, tmp_path / "var", proc.pid, port)
         status = wait_until(
             lambda: _http_status(f"http://127.0.0.1:{port}/admin/login/"),
             timeout=60,
@@ -100,6 +107,23 @@ def test_quickstart_runs_the_demo_instances_on_embedded_defaults(tmp_path):
     finally:
         _stop_group(proc)
         log.close()
+
+
+def _assert_second_copy_refused(env: dict, var: Path, pid: int, port: int) -> None:
+    """A second quickstart on the same var/ names the running one and leaves its processes and logs alone."""
+    logs = {p.name: p.stat().st_size for p in (var / "log").glob("*.log")}
+    second = subprocess.run(
+        ["bash", "scripts/quickstart.sh", "--port", str(_free_port()), "--flower-port", str(_free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert second.returncode == 1
+    assert f"another quickstart is already running on {var} (pid {pid}, web http://127.0.0.1:{port}/" in second.stderr
+    assert all((var / "log" / name).stat().st_size >= size for name, size in logs.items())
+    assert not list((var / "log").glob("*.log.2"))  # nothing rotated by the refused copy
 
 
 def _assert_locked_down(var: Path, flower_port: int) -> None:
