@@ -14,10 +14,6 @@ from ops.notify.tail import Tail, final_in
 from trading.models import Execution, ExecutionStatus, Order, OrderIntent, OrderStatus, Trade, TradeState
 from trading.models.enums import OPEN_ORDER_STATUSES, CloseReason
 
-# Written by the fault-tolerance work for a bar close that never ran (status "missed", reason in ``error``).
-EXECUTION_MISSED = getattr(ExecutionStatus, "MISSED", "missed")
-
-
 # --- orders ---------------------------------------------------------------------------------------------
 ORDER_FINAL = [s for s in OrderStatus.values if s not in OPEN_ORDER_STATUSES]
 ORDERS = Tail(
@@ -166,7 +162,8 @@ EXECUTIONS = Tail(
 _EXECUTION_KINDS = {
     ExecutionStatus.FAILED: (EventKind.EXECUTION_FAILED, Severity.ERROR, "Run failed"),
     ExecutionStatus.SKIPPED: (EventKind.EXECUTION_SKIPPED, Severity.WARNING, "Run skipped"),
-    EXECUTION_MISSED: (EventKind.BAR_CLOSE_MISSED, Severity.ERROR, "Bar close missed"),
+    # Written by the sweeper for a bar close that never ran or whose run died (the reason in ``error``).
+    ExecutionStatus.MISSED: (EventKind.BAR_CLOSE_MISSED, Severity.ERROR, "Bar close missed"),
 }
 
 
