@@ -111,7 +111,9 @@ DISCREPANCIES = Tail(
 
 def discrepancy_event(row: dict[str, Any], out: Outbox) -> None:
     kind = DiscrepancyKind(row["kind"]).label if row["kind"] in DiscrepancyKind.values else row["kind"]
-    units = f" broker {number(row['broker_units'])} / ours {number(row['db_units'])}"
+    # A side without the subject has no units (None): say "none", not "?", which reads as unknown.
+    broker, ours = (number(row[k]) if row[k] is not None else "none" for k in ("broker_units", "db_units"))
+    units = f" broker {broker} / ours {ours}"
     out.emit(
         NewEvent(
             key=f"discrepancy:{row['pk']}",
