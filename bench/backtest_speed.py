@@ -147,6 +147,7 @@ def optimization_scaling(bars_per_pass: int) -> None:
     from backtests.services.optimization import optimization_create, optimization_enqueue
     from framework import MA_CROSSOVER
     from trading.models import Bar, BrokerAccount, Instrument, StrategyInstance
+    from trading.queues import Queue
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench", password="bench-pass-123")
@@ -209,7 +210,7 @@ def optimization_scaling(bars_per_pass: int) -> None:
                 "-c",
                 str(processes),
                 "-Q",
-                "backtests",
+                Queue.BACKTESTS,
                 "-n",
                 f"bench{processes}@%h",
                 "--without-gossip",

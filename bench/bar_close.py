@@ -63,6 +63,7 @@ from trading.models import (  # noqa: E402
     StrategyInstance,
     Trade,
 )
+from trading.queues import account_queue, shard_queue  # noqa: E402
 from trading.services.accounts import account_create  # noqa: E402
 
 SYMBOLS = ["EURUSD", "GBPUSD", "AUDUSD", "NZDUSD", "EURGBP", "EURCHF", "USDCAD", "EURJPY"]
@@ -177,7 +178,7 @@ def start_workers(n: int, logdir: Path) -> list[subprocess.Popen]:
                     "-P",
                     "solo",
                     "-Q",
-                    f"shard.{k}",
+                    shard_queue(k),
                     "-n",
                     f"bench{k}@%h",
                     "--without-gossip",
@@ -223,7 +224,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def floor_burst(count: int, workers: int) -> float:
     t0 = time.perf_counter()
-    results = [app.send_task("trading.tasks.noop", queue=f"shard.{i % workers}") for i in range(count)]
+    results = [app.send_task("trading.tasks.noop", queue=shard_queue(i % workers)) for i in range(count)]
     for r in results:
         r.get(timeout=120)
     return time.perf_counter() - t0
@@ -242,10 +243,12 @@ def bar_close_round(
     t0_utc = datetime.now(tz=UTC)
     if per_instance:
         for inst in made:
-            app.send_task("trading.tasks.execute_strategy", args=[inst.instance_id], queue=f"account.{inst.account_id}")
+            app.send_task(
+                "trading.tasks.execute_strategy", args=[inst.instance_id], queue=account_queue(inst.account_id)
+            )
     else:  # what beat sends: one task per (account, timeframe)
         for account_id in sorted({inst.account_id for inst in made}):
-            app.send_task("trading.tasks.execute_bar_close", args=[account_id, 1], queue=f"account.{account_id}")
+            app.send_task("trading.tasks.execute_bar_close", args=[account_id, 1], queue=account_queue(account_id))
     deadline = time.monotonic() + 300
     wall = None
     while time.monotonic() < deadline:

@@ -46,6 +46,7 @@ from django.db.models import Max, Min  # noqa: E402
 from asirikuy_site.celery import app  # noqa: E402
 from framework.catalog import MA_CROSSOVER  # noqa: E402
 from trading.models import Bar, Execution, Instrument, Order, StrategyInstance  # noqa: E402
+from trading.queues import Queue, shard_queue  # noqa: E402
 from trading.services.accounts import account_create  # noqa: E402
 
 # (symbol, digits, bid, ask): eight instruments the fake quotes and fills.
@@ -119,8 +120,8 @@ def seed_bars(instruments: list[Instrument], last_closed_open: datetime, count: 
 def start_workers(logdir: Path) -> list[subprocess.Popen]:
     env = {**os.environ, "ASIRIKUY_BAR_WAIT_SECONDS": "0", "ASIRIKUY_STRATEGY_SHARDS": "1"}
     commands = {
-        "strategy": ["-P", "solo", "-Q", "shard.0"],
-        "io": ["-P", "threads", "-c", "16", "-Q", "broker_io"],
+        "strategy": ["-P", "solo", "-Q", shard_queue(0)],
+        "io": ["-P", "threads", "-c", "16", "-Q", Queue.BROKER_IO],
     }
     procs = []
     for name, args in commands.items():

@@ -27,6 +27,7 @@ from celery.signals import worker_init
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
 ACCOUNT_QUEUE_PREFIX = "account."
+SHARD_QUEUE_PREFIX = "shard."
 
 
 class Queue(StrEnum):
@@ -42,6 +43,11 @@ def account_queue(account_id: int) -> str:
     return f"{ACCOUNT_QUEUE_PREFIX}{account_id}"
 
 
+def shard_queue(shard: int | str) -> str:
+    """A strategy worker's own queue (``-Q shard.<k>``): it keeps the worker off ``default``; benches use it."""
+    return f"{SHARD_QUEUE_PREFIX}{shard}"
+
+
 # Tasks whose first argument is an account id and that must run in that account's pinned process.
 PINNED_TASKS = frozenset(
     {
@@ -54,6 +60,7 @@ PINNED_TASKS = frozenset(
 TASK_ROUTES: dict[str, dict[str, str]] = {
     "trading.tasks.orders_dispatch": {"queue": Queue.BROKER_IO},
     "trading.tasks.orders_resolve_unknown": {"queue": Queue.BROKER_IO},
+    "trading.tasks.orders_sweep": {"queue": Queue.BROKER_IO},  # its beat entry's queue, for any other sender
     "trading.tasks.reconcile": {"queue": Queue.BROKER_IO},
     "trading.tasks.oanda_bars_keep_current": {"queue": Queue.BROKER_IO},
     "trading.tasks.ctrader_bars_keep_current": {"queue": Queue.BROKER_IO},

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trading.queues import Queue, shard_queue
+
 ROOT = Path(__file__).resolve().parents[2]
 RESTART_DELAY = 1.0  # what the supervisors of deploy/systemd, compose and the quickstart wait (about)
 
@@ -246,7 +248,7 @@ class Stack:
                     "-P",
                     "solo",
                     "-Q",
-                    f"shard.{k}",
+                    shard_queue(k),
                     "-n",
                     f"strategy{k}@%h",
                     "--without-gossip",
@@ -266,7 +268,7 @@ class Stack:
                 "-c",
                 "8",
                 "-Q",
-                "default,broker_io",
+                f"{Queue.DEFAULT},{Queue.BROKER_IO}",
                 "-n",
                 "io@%h",
                 "--without-gossip",
