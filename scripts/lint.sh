@@ -13,8 +13,6 @@ MYPY_TARGETS=(asirikuy_site backtests bench brokers deploy framework ops risk st
 MYPY_PENDING=(
   backtests/engine/
   trading/services/execution/batch.py
-  trading/services/execution/book.py
-  trading/services/execution/service.py
 )
 MYPY_EXCLUDE=()
 for pending in "${MYPY_PENDING[@]}"; do

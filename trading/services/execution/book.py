@@ -21,15 +21,33 @@ from framework import OrderInfo
 from framework import OrderType as FwOrderType
 from trading.bars.brokertime import framework_time
 from trading.models import Order, OrderIntent, OrderStatus, Side, StrategyInstance, Trade, TradeState
-from trading.services.execution.translate import PositionView
+from trading.services.execution.translate import PendingType, PositionView
+from trading.services.execution.translate import Side as ViewSide
 
 BROKER_TZ = "UTC"
-_PENDING_TYPES = {
+_PENDING_TYPES: dict[tuple[str, str], FwOrderType] = {
     (Side.BUY, "limit"): FwOrderType.BUYLIMIT,
     (Side.SELL, "limit"): FwOrderType.SELLLIMIT,
     (Side.BUY, "stop"): FwOrderType.BUYSTOP,
     (Side.SELL, "stop"): FwOrderType.SELLSTOP,
 }
+
+
+def _view_side(side: str) -> ViewSide:
+    """A stored side as the framework view's literal (the column only holds buy/sell)."""
+    if side == "buy":
+        return "buy"
+    if side == "sell":
+        return "sell"
+    raise ValueError(f"side {side!r} is neither buy nor sell")
+
+
+def _view_pending(order_type: str) -> PendingType:
+    if order_type == "limit":
+        return "limit"
+    if order_type == "stop":
+        return "stop"
+    raise ValueError(f"pending order type {order_type!r} is neither limit nor stop")
 
 
 @dataclass(frozen=True)
@@ -88,16 +106,19 @@ def instance_books(instance_ids: list[int], *, capacity: int) -> dict[int, BookR
         i: ([], [], [], []) for i in instance_ids
     }
     for t in Trade.objects.filter(instance_id__in=instance_ids, state=TradeState.OPEN):
+        assert t.instance_id is not None  # filtered on it
         by_instance[t.instance_id][0].append(t)
     entries = Order.objects.filter(
         instance_id__in=instance_ids, intent=OrderIntent.OPEN, status__in=(OrderStatus.PENDING, *IN_FLIGHT)
     )
     for o in entries:
+        assert o.instance_id is not None  # filtered on it
         if o.order_type != "market":
             by_instance[o.instance_id][1].append(o)
         elif o.status != OrderStatus.PENDING:
             by_instance[o.instance_id][3].append(o)
     for t in _newest_closes(instance_ids, capacity):
+        assert t.instance_id is not None  # filtered on it
         by_instance[t.instance_id][2].append(t)
     out = {}
     for instance_id, (open_trades, orders, closed, in_flight) in by_instance.items():
@@ -142,8 +163,8 @@ def _book(instance_id: int, rows: BookRows, *, contract_size: Decimal, capacity:
         positions.append(
             PositionView(
                 ticket=t.ticket,
-                side=t.side,
-                units=t.current_units,  # type: ignore[arg-type]
+                side=_view_side(t.side),
+                units=t.current_units,
                 open_price=t.open_price,
                 stop_loss=t.stop_loss,
                 take_profit=t.take_profit,
@@ -168,14 +189,14 @@ def _book(instance_id: int, rows: BookRows, *, contract_size: Decimal, capacity:
         positions.append(
             PositionView(
                 ticket=o.ticket,
-                side=o.side,
-                units=o.units,  # type: ignore[arg-type]
+                side=_view_side(o.side),
+                units=o.units,
                 open_price=o.price or Decimal(0),
                 stop_loss=o.stop_loss,
                 take_profit=o.take_profit,
-                pending_type=o.order_type,
+                pending_type=_view_pending(o.order_type),
             )
-        )  # type: ignore[arg-type]
+        )
         by_ticket[o.ticket] = o
     for o in rows.in_flight:
         # Shown as the position it is about to be; not in ``positions`` (nothing to close or modify yet).

@@ -32,5 +32,5 @@ def execution_enqueue(instance: StrategyInstance) -> str:
     """Run now: send the instance's task to its account's pinned queue."""
     from trading.tasks import execute_strategy
 
-    result = execute_strategy.apply_async(args=[instance.instance_id], queue=instance.account.queue_name)
+    result = execute_strategy.apply_async(args=(instance.instance_id,), queue=instance.account.queue_name)
     return str(result.id)
