@@ -347,6 +347,14 @@ class Library:
         )
         return int(code), out
 
+    def indicator_incremental(self, kind: int, rates: np.ndarray, period: int, param: float) -> tuple[int, np.ndarray]:
+        """Call our asirikuy_indicator_incremental export (the fast engine's O(1)-per-bar indicators)."""
+        out = np.full(len(rates), np.nan)
+        code = self._lib.asirikuy_indicator_incremental(
+            kind, rates.ctypes.data, len(rates), period, param, out.ctypes.data
+        )
+        return int(code), out
+
     def drop_count_function(self) -> Callable[[object, int], int] | None:
         """asirikuy_last_drops as a bare function (call it with (None, 0) for the count), or None."""
         return self._lib.asirikuy_last_drops if self.has_drops else None
@@ -521,6 +529,12 @@ class AskBtOutput(ctypes.Structure):
 def _declare_backtest(lib: ctypes.CDLL) -> None:
     lib.asirikuy_backtest_run.argtypes = [ctypes.POINTER(AskBtInput), ctypes.POINTER(AskBtOutput)]
     lib.asirikuy_backtest_run.restype = _I
+    if hasattr(lib, "asirikuy_backtest_run_options"):  # newer builds: ASK_BT_WINDOW_CALLS (tests)
+        lib.asirikuy_backtest_run_options.argtypes = [ctypes.POINTER(AskBtInput), ctypes.POINTER(AskBtOutput), _I]
+        lib.asirikuy_backtest_run_options.restype = _I
+    if hasattr(lib, "asirikuy_indicator_incremental"):
+        lib.asirikuy_indicator_incremental.argtypes = [_I, _P, _I, _I, ctypes.c_double, _P]
+        lib.asirikuy_indicator_incremental.restype = _I
     lib.asirikuy_backtest_free.argtypes = [ctypes.POINTER(AskBtTrade)]
     lib.asirikuy_backtest_free.restype = None
 
@@ -536,6 +550,7 @@ def backtest_run(
     out_balance: np.ndarray,
     out_equity: np.ndarray,
     out_in_market: np.ndarray,
+    options: int = 0,
 ) -> tuple[int, np.ndarray, int, int, int, int]:
     """Call asirikuy_backtest_run; return (code, trades as BT_TRADE_DTYPE, bars done, rejected, stopped out,
     dropped actions).
@@ -563,7 +578,10 @@ def backtest_run(
         equity=out_equity.ctypes.data,
         in_market=out_in_market.ctypes.data,
     )
-    code = int(library._lib.asirikuy_backtest_run(ctypes.byref(inp), ctypes.byref(out)))
+    if options:  # asirikuy_backtest_run_options (ASK_BT_WINDOW_CALLS = 1: the strategy function on every window)
+        code = int(library._lib.asirikuy_backtest_run_options(ctypes.byref(inp), ctypes.byref(out), options))
+    else:
+        code = int(library._lib.asirikuy_backtest_run(ctypes.byref(inp), ctypes.byref(out)))
     trades = np.empty(out.trade_count, dtype=BT_TRADE_DTYPE)
     if out.trade_count:  # one copy out of the library's buffer
         ctypes.memmove(trades.ctypes.data, out.trades, out.trade_count * ctypes.sizeof(AskBtTrade))

@@ -12,6 +12,7 @@ ROOT=$(pwd)
 TESTS=(
   tests/framework
   tests/backtests/test_backtest_parity_vs_fast.py
+  tests/backtests/test_backtest_fast_kernels.py
   tests/backtests/test_backtest_parity_rows.py
   tests/backtests/test_backtest_price_points.py
 )

@@ -1,9 +1,9 @@
-"""The fast engine's price rounding (price_points in framework/c/src/backtest.c) against the live rule.
+"""The fast engine's price rounding (ask_price_points in framework/c/src/backtest.c) against the live rule.
 
 translate.py turns a strategy's price into the instrument's grid with
 ``Decimal(repr(x)).quantize(10**-digits, ROUND_HALF_EVEN)``; the C engine must give the same integer points
-for every double, ties included. The test compiles a small driver around the real backtest.c (its static
-function is reached by including the file) and compares both on exact ties, their neighbouring doubles,
+for every double, ties included. The test compiles a small driver around the real backtest.c (included, so
+the driver sees its functions) and compares both on exact ties, their neighbouring doubles,
 random prices and prices up to 10^14 points.
 """
 
@@ -30,7 +30,7 @@ int main(void) {
   int digits;
   while (scanf("%127s %d", text, &digits) == 2) {
     double x = strtod(text, NULL); /* hex floats: exact */
-    printf("%lld\n", price_points(x, digits, (double)pow10ll(digits)));
+    printf("%lld\n", ask_price_points(x, digits, (double)ask_pow10ll(digits)));
   }
   return 0;
 }

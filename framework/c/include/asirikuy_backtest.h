@@ -83,8 +83,23 @@ typedef struct AskBtOutput {
   int pad_;
 } AskBtOutput;
 
-/* Returns SUCCESS, a strategy's error code, INVALID_PARAMETER or INSUFFICIENT_MEMORY. */
+/* Returns SUCCESS, a strategy's error code, INVALID_PARAMETER or INSUFFICIENT_MEMORY.
+ * Our strategies run through their kernels (src/bt_kernels.c): the same decisions and result rows as
+ * the strategy function over each bar's window, with indicators carried from bar to bar (O(1) per bar);
+ * any other strategy id, or settings the strategy would refuse, calls the strategy function per bar. */
 ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* out);
+
+/* options: ASK_BT_WINDOW_CALLS calls the strategy function over every bar's window even where a
+ * kernel exists (the tests hold both ways to the same trades). Unknown bits: INVALID_PARAMETER. */
+#define ASK_BT_WINDOW_CALLS 1
+ASK_EXPORT int ASK_API asirikuy_backtest_run_options(const AskBtInput* in, AskBtOutput* out,
+                                                     int options);
+
+/* An incremental indicator over a whole series (ask_incremental.h): out[j] = its value after
+ * absorbing bars 0..j, NaN before it is defined. kind: ASK_IND_EMA, _ATR, _RSI, _DONCHIAN_HIGH,
+ * _DONCHIAN_LOW (others INVALID_PARAMETER). Bit for bit asirikuy_indicator over the same bars. */
+ASK_EXPORT int ASK_API asirikuy_indicator_incremental(int kind, const CRates* pRates, int count,
+                                                      int period, double param, double* pOut);
 ASK_EXPORT void ASK_API asirikuy_backtest_free(AskBtTrade* trades);
 
 #ifdef __cplusplus

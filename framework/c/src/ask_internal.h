@@ -69,6 +69,9 @@ void ask_rsi(const CRates* bars, int end, int period, double* out, int tail);
 void ask_bollinger(const CRates* bars, int end, int period, double k, double* upper,
                    double* middle, double* lower, int tail);
 void ask_donchian(const CRates* bars, int end, int period, double* high, double* low, int tail);
+/* The per-bar steps of ask_atr and ask_rsi (the incremental indicators repeat them bit for bit). */
+double ask_true_range(const CRates* bars, int i);
+double ask_rsi_value(double gain, double loss);
 /* kind: ASK_IND_*; the last `tail` values of the series over bars[0..end] (asirikuy_indicator). */
 int ask_indicator_tail(int kind, const CRates* bars, int end, int period, double param, double* out,
                        int tail);

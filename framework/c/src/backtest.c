@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asirikuy_backtest.h"
-#include "ask_internal.h"
+#include "bt_internal.h"
 
 #define DAY 86400LL
 
@@ -358,8 +357,8 @@ static void modify_ticket(Sim* s, long long ticket, long long sl, long long tp, 
  * both stay below 2^53; beyond that the decimal text goes through strtod. Equal to the live
  * rule while the tie text has at most 15 significant digits (k < 10^14 points; no real price
  * comes near): tests/backtests/test_backtest_price_points.py. */
-static long long price_points(double x, int digits, double scale) {
-  if (x < 0.0) return -price_points(-x, digits, scale);
+long long ask_price_points(double x, int digits, double scale) {
+  if (x < 0.0) return -ask_price_points(-x, digits, scale);
   long long k = (long long)floor(x * scale);
   double tie;
   if (digits <= 15 && k < (1LL << 51)) {
@@ -374,7 +373,7 @@ static long long price_points(double x, int digits, double scale) {
   return (k % 2 == 0) ? k : k + 1;
 }
 
-static long long pow10ll(int n) {
+long long ask_pow10ll(int n) {
   long long v = 1;
   while (n-- > 0) v *= 10;
   return v;
@@ -434,14 +433,14 @@ static int apply_signals(Sim* s, const Signal* signals, int n, const Position* p
         }
       } else if (sg->action == 0) { /* open */
         long long cents = llround(sg->lots * 100.0);
-        long long ticks = cents * in->contract_size_e4 / pow10ll(6 - in->unit_precision);
+        long long ticks = cents * in->contract_size_e4 / ask_pow10ll(6 - in->unit_precision);
         if (ticks < in->min_units_ticks || ticks <= 0) continue;
         int pending = sg->type >= 2;
-        long long entry = pending ? price_points(sg->entry, in->digits, scale) : (buy ? ask : bid);
+        long long entry = pending ? ask_price_points(sg->entry, in->digits, scale) : (buy ? ask : bid);
         double entry_f = (double)entry / scale;
         double sign = buy ? 1.0 : -1.0;
-        long long sl = sg->sl > 0 ? price_points(entry_f - sign * sg->sl, in->digits, scale) : 0;
-        long long tp = sg->tp > 0 ? price_points(entry_f + sign * sg->tp, in->digits, scale) : 0;
+        long long sl = sg->sl > 0 ? ask_price_points(entry_f - sign * sg->sl, in->digits, scale) : 0;
+        long long tp = sg->tp > 0 ? ask_price_points(entry_f + sign * sg->tp, in->digits, scale) : 0;
         int ok = pending ? open_pending(s, buy, sg->type >= 4, ticks, entry, sl, tp,
                                         (long long)sg->expiration, now)
                          : open_market(s, buy, ticks, sl, tp, bid, ask, now);
@@ -452,8 +451,8 @@ static int apply_signals(Sim* s, const Signal* signals, int n, const Position* p
         double sign = buy ? 1.0 : -1.0;
         for (int j = 0; j < n_pos; ++j) {
           if (!matches(&pos[j], sg)) continue;
-          long long sl = sg->sl > 0 ? price_points(reference - sign * sg->sl, in->digits, scale) : 0;
-          long long tp = sg->tp > 0 ? price_points(reference + sign * sg->tp, in->digits, scale) : 0;
+          long long sl = sg->sl > 0 ? ask_price_points(reference - sign * sg->sl, in->digits, scale) : 0;
+          long long tp = sg->tp > 0 ? ask_price_points(reference + sign * sg->tp, in->digits, scale) : 0;
           if ((sl == 0 || sl == pos[j].stop_loss) && (tp == 0 || tp == pos[j].take_profit)) continue;
           modify_ticket(s, pos[j].ticket, sl, tp, bid, ask);
         }
@@ -602,93 +601,102 @@ static void clear_rows(StrategyResults* rows, int count) {
   }
 }
 
-static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
+/* The strategy function at bar i's close over each slot's window, with the forming bar written after
+ * the window and restored after the call. */
+static int call_strategy(const AskBtInput* in, AskContext* ctx, AskStrategyFn strategy, int i,
+                         double bid_f) {
+  CRates saved[ASK_RATES_SLOTS];
+  for (int k2 = 0; k2 < in->slot_count; ++k2) {
+    const AskBtSlot* sl = &in->slots[k2];
+    int end = sl->closed_end[i];
+    double price = sl->same_instrument ? bid_f : sl->bars[end - 1].close;
+    ctx->slots[k2].bars = sl->bars + (end - sl->window);
+    saved[k2] = sl->bars[end];
+    sl->bars[end] = (CRates){price, price, price, price, 0.0, (int)sl->close_time[end - 1]};
+  }
+  int rc = strategy(ctx);
+  for (int k2 = in->slot_count - 1; k2 >= 0; --k2) {
+    const AskBtSlot* sl = &in->slots[k2];
+    sl->bars[sl->closed_end[i]] = saved[k2];
+  }
+  return rc;
+}
+
+static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, AskKernel* kernel, Work* w,
+                    AskContext* ctx_in) {
   const AskBtInput* in = s->in;
   const double* st = in->settings;
   double scale = s->scale;
   int mode = (int)st[OPERATIONAL_MODE];
   int max_orders = (int)st[MAX_OPEN_ORDERS];
   double max_spread = st[MAX_SPREAD];
-  AskContext ctx;
-  /* The fields that do not change between bars are set once; the strategy writes only rows_used,
-   * open_count and the result rows, which are reset before every call. */
-  memset(&ctx, 0, sizeof ctx);
-  ctx.settings = st;
-  ctx.instance_id = (int)st[STRATEGY_INSTANCE_ID];
-  ctx.strategy_id = (int)st[INTERNAL_STRATEGY_ID];
-  ctx.timeframe = (int)st[TIMEFRAME];
-  ctx.operational_mode = mode;
-  ctx.max_open_orders = max_orders;
-  ctx.contract_size = in->contract_size;
-  ctx.minimum_stop = (double)in->min_stop / scale;
-  ctx.results = w->rows;
-  ctx.result_rows = max_orders;
-  for (int k2 = 0; k2 < in->slot_count; ++k2) {
-    const AskBtSlot* sl = &in->slots[k2];
-    AskRatesView* v = &ctx.slots[k2];
-    v->count = sl->window + 1;
-    v->enabled = 1;
-    v->timeframe = sl->timeframe;
-    v->point = sl->point;
-    v->digits = sl->digits;
-  }
+  int compounding = st[DISABLE_COMPOUNDING] != 1.0;
+  double original_equity = st[ORIGINAL_EQUITY];
+  AskContext ctx = *ctx_in;
+  double* balance_out = out->balance;
+  double* equity_out = out->equity;
+  unsigned char* in_market_out = out->in_market;
   clear_rows(w->rows, max_orders);
   int k = 0;
+  /* on_bar has work only with pending orders or trades that carry a stop or target */
+  unsigned guard_version = s->version - 1;
+  int guarded = 0;
   for (int i = in->first; i <= in->last; ++i) {
-    if (!on_bar(s, i)) return INSUFFICIENT_MEMORY;
+    if (guard_version != s->version) {
+      guard_version = s->version;
+      guarded = 0;
+      for (int t = 0; t < s->n_trades; ++t) guarded |= s->trades[t].stop_loss || s->trades[t].take_profit;
+    }
+    if ((s->n_orders || guarded) && !on_bar(s, i)) return INSUFFICIENT_MEMORY;
     long long bid = in->close[i];
     long long ask = bid + in->spread[i];
     long long now = in->close_time[i];
     double bid_f = (double)bid / scale, ask_f = (double)ask / scale;
-    double rate = rate_at(s, bid);
-    double equity = s->balance + unrealized(s, bid, ask);
+    double equity = s->n_trades ? s->balance + unrealized(s, bid, ask) : s->balance;
     int stopped = 0, unchanged = 0;
     if (equity <= 0.0) {
       if (!close_all(s, bid, ask, now, R_STOP_OUT)) return INSUFFICIENT_MEMORY;
       stopped = 1;
       out->stopped_out = 1;
     }
-    if (!stopped && mode != DISABLE) {
+    int quiet = 0;
+    if (kernel && !stopped && mode != DISABLE) {
+      int ends[ASK_RATES_SLOTS];
+      for (int k2 = 0; k2 < in->slot_count; ++k2) ends[k2] = in->slots[k2].closed_end[i];
+      quiet = ask_kernel_advance(kernel, ends);
+    }
+    if (!stopped && mode != DISABLE && !quiet) {
       if (!w->built || w->version != s->version) {
         if (!build_book(s, w, st[STRATEGY_INSTANCE_ID])) return INSUFFICIENT_MEMORY;
+        memcpy(ctx.open_count, w->counts, sizeof ctx.open_count);
       }
       int m = w->m;
-      for (int j = 0; j < m; ++j) {
-        int t_index = w->trade_of[j];
-        if (t_index < 0) continue;
-        const BtTrade* t = &s->trades[t_index];
-        w->infos[j].profit = pl_of(s, t->buy, t->units, t->open_price, t->buy ? bid : ask);
+      if (!kernel) { /* the kernels read no order's profit */
+        for (int j = 0; j < m; ++j) {
+          int t_index = w->trade_of[j];
+          if (t_index < 0) continue;
+          const BtTrade* t = &s->trades[t_index];
+          w->infos[j].profit = pl_of(s, t->buy, t->units, t->open_price, t->buy ? bid : ask);
+        }
       }
       ctx.orders = w->infos;
       ctx.order_count = m;
       ctx.bid = bid_f;
       ctx.ask = ask_f;
-      ctx.quote_conversion = rate;
-      ctx.equity = st[DISABLE_COMPOUNDING] == 1.0 ? st[ORIGINAL_EQUITY] : equity;
+      ctx.quote_conversion = rate_at(s, bid);
+      ctx.equity = compounding ? equity : original_equity;
       ctx.current_time = (int)now;
-      memcpy(ctx.open_count, w->counts, sizeof ctx.open_count);
       ctx.rows_used = 0;
-      CRates saved[ASK_RATES_SLOTS];
-      for (int k2 = 0; k2 < in->slot_count; ++k2) {
-        const AskBtSlot* sl = &in->slots[k2];
-        int end = sl->closed_end[i];
-        double price = sl->same_instrument ? bid_f : sl->bars[end - 1].close;
-        saved[k2] = sl->bars[end];
-        sl->bars[end] = (CRates){price, price, price, price, 0.0, (int)sl->close_time[end - 1]};
-        ctx.slots[k2].bars = sl->bars + (end - sl->window);
-      }
       int spread_ok = max_spread == 0.0 || ask_f - bid_f <= max_spread + 1e-12;
       ctx.entry_block = mode != ENABLE ? ASK_DROP_MONITOR : !spread_ok ? ASK_DROP_SPREAD : 0;
       ctx.drop_count = 0;
       unsigned version = s->version;
-      int rc = strategy(&ctx);
-      for (int k2 = in->slot_count - 1; k2 >= 0; --k2) {
-        const AskBtSlot* sl = &in->slots[k2];
-        sl->bars[sl->closed_end[i]] = saved[k2];
-      }
+      int rc = kernel ? ask_kernel_step(kernel, &ctx) : call_strategy(in, &ctx, strategy, i, bid_f);
       if (rc != SUCCESS) return rc;
       out->dropped += ctx.drop_count;
       if (ctx.rows_used > 0) {
+        /* the emits counted their orders into ctx.open_count: back to the book's counts */
+        memcpy(ctx.open_count, w->counts, sizeof ctx.open_count);
         int n_signals = decode(w->rows, max_orders, w->signals, max_orders * 18);
         /* apply_signals reads the positions of this book; it changes the broker (version). */
         if (n_signals && !apply_signals(s, w->signals, n_signals, w->pos, m, bid, ask, now))
@@ -700,20 +708,45 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, Work* w) {
     if (i == in->last && s->n_trades > 0 && !close_all(s, bid, ask, now, R_END))
       return INSUFFICIENT_MEMORY;
     if (out->time) out->time[k] = now; /* optional: it is close_time[first..] */
-    out->balance[k] = s->balance;
+    balance_out[k] = s->balance;
     /* The book and the balance change only with the version: then the equity of the bar's start
      * is still the equity at its close (same trades, same prices, same sum). */
-    if (!s->n_trades) out->equity[k] = s->balance;
-    else out->equity[k] = unchanged ? equity : s->balance + unrealized(s, bid, ask);
-    out->in_market[k] = s->n_trades > 0;
-    ++k;
-    out->bars_done = k;
+    if (!s->n_trades) equity_out[k] = s->balance;
+    else equity_out[k] = unchanged ? equity : s->balance + unrealized(s, bid, ask);
+    in_market_out[k] = s->n_trades > 0;
+    out->bars_done = ++k;
     if (stopped) break;
   }
   return SUCCESS;
 }
 
-ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* out) {
+/* The AskContext fields that do not change between bars, set once; the loop writes the rest. */
+static void context_init(AskContext* ctx, const AskBtInput* in, Work* w, double scale) {
+  const double* st = in->settings;
+  memset(ctx, 0, sizeof *ctx);
+  ctx->settings = st;
+  ctx->instance_id = (int)st[STRATEGY_INSTANCE_ID];
+  ctx->strategy_id = (int)st[INTERNAL_STRATEGY_ID];
+  ctx->timeframe = (int)st[TIMEFRAME];
+  ctx->operational_mode = (int)st[OPERATIONAL_MODE];
+  ctx->max_open_orders = (int)st[MAX_OPEN_ORDERS];
+  ctx->contract_size = in->contract_size;
+  ctx->minimum_stop = (double)in->min_stop / scale;
+  ctx->results = w->rows;
+  ctx->result_rows = ctx->max_open_orders;
+  for (int k2 = 0; k2 < in->slot_count; ++k2) {
+    const AskBtSlot* sl = &in->slots[k2];
+    AskRatesView* v = &ctx->slots[k2];
+    v->count = sl->window + 1;
+    v->enabled = 1;
+    v->timeframe = sl->timeframe;
+    v->point = sl->point;
+    v->digits = sl->digits;
+    v->bars = sl->bars;
+  }
+}
+
+static int backtest_run(const AskBtInput* in, AskBtOutput* out, int options) {
   if (!in || !out || !out->balance || !out->equity || !out->in_market) return NULL_POINTER;
   out->trades = NULL;
   out->trade_count = out->bars_done = out->rejected = out->stopped_out = out->dropped = 0;
@@ -734,15 +767,26 @@ ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* 
   Sim s;
   memset(&s, 0, sizeof s);
   s.in = in;
-  s.scale = (double)pow10ll(in->digits);
-  s.unit_scale = (double)pow10ll(in->unit_precision);
+  s.scale = (double)ask_pow10ll(in->digits);
+  s.unit_scale = (double)ask_pow10ll(in->unit_precision);
   s.balance = in->initial_balance;
   s.next_ticket = 1;
   Work w;
   memset(&w, 0, sizeof w);
   w.rows = calloc((size_t)max_orders, sizeof *w.rows);
   w.signals = calloc((size_t)max_orders * 18, sizeof *w.signals);
-  int rc = w.rows && w.signals ? run_loop(&s, out, strategy, &w) : INSUFFICIENT_MEMORY;
+  int rc = w.rows && w.signals ? SUCCESS : INSUFFICIENT_MEMORY;
+  AskContext ctx;
+  AskKernel* kernel = NULL;
+  if (rc == SUCCESS) {
+    context_init(&ctx, in, &w, s.scale);
+    int oom = 0;
+    if (ctx.operational_mode != DISABLE && !(options & ASK_BT_WINDOW_CALLS))
+      kernel = ask_kernel_new(&ctx, in, &oom);
+    if (oom) rc = INSUFFICIENT_MEMORY;
+  }
+  if (rc == SUCCESS) rc = run_loop(&s, out, strategy, kernel, &w, &ctx);
+  ask_kernel_free(kernel);
   free(w.items);
   free(w.infos);
   free(w.pos);
@@ -755,6 +799,16 @@ ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* 
   out->trade_count = s.n_closed;
   out->rejected = s.rejected;
   return rc;
+}
+
+ASK_EXPORT int ASK_API asirikuy_backtest_run(const AskBtInput* in, AskBtOutput* out) {
+  return backtest_run(in, out, 0);
+}
+
+ASK_EXPORT int ASK_API asirikuy_backtest_run_options(const AskBtInput* in, AskBtOutput* out,
+                                                     int options) {
+  if (options & ~ASK_BT_WINDOW_CALLS) return INVALID_PARAMETER;
+  return backtest_run(in, out, options);
 }
 
 ASK_EXPORT void ASK_API asirikuy_backtest_free(AskBtTrade* trades) { free(trades); }

@@ -64,7 +64,7 @@ void ask_ema(const CRates* bars, int end, int period, double* out, int tail) {
   }
 }
 
-static double true_range(const CRates* bars, int i) {
+double ask_true_range(const CRates* bars, int i) {
   double prev = bars[i - 1].close;
   double tr = bars[i].high - bars[i].low;
   double up = fabs(bars[i].high - prev);
@@ -79,15 +79,15 @@ void ask_atr(const CRates* bars, int end, int period, double* out, int tail) {
   fill_nan(out, tail);
   if (end < period) return;
   double sum = 0.0;
-  for (int i = 1; i <= period; ++i) sum += true_range(bars, i);
+  for (int i = 1; i <= period; ++i) sum += ask_true_range(bars, i);
   double atr = sum / period;
   for (int i = period; i <= end; ++i) {
-    if (i > period) atr = (atr * (period - 1) + true_range(bars, i)) / period;
+    if (i > period) atr = (atr * (period - 1) + ask_true_range(bars, i)) / period;
     if (i >= start) out[i - start] = atr;
   }
 }
 
-static double rsi_value(double gain, double loss) {
+double ask_rsi_value(double gain, double loss) {
   if (loss == 0.0) return gain == 0.0 ? 50.0 : 100.0;
   return 100.0 - 100.0 / (1.0 + gain / loss);
 }
@@ -113,7 +113,7 @@ void ask_rsi(const CRates* bars, int end, int period, double* out, int tail) {
       gain = (gain * (period - 1) + g) / period;
       loss = (loss * (period - 1) + l) / period;
     }
-    if (i >= start) out[i - start] = rsi_value(gain, loss);
+    if (i >= start) out[i - start] = ask_rsi_value(gain, loss);
   }
 }
 
