@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backtests.engine.broker import ClosedTrade
-from backtests.engine.gcpause import gc_paused
 from backtests.engine.market import Costs, MarketData
 from backtests.engine.parity import EngineResult
+from backtests.engine.trade_table import TradeTable
 from framework import Framework, StrategySettings, get_framework
 from framework.backtest import fast_backtest
-
-_REASONS = ("strategy", "stop_loss", "take_profit", "end_of_test", "stop_out")
-_ORDER_TYPES = ("market", "stop", "limit")
-_SIDES = ("buy", "sell")
 
 
 def _i64(a: np.ndarray) -> np.ndarray:
@@ -44,6 +39,7 @@ def fast_inputs(
             "digits": s.digits,
             "point": s.point,
             "same_instrument": int(s.same_instrument),
+            "primary_points": int(s.primary_points),
         }
         for s in data.slots
     ]
@@ -89,7 +85,7 @@ def run_fast(
         bars=data.bar_count,
     )
     return EngineResult(
-        trades=_closed_trades(trades),
+        trades=TradeTable(trades),
         time=time,
         balance=balance,
         equity=equity,
@@ -99,57 +95,3 @@ def run_fast(
         stopped_out=stopped,
         dropped=dropped,
     )
-
-
-def _closed_trades(trades: np.ndarray) -> list[ClosedTrade]:
-    """ClosedTrade tuples from the C rows, column by column.
-
-    With the cyclic collector paused (gc_paused): the collections that tens of thousands of new tuples
-    trigger were most of the conversion's time.
-    """
-    # the codes are small ints (no allocation); every trade shares the same few strings
-    sides = [_SIDES[code] for code in trades["side"].tolist()]
-    kinds = [_ORDER_TYPES[code] for code in trades["order_type"].tolist()]
-    reasons = [_REASONS[code] for code in trades["reason"].tolist()]
-    columns = [
-        trades[name].tolist()
-        for name in (
-            "ticket",
-            "units",
-            "open_time",
-            "close_time",
-            "open_price",
-            "close_price",
-            "stop_loss",
-            "take_profit",
-            "pl",
-            "commission",
-            "swap",
-            "profit",
-        )
-    ]
-    ticket, units, open_time, close_time, open_price, close_price, sl, tp, pl, commission, swap, profit = columns
-    with gc_paused():
-        return list(
-            map(
-                ClosedTrade._make,
-                zip(
-                    ticket,
-                    sides,
-                    kinds,
-                    units,
-                    open_time,
-                    close_time,
-                    open_price,
-                    close_price,
-                    sl,
-                    tp,
-                    pl,
-                    commission,
-                    swap,
-                    profit,
-                    reasons,
-                    strict=True,
-                ),
-            )
-        )

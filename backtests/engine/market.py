@@ -69,6 +69,9 @@ class SlotSeries:
     # its totalBarsRequired; 0 = the bars passed are the bars required (our strategies).
     required_timeframe: int = 0
     total_bars_required: int = 0
+    # slot bar j is primary bar j, its open/high/low/close MarketData's points / 10^digits exactly: the fast
+    # engine's kernels may read the int64 series (8 bytes a value) instead of the bars (48 each); False is safe
+    primary_points: bool = False
 
 
 @dataclass

@@ -105,6 +105,7 @@ def synthetic_market(
             digits=digits,
             primary_close_utc=close_utc,
         )
+        slot.primary_points = series is bars  # the same bars, their prices divided by 10^digits
         slots.append(slot)
         first = max(first, int(np.flatnonzero(slot.closed_end >= window)[0]))
     return MarketData(

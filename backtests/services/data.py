@@ -113,6 +113,10 @@ def market_data(
     if first > n - 1:
         raise NoData(f"{n} bars of {instrument.symbol} do not cover the strategy's warm-up of {plans[0].bars} bars")
     pts = {name: np.rint(primary[name] * scale).astype(np.int64) for name in ("open", "high", "low", "close")}
+    # the primary slot holds these very bars: the fast engine may read them as points when they are exact
+    slots[0].primary_points = all(
+        np.array_equal(slots[0].crates[name][:n], pts[name] / scale) for name in ("open", "high", "low", "close")
+    )
     spread = _spreads(instance, primary["time"], costs)
     if instrument.quote_currency == account_currency:
         rate_mode, fixed_rate = 0, 1.0

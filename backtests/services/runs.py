@@ -15,6 +15,7 @@ from django.utils import timezone
 from backtests.engine import stats
 from backtests.engine.market import Costs
 from backtests.engine.parity import EngineResult, run_parity
+from backtests.engine.trade_table import TradeTable
 from backtests.models import BacktestRun, BacktestTrade, Engine, RunStatus, StrategyInputs
 from backtests.services.bounds import balance_validate, costs_validate, result_check
 from backtests.services.data import instance_with_parameters, market_data
@@ -138,12 +139,16 @@ def engine_run_stored(
 
 
 def result_statistics(result: EngineResult, start_time: int | None = None) -> dict:
-    trades = sorted(result.trades, key=lambda t: (t.close_time, t.ticket))
+    if isinstance(result.trades, TradeTable):  # the fast engine's rows: two columns, no tuples
+        profits, sides = result.trades.profits_and_sides_by_close()
+    else:
+        trades = sorted(result.trades, key=lambda t: (t.close_time, t.ticket))
+        profits, sides = [t.profit for t in trades], [t.side for t in trades]
     # Absurd numbers fail the run here, before statistics or rows are made of them.
-    result_check(result.balance, result.equity, [t.profit for t in trades])
+    result_check(result.balance, result.equity, profits)
     return stats.compute(
-        profits=[t.profit for t in trades],
-        sides=[t.side for t in trades],
+        profits=profits,
+        sides=sides,
         time=result.time,
         balance=result.balance,
         equity=result.equity,

@@ -12,6 +12,7 @@ from backtests.engine.fast import fast_inputs, run_fast
 from backtests.engine.market import Costs
 from backtests.engine.parity import run_parity
 from backtests.engine.synthetic import random_walk, synthetic_market
+from backtests.engine.trade_table import TradeTable
 from framework import _ffi, get_framework, get_strategy
 from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER, MEAN_REVERSION, RECORD_BARS
 from framework.settings import StrategySettings
@@ -188,6 +189,42 @@ def test_closes_off_the_point_grid_are_decided_on_the_window():
     walk = random_walk(5000, seed=8, step_points=6)
     data = synthetic_market(walk, timeframe=1, windows=_windows(strategy_id, params, True))
     data.slots[0].crates["close"][: data.slots[0].count] += 3.3e-7  # a third of a point
+    data.slots[0].primary_points = False  # the slot's bars are no longer the primary series' points
     parity, fast = _parity_and_fast(data, _settings(strategy_id, params, 2), Costs())
     assert len(fast.trades) > 20
     assert [t.key() for t in fast.trades] == [t.key() for t in parity.trades]
+
+
+@pytest.mark.parametrize("case", ["sma-reversal", "sma-stops", "ema"])
+def test_reading_the_primary_points_gives_the_trades_of_reading_the_bars(case):
+    """The kernels read the int64 series when the slot says it is the primary series' points
+    (SlotSeries.primary_points, set by synthetic_market and market_data), else the bars: same trades."""
+    strategy_id, params = KERNEL_CASES[case]
+    walk = random_walk(20_000, seed=4, step_points=6)
+    data = synthetic_market(walk, timeframe=1, windows=_windows(strategy_id, params, True))
+    assert data.slots[0].primary_points
+    settings = _settings(strategy_id, params)
+    costs = Costs(spread_points=3)
+    with_points = _run(data, settings, costs, options=0)
+    data.slots[0].primary_points = False
+    with_bars = _run(data, settings, costs, options=0)
+    assert len(with_points[0]) > 100
+    assert with_points[0].tobytes() == with_bars[0].tobytes()
+    assert with_points[2].tolist() == with_bars[2].tolist()
+
+
+def test_the_trade_table_reads_as_the_list_of_closed_trades():
+    strategy_id, params = KERNEL_CASES["sma-stops"]
+    walk = random_walk(6000, seed=9, step_points=6)
+    data = synthetic_market(walk, timeframe=1, windows=_windows(strategy_id, params, True))
+    settings = _settings(strategy_id, params, 2)
+    parity, fast = _parity_and_fast(data, settings, Costs(commission_per_lot=5.0))
+    table, trades = fast.trades, parity.trades
+    assert isinstance(table, TradeTable) and len(table) == len(trades) > 20
+    assert list(table) == trades and table == trades and table == TradeTable(table.rows.copy())
+    assert table[0] == trades[0] and table[-1] == trades[-1] and table[3:7] == trades[3:7]
+    with pytest.raises(IndexError):
+        table[len(trades)]
+    profits, sides = table.profits_and_sides_by_close()
+    ordered = sorted(trades, key=lambda t: (t.close_time, t.ticket))
+    assert profits == [t.profit for t in ordered] and sides == [t.side for t in ordered]

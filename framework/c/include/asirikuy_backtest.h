@@ -29,7 +29,10 @@ typedef struct AskBtSlot {
   int digits;
   double point;
   int same_instrument;          /* forming bar at the bid, else at the last closed close */
-  int pad_;
+  int primary_points;           /* 1: slot bar j is primary bar j, its open/high/low/close exactly the
+                                 * primary series' points / 10^digits, for every j < count (the caller's
+                                 * word): the kernels read the int64 series (8 bytes a value) instead of
+                                 * the bars (48 bytes each). 0: not known (always safe). */
 } AskBtSlot;
 
 typedef struct AskBtInput {

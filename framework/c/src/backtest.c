@@ -75,17 +75,17 @@ static int grow(void** p, int* cap, int need, size_t size) {
 
 /* ---- money (broker.py) -------------------------------------------------- */
 
-static double rate_at(const Sim* s, long long price) {
+static inline double rate_at(const Sim* s, long long price) {
   if (s->in->rate_mode == 1) return 1.0 / ((double)price / s->scale);
   return s->in->fixed_rate;
 }
 
-static double pl_of(const Sim* s, int buy, double units, long long open_price, long long price) {
+static inline double pl_of(const Sim* s, int buy, double units, long long open_price, long long price) {
   long long diff = buy ? price - open_price : open_price - price;
   return (double)diff * units / s->scale * rate_at(s, price);
 }
 
-static double unrealized(const Sim* s, long long bid, long long ask) {
+static inline double unrealized(const Sim* s, long long bid, long long ask) {
   double total = 0.0;
   for (int i = 0; i < s->n_trades; ++i) {
     const BtTrade* t = &s->trades[i];
@@ -622,6 +622,101 @@ static int call_strategy(const AskBtInput* in, AskContext* ctx, AskStrategyFn st
   return rc;
 }
 
+/* on_bar has work only with pending orders or trades that carry a stop or a target; recomputed when the
+ * book changes (Sim.version). */
+typedef struct Guard {
+  unsigned version;
+  int on;
+} Guard;
+
+static inline int bar_rules(Sim* s, Guard* g, int i) {
+  if (g->version != s->version) {
+    g->version = s->version;
+    g->on = s->n_orders > 0;
+    for (int t = 0; t < s->n_trades; ++t) g->on |= s->trades[t].stop_loss || s->trades[t].take_profit;
+  }
+  return !g->on || on_bar(s, i);
+}
+
+/* Bars [i, stop) at which the strategy writes nothing (its kernel said so): the broker's bar rules, the
+ * equity, the stop-out, the end of the test and the curves, in a loop with nothing else in it. Returns
+ * SUCCESS, INSUFFICIENT_MEMORY, or ASK_BT_STOPPED after a stop-out (the run ends there). */
+#define ASK_BT_STOPPED (-1)
+
+/* The common stretch: no bar rules to apply (no pending order, no stop or target), so the book stays as it
+ * is until a stop-out or the last bar; locals and restrict pointers keep the loop in registers. The equity is
+ * unrealized()'s sum, term for term. Returns the first bar it did not finish (a stop-out, the last bar). */
+static int steady_bars(const Sim* s, double* restrict balance_out, double* restrict equity_out,
+                       unsigned char* restrict in_market_out, int k, int i, int stop) {
+  const AskBtInput* in = s->in;
+  const long long* restrict close = in->close;
+  const long long* restrict spread = in->spread;
+  const double balance = s->balance, scale = s->scale;
+  const int n = s->n_trades, last = in->last, inverse = in->rate_mode == 1;
+  const double fixed = in->fixed_rate;
+  if (stop > last) stop = last; /* the last bar closes everything: the general path */
+  if (n == 0) {
+    for (; i < stop; ++i, ++k) {
+      balance_out[k] = balance;
+      equity_out[k] = balance;
+      in_market_out[k] = 0;
+    }
+    return i;
+  }
+  const BtTrade* trades = s->trades;
+  for (; i < stop; ++i, ++k) {
+    long long bid = close[i], ask = bid + spread[i];
+    double total = 0.0;
+    for (int t = 0; t < n; ++t) {
+      long long price = trades[t].buy ? bid : ask;
+      long long diff = trades[t].buy ? price - trades[t].open_price : trades[t].open_price - price;
+      double rate = inverse ? 1.0 / ((double)price / scale) : fixed;
+      total += (double)diff * trades[t].units / scale * rate;
+    }
+    double equity = balance + total;
+    if (equity <= 0.0) break; /* the stop-out: the general path */
+    balance_out[k] = balance;
+    equity_out[k] = equity;
+    in_market_out[k] = 1;
+  }
+  return i;
+}
+
+static int quiet_bars(Sim* s, AskBtOutput* out, Guard* g, int* k, int i, int stop) {
+  const AskBtInput* in = s->in;
+  double* balance_out = out->balance;
+  double* equity_out = out->equity;
+  unsigned char* in_market_out = out->in_market;
+  while (i < stop) {
+    if (!bar_rules(s, g, i)) return INSUFFICIENT_MEMORY;
+    if (!g->on && !out->time) {
+      int done = steady_bars(s, balance_out, equity_out, in_market_out, *k, i, stop);
+      *k += done - i;
+      out->bars_done = *k;
+      i = done;
+      if (i >= stop) break;
+    }
+    long long bid = in->close[i];
+    long long ask = bid + in->spread[i];
+    double equity = s->n_trades ? s->balance + unrealized(s, bid, ask) : s->balance;
+    int stopped = equity <= 0.0;
+    if (stopped || (i == in->last && s->n_trades > 0)) {
+      if (!close_all(s, bid, ask, in->close_time[i], stopped ? R_STOP_OUT : R_END))
+        return INSUFFICIENT_MEMORY;
+      out->stopped_out |= stopped;
+      equity = s->balance;
+    }
+    if (out->time) out->time[*k] = in->close_time[i];
+    balance_out[*k] = s->balance;
+    equity_out[*k] = equity; /* no strategy ran: the book is the one the equity was computed on */
+    in_market_out[*k] = s->n_trades > 0;
+    out->bars_done = ++*k;
+    if (stopped) return ASK_BT_STOPPED;
+    ++i;
+  }
+  return SUCCESS;
+}
+
 static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, AskKernel* kernel, Work* w,
                     AskContext* ctx_in) {
   const AskBtInput* in = s->in;
@@ -638,16 +733,16 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, AskKernel*
   unsigned char* in_market_out = out->in_market;
   clear_rows(w->rows, max_orders);
   int k = 0;
-  /* on_bar has work only with pending orders or trades that carry a stop or target */
-  unsigned guard_version = s->version - 1;
-  int guarded = 0;
-  for (int i = in->first; i <= in->last; ++i) {
-    if (guard_version != s->version) {
-      guard_version = s->version;
-      guarded = 0;
-      for (int t = 0; t < s->n_trades; ++t) guarded |= s->trades[t].stop_loss || s->trades[t].take_profit;
-    }
-    if ((s->n_orders || guarded) && !on_bar(s, i)) return INSUFFICIENT_MEMORY;
+  Guard guard = {s->version - 1, 0};
+  int i = in->first;
+  while (i <= in->last) {
+    /* the kernel scans ahead to the next bar at which the strategy may write a row (disabled: none) */
+    int next = mode == DISABLE ? in->last + 1 : kernel ? ask_kernel_scan(kernel, i, in->last) : i;
+    int rc = quiet_bars(s, out, &guard, &k, i, next);
+    if (rc != SUCCESS) return rc == ASK_BT_STOPPED ? SUCCESS : rc;
+    i = next;
+    if (i > in->last) break;
+    if (!bar_rules(s, &guard, i)) return INSUFFICIENT_MEMORY;
     long long bid = in->close[i];
     long long ask = bid + in->spread[i];
     long long now = in->close_time[i];
@@ -659,13 +754,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, AskKernel*
       stopped = 1;
       out->stopped_out = 1;
     }
-    int quiet = 0;
-    if (kernel && !stopped && mode != DISABLE) {
-      int ends[ASK_RATES_SLOTS];
-      for (int k2 = 0; k2 < in->slot_count; ++k2) ends[k2] = in->slots[k2].closed_end[i];
-      quiet = ask_kernel_advance(kernel, ends);
-    }
-    if (!stopped && mode != DISABLE && !quiet) {
+    if (!stopped) {
       if (!w->built || w->version != s->version) {
         if (!build_book(s, w, st[STRATEGY_INSTANCE_ID])) return INSUFFICIENT_MEMORY;
         memcpy(ctx.open_count, w->counts, sizeof ctx.open_count);
@@ -691,7 +780,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, AskKernel*
       ctx.entry_block = mode != ENABLE ? ASK_DROP_MONITOR : !spread_ok ? ASK_DROP_SPREAD : 0;
       ctx.drop_count = 0;
       unsigned version = s->version;
-      int rc = kernel ? ask_kernel_step(kernel, &ctx) : call_strategy(in, &ctx, strategy, i, bid_f);
+      rc = kernel ? ask_kernel_step(kernel, &ctx) : call_strategy(in, &ctx, strategy, i, bid_f);
       if (rc != SUCCESS) return rc;
       out->dropped += ctx.drop_count;
       if (ctx.rows_used > 0) {
@@ -716,6 +805,7 @@ static int run_loop(Sim* s, AskBtOutput* out, AskStrategyFn strategy, AskKernel*
     in_market_out[k] = s->n_trades > 0;
     out->bars_done = ++k;
     if (stopped) break;
+    ++i;
   }
   return SUCCESS;
 }

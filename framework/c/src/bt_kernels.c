@@ -105,13 +105,14 @@ typedef struct MaState {
   double max_abs; /* largest |close| absorbed */
   /* SMA: exact sums in points; cmp[1] = sign of fast - slow at bar next - 1, cmp[0] at next - 2 */
   PointRing pts;
-  double sum_f, sum_s, thr_coef;
+  const AskBtInput* prim; /* the slot's bars as the primary series' points, when the caller vouches */
+  double sum_f, sum_s, thr_coef, max_pts;
   int cmp[2];
   /* EMA: full-history values at next - 1 and next - 2, the range of closes, the seeds' weights */
   AskIncEma ef, es;
   double ef_prev, es_prev, lo_close, hi_close, decay_f[2], decay_s[2];
   AskIncAtr atr; /* advanced only when an entry needs it (atr_next: the next bar it absorbs) */
-  double atr_decay, atr_keep, atr_share;
+  double atr_decay, atr_keep, atr_share, peak_pts, price_slack;
   int atr_next;
   int cross; /* this bar's decision: GT cross up, LT cross down, EQ none */
 } MaState;
@@ -122,7 +123,7 @@ typedef struct MaState {
  * thr_coef * max|c| (four times that margin) decides the comparison as the window values do. */
 static inline int sma_cmp_fast(const MaState* m) {
   double d = m->sum_f * m->slow - m->sum_s * m->fast; /* exact: integers below 2^53 */
-  if (fabs(d) > m->thr_coef * m->max_abs) return d > 0 ? GT : LT;
+  if (fabs(d) > m->thr_coef * m->max_pts) return d > 0 ? GT : LT;
   return UNKNOWN;
 }
 
@@ -138,9 +139,9 @@ static int sma_cmp_window(const MaState* m, int j) {
 static void ma_absorb(MaState* m, int end) {
   const CRates* bars = m->bars;
   for (int j = m->next; j < end; ++j) {
-    double c = bars[j].close;
-    if (fabs(c) > m->max_abs) m->max_abs = fabs(c);
+    double c = m->prim ? 0.0 : bars[j].close; /* with points, the bars are not read at all */
     if (m->ema) {
+      if (fabs(c) > m->max_abs) m->max_abs = fabs(c);
       ask_inc_atr_push(&m->atr, bars, j);
       if (c < m->lo_close) m->lo_close = c;
       if (c > m->hi_close) m->hi_close = c;
@@ -153,10 +154,15 @@ static void ma_absorb(MaState* m, int end) {
     m->cmp[0] = m->cmp[1];
     m->cmp[1] = UNKNOWN;
     double p;
-    if (!m->pts.on_grid || !point_of(c, m->pts.scale, &p)) {
+    if (m->prim) {
+      p = (double)m->prim->close[j];
+      if (!(fabs(p) < 4e9)) m->pts.on_grid = 0; /* too large for exact sums in doubles */
+    }
+    if (!m->pts.on_grid || (!m->prim && !point_of(c, m->pts.scale, &p))) {
       m->pts.on_grid = 0; /* from here on every comparison is made on the window */
       continue;
     }
+    if (fabs(p) > m->max_pts) m->max_pts = fabs(p);
     double* ring = m->pts.ring;
     int mask = m->pts.mask;
     m->sum_f += p - ring[(j - m->fast) & mask];
@@ -169,14 +175,36 @@ static void ma_absorb(MaState* m, int end) {
 
 /* The full-history ATR at bar end - 1, advanced from where it stopped. In SMA mode nothing else reads
  * it, so it advances only at entries, in the multiply form value * (p - 1) / p + TR / p: the same value
- * within (p + 1)u relative (covered by atr_bound's rounding term), one multiply-add per bar instead of
- * a division on the critical path. */
+ * within (p + 1)u relative (atr_bound's rounding term), one multiply-add per bar on the critical path
+ * instead of a division. With the primary series' points the true ranges come from the int64 highs,
+ * lows and closes (24 bytes a bar instead of the 48 of a bar), exact in points: they differ from the
+ * window's (of the doubles) by at most 8u of the price, which atr_bound adds (price_slack). */
 static void ma_atr_to(MaState* m, int end) {
   AskIncAtr* a = &m->atr;
   int j = m->atr_next;
   if (m->ema) return; /* advanced bar by bar with the EMAs */
   for (; j < end && j <= a->period; ++j) ask_inc_atr_push(a, m->bars, j);
-  double v = a->value, top = a->max_tr, keep = m->atr_keep, share = m->atr_share;
+  double keep = m->atr_keep, share = m->atr_share;
+  if (m->prim && j < end) {
+    const long long *high = m->prim->high, *low = m->prim->low, *close = m->prim->close;
+    double scale = m->pts.scale;
+    double v = a->value * scale, top = a->max_tr * scale, peak = m->peak_pts;
+    for (; j < end; ++j) {
+      long long pc = close[j - 1], h = high[j], l = low[j];
+      long long tr = h - l, up = h > pc ? h - pc : pc - h, down = l > pc ? l - pc : pc - l;
+      if (up > tr) tr = up;
+      if (down > tr) tr = down;
+      double t = (double)tr;
+      if (t > top) top = t;
+      if ((double)h > peak) peak = (double)h;
+      v = v * keep + t * share;
+    }
+    a->value = v / scale;
+    a->max_tr = top / scale;
+    m->peak_pts = peak;
+    m->price_slack = 8.0 * U * peak / scale;
+  }
+  double v = a->value, top = a->max_tr;
   for (; j < end; ++j) {
     double tr = ask_inc_true_range(m->bars, j);
     if (tr > top) top = tr;
@@ -212,7 +240,7 @@ static void ema_cmps(const MaState* m, int* c0, int* c1) {
 static double ma_entry_atr(MaState* m, const AskContext* ctx, int digits, double scale, int buy) {
   ma_atr_to(m, m->next);
   double atr = m->atr.value;
-  double e = atr_bound(&m->atr, m->atr_decay);
+  double e = atr_bound(&m->atr, m->atr_decay) + m->price_slack;
   if (entry_settled(ctx, digits, scale, buy, buy ? ctx->ask : ctx->bid, atr - e, atr + e, m->sl_mult,
                     m->tp_mult))
     return atr;
@@ -350,6 +378,7 @@ static int mr_rsi_signals(const MrState* m, int* sig) {
 /* ---- the kernel --------------------------------------------------------- */
 
 struct AskKernel {
+  const AskBtInput* in;
   int strategy;
   int timed_exit; /* TIMED_EXIT_BARS > 0: ask_apply_timed_exit has work to do */
   int digits;
@@ -560,7 +589,9 @@ static int ma_init(MaState* m, const AskContext* ctx, const AskBtInput* in, int*
       *oom = 1;
       return 0;
     }
-    m->thr_coef = ((fast + slow) / 4.0 + 32.0) * 4.0 * U * fast * slow * m->pts.scale;
+    /* |D| above thr_coef * (largest |close| in points); see sma_cmp_fast */
+    m->thr_coef = ((fast + slow) / 4.0 + 32.0) * 4.0 * U * fast * slow * (1.0 + 1e-6);
+    if (sl->primary_points && sl->digits == in->digits && sl->count <= in->n_bars) m->prim = in;
   }
   return 1;
 }
@@ -651,6 +682,7 @@ AskKernel* ask_kernel_new(const AskContext* ctx, const AskBtInput* in, int* oom)
     *oom = 1;
     return NULL;
   }
+  k->in = in;
   k->strategy = ctx->strategy_id;
   k->timed_exit = ask_param(ctx, TIMED_EXIT_BARS) > 0.0 && (int)ask_param(ctx, TIMED_EXIT_BARS) > 0;
   k->digits = in->digits;
@@ -670,12 +702,84 @@ AskKernel* ask_kernel_new(const AskContext* ctx, const AskBtInput* in, int* oom)
   return k;
 }
 
-int ask_kernel_advance(AskKernel* k, const int* ends) {
+/* The SMA mode's scan, its state in locals: the loop stores only into the ring, which could otherwise
+ * alias the state's fields and force them back to memory every bar. Same steps as ma_absorb and
+ * ma_advance. */
+static int ma_scan_sma(AskKernel* k, int from, int to) {
+  MaState* m = &k->u.ma;
+  const int* end0 = k->in->slots[0].closed_end;
+  const long long* points = m->prim ? m->prim->close : NULL;
+  const CRates* bars = m->bars;
+  double* ring = m->pts.ring;
+  const int mask = m->pts.mask, fast = m->fast, slow = m->slow;
+  const double scale = m->pts.scale, thr_coef = m->thr_coef;
+  double sum_f = m->sum_f, sum_s = m->sum_s, max_pts = m->max_pts;
+  int on_grid = m->pts.on_grid, next = m->next, c0 = m->cmp[0], c1 = m->cmp[1];
+  int found = to + 1;
+  for (int i = from; i <= to; ++i) {
+    int end = end0[i];
+    for (int j = next; j < end; ++j) {
+      c0 = c1;
+      c1 = UNKNOWN;
+      double p = 0.0;
+      if (points) {
+        p = (double)points[j];
+        if (!(fabs(p) < 4e9)) on_grid = 0;
+      } else if (on_grid && !point_of(bars[j].close, scale, &p)) {
+        on_grid = 0;
+      }
+      if (!on_grid) continue;
+      if (fabs(p) > max_pts) max_pts = fabs(p);
+      sum_f += p - ring[(j - fast) & mask];
+      sum_s += p - ring[(j - slow) & mask];
+      ring[j & mask] = p;
+      if (j >= slow - 1) {
+        double d = sum_f * slow - sum_s * fast;
+        if (fabs(d) > thr_coef * max_pts) c1 = d > 0 ? GT : LT;
+      }
+    }
+    next = end;
+    if (c1 == UNKNOWN) c1 = sma_cmp_window(m, end - 1);
+    if (c0 == UNKNOWN) c0 = sma_cmp_window(m, end - 2);
+    if ((c1 == GT && c0 != GT) || (c1 == LT && c0 != LT)) {
+      m->cross = c1;
+      found = i;
+      break;
+    }
+  }
+  m->sum_f = sum_f;
+  m->sum_s = sum_s;
+  m->max_pts = max_pts;
+  m->pts.on_grid = on_grid;
+  m->next = next;
+  m->cmp[0] = c0;
+  m->cmp[1] = c1;
+  return found;
+}
+
+int ask_kernel_scan(AskKernel* k, int from, int to) {
+  const AskBtInput* in = k->in;
+  const int* end0 = in->slots[0].closed_end;
   switch (k->strategy) {
-    case ASK_STRATEGY_MA_CROSSOVER: return ma_advance(k, ends);
-    case ASK_STRATEGY_CHANNEL_BREAKOUT: return cb_advance(k, ends);
-    case ASK_STRATEGY_MEAN_REVERSION: return mr_advance(k, ends);
-    default: return 1; /* RECORD_BARS: never trades */
+    case ASK_STRATEGY_MA_CROSSOVER: /* the common case: one slot, a loop the compiler sees whole */
+      if (!k->u.ma.ema && !k->timed_exit) return ma_scan_sma(k, from, to);
+      for (int i = from; i <= to; ++i) {
+        int ends[1] = {end0[i]};
+        if (!ma_advance(k, ends)) return i;
+      }
+      return to + 1;
+    case ASK_STRATEGY_CHANNEL_BREAKOUT: {
+      int ends[1] = {end0[from]};
+      cb_advance(k, ends);
+      return from; /* its actions depend on the book every bar */
+    }
+    case ASK_STRATEGY_MEAN_REVERSION:
+      for (int i = from; i <= to; ++i) {
+        int ends[2] = {end0[i], in->slots[1].closed_end[i]};
+        if (!mr_advance(k, ends)) return i;
+      }
+      return to + 1;
+    default: return to + 1; /* RECORD_BARS: never writes a row */
   }
 }
 
