@@ -189,6 +189,8 @@ class Library:
             lib.asirikuy_indicator_tail.restype = _I
             lib.asirikuy_indicator_windows.argtypes = [_I, _P, _I, _I, ctypes.c_double, _I, _I, _P]
             lib.asirikuy_indicator_windows.restype = _I
+        # our c_runStrategy trampoline taking its 22 arguments as one array (PreparedRun: the parity backtester)
+        self.has_run_args = hasattr(lib, "asirikuy_run_strategy_args")
         self.has_drops = hasattr(lib, "asirikuy_last_drops")
         if self.has_drops:
             lib.asirikuy_last_drops.argtypes = [_P, _I]
@@ -400,10 +402,36 @@ class PreparedRun:
         rates_info: int,
         results: int,
     ) -> None:
+        self._strings = [ctypes.create_string_buffer(text.encode(), max(16, len(text.encode()) + 1)) for text in texts]
+        self.dropped: ctypes.c_int | None = None  # the last call's dropped actions, when the trampoline reports them
+        if library.has_run_args:
+            # asirikuy_run_strategy_args: the 22 addresses in one array (one argument to convert per call instead
+            # of 22) and the drop count written back (no second call). Called through a PyDLL handle, which keeps
+            # the GIL: the call takes microseconds, less than handing the GIL over and back would.
+            argv = (ctypes.c_void_p * 22)(
+                settings,
+                *(ctypes.addressof(b) for b in self._strings),
+                time_and_count,
+                time_and_count + 4,
+                orders,
+                account,
+                bid_ask,
+                rates_info,
+                *([None] * 10),
+                results,
+            )
+            self._argv = argv
+            self.rates = [ctypes.c_void_p.from_buffer(argv, 8 * (11 + k)) for k in range(10)]
+            self.dropped = ctypes.c_int(0)
+            handle = library._lib if _IS_WINDOWS else ctypes.PyDLL(str(library.path))
+            function = handle["asirikuy_run_strategy_args"]
+            function.restype = _I
+            self.function = function
+            self.args: tuple[object, ...] = (argv, ctypes.byref(self.dropped))
+            return
         function = library._lib["c_runStrategy"]  # a new function object: the declared one keeps its argtypes
         function.restype = _I
         self.function = function
-        self._strings = [ctypes.create_string_buffer(text.encode(), max(16, len(text.encode()) + 1)) for text in texts]
         self.rates = [ctypes.c_void_p() for _ in range(10)]
         self.args = (
             ctypes.c_void_p(settings),
@@ -442,7 +470,7 @@ class AskBtSlot(ctypes.Structure):
         ("digits", _I),
         ("point", ctypes.c_double),
         ("same_instrument", _I),
-        ("pad_", _I),
+        ("primary_points", _I),
     ]
 
 

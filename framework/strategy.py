@@ -404,7 +404,8 @@ class Runner:
         self._values = self.results.data.cast("B").cast("d")
         self._masks = range(1, 10 * len(self.results), 10)
         self.dropped = 0  # actions dropped over every call so far (asirikuy_last_drops), when the library says
-        self._drop_count = framework.ffi.drop_count_function()
+        self._dropped_cell = self._call.dropped  # written by the call itself (our trampoline), else None
+        self._drop_count = None if self._dropped_cell is not None else framework.ffi.drop_count_function()
 
     @staticmethod
     def address(array: np.ndarray) -> int:
@@ -427,7 +428,9 @@ class Runner:
             raise error_for_code(
                 code, f"instance {self.instance_id}, strategy {self.strategy_id}, {self.symbol}, time {current_time}"
             )
-        if self._drop_count is not None:
+        if self._dropped_cell is not None:
+            self.dropped += self._dropped_cell.value
+        elif self._drop_count is not None:
             self.dropped += self._drop_count(None, 0)
         values = self._values
         for index in self._masks:

@@ -6,7 +6,7 @@ import random
 import struct
 
 from backtests.engine.broker import ClosedTrade, SimOrder, SimTrade
-from backtests.engine.parity import _closed_row, _order_row, _trade_row
+from backtests.engine.parity_book import _closed_row, _order_row, _trade_row
 from framework import OrderInfo, OrderType
 from framework.types import ORDER_INFO_DTYPE
 

@@ -333,6 +333,12 @@ ASK_EXPORT int ASK_API asirikuy_indicator_windows(int kind, const CRates* pRates
  * exceed capacity). A call that returned an error dropped nothing (its rows were cleared). */
 ASK_EXPORT int ASK_API asirikuy_last_drops(int* pOut, int capacity);
 
+/* c_runStrategy with its 22 arguments read from pArgs[0..21] in the ABI's order (settings, the four
+ * strings, &time, &count, orders, account, bid/ask, rates info, rates 0..9, results): one argument for a
+ * foreign-function layer to convert instead of 22 (the parity backtester calls it once per bar). Writes
+ * the call's dropped-action count (asirikuy_last_drops' return) to *pDropped when not NULL. */
+ASK_EXPORT int ASK_API asirikuy_run_strategy_args(void* const* pArgs, int* pDropped);
+
 #ifdef __cplusplus
 }
 #endif
