@@ -45,6 +45,15 @@ def optimization_pass_task(self, pass_id: int) -> dict:
     return {"pass_id": p.pk, "status": p.status, "net_profit": p.statistics.get("net_profit")}
 
 
+@shared_task(bind=True, name="backtests.optimization_batch", **LONG)
+def optimization_batch_task(self, pass_ids: list[int]) -> dict:
+    """Backtest a batch of optimisation passes in this task (the bars loaded once per window layout)."""
+    from backtests.services.optimization import optimization_batch_execute
+
+    passes = optimization_batch_execute(pass_ids=pass_ids)
+    return {"pass_ids": [p.pk for p in passes], "statuses": [p.status for p in passes]}
+
+
 @shared_task(bind=True, name="backtests.walkforward", **LONG)
 def walkforward_task(self, walk_forward_id: int) -> dict:
     """Start a stored walk-forward: create each window's search and send one task per pass of every window."""

@@ -1,10 +1,11 @@
-"""Optimisation: grid or random search over an instance's parameters, one Celery task per pass.
+"""Optimisation: grid or random search over an instance's parameters, passes run in batches of Celery tasks.
 
-Bounds and integrality come from the framework catalog (ParamSpec). Each pass is an independent backtest
-task on the default queue, so passes spread over every worker process of every machine; the pass that
-finishes last marks the optimisation done (an atomic counter, no chord result backend needed). A pass is
-claimed before it runs and counted only by the call that writes its result, so redelivered tasks
-(acks_late) neither run a finished pass again nor count it twice.
+Bounds and integrality come from the framework catalog (ParamSpec). The passes are sent as batches (one task
+runs several passes, ``batch_size``) on the backtests queue, so they spread over every worker process of every
+machine while a task loads the bars once for all its passes (per window layout: the parameters decide the
+windows) instead of once per pass; the pass that finishes last marks the optimisation done (an atomic counter,
+no chord result backend needed). A pass is claimed before it runs and counted only by the call that writes its
+result, so redelivered tasks (acks_late) neither run a finished pass again nor count it twice.
 """
 
 from __future__ import annotations
@@ -22,17 +23,23 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backtests.engine.market import Costs
+from backtests.engine.fast import run_fast
+from backtests.engine.market import Costs, MarketData
+from backtests.engine.parity import run_parity
 from backtests.models import Engine, Optimization, OptimizationPass, RunStatus, SearchMethod
 from backtests.services.apply import parameters_apply
 from backtests.services.bounds import balance_validate, costs_validate
-from backtests.services.data import instance_with_parameters
-from backtests.services.runs import _json_safe, engine_run_stored
-from framework import UnknownStrategyError, get_strategy
+from backtests.services.data import instance_with_parameters, market_data
+from backtests.services.runs import RunOutput, _json_safe, engine_run_stored, result_statistics
+from framework import UnknownStrategyError, get_framework, get_strategy
+from framework.pystrategy.registry import is_python_strategy
 from trading.models import StrategyInstance
+from trading.services.execution.inputs import instance_settings, slot_plans
 from trading.services.quotas import quota_check
 
 MAX_PASSES = 10_000
+MAX_BATCH = 50  # passes per task at most
+TASKS_PER_SEARCH = 16
 OPEN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
@@ -202,15 +209,23 @@ def optimization_create(
     return opt
 
 
+def batch_size(passes: int) -> int:
+    """Passes per task: about 16 tasks per search (enough to keep a few machines' worker processes busy and
+    balanced), at most MAX_BATCH (a task's memory and run time stay bounded), at least one."""
+    return max(1, min(MAX_BATCH, math.ceil(passes / TASKS_PER_SEARCH)))
+
+
 def optimization_enqueue(*, optimization: Optimization) -> None:
-    """Queue one task per pending pass once the current transaction commits."""
+    """Queue the pending passes in batches (one task each) once the current transaction commits."""
     from celery import group
 
-    from backtests.tasks import optimization_pass_task
+    from backtests.tasks import optimization_batch_task
 
-    ids = list(optimization.passes.filter(status=RunStatus.PENDING).values_list("pk", flat=True))
+    ids = list(optimization.passes.filter(status=RunStatus.PENDING).order_by("index").values_list("pk", flat=True))
+    size = batch_size(len(ids))
+    batches = [ids[k : k + size] for k in range(0, len(ids), size)]
     Optimization.objects.filter(pk=optimization.pk).update(status=RunStatus.RUNNING)
-    transaction.on_commit(lambda: group(optimization_pass_task.s(pk) for pk in ids).apply_async())
+    transaction.on_commit(lambda: group(optimization_batch_task.s(batch) for batch in batches).apply_async())
 
 
 def optimization_pass_execute(*, pass_id: int) -> OptimizationPass:
@@ -218,11 +233,64 @@ def optimization_pass_execute(*, pass_id: int) -> OptimizationPass:
     return optimization_pass_run(pass_id=pass_id)[0]
 
 
-def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
+def optimization_batch_execute(*, pass_ids: list[int]) -> list[OptimizationPass]:
+    """Backtest several passes in this task, loading the bars once per window layout (BarCache)."""
+    cache = BarCache()
+    return [optimization_pass_run(pass_id=pk, cache=cache)[0] for pk in pass_ids]
+
+
+class BarCache:
+    """A task's MarketData by window layout: the passes of one search share instrument, range and costs; only
+    their parameters differ, and those change the data only through the slots' windows (slot_plans). The most
+    recent few layouts are kept (each is one copy of the bars)."""
+
+    KEEP = 4
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, MarketData] = {}
+
+    def output(self, *, inputs: Optimization, instance: StrategyInstance) -> RunOutput:
+        """engine_run_stored's result for this pass, with the bars of an earlier pass of the same layout."""
+        costs = Costs(**inputs.costs)
+        key = tuple(
+            (p.index, p.instrument.pk, p.timeframe, p.bars, p.required_timeframe, p.total_bars_required)
+            for p in slot_plans(instance)
+        )
+        data = self.entries.pop(key, None)
+        if data is None:
+            data, _ = market_data(
+                instance=instance,
+                start=inputs.start,
+                end=inputs.end,
+                costs=costs,
+                account_currency=inputs.account_currency,
+            )
+        self.entries[key] = data  # most recent last
+        while len(self.entries) > self.KEEP:
+            self.entries.pop(next(iter(self.entries)))
+        settings = instance_settings(instance, is_backtesting=True)
+        balance = float(inputs.initial_balance)
+        if inputs.engine == Engine.FAST and not is_python_strategy(settings.strategy_id):
+            result = run_fast(data=data, settings=settings, costs=costs, initial_balance=balance)
+        else:
+            result = run_parity(
+                data=data,
+                settings=settings,
+                costs=costs,
+                initial_balance=balance,
+                account_currency=inputs.account_currency,
+                framework=get_framework(),
+            )
+        start_time = int(data.close_time[data.first]) - data.slots[0].timeframe * 60
+        return RunOutput(result=result, statistics=result_statistics(result, start_time))
+
+
+def optimization_pass_run(*, pass_id: int, cache: BarCache | None = None) -> tuple[OptimizationPass, bool]:
     """Backtest one pass; returns it and whether this call closed the optimisation.
 
     Safe under redelivery (tasks are acks_late): a pass already done, failed or cancelled is not run again,
-    and only the call whose result is written counts it, so the optimisation is closed exactly once.
+    and only the call whose result is written counts it, so the optimisation is closed exactly once. With a
+    ``cache`` (a batch), the bars come from it when an earlier pass of the batch loaded the same windows.
     """
     claimed = OptimizationPass.objects.filter(pk=pass_id, status__in=OPEN_STATUSES).update(status=RunStatus.RUNNING)
     p = OptimizationPass.objects.select_related(
@@ -238,7 +306,10 @@ def optimization_pass_run(*, pass_id: int) -> tuple[OptimizationPass, bool]:
             raise ValueError("the instance of this optimisation was deleted")
         # the parameters recorded when the search was made (a walk-forward window's MODEL_ID among them)
         instance = instance_with_parameters(opt.instance, {**(opt.base_parameters or {}), **p.parameters})
-        output = engine_run_stored(inputs=opt, instance=instance, start=opt.start, end=opt.end, engine=opt.engine)
+        if cache is None:
+            output = engine_run_stored(inputs=opt, instance=instance, start=opt.start, end=opt.end, engine=opt.engine)
+        else:
+            output = cache.output(inputs=opt, instance=instance)
         fields.update(
             status=RunStatus.DONE,
             statistics=_json_safe(output.statistics),

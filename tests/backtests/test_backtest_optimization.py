@@ -1,4 +1,4 @@
-"""Optimisation: search spaces from the catalog bounds, one task per pass, sorted results, applying a pass."""
+"""Optimisation: search spaces from the catalog bounds, passes in batches of tasks, sorted results, applying a pass."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from rest_framework.test import APIClient
 
 from backtests.models import Optimization, OptimizationPass, RunStatus
 from backtests.services.optimization import (
+    BarCache,
     OptimizationError,
+    batch_size,
     optimization_create,
+    optimization_enqueue,
     optimization_pass_apply,
+    optimization_pass_run,
     optimization_passes_sorted,
     optimization_points,
 )
-from backtests.tasks import optimization_pass_task
+from backtests.tasks import optimization_batch_task, optimization_pass_task
 from framework.catalog import MA_CROSSOVER
 from trading.models import StrategyInstance
 
@@ -97,3 +101,56 @@ def test_optimisations_are_scoped_to_their_owner(alice, bob, ma_instance):
     assert client.get(f"{URL}{opt.pk}/").status_code == 404
     pass_id = OptimizationPass.objects.get().pk
     assert client.post(f"{URL}{opt.pk}/passes/{pass_id}/apply/", {"mode": "update"}, format="json").status_code == 404
+
+
+def test_passes_go_out_in_batches_of_about_sixteen_tasks():
+    assert [batch_size(n) for n in (1, 3, 16, 17, 100, 1000, 10_000)] == [1, 1, 1, 2, 7, 50, 50]
+
+
+def test_enqueue_sends_batches_of_every_pending_pass(ma_instance, django_capture_on_commit_callbacks):
+    opt = optimization_create(instance=ma_instance, space={"FAST_PERIOD": list(range(2, 19)), "SLOW_PERIOD": [20, 30]})
+    sent: list = []
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        optimization_enqueue(optimization=opt)
+    assert len(queued) == 1
+    # the group the callback would send: one optimization_batch task per batch, every pass once, in index order
+    from celery import group
+
+    original = group.apply_async
+    try:
+        group.apply_async = lambda self, *a, **k: sent.extend(self.tasks)  # type: ignore[method-assign]
+        queued[0]()
+    finally:
+        group.apply_async = original  # type: ignore[method-assign]
+    assert {t.name for t in sent} == {"backtests.optimization_batch"} and len(sent) == 12  # 34 passes, 3 a task
+    ids = [pk for t in sent for pk in t.args[0]]
+    assert ids == list(opt.passes.order_by("index").values_list("pk", flat=True))
+
+
+def test_a_batch_gives_each_pass_the_statistics_of_its_own_task(ma_instance):
+    space = {"FAST_PERIOD": [3, 5, 8], "SLOW_PERIOD": [20, 30]}
+    single = optimization_create(instance=ma_instance, space=space)
+    for p in single.passes.all():
+        optimization_pass_task.apply(args=[p.pk])
+    batched = optimization_create(instance=ma_instance, space=space)
+    ids = list(batched.passes.order_by("index").values_list("pk", flat=True))
+    result = optimization_batch_task.apply(args=[ids]).get()
+    assert result["statuses"] == [RunStatus.DONE] * 6
+    batched.refresh_from_db()
+    assert batched.status == RunStatus.DONE and batched.passes_done == 6
+    one = {p.index: p.statistics for p in single.passes.all()}
+    many = {p.index: p.statistics for p in batched.passes.all()}
+    assert one == many and len({s["net_profit"] for s in many.values()}) > 1
+
+
+def test_a_batch_loads_the_bars_once_per_window_layout(ma_instance):
+    # SLOW_PERIOD 20 and 30 need the same window (the settled ATR(14) sets it); 400 needs a longer one
+    opt = optimization_create(instance=ma_instance, space={"SLOW_PERIOD": [20, 30, 400]})
+    cache = BarCache()
+    passes = list(opt.passes.order_by("index"))
+    optimization_pass_run(pass_id=passes[0].pk, cache=cache)
+    first = next(iter(cache.entries.values()))
+    optimization_pass_run(pass_id=passes[1].pk, cache=cache)
+    assert len(cache.entries) == 1 and next(iter(cache.entries.values())) is first
+    optimization_pass_run(pass_id=passes[2].pk, cache=cache)
+    assert len(cache.entries) == 2
