@@ -1,362 +1,267 @@
-"""Backtest throughput: MA crossover on N synthetic M1 bars (default 1,000,000).
+"""Backtest throughput against the peers, on the same bars and the same rules, in one run.
 
-Measures, in one run on the same bars: the parity engine (Framework.run per bar + the live translation +
-the Python simulated broker), the fast engine (asirikuy_backtest_run: one C call, plus turning its rows into
-ClosedTrade tuples), the ceiling (a plain-C SMA(10)/SMA(30) crossover over the whole array in one ctypes
-call, compiled here with cc -O2), and backtrader (the same SMA crossover; only when importable) — plus peak
-RSS. Like the baselines' inputs (float arrays, DataFrame and feed), the engines' input (MarketData) is built
-before their timings; its own row and the "including its input" figure show that cost.
+N synthetic M1 bars (default 1,000,000; a random walk whose bars open at the previous close, seed 1, steps of
+up to 6 points), one strategy: SMA(10)/SMA(30) stop-and-reverse — a cross up (fast > slow now, fast <= slow on
+the bar before) closes any short and goes long, a cross down the mirror image; market fills at the close, zero
+spread, no costs. Ours: MA_CROSSOVER with SL/TP multipliers 0 (no stops: the peers have none), MAX_OPEN_ORDERS 1
+(the reversal shares the close's result row), the live window of the catalog (354 closed bars, warm-up rule),
+spread 0 in both the Costs and the bars. Rows, one engine at a time, each in its own process (so its peak
+memory is its own), median of --repeat runs taken round-robin:
+
+  ours   fast engine (asirikuy_backtest_run: the C loop, strategy kernels with incremental indicators),
+         parity engine (c_runStrategy per bar, live translation, Python simulated broker),
+         the Python port PY_MA_CROSSOVER in the parity engine, and building their input (MarketData);
+  peers  plain-C SMA crossover (the ceiling), vectorbt, backtesting.py, NautilusTrader, backtrader
+         (bench/peers.py; each from its optional venv, skipped with a note when missing).
+
+Every row prints bars/s, the ratio of each of our engines to it, its trade count next to the exact count of
+integer arithmetic (the SMA sums in points compared without rounding, from the row's first signal bar) and its
+peak RSS; then the targets of issue 20 and what each peer's rules differ in. The three runs of ours must give
+the same trades (a digest of every trade).
 
     make -C framework/c
-    PYTHONPATH=. DJANGO_SETTINGS_MODULE=asirikuy_site.settings .venv/bin/python bench/backtest_speed.py [bars]
+    python3.11 -m venv .venv-bench && .venv-bench/bin/pip install -r bench/requirements-peers.txt
+    python3.11 -m venv .venv-bench-nautilus && .venv-bench-nautilus/bin/pip install -r bench/requirements-nautilus.txt
+    .venv/bin/python bench/backtest_speed.py [bars] [--repeat 3]
+    .venv/bin/python bench/backtest_speed.py --scale [10000000]      # both engines, peak memory
+    bash scripts/with_services.sh .venv/bin/python bench/backtest_speed.py --optimization [1000] [100000]
 
-Optimisation scaling (100 passes of the parity engine as Celery tasks, 1 then 2 worker processes; needs the
-throw-away PostgreSQL + Redis of scripts/with_services.sh):
-
-    bash scripts/with_services.sh .venv/bin/python bench/backtest_speed.py --optimization [bars per pass]
-
-backtrader lives only in a separate venv:
-
-    python3 -m venv .venv-bench
-    .venv-bench/bin/pip install -r requirements.txt -r bench/requirements-backtrader.txt
-    PYTHONPATH=. DJANGO_SETTINGS_MODULE=asirikuy_site.settings .venv-bench/bin/python bench/backtest_speed.py
+ASIRIKUY_BENCH_PEERS_PYTHON / ASIRIKUY_BENCH_NAUTILUS_PYTHON name other interpreters for the peers.
 """
 
 from __future__ import annotations
 
-import ctypes
+import json
 import os
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-import django
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project packages, the settings module
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 
-CEILING_C = r"""
-/* SMA(fast)/SMA(slow) crossover over the whole array: long on an up-cross, flat on a down-cross,
- * filled at the next bar's open; returns the number of round trips, P/L through *pnl. */
-int sma_cross(const double* open, const double* close, int n, int fast, int slow, double* pnl) {
-  double sf = 0, ss = 0, prev = 0, entry = 0, total = 0;
-  int pos = 0, trades = 0, pending = 0;
-  for (int i = 0; i < n; ++i) {
-    if (pending == 1) { pos = 1; entry = open[i]; }
-    if (pending == -1) { pos = 0; total += open[i] - entry; ++trades; }
-    pending = 0;
-    sf += close[i]; ss += close[i];
-    if (i >= fast) sf -= close[i - fast];
-    if (i >= slow) ss -= close[i - slow];
-    if (i < slow - 1) continue;
-    double d = sf / fast - ss / slow;
-    if (d > 0 && prev <= 0 && !pos) pending = 1;
-    if (d < 0 && prev >= 0 && pos) pending = -1;
-    if (d != 0) prev = d;
-  }
-  *pnl = total;
-  return trades;
+from bench_ours import OURS  # noqa: E402 (after the path set-up)
+from peers import FAST, RULES, SLOW  # noqa: E402
+
+PEERS_PYTHON = Path(os.environ.get("ASIRIKUY_BENCH_PEERS_PYTHON", ROOT / ".venv-bench" / "bin" / "python"))
+NAUTILUS_PYTHON = Path(
+    os.environ.get("ASIRIKUY_BENCH_NAUTILUS_PYTHON", ROOT / ".venv-bench-nautilus" / "bin" / "python")
+)
+LABELS = {
+    "input": "input: synthetic_market (bars -> MarketData)",
+    "fast": "fast engine (C loop, incremental kernels)",
+    "parity": "parity engine (c_runStrategy per bar)",
+    "python": "parity engine, Python PY_MA_CROSSOVER",
+    "ceiling": "plain-C SMA reversal (ceiling)",
+    "vectorbt": "vectorbt 1.2 (numba, vectorised)",
+    "backtesting": "backtesting.py 0.6.6 (event-driven)",
+    "nautilus": "NautilusTrader 1.221 (Rust core)",
+    "backtrader": "backtrader 1.9.78 (event-driven)",
 }
-"""
+PEER_ROWS = ("ceiling", "vectorbt", "backtesting", "nautilus", "backtrader")
 
 
-class Clock:
-    """Wall and process CPU seconds since creation: on a shared machine the CPU seconds show what the code
-    costs when other processes take turns on the cores (the wall seconds are the figure of record)."""
-
-    def __init__(self) -> None:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-
-    def read(self) -> tuple[float, float]:
-        return time.perf_counter() - self.wall, time.process_time() - self.cpu
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def ceiling(bars: dict) -> tuple[float, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        src, lib = Path(tmp) / "c.c", Path(tmp) / "c.so"
-        src.write_text(CEILING_C)
-        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
-        fn = ctypes.CDLL(str(lib)).sma_cross
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-        fn.restype = ctypes.c_int
-        o, c = bars["open"] / 1e5, bars["close"] / 1e5
-        pnl = np.zeros(1)
-        clock = Clock()
-        fn(o.ctypes.data, c.ctypes.data, len(c), 10, 30, pnl.ctypes.data)
-        return clock.read()
-
-
-def backtrader_seconds(bars: dict) -> tuple[float, float] | None:
-    try:
-        import backtrader as bt
-    except ImportError:
-        return None
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        {
-            "open": bars["open"] / 1e5,
-            "high": bars["high"] / 1e5,
-            "low": bars["low"] / 1e5,
-            "close": bars["close"] / 1e5,
-            "volume": 0.0,
-        },
-        index=pd.to_datetime(bars["time"], unit="s"),
-    )
-
-    class Cross(bt.Strategy):
-        def __init__(self):
-            self.cross = bt.ind.CrossOver(bt.ind.SMA(period=10), bt.ind.SMA(period=30))
-
-        def next(self):
-            if self.cross > 0 and not self.position:
-                self.buy(size=1)
-            elif self.cross < 0 and self.position:
-                self.close()
-
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.addstrategy(Cross)
-    clock = Clock()
-    cerebro.run()
-    return clock.read()
-
-
-def optimization_scaling(bars_per_pass: int) -> None:
-    """Time 100 optimisation passes (one Celery task each) with 1 and with 2 worker processes."""
-    import os
-    import signal
-    from datetime import UTC, datetime
-    from decimal import Decimal
+def random_bars(n: int) -> dict[str, np.ndarray]:
+    import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
     from backtests.engine.synthetic import random_walk
-    from backtests.models import Optimization, RunStatus
-    from backtests.services.optimization import optimization_create, optimization_enqueue
-    from framework import MA_CROSSOVER
-    from trading.models import Bar, BrokerAccount, Instrument, StrategyInstance
-    from trading.queues import Queue
 
-    call_command("migrate", verbosity=0)
-    user = get_user_model().objects.create_user("bench", password="bench-pass-123")
-    eurusd = Instrument.objects.create(
-        symbol="EURUSD",
-        broker_symbol="EUR_USD",
-        base_currency="EUR",
-        quote_currency="USD",
-        digits=5,
-        pip_location=-4,
-        contract_size=Decimal("100000"),
-        margin_rate=Decimal("0.02"),
-        spread_points=10,
-    )
-    account = BrokerAccount.objects.create(
-        owner=user, name="bench", broker="paper", currency="USD", balance=Decimal("10000"), equity=Decimal("10000")
-    )
-    walk = random_walk(bars_per_pass, seed=5, t0=1_704_153_600)
-    Bar.objects.bulk_create(
-        [
-            Bar(
-                instrument=eurusd,
-                timeframe=1,
-                time=datetime.fromtimestamp(int(t), tz=UTC),
-                open=int(o),
-                high=int(h),
-                low=int(lo),
-                close=int(c),
-                volume=1,
-            )
-            for t, o, h, lo, c in zip(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], strict=True)
-        ],
-        batch_size=5000,
-    )
-    instance = StrategyInstance.objects.create(
-        instance_id=7001,
-        name="bench",
-        account=account,
-        instrument=eurusd,
-        strategy_id=MA_CROSSOVER,
-        timeframe=1,
-        max_open_orders=1,
-        parameters={"FAST_PERIOD": 10, "SLOW_PERIOD": 30},
-        enabled=False,
-    )
-    space = {"FAST_PERIOD": {"min": 2, "max": 11}, "SLOW_PERIOD": {"min": 20, "max": 65, "step": 5}}
-    results = {}
-    for processes in (1, 2):
-        log = open(f"/tmp/bench-opt-worker-{processes}.log", "w")  # noqa: SIM115 (closed below)
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "asirikuy_site",
-                "worker",
-                "-P",
-                "prefork",
-                "-c",
-                str(processes),
-                "-Q",
-                Queue.BACKTESTS,
-                "-n",
-                f"bench{processes}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "warning",
-            ],
-            env={**os.environ},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            time.sleep(5)  # let the pool start (not part of the timing)
-            opt = optimization_create(instance=instance, space=space, engine="parity")
-            t = time.perf_counter()
-            optimization_enqueue(optimization=opt)
-            while Optimization.objects.get(pk=opt.pk).status != RunStatus.DONE:
-                if worker.poll() is not None:
-                    raise SystemExit(f"worker exited; see /tmp/bench-opt-worker-{processes}.log")
-                time.sleep(0.2)
-            results[processes] = time.perf_counter() - t
-            workers = sorted(set(opt.passes.values_list("worker", flat=True)))
-            print(
-                f"{processes} worker process(es): 100 passes x {bars_per_pass:,} bars in {results[processes]:.2f} s "
-                f"({100 / results[processes]:.1f} passes/s) on {workers}"
-            )
-        finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
-            log.close()
+    return random_walk(n, seed=1, step_points=6)
+
+
+def reference_trades(close: np.ndarray, first_signal: int) -> int:
+    """Positions the rules open from bar ``first_signal`` on, with exact integer SMA comparisons: fast > slow
+    exactly when sum_fast * SLOW > sum_slow * FAST (sums of closes in points)."""
+    sums = np.concatenate([[0], np.cumsum(close.astype(np.int64))])
+    index = np.arange(SLOW - 1, len(close))
+    fast = sums[index + 1] - sums[index + 1 - FAST]
+    slow = sums[index + 1] - sums[index + 1 - SLOW]
+    sign = np.sign(fast * SLOW - slow * FAST)  # sign[k]: bar index[k]
+    up = (sign[1:] > 0) & (sign[:-1] <= 0)
+    down = (sign[1:] < 0) & (sign[:-1] >= 0)
+    bars = index[1:]
+    keep = bars >= first_signal
+    direction = np.where(up, 1, np.where(down, -1, 0))[keep]
+    events = direction[direction != 0]
+    if not len(events):
+        return 0
+    return int(1 + np.count_nonzero(events[1:] != events[:-1]))
+
+
+def _child(command: list[str]) -> dict[str, Any]:
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        return {"skipped": f"failed (exit {done.returncode}): {' | '.join(tail)}"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def run_row(row: str, folder: Path) -> dict[str, Any]:
+    if row in OURS:
+        return _child([sys.executable, str(ROOT / "bench" / "bench_ours.py"), row, str(folder)])
+    python = {"ceiling": Path(sys.executable), "nautilus": NAUTILUS_PYTHON}.get(row, PEERS_PYTHON)
+    if not python.exists():
+        venv = "bench/requirements-nautilus.txt" if row == "nautilus" else "bench/requirements-peers.txt"
+        return {"skipped": f"no interpreter at {python} (install {venv} into its venv)", "rules": RULES[row]}
+    return _child([str(python), str(ROOT / "bench" / "peers.py"), row, str(folder)])
+
+
+def _median(results: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in results)
+
+
+def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
+    bars = random_bars(n)
+    load = os.getloadavg()
+    rows = tuple(r for r in ("fast", "parity", "python", *PEER_ROWS) if not only or r in only)
+    results: dict[str, list[dict[str, Any]]] = {row: [] for row in rows}
+    notes: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, values in bars.items():
+            np.save(folder / f"{name}.npy", values)
+        for _ in range(repeat):  # round-robin: a burst of load on the shared machine spreads over every row
+            for row in rows:
+                if row in notes:
+                    continue
+                result = run_row(row, folder)
+                if "skipped" in result:
+                    notes[row] = result["skipped"]
+                    continue
+                results[row].append(result)
+    ours_digests = {r["digest"] for row in OURS if row in results for r in results[row]}
+    if len(ours_digests) > 1:
+        raise SystemExit(f"our engines disagree on the trades: {len(ours_digests)} different digests")
+
+    speed: dict[str, float] = {}
+    table: list[tuple[str, dict[str, Any], int]] = []
+    if results.get("fast"):
+        fast_runs = results["fast"]
+        table.append(("input", {"seconds": _median(fast_runs, "input_seconds"), "cpu": 0.0}, n))
+    for row in rows:
+        if not results[row]:
+            continue
+        med = {key: _median(results[row], key) for key in ("seconds", "cpu", "peak_rss_mib")}
+        first = results[row][0]
+        med.update(trades=first["trades"], first_signal=first["first_signal"], rules=first.get("rules", ""))
+        if "warmup_seconds" in first:
+            med["warmup_seconds"] = _median(results[row], "warmup_seconds")
+        counted = n - int(first["first_signal"]) if row in OURS else n
+        speed[row] = counted / float(med["seconds"])
+        table.append((row, med, counted))
+
     print(
-        f"speed-up 2 vs 1 worker processes: {results[1] / results[2]:.2f}x (ideal 2.00x; "
-        f"{os.cpu_count()} CPUs on this machine)"
+        f"{n:,} M1 bars, SMA({FAST})/SMA({SLOW}) stop-and-reverse, zero spread, no costs; median of {repeat} "
+        f"run(s) per row, one engine at a time, each in its own process; load average at the start "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs"
     )
+    ours = [r for r in ("fast", "parity", "python") if r in speed]
+    header = f"{'row':46s} {'bars/s':>13s} {'seconds':>8s} {'cpu s':>7s}"
+    header += "".join(f" {r + ' x':>9s}" for r in ours)
+    header += f" {'trades':>7s} {'exact':>7s} {'diff':>5s} {'peak MiB':>9s}"
+    print(header)
+    for row, med, _counted in table:
+        if row == "input":
+            print(f"{LABELS[row]:46s} {n / med['seconds']:13,.0f} {med['seconds']:8.3f}")
+            continue
+        exact = reference_trades(bars["close"], int(med["first_signal"]))
+        line = f"{LABELS[row]:46s} {speed[row]:13,.0f} {med['seconds']:8.3f} {med['cpu']:7.3f}"
+        line += "".join(f" {speed[r] / speed[row]:9.2f}" for r in ours)
+        line += f" {med['trades']:7d} {exact:7d} {med['trades'] - exact:+5d} {med['peak_rss_mib']:9.0f}"
+        if "warmup_seconds" in med:
+            line += f"  (+{med['warmup_seconds']:.1f} s numba warm-up, not in the time)"
+        print(line)
+    for row, note in notes.items():
+        print(f"{LABELS[row]:46s} skipped: {note}")
+    print("(x: our engine's bars/s over the row's; exact: positions the rules open with integer SMA comparisons,")
+    print(" from the row's first signal bar: ours after the 354-bar live window, the peers from bar 30)")
+    _targets(speed, table, n)
+    print("What each row's rules differ in:")
+    for row in rows:
+        if row in results and results[row]:
+            print(f"  {row}: {results[row][0].get('rules', '')}")
+    if results.get("fast"):
+        print(f"  same trades in our rows: digest {sorted(ours_digests)[0][:16]}")
 
 
-PY_MA_CROSSOVER = 1100  # strategies/ma_crossover.py
-PYTHON_ROW = "parity engine, Python PY_MA_CROSSOVER"
+def _targets(speed: dict[str, float], table: list[tuple[str, dict[str, Any], int]], n: int) -> None:
+    def check(label: str, value: float | None, goal: str, ok: bool | None) -> None:
+        shown = "n/a (row skipped)" if value is None else f"{value:.2f}"
+        mark = "" if ok is None else (" ok" if ok else " MISSED")
+        print(f"  {label}: {shown} (goal {goal}){mark}")
+
+    print("Targets (issue 20), from this run:")
+    fast, parity = speed.get("fast"), speed.get("parity")
+    vbt, ceiling, btpy = speed.get("vectorbt"), speed.get("ceiling"), speed.get("backtesting")
+    ratio = fast / vbt if fast and vbt else None
+    check("fast / vectorbt", ratio, ">= 3", None if ratio is None else ratio >= 3)
+    ratio = ceiling / fast if fast and ceiling else None
+    check("ceiling / fast", ratio, "<= 5", None if ratio is None else ratio <= 5)
+    ratio = parity / btpy if parity and btpy else None
+    check("parity / backtesting.py", ratio, ">= 1.5", None if ratio is None else ratio >= 1.5)
+    med = {row: m for row, m, _ in table}
+    if "fast" in med and "input" in med:
+        with_input = (n - int(med["fast"]["first_signal"])) / (med["fast"]["seconds"] + med["input"]["seconds"])
+        print(f"  fast engine including its input (MarketData): {with_input:,.0f} bars/s")
+
+
+def scale(n: int) -> None:
+    """Both engines on n bars (default 10,000,000), each in its own process: seconds and peak memory."""
+    bars = random_bars(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, values in bars.items():
+            np.save(folder / f"{name}.npy", values)
+        del bars
+        results = {row: run_row(row, folder) for row in ("fast", "parity")}
+    print(f"{n:,} M1 bars, the same rules; each engine in its own process (peak RSS: the whole process)")
+    for row, result in results.items():
+        if "skipped" in result:
+            print(f"{LABELS[row]:46s} failed: {result['skipped']}")
+            continue
+        tested = n - int(result["first_signal"])
+        peak = float(result["peak_rss_mib"])
+        print(
+            f"{LABELS[row]:46s} {tested / result['seconds']:13,.0f} bars/s {result['seconds']:8.1f} s "
+            f"{result['trades']:8,d} trades  peak RSS {peak:6.0f} MiB ({'within' if peak < 2048 else 'OVER'} 2 GiB)"
+        )
+    digests = {r.get("digest") for r in results.values()}
+    print(f"same trades in both engines: {len(digests) == 1}")
 
 
 def main() -> None:
-    if "--optimization" in sys.argv:
-        args = [a for a in sys.argv[1:] if a != "--optimization"]
-        optimization_scaling(int(args[0]) if args else 20_000)
+    args = sys.argv[1:]
+    if "--optimization" in args:
+        from bench_optimization import optimization_throughput
+
+        rest = [int(a) for a in args if a != "--optimization"]
+        optimization_throughput(*rest)
         return
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    django.setup()
-    from backtests.engine.fast import run_fast
-    from backtests.engine.market import Costs
-    from backtests.engine.parity import run_parity
-    from backtests.engine.synthetic import random_walk, synthetic_market
-    from framework import MA_CROSSOVER, StrategySettings, get_framework, get_strategy
-
-    bars = random_walk(n, seed=1, step_points=6)
-    params = {"FAST_PERIOD": 10, "SLOW_PERIOD": 30}
-
-    def settings_for(strategy_id: int) -> StrategySettings:
-        # MAX_OPEN_ORDERS = 1 (the instance default): the reversal shares the close's result row
-        return StrategySettings.for_strategy(
-            strategy_id,
-            instance_id=9001,
-            timeframe=1,
-            params=params,
-            account_risk_percent=0.01,
-            max_open_orders=1,
-            order_info_array_size=20,
-            is_backtesting=True,
-        )
-
-    settings = settings_for(MA_CROSSOVER)
-    # the live window for these parameters: the catalog's bars (ATR(14) settled, framework/warmup.py) + the margin
-    closed = get_strategy(MA_CROSSOVER).required_bars(params)[0] - 1
-    windows = [(1, closed + max(10, closed // 5))]
-    costs = Costs(spread_points=0)  # a throughput run: no cost drift, so the account lasts all the bars
-    framework = get_framework()  # loading the library and its config is process start-up, not a backtest
-    rows: list[tuple[str, int, float, float, int | None]] = []
-
-    # The engines' input is built once, outside their timings, as the baselines' inputs are (the ceiling's
-    # float arrays, backtrader's DataFrame and feed); its own row shows what building it costs. Its spread is the
-    # one Costs says (synthetic_market would otherwise build the bars with its own 10-point default).
-    clock = Clock()
-    market = synthetic_market(bars, timeframe=1, windows=windows, spread_points=costs.spread_points or 0)
-    rows.append(("input: synthetic_market (bars -> MarketData)", n, *clock.read(), None))
-
-    clock = Clock()
-    fast = run_fast(data=market, settings=settings, costs=costs, initial_balance=10_000.0, framework=framework)
-    rows.append(("fast engine (C loop)", len(fast.time), *clock.read(), len(fast.trades)))
-
-    clock = Clock()
-    parity = run_parity(
-        data=market,
-        settings=settings,
-        costs=costs,
-        initial_balance=10_000.0,
-        account_currency="USD",
-        framework=framework,
-    )
-    rows.append(("parity engine (c_runStrategy per bar, Runner)", len(parity.time), *clock.read(), len(parity.trades)))
-    assert [x.key() for x in parity.trades] == [x.key() for x in fast.trades], "engines disagree"
-    assert parity.equity.tolist() == fast.equity.tolist(), "engines' equity curves disagree"
-
-    clock = Clock()
-    python = run_parity(
-        data=market,
-        settings=settings_for(PY_MA_CROSSOVER),
-        costs=costs,
-        initial_balance=10_000.0,
-        account_currency="USD",
-        framework=framework,
-    )
-    rows.append((PYTHON_ROW, len(python.time), *clock.read(), len(python.trades)))
-    assert [x.key() for x in python.trades] == [x.key() for x in fast.trades], "the Python port disagrees"
-
-    rows.append(("plain-C SMA cross, one ctypes call (ceiling)", n, *ceiling(bars), None))
-    bt = backtrader_seconds(bars)
-    if bt is not None:
-        rows.append(("backtrader SMA cross (PandasData)", n, *bt, None))
-
-    print(f"{n:,} M1 bars; peak RSS {peak_rss_mib():.0f} MiB")
-    print(
-        f"{'engine':48s} {'bars':>10s} {'seconds':>9s} {'bars/s':>14s} {'cpu s':>9s} {'bars/cpu s':>14s} {'trades':>7s}"
-    )
-    for name, count, wall, cpu, trades in rows:
-        print(
-            f"{name:48s} {count:10,d} {wall:9.3f} {count / wall:14,.0f} {cpu:9.3f} {count / max(cpu, 1e-9):14,.0f} "
-            f"{trades if trades is not None else '':>7}"
-        )
-    for label, seconds in (("wall", {r[0]: r[2] for r in rows}), ("cpu", {r[0]: r[3] for r in rows})):
-        speed = {row[0]: row[1] / max(seconds[row[0]], 1e-9) for row in rows}
-        fast_speed = speed["fast engine (C loop)"]
-        with_input = len(fast.time) / (seconds["fast engine (C loop)"] + seconds[rows[0][0]])
-        line = (
-            f"[{label}] fast engine including its input: {with_input:,.0f} bars/s; fast / ceiling: "
-            f"1/{speed['plain-C SMA cross, one ctypes call (ceiling)'] / fast_speed:.1f}"
-        )
-        line += f"; Python strategy in the parity engine: {speed[PYTHON_ROW]:,.0f} bars/s"
-        if bt is not None:
-            baseline = speed["backtrader SMA cross (PandasData)"]
-            line += (
-                f"; fast / backtrader: {fast_speed / baseline:,.0f}x (including its input: "
-                f"{with_input / baseline:,.0f}x); parity / backtrader: "
-                f"{speed['parity engine (c_runStrategy per bar, Runner)'] / baseline:,.1f}x; Python parity / "
-                f"backtrader: {speed[PYTHON_ROW] / baseline:,.1f}x"
-            )
-        print(line)
+    repeat = 3
+    if "--repeat" in args:
+        at = args.index("--repeat")
+        repeat = int(args[at + 1])
+        del args[at : at + 2]
+    only = None
+    if "--rows" in args:  # a subset, e.g. --rows fast,parity,vectorbt (the full table is the figure of record)
+        at = args.index("--rows")
+        only = args[at + 1].split(",")
+        del args[at : at + 2]
+    if "--scale" in args:
+        rest = [int(a) for a in args if a != "--scale"]
+        scale(rest[0] if rest else 10_000_000)
+        return
+    compare(int(args[0]) if args else 1_000_000, repeat, only)
 
 
 if __name__ == "__main__":
