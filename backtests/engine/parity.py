@@ -176,13 +176,14 @@ def run_parity(
     # Per version of the simulated broker (it changes only when a trade or order does), not per bar: whether
     # on_bar has anything to check (pending orders, or a trade with a stop or a target) and the open trades'
     # legs (side, units, open price, the row of their profit).
-    version = guard_version = -1
+    version = -1
     legs: list[tuple[bool, float, int, int]] = []
+    one_leg: tuple[bool, float, int, int] | None = None
     guarded = False
+    last = data.last
     with gc_paused():
-        for i in range(data.first, data.last + 1):
-            if sim.version != guard_version:
-                guard_version = sim.version
+        for i in range(data.first, last + 1):
+            if sim.version != version:  # before on_bar: whether it has anything to check
                 guarded = bool(sim.orders) or any(t.stop_loss or t.take_profit for t in sim.trades)
             if guarded:
                 sim.on_bar(i)
@@ -198,11 +199,22 @@ def run_parity(
                 version = sim.version
                 book.refresh(bid, ask)
                 legs = book.legs()
+                one_leg = legs[0] if len(legs) == 1 else None
+                account[1] = sim.balance
             balance = sim.balance
             equity = balance
-            if legs:
-                # SimBroker.unrealized and .pl, expression for expression, in sim.trades order; each trade's profit
-                # also goes into its order row (the strategy reads the rows as live)
+            # SimBroker.unrealized and .pl, expression for expression, in sim.trades order; each trade's profit also
+            # goes into its order row (the strategy reads the rows as live)
+            if one_leg is not None and not rate_mode:  # the usual book: one trade (unrealized: 0.0 + its P/L)
+                buy, units, open_price, row = one_leg
+                pl = (
+                    (bid - open_price) * units / scale * fixed_rate
+                    if buy
+                    else ((open_price - ask) * units / scale * fixed_rate)
+                )
+                order_values[row] = pl
+                equity = balance + (0.0 + pl)
+            elif legs:
                 rate_bid = rate_ask = fixed_rate
                 if rate_mode:
                     rate_bid, rate_ask = sim.rate(bid), sim.rate(ask)
@@ -219,7 +231,6 @@ def run_parity(
             if equity <= 0.0:
                 sim.close_all(bid, ask, now, "stop_out")
                 stopped_out = True
-            account[1] = sim.balance
             account[2] = equity
             if not stopped_out:
                 if single:  # one slot, this instrument's: the same steps without the loop over slots
@@ -255,7 +266,7 @@ def run_parity(
                         spec=spec,
                     )
                     _apply(sim, translation.intents, bid, ask, now)
-            if i == data.last and sim.trades:
+            if i == last and sim.trades:
                 sim.close_all(bid, ask, now, "end_of_test")
             balance = sim.balance
             balance_out[k] = balance

@@ -851,8 +851,14 @@ static int backtest_run(const AskBtInput* in, AskBtOutput* out, int options) {
   for (int k = 0; k < in->slot_count; ++k) {
     const AskBtSlot* sl = &in->slots[k];
     if (!sl->bars || !sl->closed_end || !sl->close_time || sl->window < 1) return NULL_POINTER;
-    for (int i = in->first; i <= in->last; ++i)
-      if (sl->closed_end[i] < sl->window || sl->closed_end[i] > sl->count) return NOT_ENOUGH_RATES_DATA;
+    /* every window inside the series: the least and the largest end, in one pass without branches */
+    int lo = sl->closed_end[in->first], hi = lo;
+    for (int i = in->first + 1; i <= in->last; ++i) {
+      int e = sl->closed_end[i];
+      lo = e < lo ? e : lo;
+      hi = e > hi ? e : hi;
+    }
+    if (lo < sl->window || hi > sl->count) return NOT_ENOUGH_RATES_DATA;
   }
   Sim s;
   memset(&s, 0, sizeof s);
