@@ -12,6 +12,7 @@ import ctypes
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -610,9 +611,15 @@ def backtest_run(
         code = int(library._lib.asirikuy_backtest_run_options(ctypes.byref(inp), ctypes.byref(out), options))
     else:
         code = int(library._lib.asirikuy_backtest_run(ctypes.byref(inp), ctypes.byref(out)))
-    trades = np.empty(out.trade_count, dtype=BT_TRADE_DTYPE)
-    if out.trade_count:  # one copy out of the library's buffer
-        ctypes.memmove(trades.ctypes.data, out.trades, out.trade_count * ctypes.sizeof(AskBtTrade))
-    if out.trades:
-        library._lib.asirikuy_backtest_free(out.trades)
+    address = ctypes.cast(out.trades, ctypes.c_void_p).value
+    if not out.trade_count or not address:
+        if address:
+            library._lib.asirikuy_backtest_free(out.trades)
+        trades = np.empty(0, dtype=BT_TRADE_DTYPE)
+    else:
+        # The rows stay in the library's buffer (no copy: tens of thousands of 128-byte rows, fresh pages each run);
+        # the buffer is freed when the last array over it goes (the ctypes array is the arrays' base).
+        rows = (AskBtTrade * out.trade_count).from_address(address)
+        weakref.finalize(rows, library._lib.asirikuy_backtest_free, ctypes.cast(address, ctypes.POINTER(AskBtTrade)))
+        trades = np.frombuffer(rows, dtype=BT_TRADE_DTYPE)
     return code, trades, int(out.bars_done), int(out.rejected), int(out.stopped_out), int(out.dropped)
