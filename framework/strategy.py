@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -336,6 +337,19 @@ class RunnerSlot:
     digits: int
 
 
+@dataclass(frozen=True, slots=True)
+class RunnerHotPath:
+    """What ``Runner.run`` and ``Runner.set_window`` touch (see ``Runner.hot_path``)."""
+
+    function: Any  # the prepared foreign function
+    args: tuple[Any, ...]
+    time_and_count: memoryview  # int32[2]: current time, open-order count
+    values: memoryview  # the result rows as doubles
+    masks: range  # indices of the rows' signal masks in ``values``
+    dropped: Any | None  # a cell whose .value is the last call's drop count, or None
+    windows: list[Any]  # per rates slot, a cell whose .value is the window's address
+
+
 class Runner:
     """Repeated runs of one instance over buffers the caller updates in place (the parity backtester).
 
@@ -411,6 +425,21 @@ class Runner:
     def address(array: np.ndarray) -> int:
         """The address of an array's first element (windows are ``address(series) + start * itemsize``)."""
         return _address(array)
+
+    def hot_path(self) -> RunnerHotPath:
+        """The pieces of ``run`` and ``set_window`` for a caller that repeats them every bar and inlines them (the
+        parity backtester: a method frame per call is a visible share of a bar). The caller owns the same duties
+        as ``run``: write time and count, call, raise ``error_for_code`` on a non-zero code, add the drop count
+        (``dropped`` holds the last call's, when not None) to ``Runner.dropped``, read the masks."""
+        return RunnerHotPath(
+            function=self._function,
+            args=self._args,
+            time_and_count=self._time,
+            values=self._values,
+            masks=self._masks,
+            dropped=self._dropped_cell,
+            windows=self._cells,
+        )
 
     def set_window(self, slot: int, address: int) -> None:
         """Point rates slot ``slot`` at the address of the first of its ``count`` bars."""

@@ -26,6 +26,7 @@ from framework import (
     RunnerSlot,
     StrategySettings,
 )
+from framework.errors import error_for_code
 from framework.pystrategy.registry import is_python_strategy
 from framework.pystrategy.runner import PythonRunner
 from trading.services.execution.inputs import BROKER_TZ
@@ -159,6 +160,16 @@ def run_parity(
     unpack = _CRATES_LAYOUT.unpack_from
     single = len(slot_state) == 1 and slot_state[0][5] is None
     _, raw0, base0, closed_end0, slot_close_time0, _ = slot_state[0]
+    # our library through framework.Runner: run()'s steps inlined in the loop (a method frame per bar was a visible
+    # share of one); a Python strategy's runner, a library without the drop count, or several slots go through run()
+    hot = runner.hot_path() if single and isinstance(runner, Runner) else None
+    if hot is not None and hot.dropped is None:
+        hot = None
+    if hot is not None:
+        call, call_args, time_and_count = hot.function, hot.args, hot.time_and_count
+        values, masks, drop_cell, window0 = hot.values, hot.masks, hot.dropped, hot.windows[0]
+    dropped = 0
+    strategy_id, symbol = settings.strategy_id, data.symbol
     run, set_window = runner.run, runner.set_window
     book = BookRows(runner, sim, instance_id)
     close, spread, close_time = (
@@ -233,7 +244,29 @@ def run_parity(
                 stopped_out = True
             account[2] = equity
             if not stopped_out:
-                if single:  # one slot, this instrument's: the same steps without the loop over slots
+                if hot is not None:  # one slot, this instrument's, c_runStrategy: Runner.run's steps inlined
+                    end = closed_end0[i]
+                    offset = end * item
+                    original = unpack(raw0, offset)
+                    pack(raw0, offset, bid_f, bid_f, bid_f, bid_f, 0.0, slot_close_time0[end - 1])
+                    window0.value = base0 + offset
+                    time_and_count[0] = now
+                    time_and_count[1] = book.open_count
+                    try:
+                        code = call(*call_args)
+                    finally:
+                        pack(raw0, offset, *original)
+                    if code != 0:
+                        raise error_for_code(
+                            code, f"instance {instance_id}, strategy {strategy_id}, {symbol}, time {now}"
+                        )
+                    dropped += drop_cell.value
+                    signalled = False
+                    for index in masks:
+                        if values[index]:
+                            signalled = True
+                            break
+                elif single:  # one slot, this instrument's: the same steps without the loop over slots
                     end = closed_end0[i]
                     offset = end * item
                     original = unpack(raw0, offset)
@@ -293,7 +326,7 @@ def run_parity(
         initial_balance=float(initial_balance),
         rejected=sim.rejected,
         stopped_out=stopped_out,
-        dropped=runner.dropped,
+        dropped=runner.dropped + dropped,
     )
 
 
