@@ -343,11 +343,12 @@ class RunnerHotPath:
 
     function: Any  # the prepared foreign function
     args: tuple[Any, ...]
-    time_and_count: memoryview  # int32[2]: current time, open-order count
-    values: memoryview  # the result rows as doubles
+    time_and_count: memoryview[int]  # int32[2]: current time, open-order count
+    values: memoryview[float]  # the result rows as doubles
     masks: range  # indices of the rows' signal masks in ``values``
     dropped: Any | None  # a cell whose .value is the last call's drop count, or None
     windows: list[Any]  # per rates slot, a cell whose .value is the window's address
+    clear: bool  # the result rows must be zeroed before each call (a foreign library)
 
 
 class Runner:
@@ -439,6 +440,7 @@ class Runner:
             masks=self._masks,
             dropped=self._dropped_cell,
             windows=self._cells,
+            clear=self._clear,
         )
 
     def set_window(self, slot: int, address: int) -> None:

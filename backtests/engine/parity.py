@@ -163,7 +163,7 @@ def run_parity(
     # our library through framework.Runner: run()'s steps inlined in the loop (a method frame per bar was a visible
     # share of one); a Python strategy's runner, a library without the drop count, or several slots go through run()
     hot = runner.hot_path() if single and isinstance(runner, Runner) else None
-    if hot is not None and hot.dropped is None:
+    if hot is not None and (hot.dropped is None or hot.clear):
         hot = None
     if hot is not None:
         call, call_args, time_and_count = hot.function, hot.args, hot.time_and_count
