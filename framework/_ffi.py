@@ -192,6 +192,7 @@ class Library:
             lib.asirikuy_indicator_windows.restype = _I
         # our c_runStrategy trampoline taking its 22 arguments as one array (PreparedRun: the parity backtester)
         self.has_run_args = hasattr(lib, "asirikuy_run_strategy_args")
+        self.has_run_forming = hasattr(lib, "asirikuy_run_strategy_forming")
         self.has_drops = hasattr(lib, "asirikuy_last_drops")
         if self.has_drops:
             lib.asirikuy_last_drops.argtypes = [_P, _I]
@@ -405,6 +406,13 @@ class PreparedRun:
     ) -> None:
         self._strings = [ctypes.create_string_buffer(text.encode(), max(16, len(text.encode()) + 1)) for text in texts]
         self.dropped: ctypes.c_int | None = None  # the last call's dropped actions, when the trampoline reports them
+        # asirikuy_run_strategy_forming (when the library has it): the same call with the forming bar written
+        # into slot 0's last element and restored by the library; forming_args' buffers are forming_in
+        # (price, time) and forming_out (dropped actions, whether a row holds a signal)
+        self.forming_function: object | None = None
+        self.forming_args: tuple[object, ...] = ()
+        self.forming_in = np.zeros(2, dtype=np.float64)
+        self.forming_out = np.zeros(2, dtype=np.int32)
         if library.has_run_args:
             # asirikuy_run_strategy_args: the 22 addresses in one array (one argument to convert per call instead
             # of 22) and the drop count written back (no second call). Called through a PyDLL handle, which keeps
@@ -429,6 +437,15 @@ class PreparedRun:
             function.restype = _I
             self.function = function
             self.args: tuple[object, ...] = (argv, ctypes.byref(self.dropped))
+            if library.has_run_forming:
+                forming = handle["asirikuy_run_strategy_forming"]
+                forming.restype = _I
+                self.forming_function = forming
+                self.forming_args = (
+                    argv,
+                    ctypes.c_void_p(self.forming_out.ctypes.data),
+                    ctypes.c_void_p(self.forming_in.ctypes.data),
+                )
             return
         function = library._lib["c_runStrategy"]  # a new function object: the declared one keeps its argtypes
         function.restype = _I

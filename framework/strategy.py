@@ -349,6 +349,13 @@ class RunnerHotPath:
     dropped: Any | None  # a cell whose .value is the last call's drop count, or None
     windows: list[Any]  # per rates slot, a cell whose .value is the window's address
     clear: bool  # the result rows must be zeroed before each call (a foreign library)
+    # asirikuy_run_strategy_forming (ours; None otherwise): the call that also writes the forming bar into slot 0's
+    # last element and restores it. Write forming_in[0] (price) and [1] (time), call forming_function(*forming_args);
+    # forming_out[0] is the drop count, forming_out[1] whether a row holds a signal (what the masks say).
+    forming_function: Any | None = None
+    forming_args: tuple[Any, ...] = ()
+    forming_in: memoryview[float] | None = None
+    forming_out: memoryview[int] | None = None
 
 
 class Runner:
@@ -441,6 +448,10 @@ class Runner:
             dropped=self._dropped_cell,
             windows=self._cells,
             clear=self._clear,
+            forming_function=self._call.forming_function,
+            forming_args=self._call.forming_args,
+            forming_in=self._call.forming_in.data.cast("B").cast("d") if self._call.forming_function else None,
+            forming_out=self._call.forming_out.data if self._call.forming_function else None,
         )
 
     def set_window(self, slot: int, address: int) -> None:

@@ -161,13 +161,19 @@ def run_parity(
     single = len(slot_state) == 1 and slot_state[0][5] is None
     _, raw0, base0, closed_end0, slot_close_time0, _ = slot_state[0]
     # our library through framework.Runner: run()'s steps inlined in the loop (a method frame per bar was a visible
-    # share of one); a Python strategy's runner, a library without the drop count, or several slots go through run()
+    # share of one) and the forming bar written and restored by the library (asirikuy_run_strategy_forming: three
+    # struct calls a bar less); a Python strategy's runner, a foreign library or several slots go through run()
     hot = runner.hot_path() if single and isinstance(runner, Runner) else None
-    if hot is not None and (hot.dropped is None or hot.clear):
+    if hot is not None and (hot.forming_function is None or hot.clear):
         hot = None
     if hot is not None:
-        call, call_args, time_and_count = hot.function, hot.args, hot.time_and_count
-        values, masks, drop_cell, window0 = hot.values, hot.masks, hot.dropped, hot.windows[0]
+        call, call_args, time_and_count, window0 = (
+            hot.forming_function,
+            hot.forming_args,
+            hot.time_and_count,
+            hot.windows[0],
+        )
+        forming_in, forming_out = hot.forming_in, hot.forming_out
     dropped = 0
     strategy_id, symbol = settings.strategy_id, data.symbol
     run, set_window = runner.run, runner.set_window
@@ -212,6 +218,8 @@ def run_parity(
                 legs = book.legs()
                 one_leg = legs[0] if len(legs) == 1 else None
                 account[1] = sim.balance
+                if hot is not None:  # the open-order count changes with the book only
+                    time_and_count[1] = book.open_count
             balance = sim.balance
             equity = balance
             # SimBroker.unrealized and .pl, expression for expression, in sim.trades order; each trade's profit also
@@ -246,26 +254,17 @@ def run_parity(
             if not stopped_out:
                 if hot is not None:  # one slot, this instrument's, c_runStrategy: Runner.run's steps inlined
                     end = closed_end0[i]
-                    offset = end * item
-                    original = unpack(raw0, offset)
-                    pack(raw0, offset, bid_f, bid_f, bid_f, bid_f, 0.0, slot_close_time0[end - 1])
-                    window0.value = base0 + offset
+                    window0.value = base0 + end * item
+                    forming_in[0] = bid_f  # the forming bar: open = high = low = close = bid, volume 0
+                    forming_in[1] = slot_close_time0[end - 1]
                     time_and_count[0] = now
-                    time_and_count[1] = book.open_count
-                    try:
-                        code = call(*call_args)
-                    finally:
-                        pack(raw0, offset, *original)
+                    code = call(*call_args)
                     if code != 0:
                         raise error_for_code(
                             code, f"instance {instance_id}, strategy {strategy_id}, {symbol}, time {now}"
                         )
-                    dropped += drop_cell.value
-                    signalled = False
-                    for index in masks:
-                        if values[index]:
-                            signalled = True
-                            break
+                    dropped += forming_out[0]
+                    signalled = forming_out[1]
                 elif single:  # one slot, this instrument's: the same steps without the loop over slots
                     end = closed_end0[i]
                     offset = end * item

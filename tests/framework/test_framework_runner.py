@@ -113,3 +113,50 @@ def test_runner_refuses_more_slots_than_the_abi_has(fw, instance_id):
             prices=prices(1.1),
             slots=[RunnerSlot(60, 5, 60, 5, 1e-5, 5)] * 11,
         )
+
+
+def test_forming_call_writes_the_forming_bar_restores_the_series_and_reports_signals(fw, instance_id):
+    """asirikuy_run_strategy_forming (the parity backtester's call): the strategy sees the window with its last
+    element replaced by the forming bar (open = high = low = close = the price, volume 0), as Framework.run over
+    such a copy; the caller's series is as before, field for field; forming_out says whether a row holds a signal."""
+    settings = _settings(instance_id)
+    series = random_walk_bars(200)
+    pristine = series.copy()
+    runner = _runner(fw, settings)
+    hot = runner.hot_path()
+    if hot.forming_function is None or hot.forming_in is None or hot.forming_out is None:
+        pytest.skip("the loaded library has no asirikuy_run_strategy_forming")
+    base = Runner.address(series)
+    signalled = 0
+    for end in range(WINDOW, len(series) - 1):
+        bid = float(series["close"][end - 1]) + 0.0002 * ((end % 5) - 2)
+        window = series[end - WINDOW : end + 1].copy()
+        window[-1] = (bid, bid, bid, bid, 0.0, int(series["time"][end]))
+        now = int(series["time"][end]) + 3600
+        expected = run(fw, settings, [slot(window, total=WINDOW + 1)], bid_ask=prices(bid), current_time=now)
+        runner.bid_ask[:] = prices(bid).as_row()
+        hot.windows[0].value = base + (end - WINDOW) * CRATES_DTYPE.itemsize
+        hot.forming_in[0], hot.forming_in[1] = bid, int(series["time"][end])
+        hot.time_and_count[0], hot.time_and_count[1] = now, 0
+        assert hot.forming_function(*hot.forming_args) == 0
+        assert bool(hot.forming_out[1]) == bool(expected)
+        assert (runner.signals() if hot.forming_out[1] else []) == expected
+        assert hot.forming_out[0] == 0
+        signalled += bool(expected)
+    assert signalled > 5
+    assert all(np.array_equal(series[name], pristine[name]) for name in CRATES_DTYPE.names)
+
+
+@pytest.mark.parametrize(("price", "time"), [(float("nan"), 0), (1.1, 1.5), (1.1, 2.0**40)])
+def test_forming_call_refuses_a_bad_price_or_time_before_writing(fw, instance_id, price, time):
+    series = random_walk_bars(40)
+    pristine = series.copy()
+    runner = _runner(fw, _settings(instance_id))
+    hot = runner.hot_path()
+    if hot.forming_function is None or hot.forming_in is None:
+        pytest.skip("the loaded library has no asirikuy_run_strategy_forming")
+    hot.windows[0].value = Runner.address(series)
+    hot.forming_in[0], hot.forming_in[1] = price, time
+    hot.time_and_count[0] = int(series["time"][WINDOW]) + 3600
+    assert hot.forming_function(*hot.forming_args) == 3017  # INVALID_PARAMETER
+    assert all(np.array_equal(series[name], pristine[name]) for name in CRATES_DTYPE.names)

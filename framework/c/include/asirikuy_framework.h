@@ -339,6 +339,15 @@ ASK_EXPORT int ASK_API asirikuy_last_drops(int* pOut, int capacity);
  * the call's dropped-action count (asirikuy_last_drops' return) to *pDropped when not NULL. */
 ASK_EXPORT int ASK_API asirikuy_run_strategy_args(void* const* pArgs, int* pDropped);
 
+/* asirikuy_run_strategy_args for a backtester replaying closed bars: writes the forming bar into the last
+ * element of slot 0's window (rates info 0's ratesArraySize) before the call — open, high, low and close
+ * pForming[0], volume 0, time pForming[1] — and restores the element after it, so the caller's series is
+ * as it was. pOut[0]: the call's dropped-action count; pOut[1]: 1 when a result row holds a signal mask
+ * (the call left an action to translate), else 0. NULL_POINTER / INVALID_PARAMETER (a size or time that
+ * is not an integer in range, a price that is not finite) before anything is written. */
+ASK_EXPORT int ASK_API asirikuy_run_strategy_forming(void* const* pArgs, int* pOut,
+                                                     const double* pForming);
+
 #ifdef __cplusplus
 }
 #endif

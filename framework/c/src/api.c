@@ -190,8 +190,28 @@ static int resample(const CRates* in, int n, int tf, CRates** out, int* out_n) {
   return SUCCESS;
 }
 
+/* Every field finite, times strictly increasing. Checked on every call over the whole window (a few hundred
+ * bars), so in blocks of 8 bars without a branch per bar: x * 0 is (+/-)0 for a finite x and NaN for NaN or
+ * an infinity, so a block's sum of those products is 0 exactly when its fields are finite. The exit after
+ * each block keeps the early stop of a per-bar check (never more than 7 bars read past the first bad one,
+ * and never past n); the last n % 8 bars go one at a time. */
+#define CHECK_BLOCK 8
 static int check_bars(const CRates* bars, int n) {
-  for (int i = 0; i < n; ++i) {
+  int i = 0;
+  if (n > 0 && !(isfinite(bars[0].open) && isfinite(bars[0].high) && isfinite(bars[0].low) &&
+                 isfinite(bars[0].close) && isfinite(bars[0].volume)))
+    return INVALID_PARAMETER;
+  for (i = 1; i + CHECK_BLOCK <= n; i += CHECK_BLOCK) {
+    double probe = 0.0;
+    int unordered = 0;
+    for (int j = i; j < i + CHECK_BLOCK; ++j) {
+      const CRates* b = &bars[j];
+      probe += (b->open * 0.0 + b->high * 0.0) + (b->low * 0.0 + b->close * 0.0) + b->volume * 0.0;
+      unordered |= b->time <= bars[j - 1].time;
+    }
+    if (!(probe == 0.0) || unordered) return INVALID_PARAMETER;
+  }
+  for (; i < n; ++i) {
     const CRates* b = &bars[i];
     if (!isfinite(b->open) || !isfinite(b->high) || !isfinite(b->low) || !isfinite(b->close) ||
         !isfinite(b->volume))
@@ -355,6 +375,34 @@ ASK_EXPORT int ASK_API asirikuy_run_strategy_args(void* const* pArgs, int* pDrop
                          (CRates*)pArgs[17], (CRates*)pArgs[18], (CRates*)pArgs[19],
                          (CRates*)pArgs[20], (double*)pArgs[21]);
   if (pDropped != NULL) *pDropped = g_last_drop_count;
+  return rc;
+}
+
+ASK_EXPORT int ASK_API asirikuy_run_strategy_forming(void* const* pArgs, int* pOut,
+                                                     const double* pForming) {
+  if (pArgs == NULL || pOut == NULL || pForming == NULL || pArgs[10] == NULL || pArgs[11] == NULL ||
+      pArgs[0] == NULL || pArgs[21] == NULL)
+    return NULL_POINTER;
+  int size, rows, time;
+  double price = pForming[0];
+  if (!as_int(((const CRatesInfo*)pArgs[10])->ratesArraySize, 1, ASK_MAX_RATES, &size) ||
+      !as_int(pForming[1], INT_MIN, INT_MAX, &time) || !isfinite(price))
+    return INVALID_PARAMETER;
+  CRates* forming = (CRates*)pArgs[11] + (size - 1);
+  CRates original = *forming;
+  forming->open = forming->high = forming->low = forming->close = price;
+  forming->volume = 0.0;
+  forming->time = time;
+  int dropped = 0;
+  int rc = asirikuy_run_strategy_args(pArgs, &dropped);
+  *forming = original;
+  int signalled = 0;
+  if (rc == SUCCESS && as_int(((const double*)pArgs[0])[MAX_OPEN_ORDERS], 1, ASK_MAX_OPEN_ORDERS_CAP, &rows)) {
+    const double* results = (const double*)pArgs[21];
+    for (int k = 0; k < rows; ++k) signalled |= results[10 * k + 1] != 0.0;
+  }
+  pOut[0] = dropped;
+  pOut[1] = signalled;
   return rc;
 }
 
