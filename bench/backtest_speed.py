@@ -6,7 +6,9 @@ the bar before) closes any short and goes long, a cross down the mirror image; m
 spread, no costs. Ours: MA_CROSSOVER with SL/TP multipliers 0 (no stops: the peers have none), MAX_OPEN_ORDERS 1
 (the reversal shares the close's result row), the live window of the catalog (354 closed bars, warm-up rule),
 spread 0 in both the Costs and the bars. Rows, one engine at a time, each in its own process (so its peak
-memory is its own), median of --repeat runs taken round-robin:
+memory is its own), every row timed the same way (peers.timed_runs): set-up untimed, one warm-up run on the
+same bars in the same process (not counted; its time is printed as "cold s": numba's compilation, the first
+touch of fresh pages), then the median of --repeat timed runs:
 
   ours   fast engine (asirikuy_backtest_run: the C loop, strategy kernels with incremental indicators),
          parity engine (c_runStrategy per bar, live translation, Python simulated broker),
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,64 +109,58 @@ def _child(command: list[str]) -> dict[str, Any]:
     return result
 
 
-def run_row(row: str, folder: Path) -> dict[str, Any]:
+def run_row(row: str, folder: Path, repeat: int, warmup: bool = True) -> dict[str, Any]:
+    """One row in its own process: (warm-up run,) ``repeat`` timed runs, as peers.timed_runs times them."""
     if row in OURS:
-        return _child([sys.executable, str(ROOT / "bench" / "bench_ours.py"), row, str(folder)])
+        script = [str(ROOT / "bench" / "bench_ours.py"), row, str(folder), str(repeat), str(int(warmup))]
+        return _child([sys.executable, *script])
     python = {"ceiling": Path(sys.executable), "nautilus": NAUTILUS_PYTHON}.get(row, PEERS_PYTHON)
     if not python.exists():
         venv = "bench/requirements-nautilus.txt" if row == "nautilus" else "bench/requirements-peers.txt"
         return {"skipped": f"no interpreter at {python} (install {venv} into its venv)", "rules": RULES[row]}
-    return _child([str(python), str(ROOT / "bench" / "peers.py"), row, str(folder)])
-
-
-def _median(results: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(float(r[key]) for r in results)
+    return _child([str(python), str(ROOT / "bench" / "peers.py"), row, str(folder), str(repeat)])
 
 
 def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
     bars = random_bars(n)
     load = os.getloadavg()
     rows = tuple(r for r in ("fast", "parity", "python", *PEER_ROWS) if not only or r in only)
-    results: dict[str, list[dict[str, Any]]] = {row: [] for row in rows}
+    results: dict[str, dict[str, Any]] = {}
     notes: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, values in bars.items():
             np.save(folder / f"{name}.npy", values)
-        for _ in range(repeat):  # round-robin: a burst of load on the shared machine spreads over every row
-            for row in rows:
-                if row in notes:
-                    continue
-                result = run_row(row, folder)
-                if "skipped" in result:
-                    notes[row] = result["skipped"]
-                    continue
-                results[row].append(result)
-    ours_digests = {r["digest"] for row in OURS if row in results for r in results[row]}
+        for row in rows:  # one process per row: its warm-up and its timed runs back to back
+            result = run_row(row, folder, repeat)
+            if "skipped" in result:
+                notes[row] = result["skipped"]
+            else:
+                results[row] = result
+    ours_digests = {results[row]["digest"] for row in OURS if row in results}
     if len(ours_digests) > 1:
         raise SystemExit(f"our engines disagree on the trades: {len(ours_digests)} different digests")
 
     speed: dict[str, float] = {}
     table: list[tuple[str, dict[str, Any], int]] = []
-    if results.get("fast"):
-        fast_runs = results["fast"]
-        table.append(("input", {"seconds": _median(fast_runs, "input_seconds"), "cpu": 0.0}, n))
+    if "fast" in results:
+        table.append(("input", {"seconds": results["fast"]["input_seconds"], "cpu": 0.0}, n))
     for row in rows:
-        if not results[row]:
+        if row not in results:
             continue
-        med = {key: _median(results[row], key) for key in ("seconds", "cpu", "peak_rss_mib")}
-        first = results[row][0]
-        med.update(trades=first["trades"], first_signal=first["first_signal"], rules=first.get("rules", ""))
-        if "warmup_seconds" in first:
-            med["warmup_seconds"] = _median(results[row], "warmup_seconds")
-        counted = n - int(first["first_signal"]) if row in OURS else n
+        med = results[row]
+        counted = n - int(med["first_signal"]) if row in OURS else n
         speed[row] = counted / float(med["seconds"])
         table.append((row, med, counted))
 
     print(
-        f"{n:,} M1 bars, SMA({FAST})/SMA({SLOW}) stop-and-reverse, zero spread, no costs; median of {repeat} "
-        f"run(s) per row, one engine at a time, each in its own process; load average {load[0]:.2f} {load[1]:.2f} "
-        f"{load[2]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} CPUs"
+        f"{n:,} M1 bars, SMA({FAST})/SMA({SLOW}) stop-and-reverse, zero spread, no costs; one engine at a time, "
+        f"each in its own process; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start, "
+        f"{os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"Timing, the same for every row: set-up untimed; one warm-up run on the same bars in the same process, "
+        f"not counted (its time: 'cold s'); then the median of {repeat} timed runs ('seconds', bars/s, ratios)"
     )
     ours = [r for r in ("fast", "parity", "python") if r in speed]
     lines = _rows(bars["close"], table, speed, ours, n)
@@ -173,6 +168,7 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
         "row",
         "bars/s",
         "seconds",
+        "cold s",
         "bars/CPU-s",
         *(f"{r} x" for r in ours),
         "trades",
@@ -180,7 +176,7 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
         "diff",
         "peak MiB",
     ]
-    widths = [46, 13, 8, 13, *([9] * len(ours)), 7, 7, 5, 9]
+    widths = [46, 13, 8, 8, 13, *([9] * len(ours)), 7, 7, 5, 9]
     print(" ".join(f"{h:{'<' if i == 0 else '>'}{w}s}" for i, (h, w) in enumerate(zip(header, widths, strict=True))))
     for cells, note in lines:
         text = " ".join(
@@ -189,14 +185,15 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
         print(text + (f"  ({note})" if note else ""))
     for row, note in notes.items():
         print(f"{LABELS[row]:46s} skipped: {note}")
-    print("(x: our engine's bars/s over the row's; exact: positions the rules open with integer SMA comparisons,")
-    print(" from the row's first signal bar: ours after the 354-bar live window, the peers from bar 30)")
+    print("(x: our engine's bars/s over the row's; cold s: the warm-up run, the first in the process, not counted;")
+    print(" exact: positions the rules open with integer SMA comparisons, from the row's first signal bar: ours")
+    print(" after the 354-bar live window, the peers from bar 30)")
     _targets(speed, table, n)
     print("What each row's rules differ in:")
     for row in rows:
-        if row in results and results[row]:
-            print(f"  {row}: {results[row][0].get('rules', '')}")
-    if results.get("fast"):
+        if row in results:
+            print(f"  {row}: {results[row].get('rules', '')}")
+    if "fast" in results:
         print(f"  same trades in our rows: digest {sorted(ours_digests)[0][:16]}")
     print("\nThe table as Markdown (README):")
     print("| " + " | ".join(header) + " |")
@@ -209,17 +206,18 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
 def _rows(
     close: np.ndarray, table: list[tuple[str, dict[str, Any], int]], speed: dict[str, float], ours: list[str], n: int
 ) -> list[tuple[list[str], str]]:
-    """Each row's cells (label, bars/s, seconds, bars per CPU-second, ratios, trades, exact, diff, peak) and note."""
+    """Each row's cells (label, bars/s, seconds, cold seconds, bars per CPU-second, ratios, trades, exact, diff,
+    peak) and note."""
     lines: list[tuple[list[str], str]] = []
     for row, med, counted in table:
         if row == "input":
-            lines.append(([LABELS[row], f"{n / med['seconds']:,.0f}", f"{med['seconds']:.3f}"], ""))
+            lines.append(([LABELS[row], f"{n / med['seconds']:,.0f}", f"{med['seconds']:.4f}"], ""))
             continue
         exact = reference_trades(close, int(med["first_signal"]))
-        cells = [LABELS[row], f"{speed[row]:,.0f}", f"{med['seconds']:.3f}", f"{counted / max(med['cpu'], 1e-9):,.0f}"]
-        cells += [f"{speed[r] / speed[row]:.2f}" for r in ours]
+        cells = [LABELS[row], f"{speed[row]:,.0f}", f"{med['seconds']:.4f}", f"{med['cold_seconds']:.4f}"]
+        cells += [f"{counted / max(med['cpu'], 1e-9):,.0f}", *(f"{speed[r] / speed[row]:.2f}" for r in ours)]
         cells += [f"{med['trades']:d}", f"{exact:d}", f"{med['trades'] - exact:+d}", f"{med['peak_rss_mib']:.0f}"]
-        note = f"+{med['warmup_seconds']:.1f} s numba warm-up, not in the time" if "warmup_seconds" in med else ""
+        note = "the warm-up run holds numba's compilation" if row == "vectorbt" else ""
         lines.append((cells, note))
     return lines
 
@@ -241,21 +239,27 @@ def _targets(speed: dict[str, float], table: list[tuple[str, dict[str, Any], int
     check("fast / vectorbt", "fast", "vectorbt", ">= 3", lambda r: r >= 3)
     check("ceiling / fast", "ceiling", "fast", "<= 5", lambda r: r <= 5)
     check("parity / backtesting.py", "parity", "backtesting", ">= 1.5", lambda r: r >= 1.5)
+    if "fast" in med and "ceiling" in med:
+        cold = (float(med["fast"]["cold_seconds"]) / (n - int(med["fast"]["first_signal"]))) / (
+            float(med["ceiling"]["cold_seconds"]) / n
+        )
+        print(f"  ceiling / fast on the cold first runs (not the figure of record): {cold:.2f}")
     if "fast" in med and "input" in med:
         with_input = (n - int(med["fast"]["first_signal"])) / (med["fast"]["seconds"] + med["input"]["seconds"])
         print(f"  fast engine including its input (MarketData): {with_input:,.0f} bars/s")
 
 
 def scale(n: int) -> None:
-    """Both engines on n bars (default 10,000,000), each in its own process: seconds and peak memory."""
+    """Both engines on n bars (default 10,000,000), each in its own process: seconds and peak memory of one
+    call each, the first in its process (no warm-up: the memory is the figure here)."""
     bars = random_bars(n)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, values in bars.items():
             np.save(folder / f"{name}.npy", values)
         del bars
-        results = {row: run_row(row, folder) for row in ("fast", "parity")}
-    print(f"{n:,} M1 bars, the same rules; each engine in its own process (peak RSS: the whole process)")
+        results = {row: run_row(row, folder, 1, warmup=False) for row in ("fast", "parity")}
+    print(f"{n:,} M1 bars, the same rules; each engine in its own process, one cold call (peak RSS: the process)")
     for row, result in results.items():
         if "skipped" in result:
             print(f"{LABELS[row]:46s} failed: {result['skipped']}")

@@ -3,7 +3,12 @@ Python port in the parity engine. Prints one JSON line: seconds and CPU seconds 
 the first tested bar, a digest of every trade and of the equity curve (the rows must agree), the seconds
 building the input (MarketData) took, and the peak RSS of the process.
 
-    python bench/bench_ours.py ROW BARS_DIR     # ROW: fast, parity, python
+Timed as every peer is (peers.timed_runs): the set-up (the library, the MarketData) once, untimed; one warm-up
+call of the engine on the same bars (``cold_seconds``: the first call in a fresh process, with the first touch
+of the output buffers' pages), then REPEAT timed calls, the median the figure. Every call must give the same
+digest. WARMUP 0 (the --scale mode) times one call from the first.
+
+    python bench/bench_ours.py ROW BARS_DIR [REPEAT] [WARMUP]     # ROW: fast, parity, python
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # peers.timed_runs: the same timing as every peer
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 
 OURS = ("fast", "parity", "python")
@@ -35,8 +41,9 @@ RULES = {
 }
 
 
-def ours_row(row: str, folder: Path) -> dict[str, Any]:
+def ours_row(row: str, folder: Path, repeat: int = 3, warmup: bool = True) -> dict[str, Any]:
     import django
+    from peers import timed_runs
 
     django.setup()
     from backtests.engine.fast import run_fast
@@ -68,36 +75,47 @@ def ours_row(row: str, folder: Path) -> dict[str, Any]:
     market = synthetic_market(bars, timeframe=1, windows=windows, spread_points=costs.spread_points or 0)
     input_seconds = time.perf_counter() - started
     del bars
-    wall, cpu = time.perf_counter(), time.process_time()
-    if row == "fast":
-        result = run_fast(data=market, settings=settings, costs=costs, initial_balance=10_000.0, framework=framework)
-    else:
-        result = run_parity(
-            data=market,
-            settings=settings,
-            costs=costs,
-            initial_balance=10_000.0,
-            account_currency="USD",
-            framework=framework,
-        )
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    digest = hashlib.sha256()
-    for trade in result.trades:
-        digest.update(repr(trade.key()).encode())
-    digest.update(np.ascontiguousarray(result.equity).tobytes())
+    digests: set[str] = set()
+
+    def once() -> tuple[int, tuple[float, float]]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        if row == "fast":
+            result = run_fast(
+                data=market, settings=settings, costs=costs, initial_balance=10_000.0, framework=framework
+            )
+        else:
+            result = run_parity(
+                data=market,
+                settings=settings,
+                costs=costs,
+                initial_balance=10_000.0,
+                account_currency="USD",
+                framework=framework,
+            )
+        elapsed = time.perf_counter() - wall, time.process_time() - cpu
+        digest = hashlib.sha256()
+        for trade in result.trades:
+            digest.update(repr(trade.key()).encode())
+        digest.update(np.ascontiguousarray(result.equity).tobytes())
+        digests.add(digest.hexdigest())
+        return len(result.trades), elapsed  # the result goes here, before the next call (as a caller drops it)
+
+    timed = timed_runs(once, repeat, warmup)
+    if len(digests) != 1:
+        raise RuntimeError(f"the calls of {row} disagree on the trades or the equity: {len(digests)} digests")
     return {
-        "seconds": wall,
-        "cpu": cpu,
-        "trades": len(result.trades),
+        **timed,
         "first_signal": market.first,
-        "digest": digest.hexdigest(),
+        "digest": digests.pop(),
         "input_seconds": input_seconds,
         "rules": RULES[row],
     }
 
 
 def main() -> None:
-    result = ours_row(sys.argv[1], Path(sys.argv[2]))
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    warmup = sys.argv[4] != "0" if len(sys.argv) > 4 else True
+    result = ours_row(sys.argv[1], Path(sys.argv[2]), repeat, warmup)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(result))
 

@@ -4,13 +4,19 @@ Each row runs in its own process, started by backtest_speed.py with the interpre
 peer (bench/requirements-peers.txt, bench/requirements-nautilus.txt), and prints one JSON line. This module
 imports only numpy and the peer itself (no Django, nothing of the project), so a peer venv needs nothing else.
 
+Every row, ours included (bench_ours.py uses ``timed_runs``), is timed the same way: its set-up (loading the
+bars, building the peer's inputs, compiling the ceiling) is not timed; then one warm-up run on the same bars in
+the same process, whose time is reported as ``cold_seconds`` and not counted (it holds numba's compilation,
+first-use imports, the first touch of fresh pages), then REPEAT timed runs, whose median is the row's figure.
+Every run must give the same trade count.
+
 The same rules everywhere: SMA(10)/SMA(30) of the closes; at a bar's close, fast > slow now and fast <= slow
 on the bar before is a cross up (close any short, go long), the mirror image a cross down (close any long, go
 short); an entry needs no position of its own direction already open; market fills, no costs, one unit. The
 trade count is every position opened (the last one is closed at the end or still open). Each peer's own
 differences are in RULES.
 
-    python bench/peers.py ROW BARS_DIR        # ROW: ceiling, vectorbt, backtesting, nautilus, backtrader
+    python bench/peers.py ROW BARS_DIR [REPEAT]   # ROW: ceiling, vectorbt, backtesting, nautilus, backtrader
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,11 +90,39 @@ class Clock:
         return time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
+Once = Callable[[], tuple[int, tuple[float, float]]]  # one run: (trades, (wall, CPU seconds of the timed part))
+
+
+def timed_runs(once: Once, repeat: int, warmup: bool = True) -> dict[str, Any]:
+    """One untimed warm-up run (its time returned as ``cold_seconds``), then ``repeat`` timed runs: the median
+    wall and CPU seconds, every run's wall seconds, the trade count (the same in every run, or RuntimeError).
+    ``warmup=False``: the runs are timed from the first (the --scale mode's single cold run)."""
+    result: dict[str, Any] = {}
+    trades: set[int] = set()
+    if warmup:
+        count, (wall, _) = once()
+        trades.add(count)
+        result["cold_seconds"] = wall
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(max(repeat, 1)):
+        count, (wall, cpu) = once()
+        trades.add(count)
+        walls.append(wall)
+        cpus.append(cpu)
+    if len(trades) != 1:
+        raise RuntimeError(f"the runs disagree on the trade count: {sorted(trades)}")
+    result.update(
+        seconds=statistics.median(walls), cpu=statistics.median(cpus), runs=walls, trades=trades.pop(), repeat=repeat
+    )
+    return result
+
+
 def load_bars(folder: Path) -> dict[str, np.ndarray]:
     return {name: np.load(folder / f"{name}.npy") for name in ("time", "open", "high", "low", "close")}
 
 
-def ceiling(bars: dict[str, np.ndarray]) -> dict[str, Any]:
+def ceiling(bars: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         src, lib = Path(tmp) / "c.c", Path(tmp) / "c.so"
         src.write_text(CEILING_C)
@@ -97,10 +132,13 @@ def ceiling(bars: dict[str, np.ndarray]) -> dict[str, Any]:
         fn.restype = ctypes.c_int
         close = bars["close"] / SCALE
         pnl = np.zeros(1)
-        clock = Clock()
-        trades = fn(close.ctypes.data, len(close), FAST, SLOW, pnl.ctypes.data)
-        wall, cpu = clock.read()
-    return {"seconds": wall, "cpu": cpu, "trades": int(trades), "first_signal": SLOW}
+
+        def once() -> tuple[int, tuple[float, float]]:
+            clock = Clock()
+            trades = fn(close.ctypes.data, len(close), FAST, SLOW, pnl.ctypes.data)
+            return int(trades), clock.read()
+
+        return {**timed_runs(once, repeat), "first_signal": SLOW}
 
 
 def _frame(bars: dict[str, np.ndarray], columns: tuple[str, ...]) -> Any:
@@ -110,7 +148,7 @@ def _frame(bars: dict[str, np.ndarray], columns: tuple[str, ...]) -> Any:
     return pd.DataFrame(data, index=pd.to_datetime(bars["time"], unit="s"))
 
 
-def vectorbt_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
+def vectorbt_row(bars: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
     import vectorbt as vbt
 
     def run(close: Any) -> int:
@@ -124,17 +162,17 @@ def vectorbt_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
         )
         return int(portfolio.trades.count())
 
-    frame = _frame(bars, ("Close",))
-    clock = Clock()
-    run(frame["Close"].iloc[:2000])  # numba compiles on first use: timed apart
-    warmup = clock.read()[0]
-    clock = Clock()
-    trades = run(frame["Close"])
-    wall, cpu = clock.read()
-    return {"seconds": wall, "cpu": cpu, "trades": trades, "warmup_seconds": warmup, "first_signal": SLOW}
+    close = _frame(bars, ("Close",))["Close"]
+
+    def once() -> tuple[int, tuple[float, float]]:
+        clock = Clock()  # the warm-up run holds numba's compilation (seconds)
+        trades = run(close)
+        return trades, clock.read()
+
+    return {**timed_runs(once, repeat), "first_signal": SLOW}
 
 
-def backtesting_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
+def backtesting_row(bars: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
     import pandas as pd
     from backtesting import Backtest, Strategy
 
@@ -157,13 +195,16 @@ def backtesting_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
 
     frame = _frame(bars, ("Open", "High", "Low", "Close"))
     test = Backtest(frame, SmaReverse, cash=1e9, commission=0.0, trade_on_close=True, finalize_trades=True)
-    clock = Clock()
-    stats = test.run()
-    wall, cpu = clock.read()
-    return {"seconds": wall, "cpu": cpu, "trades": int(len(stats["_trades"])), "first_signal": SLOW}
+
+    def once() -> tuple[int, tuple[float, float]]:
+        clock = Clock()  # Backtest.run builds a fresh broker and strategy over the same data each call
+        stats = test.run()
+        return int(len(stats["_trades"])), clock.read()
+
+    return {**timed_runs(once, repeat), "first_signal": SLOW}
 
 
-def nautilus_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
+def nautilus_row(bars: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
     from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
     from nautilus_trader.config import LoggingConfig, StrategyConfig
     from nautilus_trader.indicators.averages import SimpleMovingAverage
@@ -195,6 +236,11 @@ def nautilus_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
             self.slow = SimpleMovingAverage(SLOW)
             self.prev: tuple[float, float] | None = None
             self.side = 0
+
+        def on_reset(self) -> None:  # engine.reset() between runs: the registrations go, the values stay
+            self.fast.reset()
+            self.slow.reset()
+            self.prev, self.side = None, 0
 
         def on_start(self) -> None:
             self.register_indicator_for_bars(bar_type, self.fast)
@@ -230,15 +276,20 @@ def nautilus_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
     engine.add_instrument(instrument)
     engine.add_data(data)
     engine.add_strategy(SmaReverse())
-    clock = Clock()
-    engine.run()
-    wall, cpu = clock.read()
-    trades = len(engine.cache.positions())
+
+    def once() -> tuple[int, tuple[float, float]]:
+        engine.reset()  # repeated runs over the same data, as NautilusTrader documents them (untimed)
+        clock = Clock()
+        engine.run()
+        elapsed = clock.read()
+        return len(engine.cache.positions()), elapsed
+
+    result = timed_runs(once, repeat)
     engine.dispose()
-    return {"seconds": wall, "cpu": cpu, "trades": trades, "first_signal": SLOW}
+    return {**result, "first_signal": SLOW}
 
 
-def backtrader_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
+def backtrader_row(bars: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
     import backtrader as bt
 
     frame = _frame(bars, ("Open", "High", "Low", "Close"))
@@ -261,20 +312,22 @@ def backtrader_row(bars: dict[str, np.ndarray]) -> dict[str, Any]:
                 self.order_target_size(target=-1)
                 self.side, self.entries = -1, self.entries + 1
 
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.broker.setcash(1e9)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.addstrategy(SmaReverse)
-    cerebro.addanalyzer(bt.analyzers.TradeAnalyzer, _name="trades")
-    clock = Clock()
-    strategy = cerebro.run()[0]
-    wall, cpu = clock.read()
-    analysis = strategy.analyzers.trades.get_analysis()
-    trades = int(analysis.get("total", {}).get("total", 0)) if analysis else 0
-    return {"seconds": wall, "cpu": cpu, "trades": trades, "first_signal": SLOW}
+    def once() -> tuple[int, tuple[float, float]]:
+        cerebro = bt.Cerebro(stdstats=False)  # a fresh Cerebro and feed over the same frame (untimed)
+        cerebro.broker.setcash(1e9)
+        cerebro.adddata(bt.feeds.PandasData(dataname=frame))
+        cerebro.addstrategy(SmaReverse)
+        cerebro.addanalyzer(bt.analyzers.TradeAnalyzer, _name="trades")
+        clock = Clock()
+        strategy = cerebro.run()[0]
+        elapsed = clock.read()
+        analysis = strategy.analyzers.trades.get_analysis()
+        return (int(analysis.get("total", {}).get("total", 0)) if analysis else 0), elapsed
+
+    return {**timed_runs(once, repeat), "first_signal": SLOW}
 
 
-ROWS: dict[str, Callable[[dict[str, np.ndarray]], dict[str, Any]]] = {
+ROWS: dict[str, Callable[[dict[str, np.ndarray], int], dict[str, Any]]] = {
     "ceiling": ceiling,
     "vectorbt": vectorbt_row,
     "backtesting": backtesting_row,
@@ -289,9 +342,10 @@ def peak_rss_mib() -> float:
 
 def main() -> None:
     row, folder = sys.argv[1], Path(sys.argv[2])
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     bars = load_bars(folder)
     try:
-        result = ROWS[row](bars)
+        result = ROWS[row](bars, repeat)
     except ImportError as e:
         result = {"skipped": f"{e.name or e} is not installed in {sys.prefix}"}
     result["peak_rss_mib"] = peak_rss_mib()
