@@ -14,6 +14,7 @@ from backtests.engine.parity import run_parity
 from backtests.engine.synthetic import random_walk, synthetic_market
 from backtests.engine.trade_table import TradeTable
 from framework import _ffi, get_framework, get_strategy
+from framework.backtest import HUGE_PAGE, curve_buffers
 from framework.catalog import CHANNEL_BREAKOUT, MA_CROSSOVER, MEAN_REVERSION, RECORD_BARS
 from framework.settings import StrategySettings
 from framework.types import CRATES_DTYPE
@@ -228,3 +229,25 @@ def test_the_trade_table_reads_as_the_list_of_closed_trades():
     profits, sides = table.profits_and_sides_by_close()
     ordered = sorted(trades, key=lambda t: (t.close_time, t.ticket))
     assert profits == [t.profit for t in ordered] and sides == [t.side for t in ordered]
+
+
+def test_curves_in_one_aligned_block_are_the_curves_of_separate_arrays():
+    """Large curves come from one 2 MiB-aligned block (framework.backtest.curve_buffers): three disjoint views
+    that the engine fills exactly as it fills three separate arrays (300,000 bars: above the block's threshold)."""
+    balance, equity, in_market = curve_buffers(300_000)
+    assert balance.ctypes.data % HUGE_PAGE == 0
+    assert (balance.dtype, equity.dtype, in_market.dtype) == (np.float64, np.float64, np.uint8)
+    assert all(len(a) == 300_000 and a.flags.c_contiguous and a.flags.writeable for a in (balance, equity, in_market))
+    for a, b in ((balance, equity), (balance, in_market), (equity, in_market)):
+        assert not np.shares_memory(a, b)
+    strategy_id, params = KERNEL_CASES["sma-reversal"]
+    walk = random_walk(300_000, seed=12, step_points=6)
+    data = synthetic_market(walk, timeframe=1, windows=_windows(strategy_id, params, True), spread_points=0)
+    settings, costs = _settings(strategy_id, params), Costs(spread_points=0)
+    fast = run_fast(data=data, settings=settings, costs=costs, initial_balance=10_000.0)
+    trades, *curves, _ = _run(data, settings, costs, options=0)
+    assert len(fast.trades) > 1000 and fast.trades.rows.tobytes() == trades.tobytes()
+    assert not fast.stopped_out and len(fast.balance) == len(curves[0]) > 299_000
+    assert fast.balance.ctypes.data % HUGE_PAGE == 0  # run_fast took the block
+    assert fast.balance.tolist() == curves[0].tolist() and fast.equity.tolist() == curves[1].tolist()
+    assert fast.in_market.tolist() == curves[2].view(np.bool_).tolist()
