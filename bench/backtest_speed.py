@@ -8,7 +8,8 @@ spread, no costs. Ours: MA_CROSSOVER with SL/TP multipliers 0 (no stops: the pee
 spread 0 in both the Costs and the bars. Rows, one engine at a time, each in its own process (so its peak
 memory is its own), every row timed the same way (peers.timed_runs): set-up untimed, one warm-up run on the
 same bars in the same process (not counted; its time is printed as "cold s": numba's compilation, the first
-touch of fresh pages), then the median of --repeat timed runs:
+touch of fresh pages), then the median of the timed runs: at least --repeat, and for rows of milliseconds as many
+as fill a second (at most 200; the count is printed as "runs"):
 
   ours   fast engine (asirikuy_backtest_run: the C loop, strategy kernels with incremental indicators),
          parity engine (c_runStrategy per bar, live translation, Python simulated broker),
@@ -50,7 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asirikuy_site.settings")
 
 from bench_ours import OURS  # noqa: E402 (after the path set-up)
-from peers import FAST, RULES, SLOW  # noqa: E402
+from peers import FAST, MAX_RUNS, MIN_TIMED_SECONDS, RULES, SLOW  # noqa: E402
 
 PEERS_PYTHON = Path(os.environ.get("ASIRIKUY_BENCH_PEERS_PYTHON", ROOT / ".venv-bench" / "bin" / "python"))
 NAUTILUS_PYTHON = Path(
@@ -160,7 +161,8 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
     )
     print(
         f"Timing, the same for every row: set-up untimed; one warm-up run on the same bars in the same process, "
-        f"not counted (its time: 'cold s'); then the median of {repeat} timed runs ('seconds', bars/s, ratios)"
+        f"not counted (its time: 'cold s'); then the median ('seconds', bars/s, ratios) of the timed runs "
+        f"('runs': at least {repeat}, more until they fill {MIN_TIMED_SECONDS:g} s, at most {MAX_RUNS})"
     )
     ours = [r for r in ("fast", "parity", "python") if r in speed]
     lines = _rows(bars["close"], table, speed, ours, n)
@@ -169,6 +171,7 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
         "bars/s",
         "seconds",
         "cold s",
+        "runs",
         "bars/CPU-s",
         *(f"{r} x" for r in ours),
         "trades",
@@ -176,7 +179,7 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
         "diff",
         "peak MiB",
     ]
-    widths = [46, 13, 8, 8, 13, *([9] * len(ours)), 7, 7, 5, 9]
+    widths = [46, 13, 8, 8, 4, 13, *([9] * len(ours)), 7, 7, 5, 9]
     print(" ".join(f"{h:{'<' if i == 0 else '>'}{w}s}" for i, (h, w) in enumerate(zip(header, widths, strict=True))))
     for cells, note in lines:
         text = " ".join(
@@ -206,8 +209,8 @@ def compare(n: int, repeat: int, only: list[str] | None = None) -> None:
 def _rows(
     close: np.ndarray, table: list[tuple[str, dict[str, Any], int]], speed: dict[str, float], ours: list[str], n: int
 ) -> list[tuple[list[str], str]]:
-    """Each row's cells (label, bars/s, seconds, cold seconds, bars per CPU-second, ratios, trades, exact, diff,
-    peak) and note."""
+    """Each row's cells (label, bars/s, seconds, cold seconds, timed runs, bars per CPU-second, ratios, trades,
+    exact, diff, peak) and note."""
     lines: list[tuple[list[str], str]] = []
     for row, med, counted in table:
         if row == "input":
@@ -215,6 +218,7 @@ def _rows(
             continue
         exact = reference_trades(close, int(med["first_signal"]))
         cells = [LABELS[row], f"{speed[row]:,.0f}", f"{med['seconds']:.4f}", f"{med['cold_seconds']:.4f}"]
+        cells.append(f"{len(med['runs'])}")
         cells += [f"{counted / max(med['cpu'], 1e-9):,.0f}", *(f"{speed[r] / speed[row]:.2f}" for r in ours)]
         cells += [f"{med['trades']:d}", f"{exact:d}", f"{med['trades'] - exact:+d}", f"{med['peak_rss_mib']:.0f}"]
         note = "the warm-up run holds numba's compilation" if row == "vectorbt" else ""

@@ -7,8 +7,10 @@ imports only numpy and the peer itself (no Django, nothing of the project), so a
 Every row, ours included (bench_ours.py uses ``timed_runs``), is timed the same way: its set-up (loading the
 bars, building the peer's inputs, compiling the ceiling) is not timed; then one warm-up run on the same bars in
 the same process, whose time is reported as ``cold_seconds`` and not counted (it holds numba's compilation,
-first-use imports, the first touch of fresh pages), then REPEAT timed runs, whose median is the row's figure.
-Every run must give the same trade count.
+first-use imports, the first touch of fresh pages), then timed runs, whose median is the row's figure: at least
+REPEAT of them and, for rows of milliseconds, as many more as fill MIN_TIMED_SECONDS (at most MAX_RUNS), so that a
+burst of load from other processes on the shared machine is one run among many, not one of three. Every run must
+give the same trade count.
 
 The same rules everywhere: SMA(10)/SMA(30) of the closes; at a bar's close, fast > slow now and fast <= slow
 on the bar before is a cross up (close any short, go long), the mirror image a cross down (close any long, go
@@ -90,13 +92,16 @@ class Clock:
         return time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
+MIN_TIMED_SECONDS = 1.0  # the timed runs of a row last at least this long together (or MAX_RUNS runs)
+MAX_RUNS = 200
 Once = Callable[[], tuple[int, tuple[float, float]]]  # one run: (trades, (wall, CPU seconds of the timed part))
 
 
 def timed_runs(once: Once, repeat: int, warmup: bool = True) -> dict[str, Any]:
-    """One untimed warm-up run (its time returned as ``cold_seconds``), then ``repeat`` timed runs: the median
-    wall and CPU seconds, every run's wall seconds, the trade count (the same in every run, or RuntimeError).
-    ``warmup=False``: the runs are timed from the first (the --scale mode's single cold run)."""
+    """One untimed warm-up run (its time returned as ``cold_seconds``), then timed runs — at least ``repeat``, and
+    more until they add up to MIN_TIMED_SECONDS (at most MAX_RUNS): the median wall and CPU seconds, every run's
+    wall seconds, the trade count (the same in every run, or RuntimeError). ``warmup=False``: ``repeat`` runs
+    timed from the first, no more (the --scale mode's single cold call)."""
     result: dict[str, Any] = {}
     trades: set[int] = set()
     if warmup:
@@ -105,7 +110,7 @@ def timed_runs(once: Once, repeat: int, warmup: bool = True) -> dict[str, Any]:
         result["cold_seconds"] = wall
     walls: list[float] = []
     cpus: list[float] = []
-    for _ in range(max(repeat, 1)):
+    while len(walls) < max(repeat, 1) or (warmup and sum(walls) < MIN_TIMED_SECONDS and len(walls) < MAX_RUNS):
         count, (wall, cpu) = once()
         trades.add(count)
         walls.append(wall)
