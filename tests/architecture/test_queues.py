@@ -38,6 +38,7 @@ EXPECTED: dict[str, str] = {
     "risk.tasks.orders_release_queued": Queue.BROKER_IO,
     "backtests.run": Queue.BACKTESTS,
     "backtests.optimization_pass": Queue.BACKTESTS,
+    "backtests.optimization_batch": Queue.BACKTESTS,
     "backtests.walkforward": Queue.BACKTESTS,
     "backtests.walkforward_pass": Queue.BACKTESTS,
     "backtests.walkforward_stitch": Queue.BACKTESTS,
