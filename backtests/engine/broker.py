@@ -113,7 +113,7 @@ class SimBroker:
         self.cs = data.contract_size
         # int64 views: indexing one gives a Python int directly (no numpy scalar), without a list's memory
         self._bar = tuple(
-            memoryview(np.ascontiguousarray(a, dtype=np.int64))
+            np.ascontiguousarray(a, dtype=np.int64).data  # the array's own view (numpy's stubs: no __buffer__)
             for a in (data.open, data.high, data.low, data.spread, data.time_open)
         )
 

@@ -10,6 +10,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from framework.errors import error_for_code
 from framework.pystrategy.registry import is_python_strategy
 from framework.pystrategy.runner import PythonRunner
 from trading.services.execution.inputs import BROKER_TZ
-from trading.services.execution.translate import InstrumentSpec, PositionView, signals_to_intents
+from trading.services.execution.translate import InstrumentSpec, Intent, PositionView, signals_to_intents
 
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 20_000
@@ -85,9 +86,19 @@ def _positions(sim: SimBroker) -> list[PositionView]:
 _CRATES_LAYOUT = struct.Struct("<5di4x")  # CRATES_DTYPE: open, high, low, close, volume, time (int32), padding
 
 
-def _ints(values: np.ndarray, dtype: type) -> memoryview:
+def _ints(values: np.ndarray, dtype: type) -> memoryview[int]:
     """Indexable like a list of ints, without a million int objects held for the whole run (memory and cache)."""
-    return memoryview(np.ascontiguousarray(values, dtype=dtype))
+    return np.ascontiguousarray(values, dtype=dtype).data  # the array's own view (numpy's stubs: no __buffer__)
+
+
+def _floats(values: np.ndarray) -> memoryview[float]:
+    """A float64 array's memory, read and written in place as Python floats. Through bytes: ``cast`` refuses
+    'd' to 'd', and ``.data`` is typed as a view of ints whatever the dtype."""
+    if values.dtype != np.float64 or not values.flags.c_contiguous:
+        raise ValueError(
+            f"a C-contiguous float64 array is needed, was {values.dtype} (C-contiguous: {values.flags.c_contiguous})"
+        )
+    return values.data.cast("B").cast("d")
 
 
 def run_parity(
@@ -134,46 +145,41 @@ def run_parity(
         ),
         prices=BidAsk(bid=1.0, ask=1.0),
     )
-    account = memoryview(runner.account)
-    prices = memoryview(runner.bid_ask)
+    account = _floats(runner.account)
+    prices = _floats(runner.bid_ask)
     rate_mode = data.rate_mode
     fixed_rate = sim.rate(0 if rate_mode == 0 else 1)
     prices[4] = prices[5] = fixed_rate  # rate_mode 1 writes it every bar
-    order_values = memoryview(runner.orders.view(np.float64))
+    order_values = _floats(runner.orders.view(np.float64))
     item = CRATES_DTYPE.itemsize
     pack = _CRATES_LAYOUT.pack_into
-    slot_state = []
+    # per slot: index, its bars as bytes, the address before its first bar, closed_end, close_time, and the close
+    # of another instrument's slot (None: this instrument's, priced at the forming bid)
+    slot_state: list[tuple[int, memoryview[int], int, memoryview[int], memoryview[int], memoryview[float] | None]] = []
     for s in data.slots:
         if s.crates.dtype != CRATES_DTYPE or not s.crates.flags.c_contiguous or len(s.crates) < s.count + 1:
             raise ValueError("slot series must be C-contiguous CRATES arrays with a spare element")
         slot_state.append(
             (
                 len(slot_state),
-                memoryview(s.crates.view(np.uint8)),
+                s.crates.view(np.uint8).data,
                 runner.address(s.crates) - s.window * item,  # + end * item: the window's first bar
                 _ints(s.closed_end, np.int32),
                 _ints(s.close_time, np.int64),
-                None if s.same_instrument else memoryview(np.ascontiguousarray(s.crates["close"])),
+                None if s.same_instrument else _floats(np.ascontiguousarray(s.crates["close"])),
             )
         )
-    saved: list[tuple[memoryview, int, bytes]] = []
+    saved: list[tuple[memoryview[int], int, bytes]] = []
     unpack = _CRATES_LAYOUT.unpack_from
     single = len(slot_state) == 1 and slot_state[0][5] is None
     _, raw0, base0, closed_end0, slot_close_time0, _ = slot_state[0]
     # our library through framework.Runner: run()'s steps inlined in the loop (a method frame per bar was a visible
     # share of one) and the forming bar written and restored by the library (asirikuy_run_strategy_forming: three
     # struct calls a bar less); a Python strategy's runner, a foreign library or several slots go through run()
-    hot = runner.hot_path() if single and isinstance(runner, Runner) else None
-    if hot is not None and (hot.forming_function is None or hot.clear):
-        hot = None
-    if hot is not None:
-        call, call_args, time_and_count, window0 = (
-            hot.forming_function,
-            hot.forming_args,
-            hot.time_and_count,
-            hot.windows[0],
-        )
-        forming_in, forming_out = hot.forming_in, hot.forming_out
+    forming = _forming_call(runner) if single else None
+    hot = forming is not None
+    if forming is not None:
+        call, call_args, time_and_count, window0, forming_in, forming_out = forming
     dropped = 0
     strategy_id, symbol = settings.strategy_id, data.symbol
     run, set_window = runner.run, runner.set_window
@@ -186,7 +192,7 @@ def run_parity(
     n = data.bar_count
     # the curves go straight into their arrays (8 + 8 + 1 bytes a bar), not into lists of Python floats
     balance_arr, equity_arr, in_market_arr = np.empty(n), np.empty(n), np.zeros(n, dtype=np.uint8)
-    balance_out, equity_out, in_market = memoryview(balance_arr), memoryview(equity_arr), memoryview(in_market_arr)
+    balance_out, equity_out, in_market = _floats(balance_arr), _floats(equity_arr), in_market_arr.data
     stopped_out = False
     k = 0
     next_progress = PROGRESS_EVERY if progress is not None else n + 1
@@ -218,7 +224,7 @@ def run_parity(
                 legs = book.legs()
                 one_leg = legs[0] if len(legs) == 1 else None
                 account[1] = sim.balance
-                if hot is not None:  # the open-order count changes with the book only
+                if hot:  # the open-order count changes with the book only
                     time_and_count[1] = book.open_count
             balance = sim.balance
             equity = balance
@@ -252,7 +258,7 @@ def run_parity(
                 stopped_out = True
             account[2] = equity
             if not stopped_out:
-                if hot is not None:  # one slot, this instrument's, c_runStrategy: Runner.run's steps inlined
+                if hot:  # one slot, this instrument's, c_runStrategy: Runner.run's steps inlined
                     end = closed_end0[i]
                     window0.value = base0 + end * item
                     forming_in[0] = bid_f  # the forming bar: open = high = low = close = bid, volume 0
@@ -286,8 +292,8 @@ def run_parity(
                     try:
                         signalled = run(now, book.open_count)
                     finally:
-                        for raw, offset, original in saved:
-                            raw[offset : offset + item] = original
+                        for raw, offset, kept in saved:
+                            raw[offset : offset + item] = kept
                         saved.clear()
                 if signalled:
                     translation = signals_to_intents(
@@ -309,8 +315,9 @@ def run_parity(
                 # the same trades at the same prices: the equity computed above
                 equity_out[k] = equity if sim.version == version else balance + sim.unrealized(bid, ask)
             k += 1
-            if k == next_progress:
-                progress(k, n)  # type: ignore[misc]  # next_progress only reaches n when progress is set
+            if k == next_progress:  # only reached when progress is set (next_progress is n + 1 otherwise)
+                if progress is not None:
+                    progress(k, n)
                 next_progress += PROGRESS_EVERY
             if stopped_out:
                 break
@@ -327,6 +334,21 @@ def run_parity(
         stopped_out=stopped_out,
         dropped=runner.dropped + dropped,
     )
+
+
+def _forming_call(
+    runner: Runner | PythonRunner,
+) -> tuple[Callable[..., int], tuple[Any, ...], memoryview[int], Any, memoryview[float], memoryview[int]] | None:
+    """Our library's call that writes and restores the forming bar itself (asirikuy_run_strategy_forming), with
+    its buffers: function, arguments, time and count, slot 0's window cell, forming in, forming out. None for a
+    Python strategy's runner or a foreign library (no such call, or rows to clear before each call)."""
+    if not isinstance(runner, Runner):
+        return None
+    hot = runner.hot_path()
+    call, forming_in, forming_out = hot.forming_function, hot.forming_in, hot.forming_out
+    if call is None or forming_in is None or forming_out is None or hot.clear:
+        return None
+    return call, hot.forming_args, hot.time_and_count, hot.windows[0], forming_in, forming_out
 
 
 def _runner(
@@ -375,20 +397,12 @@ def _runner(
     )
 
 
-def _apply(sim: SimBroker, intents: list, bid: int, ask: int, now: int) -> None:
+def _apply(sim: SimBroker, intents: list[Intent], bid: int, ask: int, now: int) -> None:
     digits = sim.data.digits
     up = sim.data.unit_precision
     for intent in intents:
-        buy = intent.side == "buy"
-        if intent.kind == "close":
-            sim.close_ticket(intent.target_ticket, bid, ask, now)
-        elif intent.kind == "cancel":
-            sim.cancel_ticket(intent.target_ticket)
-        elif intent.kind == "modify":
-            sim.modify_ticket(
-                intent.target_ticket, points(intent.stop_loss, digits), points(intent.take_profit, digits), bid, ask
-            )
-        else:
+        if intent.kind == "open":
+            buy = intent.side == "buy"
             ticks = int(intent.units.scaleb(up))
             sl, tp = points(intent.stop_loss, digits), points(intent.take_profit, digits)
             if intent.order_type == "market":
@@ -404,3 +418,13 @@ def _apply(sim: SimBroker, intents: list, bid: int, ask: int, now: int) -> None:
                     intent.expires_at,
                     now,
                 )
+            continue
+        ticket = intent.target_ticket
+        if ticket is None:  # translate.py names the ticket of every close, cancel and modify
+            raise ValueError(f"a {intent.kind} intent without a target ticket (row {intent.row}, seq {intent.seq})")
+        if intent.kind == "close":
+            sim.close_ticket(ticket, bid, ask, now)
+        elif intent.kind == "cancel":
+            sim.cancel_ticket(ticket)
+        else:
+            sim.modify_ticket(ticket, points(intent.stop_loss, digits), points(intent.take_profit, digits), bid, ask)

@@ -9,6 +9,7 @@ import numpy as np
 
 from backtests.engine.broker import ClosedTrade, SimBroker, SimOrder, SimTrade
 from framework import FrameworkInputError, Runner
+from framework.pystrategy.runner import PythonRunner
 from framework.types import ORDER_INFO_DTYPE
 
 
@@ -125,8 +126,8 @@ class BookRows:
     joins them instead of converting nested lists through numpy (it used to cost more than a bar).
     """
 
-    def __init__(self, runner: Runner, sim: SimBroker, instance_id: int) -> None:
-        self.raw = memoryview(runner.orders.view(np.uint8))
+    def __init__(self, runner: Runner | PythonRunner, sim: SimBroker, instance_id: int) -> None:
+        self.raw = runner.orders.view(np.uint8).data  # the rows' bytes (numpy's stubs give arrays no __buffer__)
         self.zeros = memoryview(bytes(len(self.raw)))
         self.capacity = len(runner.orders)
         self.sim = sim
