@@ -116,9 +116,12 @@ def seed_bars(instruments: list[Instrument], last_closed_open: datetime, count: 
             )
             price = c
     Bar.objects.bulk_create(rows)
-    from django.core.cache import cache
+    # The cached bar windows of the bars just replaced; not cache.clear(): the cache shares Redis with the account
+    # leases and the queues, and a flush makes every worker lose its accounts in the middle of the round.
+    from trading.bars.cache import bars_cache_invalidate
 
-    cache.clear()
+    for inst in Instrument.objects.all():
+        bars_cache_invalidate(instrument_id=inst.pk, timeframe=1)
 
 
 def reset_trading() -> None:
