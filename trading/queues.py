@@ -54,6 +54,7 @@ PINNED_TASKS = frozenset(
         "trading.tasks.execute_bar_close",
         "trading.tasks.account_sync",
         "trading.tasks.paper_account_tick",
+        "trading.tasks.orders_fill",
     }
 )
 # Every other task's queue, by name or by a "<module>.*" pattern (CELERY_TASK_ROUTES).

@@ -135,6 +135,14 @@ def orders_dispatch_task(account_id: int, instrument_id: int) -> int:
     return orders_dispatch(account_id=account_id, instrument_id=instrument_id)
 
 
+@shared_task(name="trading.tasks.orders_fill", acks_late=False, ignore_result=True)
+def orders_fill_task(account_id: int, instrument_ids: list[int]) -> int:
+    """A paper account's fills after its bar close, on its pinned queue (behind the bar closes already queued)."""
+    from trading.services.orders.dispatch import orders_fill
+
+    return orders_fill(account_id=account_id, instrument_ids=instrument_ids)
+
+
 @shared_task(
     name="trading.tasks.account_sync",
     acks_late=False,

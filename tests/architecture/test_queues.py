@@ -29,6 +29,7 @@ EXPECTED: dict[str, str] = {
     "trading.tasks.execute_bar_close": ACCOUNT,
     "trading.tasks.account_sync": ACCOUNT,
     "trading.tasks.paper_account_tick": ACCOUNT,
+    "trading.tasks.orders_fill": ACCOUNT,
     "trading.tasks.orders_dispatch": Queue.BROKER_IO,
     "trading.tasks.orders_resolve_unknown": Queue.BROKER_IO,
     "trading.tasks.orders_sweep": Queue.BROKER_IO,

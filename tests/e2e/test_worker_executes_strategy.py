@@ -97,7 +97,8 @@ def test_worker_runs_the_instance_and_a_redelivery_places_nothing_new(seeded, st
     result = first.get(timeout=60)
 
     assert result["status"] == "ran", result
-    trade = Trade.objects.get(instance=instance)
+    # The paper fill follows in the worker's next task (orders_fill on the account's queue).
+    trade = wait_until(lambda: Trade.objects.filter(instance=instance).first(), timeout=30, what="the paper fill")
     assert trade.side == "buy"
     assert trade.state == "open"
     assert Execution.objects.get(pk=result["execution_id"]).status == ExecutionStatus.SUCCESS
@@ -150,6 +151,8 @@ def test_worker_runs_the_accounts_bar_close_batch_and_redeliveries_place_nothing
     first = app.send_task(task.task, args=json.loads(task.args), queue=task.queue).get(timeout=60)
 
     assert first["outcomes"] == {"ran": 3}, first
+    # The paper fills follow in the worker's next task (orders_fill on the account's queue).
+    wait_until(lambda: Trade.objects.filter(instance__in=instances).count() == 3, timeout=30, what="the paper fills")
     for instance in instances:
         assert Execution.objects.get(instance=instance).status == ExecutionStatus.SUCCESS
         assert Trade.objects.get(instance=instance).side == "buy"

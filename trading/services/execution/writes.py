@@ -19,7 +19,7 @@ from trading.services.execution.claim import executions_finish
 from trading.services.execution.infra import connection_reset, is_infrastructure_error
 from trading.services.execution.jobs import Job, RunOutcome, job_fail
 from trading.services.execution.lease import executions_fence, executions_release
-from trading.services.orders.dispatch import orders_dispatch_after_commit
+from trading.services.orders.dispatch import orders_dispatch_many_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ def _write_rows(jobs: list[Job], account: BrokerAccount, shared_seconds: float, 
                 len(job.orders) if execution.attempts == 1 else Order.objects.filter(execution=execution).count()
             )
     _finish(kept, shared_seconds, write_started)
-    for instrument_id in dict.fromkeys(order.instrument_id for order in orders):
-        orders_dispatch_after_commit(account=account, instrument_id=instrument_id)
+    orders_dispatch_many_after_commit(
+        account=account, instrument_ids=list(dict.fromkeys(order.instrument_id for order in orders))
+    )
 
 
 def _finish(jobs: list[Job], shared_seconds: float, write_started: float | None) -> None:

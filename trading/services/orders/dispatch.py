@@ -185,23 +185,62 @@ def _new_orders(account_id: int, instrument_id: int) -> QuerySet[Order]:
 
 
 def orders_dispatch_after_commit(*, account: BrokerAccount, instrument_id: int) -> None:
-    """Send the account's NEW orders for one instrument once the current transaction commits.
+    """Send the account's NEW orders for one instrument once the current transaction commits."""
+    orders_dispatch_many_after_commit(account=account, instrument_ids=[instrument_id])
 
-    A venue that fills in-process (paper) sends at once in this process; remote brokers get a task on the
-    broker_io queue, whose threaded worker overlaps round trips across instruments.
+
+def orders_dispatch_many_after_commit(*, account: BrokerAccount, instrument_ids: list[int]) -> None:
+    """Send the account's NEW orders for each of ``instrument_ids`` once the current transaction commits.
+
+    A venue that fills in-process (paper) fills them in this process: at once, or, in a strategy worker, as one
+    task on the account's own queue (``trading.tasks.orders_fill``). The worker serves its account queues round
+    robin, so the bar closes already queued for its other accounts run first and every execution of the bar is
+    recorded before the paper fills take the worker (a few hundred milliseconds later). Remote brokers get a
+    task per instrument on the broker_io queue, whose threaded worker overlaps round trips across instruments.
     """
+    if not instrument_ids:
+        return
     in_process = venue_class(account.broker).capabilities.in_process_fills
+    queued = in_process and _serves_account_queues()
 
     def run() -> None:
-        if in_process:
+        if queued:
+            from trading.tasks import orders_fill_task
+
+            orders_fill_task.apply_async(args=(account.pk, list(instrument_ids)))
+        elif in_process:
             # Fills move the balance at once; equity and margin are revalued at the next bar (minute tick
             # or the next run), not after every order, which would cost a pass over all open trades.
-            orders_dispatch(account_id=account.pk, instrument_id=instrument_id, account=account)
+            for instrument_id in instrument_ids:
+                orders_dispatch(account_id=account.pk, instrument_id=instrument_id, account=account)
         else:
             from trading.tasks import orders_dispatch_task
 
-            orders_dispatch_task.apply_async(kwargs={"account_id": account.pk, "instrument_id": instrument_id})
+            for instrument_id in instrument_ids:
+                orders_dispatch_task.apply_async(kwargs={"account_id": account.pk, "instrument_id": instrument_id})
 
     # robust: the orders are committed; a failure to send them now (Redis away) is logged, not raised into the
     # batch that already finished, and the order sweeper sends them within seconds.
     transaction.on_commit(run, robust=True)
+
+
+def orders_fill(*, account_id: int, instrument_ids: list[int]) -> int:
+    """The in-process fills of one account's instruments (a strategy worker's deferred dispatch); returns how many
+    orders were handled. One instrument's failure is logged and leaves its orders to the order sweeper."""
+    account = BrokerAccount.objects.get(pk=account_id)
+    handled = 0
+    for instrument_id in instrument_ids:
+        try:
+            handled += orders_dispatch(account_id=account_id, instrument_id=instrument_id, account=account)
+        except Exception:
+            logger.warning(
+                "account %s instrument %s: fills failed; the sweeper retries", account_id, instrument_id, exc_info=True
+            )
+    return handled
+
+
+def _serves_account_queues() -> bool:
+    """This process is a strategy worker consuming account queues (under leases)."""
+    from trading.leases import account_leases
+
+    return account_leases() is not None
