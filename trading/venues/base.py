@@ -133,6 +133,12 @@ class Venue(ABC):
         """Ask the broker to do what ``order`` says; returns its answer."""
         return order_send(self.client, order)
 
+    def orders_execute(self, orders: list[Order]) -> None:
+        """``order_execute`` for each of ``orders`` in turn (orders that passed the send gate together); a venue
+        that fills in-process may fill them together."""
+        for order in orders:
+            self.order_execute(order)
+
     def order_execute(self, order: Order) -> None:
         """Claim ``order`` (NEW → SUBMITTING), send it, and record the answer, or park it when unknown.
 

@@ -87,15 +87,19 @@ def _instrument_lock(account_id: int, instrument_id: int) -> Iterator[_Instrumen
 
 
 def _dispatch_one(venue: Venue, order: Order, kill_switch: bool | None = None) -> None:
+    if _may_go(order, kill_switch):
+        venue.order_execute(order)
+
+
+def _may_go(order: Order, kill_switch: bool | None) -> bool:
+    """The send gate: False when the order was cancelled, held or recorded as blocked instead of sent."""
     log_context_set(order=order.pk, instance=order.instance_id)
     now = timezone.now()
     if order_too_late(order, now):
-        return
+        return False
     # A netting order carries virtual orders that already passed this gate (and exits must reach the broker).
     # risk: kill switch stops entries; market closed → drop or queue
-    if not order.netting and not order_may_send(order, now, kill_switch=kill_switch):
-        return
-    venue.order_execute(order)
+    return order.netting or order_may_send(order, now, kill_switch=kill_switch)
 
 
 def order_too_late(order: Order, now: datetime) -> bool:
@@ -166,10 +170,16 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
                 if any(o.intent == OrderIntent.OPEN and not o.netting for o in orders)
                 else None
             )
-            for order in orders:
-                lock.touch()
-                _dispatch_one(venue, order, kill_switch)
-                handled += 1
+            if venue.capabilities.in_process_fills:
+                # No network round trip: the pass is over in milliseconds (no lock touch needed), and the venue
+                # may fill the orders that passed the gate together.
+                venue.orders_execute([order for order in orders if _may_go(order, kill_switch)])
+                handled += len(orders)
+            else:
+                for order in orders:
+                    lock.touch()
+                    _dispatch_one(venue, order, kill_switch)
+                    handled += 1
         # Checked after the lock is released: an order created meanwhile, whose own dispatcher found the lock
         # taken, would otherwise wait for the next run.
         if not _new_orders(account_id, instrument_id).exists():

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from brokers.base import Fill, OrderResult, TradeClose
 from trading.models import (
@@ -56,7 +57,45 @@ def order_record_claimed(order: Order, result: OrderResult) -> None:
     _record(order, result, first_fill=True)
 
 
-def _record(order: Order, result: OrderResult, *, first_fill: bool) -> None:
+def orders_record_claimed_opens(answered: list[tuple[Order, OrderResult]]) -> None:
+    """``order_record_claimed`` for many claimed orders at once, whose answers at most open a trade each (market
+    entries on the paper broker): the new trades in one INSERT, the orders in one UPDATE, the same columns and
+    values as recording each on its own. Anything else (a close, a balance, a netting order) is refused."""
+    for order, result in answered:
+        fill = result.fill
+        if order.netting or (
+            fill is not None
+            and (fill.trades_closed or fill.trade_reduced is not None or fill.account_balance is not None)
+        ):
+            raise ValueError(f"order {order.pk}: only answers that open trades are recorded together")
+    opening = [
+        (order, result.fill, result.fill.trade_opened)
+        for order, result in answered
+        if result.fill is not None and result.fill.trade_opened
+    ]
+    trades: dict[tuple[int, str], Trade] = {}
+    if opening:
+        accounts = {order.account_id for order, _, _ in opening}
+        ids = [trade_id for _, _, trade_id in opening]
+        for trade in Trade.objects.filter(account_id__in=accounts, broker_trade_id__in=ids):
+            trades[(trade.account_id, trade.broker_trade_id)] = trade
+    created: list[Trade] = []
+    for order, fill, trade_id in opening:
+        if (order.account_id, trade_id) not in trades:  # a trade already recorded for this fill is not opened again
+            trade = _trade_opened(order.account, order.instrument, fill, trade_id, order.instance_id, order)
+            trades[(order.account_id, trade_id)] = trade
+            created.append(trade)
+    Trade.objects.bulk_create(created)
+    now = timezone.now()
+    for order, _, trade_id in opening:
+        order.trade = trades[(order.account_id, trade_id)]
+    for order, result in answered:
+        _result_fields(order, result)
+        order.updated_at = now  # auto_now: bulk_update does not set it
+    Order.objects.bulk_update([order for order, _ in answered], _RESULT_FIELDS)
+
+
+def _result_fields(order: Order, result: OrderResult) -> None:
     if result.status == "filled":
         order.status = OrderStatus.FILLED if order.intent == OrderIntent.OPEN else OrderStatus.DONE
     else:
@@ -66,6 +105,11 @@ def _record(order: Order, result: OrderResult, *, first_fill: bool) -> None:
     if result.fill is not None:
         order.fill_price = result.fill.price
         order.filled_at = result.fill.time
+
+
+def _record(order: Order, result: OrderResult, *, first_fill: bool) -> None:
+    _result_fields(order, result)
+    if result.fill is not None:
         trade = fill_record(
             account=order.account,
             instrument=order.instrument,
@@ -105,27 +149,40 @@ def fill_record(
         if existing is not None:
             opened = existing
         else:
-            units = abs(fill.units_opened or fill.units)
-            opened = Trade.objects.create(
-                account=account,
-                instance_id=instance_id,
-                instrument=instrument,
-                broker_trade_id=fill.trade_opened,
-                side=Side.BUY if fill.units > 0 else Side.SELL,
-                initial_units=units,
-                current_units=units,
-                open_time=fill.time,
-                open_price=fill.price,
-                stop_loss=order.stop_loss if order else None,
-                take_profit=order.take_profit if order else None,
-                trailing_distance=order.trailing_distance if order else None,
-                commission=fill.commission,
-                financing=fill.financing,
-            )
+            opened = _trade_opened(account, instrument, fill, fill.trade_opened, instance_id, order)
+            opened.save(force_insert=True)
     if fill.account_balance is not None:
         BrokerAccount.objects.filter(pk=account.pk).update(balance=fill.account_balance)
         account.balance = fill.account_balance
     return opened
+
+
+def _trade_opened(
+    account: BrokerAccount,
+    instrument: Instrument,
+    fill: Fill,
+    trade_id: str,
+    instance_id: int | None,
+    order: Order | None,
+) -> Trade:
+    """The (unsaved) trade a fill opens."""
+    units = abs(fill.units_opened or fill.units)
+    return Trade(
+        account=account,
+        instance_id=instance_id,
+        instrument=instrument,
+        broker_trade_id=trade_id,
+        side=Side.BUY if fill.units > 0 else Side.SELL,
+        initial_units=units,
+        current_units=units,
+        open_time=fill.time,
+        open_price=fill.price,
+        stop_loss=order.stop_loss if order else None,
+        take_profit=order.take_profit if order else None,
+        trailing_distance=order.trailing_distance if order else None,
+        commission=fill.commission,
+        financing=fill.financing,
+    )
 
 
 def _trade_close(account: BrokerAccount, close: TradeClose, *, time: datetime, reason: str, full: bool) -> None:

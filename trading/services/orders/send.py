@@ -7,6 +7,7 @@ broker and returns the broker's answer for ``orders.record`` to store.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.utils import timezone
 
 from brokers.base import BrokerClient, InstrumentRef, OrderRequest, OrderResult, OrderTypeLiteral, SideLiteral
@@ -51,6 +52,25 @@ def order_claim(order_id: int) -> bool:
         )
         == 1
     )
+
+
+def orders_claim(order_ids: list[int]) -> set[int]:
+    """``order_claim`` for many orders in one UPDATE … RETURNING: the ids this caller may send."""
+    if not order_ids:
+        return set()
+    marks = ", ".join(["%s"] * len(order_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Order._meta.db_table} SET status = %s, submitted_at = %s WHERE id IN ({marks}) AND status = %s"
+            " RETURNING id",
+            [
+                OrderStatus.SUBMITTING.value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                *order_ids,
+                OrderStatus.NEW.value,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def order_send(client: BrokerClient, order: Order) -> OrderResult:

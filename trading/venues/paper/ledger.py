@@ -37,7 +37,7 @@ from brokers.base import (
 from brokers.errors import BrokerNotFoundError, BrokerRejectedError
 from trading.models import BrokerAccount, Instrument, Order, OrderStatus, Side, Trade, TradeState
 from trading.money import money
-from trading.services.prices import PriceUnavailable, last_price, quote_to_account_rate
+from trading.services.prices import LastPrice, PriceUnavailable, last_price, quote_to_account_rate
 
 _SIDES: dict[str, SideLiteral] = {"buy": "buy", "sell": "sell"}
 _TYPES: dict[str, OrderTypeLiteral] = {"market": "market", "limit": "limit", "stop": "stop"}
@@ -73,18 +73,22 @@ class PaperLedger:
         return inst
 
     def next_transaction_id(self) -> str:
-        """One atomic UPDATE … RETURNING: concurrent fills on the account never share an id."""
+        return self.next_transaction_ids(1)[0]
+
+    def next_transaction_ids(self, count: int) -> list[str]:
+        """``count`` consecutive ids in one atomic UPDATE … RETURNING: concurrent fills on the account never share
+        an id."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE trading_brokeraccount SET last_transaction_id = CAST(CAST(CASE WHEN last_transaction_id = ''"
-                " THEN '0' ELSE last_transaction_id END AS INTEGER) + 1 AS TEXT) WHERE id = %s"
+                " THEN '0' ELSE last_transaction_id END AS INTEGER) + %s AS TEXT) WHERE id = %s"
                 " RETURNING last_transaction_id",
-                [self.account.pk],
+                [count, self.account.pk],
             )
             row = cursor.fetchone()
-        new = str(row[0])
-        self.account.last_transaction_id = new
-        return new
+        last = int(row[0])
+        self.account.last_transaction_id = str(last)
+        return [str(n) for n in range(last - count + 1, last + 1)]
 
     def pl(
         self, instrument: Instrument, side: str, units: Decimal, open_price: Decimal, close_price: Decimal
@@ -120,6 +124,39 @@ class PaperLedger:
     def submit_order(self, request: OrderRequest) -> OrderResult:
         # Every check comes before the one write (the transaction id, a single atomic UPDATE), so a rejected
         # request writes nothing and no savepoint is needed around it.
+        price = self._checked(request)
+        transaction_id = self.next_transaction_id()
+        if request.order_type != "market":
+            return OrderResult(
+                status="pending",
+                client_order_id=request.client_order_id,
+                broker_order_id=transaction_id,
+                last_transaction_id=transaction_id,
+            )
+        return _market_fill(request, price, transaction_id)
+
+    def submit_market_orders(self, requests: list[OrderRequest]) -> list[OrderResult]:
+        """Market orders, answered as ``submit_order`` answers each in turn, with one write for their ids.
+
+        A rejected request gets a "rejected" result (its reason) and no id, as its own submit would have.
+        """
+        checked: list[tuple[int, LastPrice]] = []
+        results: list[OrderResult | None] = []
+        for request in requests:
+            if request.order_type != "market":
+                raise ValueError(f"order {request.client_order_id}: only market orders are filled in a batch")
+            try:
+                checked.append((len(results), self._checked(request)))
+                results.append(None)
+            except BrokerRejectedError as e:
+                results.append(OrderResult(status="rejected", client_order_id=request.client_order_id, reason=str(e)))
+        ids = self.next_transaction_ids(len(checked)) if checked else []
+        for (index, price), transaction_id in zip(checked, ids, strict=True):
+            results[index] = _market_fill(requests[index], price, transaction_id)
+        return [r for r in results if r is not None]
+
+    def _checked(self, request: OrderRequest) -> LastPrice:
+        """The price a request fills at, after the checks that reject it (BrokerRejectedError)."""
         inst = self._instrument(request.instrument.symbol)
         if request.units <= 0:
             raise BrokerRejectedError(f"units must be positive, was {request.units}", reason="UNITS_INVALID")
@@ -129,33 +166,7 @@ class PaperLedger:
             raise BrokerRejectedError(str(e), reason="MARKET_HALTED") from e
         if request.order_type != "market" and (request.price is None or request.price <= 0):
             raise BrokerRejectedError("a pending order needs a positive price", reason="PRICE_INVALID")
-        transaction_id = self.next_transaction_id()
-        if request.order_type != "market":
-            return OrderResult(
-                status="pending",
-                client_order_id=request.client_order_id,
-                broker_order_id=transaction_id,
-                last_transaction_id=transaction_id,
-            )
-        fill_price = price.ask if request.side == "buy" else price.bid
-        trade_id = transaction_id  # one transaction creates the order, fills it and opens the trade
-        signed = request.units if request.side == "buy" else -request.units
-        fill = Fill(
-            broker_order_id=transaction_id,
-            transaction_id=trade_id,
-            time=price.time,
-            price=fill_price,
-            units=signed,
-            trade_opened=trade_id,
-            units_opened=request.units,
-        )
-        return OrderResult(
-            status="filled",
-            client_order_id=request.client_order_id,
-            broker_order_id=transaction_id,
-            fill=fill,
-            last_transaction_id=trade_id,
-        )
+        return price
 
     def submit_order_idempotent(self, request: OrderRequest, *, since_transaction_id: str | None = None) -> OrderResult:
         found = self.find_order(request.client_order_id)
@@ -290,6 +301,28 @@ class PaperLedger:
     def list_events_since(self, transaction_id: str) -> list[BrokerEvent]:
         """Every paper fill is recorded as it happens; there is no history to replay."""
         return []
+
+
+def _market_fill(request: OrderRequest, price: LastPrice, transaction_id: str) -> OrderResult:
+    """A market order filled at the ask (buy) or bid (sell): one transaction creates, fills and opens the trade."""
+    fill_price = price.ask if request.side == "buy" else price.bid
+    signed = request.units if request.side == "buy" else -request.units
+    fill = Fill(
+        broker_order_id=transaction_id,
+        transaction_id=transaction_id,
+        time=price.time,
+        price=fill_price,
+        units=signed,
+        trade_opened=transaction_id,
+        units_opened=request.units,
+    )
+    return OrderResult(
+        status="filled",
+        client_order_id=request.client_order_id,
+        broker_order_id=transaction_id,
+        fill=fill,
+        last_transaction_id=transaction_id,
+    )
 
 
 def _broker_trade(t: Trade) -> BrokerTrade:
