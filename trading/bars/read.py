@@ -243,3 +243,31 @@ def bars_as_arrays(
         close=rows["close"].astype(np.float64),
         volume=rows["volume"].astype(np.float64),
     )
+
+
+def newest_complete_times(keys: list[tuple[int, int]]) -> dict[tuple[int, int], datetime | None]:
+    """The open time of the newest complete bar of each (instrument id, timeframe) in ``keys`` (None: no bar).
+
+    One query for all of them: the instrument rows carry an index-backed "newest row" subquery per timeframe (a
+    GROUP BY MAX would scan every bar).
+    """
+    from django.db.models import OuterRef, Subquery
+
+    from trading.models import Bar, Instrument
+
+    out: dict[tuple[int, int], datetime | None] = dict.fromkeys(keys)
+    timeframes = sorted({timeframe for _, timeframe in keys})
+    newest = {
+        f"last_{timeframe}": Subquery(
+            Bar.objects.filter(instrument=OuterRef("pk"), timeframe=timeframe, complete=True)
+            .order_by("-time")
+            .values("time")[:1]
+        )
+        for timeframe in timeframes
+    }
+    rows = Instrument.objects.filter(pk__in={i for i, _ in keys}).annotate(**newest).order_by().values("pk", *newest)
+    for row in rows:
+        for timeframe in timeframes:
+            if (row["pk"], timeframe) in out:
+                out[(row["pk"], timeframe)] = row[f"last_{timeframe}"]
+    return out

@@ -33,7 +33,8 @@ from framework.pystrategy.registry import is_python_strategy
 from ops.logs import log_context_set
 from risk.services.guard import RiskContext, intents_check, risk_context_load
 from trading.bars.guard import StaleDataError, bars_check_fresh
-from trading.models import Bar, BrokerAccount, ExecutionStatus, Instrument, Order, StrategyInstance
+from trading.bars.read import newest_complete_times
+from trading.models import BrokerAccount, ExecutionStatus, Instrument, Order, StrategyInstance
 from trading.services.account_sync import account_sync, quote_for
 from trading.services.bar_clock import bar_close_time, fx_market_open, last_closed_bar_open
 from trading.services.execution.book import BookRows, InstanceBook, instance_books
@@ -58,7 +59,7 @@ from trading.services.execution.runner import framework_for
 from trading.services.execution.translate import InstrumentSpec, signals_to_intents
 from trading.services.execution.writes import batch_write, claims_give_back
 from trading.services.feed import feed_ensure
-from trading.services.prices import PriceUnavailable, prices_memo, quote_to_account_rate
+from trading.services.prices import PriceUnavailable, prices_memo, prices_prefetch, quote_to_account_rate
 from trading.services.schedule import instance_is_runnable
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,11 @@ def _run_claimed(
         capacity=max(max(ORDER_INFO_SIZE, job.instance.max_open_orders + 1) for job in claimed),
     )
     try:
+        # The quotes of the batch's instruments (and their conversions) in two queries, before the account sync
+        # (the paper revaluation) and the runs read them.
+        instruments = {job.instance.instrument_id: job.instance.instrument for job in claimed}
+        instruments.update({plan.instrument.pk: plan.instrument for job in claimed for plan in job.plans or []})
+        prices_prefetch(instruments.values(), account.currency)
         account_sync(account, now=now)
         for job in claimed:
             job.instance.account = account  # the synced row, shared
@@ -243,22 +249,11 @@ def _wait_for_bars(jobs: list[Job]) -> dict[tuple[int, int], datetime | None]:
         wanted[key] = max(wanted.get(key, job.bar_time), job.bar_time)
     deadline = time.monotonic() + settings.BAR_WAIT_SECONDS
     while True:
-        last = _last_bars(list(wanted))
+        last = newest_complete_times(list(wanted))
         missing = [key for key, bar_time in wanted.items() if last.get(key) is None or last[key] < bar_time]
         if not missing or time.monotonic() >= deadline:
             return last
         time.sleep(0.25)
-
-
-def _last_bars(keys: list[tuple[int, int]]) -> dict[tuple[int, int], datetime | None]:
-    # One index-backed "newest row" read per (instrument, timeframe): a GROUP BY MAX would scan every bar.
-    return {
-        (instrument_id, timeframe): Bar.objects.filter(instrument_id=instrument_id, timeframe=timeframe, complete=True)
-        .order_by("-time")
-        .values_list("time", flat=True)
-        .first()
-        for instrument_id, timeframe in keys
-    }
 
 
 def _quote(shared: _Shared, instrument: Instrument) -> Quote:

@@ -244,11 +244,20 @@ def _process(account: BrokerAccount, until: datetime, write_trades: bool) -> Non
     start = account.paper_processed_until or until
     start = max(start, until - MAX_CATCH_UP)
     ledger = PaperLedger(account)
+    # The instruments with open trades or pending orders, in one query (none: nothing to simulate, no more reads).
     instrument_ids = set(
-        Trade.objects.filter(account=account, state=TradeState.OPEN).values_list("instrument_id", flat=True)
-    ) | set(Order.objects.filter(account=account, status=OrderStatus.PENDING).values_list("instrument_id", flat=True))
-    for instrument in Instrument.objects.filter(Q(pk__in=instrument_ids)):
-        _simulate_instrument(ledger, instrument, start, until)
+        Trade.objects.filter(account=account, state=TradeState.OPEN)
+        .values_list("instrument_id", flat=True)
+        .order_by()
+        .union(
+            Order.objects.filter(account=account, status=OrderStatus.PENDING)
+            .values_list("instrument_id", flat=True)
+            .order_by()
+        )
+    )
+    if instrument_ids:
+        for instrument in Instrument.objects.filter(Q(pk__in=instrument_ids)):
+            _simulate_instrument(ledger, instrument, start, until)
     BrokerAccount.objects.filter(pk=account.pk).update(paper_processed_until=until)
     account.paper_processed_until = until
     paper_revalue(account, now=until, write_trades=write_trades)
