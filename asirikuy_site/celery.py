@@ -34,3 +34,17 @@ def _load_python_strategies(**_: object) -> None:
     from framework.pystrategy import load_strategies
 
     load_strategies()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _database_connections_checked(task: object = None, **_: object) -> None:
+    """Around each task, as Django does around each request: a connection past CONN_MAX_AGE, or one that failed
+    (a PostgreSQL restart) and is no longer usable, is closed, so the next query opens a fresh one. Eager tasks
+    run inside the caller's connection and transaction, which are left alone."""
+    request = getattr(task, "request", None)
+    if getattr(request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

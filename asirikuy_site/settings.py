@@ -245,6 +245,11 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = ("trading.queues.route_task",)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Celery's Django fixup closes the database connection around every task unless this is set (then every 2 × N
+# tasks); a strategy worker would open a new PostgreSQL connection for each bar close and each fill task. Tasks
+# keep the connection instead, under Django's own rules (CONN_MAX_AGE, health checks, closed after an error):
+# asirikuy_site/celery.py checks it around each task as a request is checked.
+CELERY_DB_REUSE_MAX = 1000
 
 if env_str("CELERY_BROKER_URL") or REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
