@@ -269,12 +269,14 @@ def bar_close_round(
     trades = Trade.objects.count()
     # Where the wall time goes: when each account's batch started and ended, from the bar being available.
     spans = []
+    by_worker: dict[str, list[tuple[float, float]]] = {}
     for account_id in sorted({inst.account_id for inst in made}):
-        rows = Execution.objects.filter(instance__account_id=account_id)
+        rows = list(Execution.objects.filter(instance__account_id=account_id))
         starts = [(r.started_at - t0_utc).total_seconds() for r in rows]
         ends = [s + (r.duration_ms or 0) / 1000 for s, r in zip(starts, rows, strict=True)]
         if starts:
             spans.append((min(starts), max(ends)))
+            by_worker.setdefault(rows[0].holder, []).append(spans[-1])
     how = "one task per instance" if per_instance else "one task per account"
     print(f"\n[{label}, {how}] {instances} instances on {accounts} account(s)")
     print(f"  bar available → last execution recorded: {wall:.3f} s  ({instances / wall:.0f} executions/s)")
@@ -290,6 +292,12 @@ def bar_close_round(
             f"  account batches started {first[0]:.2f}..{first[-1]:.2f} s after the bar (median {statistics.median(first):.2f}),"
             f" longest batch {max(b - a for a, b in spans):.2f} s"
         )
+        for k, (_, worker_spans) in enumerate(sorted(by_worker.items())):
+            first = sorted(a for a, _ in worker_spans)
+            print(
+                f"  worker {k + 1}: {len(worker_spans)} account batches, started {first[0]:.2f}..{first[-1]:.2f} s,"
+                f" {(first[-1] - first[0]) / max(len(first) - 1, 1) * 1000:.0f} ms apart on average"
+            )
     return {"wall": wall, "filled": filled, "p50": statistics.median(durations), "p99": percentile(durations, 99)}
 
 
