@@ -51,11 +51,11 @@ def test_one_bad_instance_is_recorded_on_its_execution_and_the_others_still_run(
     # Settings that slipped past validation (written straight to the row): the run fails on them.
     (broken,) = _instances(account, market, 1, first_id=300)
     type(broken).objects.filter(pk=broken.pk).update(parameters={"FAST_PERIOD": "fast"})
-    # A slot on an instrument with no bars at all: skipped, nothing to trade on.
+    # Slots on an instrument with no bars at all: each skipped, nothing to trade on (checked once for both).
     gbpusd = Instrument.objects.create(
         symbol="GBPUSD", base_currency="GBP", quote_currency="USD", digits=5, always_open=True
     )
-    (no_data,) = _instances(account, gbpusd, 1, first_id=400)
+    no_data, no_data_too = _instances(account, gbpusd, 2, first_id=400)
 
     outcomes = {o.instance_id: o for o in execution_bar_close(account_id=account.pk, timeframe=1, now=NOW)}
 
@@ -70,7 +70,10 @@ def test_one_bad_instance_is_recorded_on_its_execution_and_the_others_still_run(
     skipped = Execution.objects.get(instance=no_data)
     assert skipped.status == ExecutionStatus.SKIPPED
     assert "GBPUSD" in skipped.error or str(gbpusd.pk) in skipped.error
-    assert not Order.objects.filter(instance__in=[short, broken, no_data]).exists()
+    also_skipped = Execution.objects.get(instance=no_data_too)
+    assert (also_skipped.status, also_skipped.error) == (ExecutionStatus.SKIPPED, skipped.error)
+    assert outcomes[no_data_too.instance_id].status == "skipped"
+    assert not Order.objects.filter(instance__in=[short, broken, no_data, no_data_too]).exists()
     assert all(e.duration_ms is not None for e in Execution.objects.all())
 
 

@@ -79,6 +79,7 @@ class _Shared:
     risk: RiskContext | None = None
     books: dict[int, BookRows] | None = None
     instance_ids: list[int] = field(default_factory=list)
+    stale: dict[tuple[int, int], StaleDataError | None] = field(default_factory=dict)  # bars_check_fresh's answers
     capacity: int = ORDER_INFO_SIZE  # the largest order-info array of the batch: one book read serves all
 
 
@@ -284,6 +285,25 @@ def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> Instanc
     return rows.for_instance(instance.instance_id, contract_size=instance.instrument.contract_size, capacity=capacity)
 
 
+def _check_fresh(shared: _Shared, instrument_id: int, timeframe: int) -> None:
+    """``bars_check_fresh`` once per (instrument, timeframe) of the batch: its answer is the same for all."""
+    key = (instrument_id, timeframe)
+    if key not in shared.stale:
+        try:
+            bars_check_fresh(
+                instrument_id=instrument_id,
+                timeframe=timeframe,
+                now=shared.now,
+                last_bar_time=shared.last_bars.get(key),
+            )
+            shared.stale[key] = None
+        except StaleDataError as e:
+            shared.stale[key] = e
+    stale = shared.stale[key]
+    if stale is not None:
+        raise stale
+
+
 def _run_one(job: Job, shared: _Shared) -> None:
     instance, execution = job.instance, job.execution
     log_context_set(instance=instance.instance_id)
@@ -310,12 +330,7 @@ def _compute(job: Job, shared: _Shared) -> None:
     instance, execution, plans = job.instance, job.execution, job.plans
     assert execution is not None and plans is not None
     account, instrument, now = shared.account, instance.instrument, shared.now
-    bars_check_fresh(
-        instrument_id=instrument.pk,
-        timeframe=instance.timeframe,
-        now=now,
-        last_bar_time=shared.last_bars.get((instrument.pk, instance.timeframe)),
-    )
+    _check_fresh(shared, instrument.pk, instance.timeframe)
     quote = _quote(shared, instrument)
     settings_ = instance_settings(instance)
     python = is_python_strategy(settings_.strategy_id)  # a Python strategy runs in this process, not in the C library
