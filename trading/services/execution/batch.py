@@ -26,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from brokers.base import Quote
-from framework import FrameworkError
+from framework import FrameworkError, RatesSlot
 from framework.errors import FrameworkInputError, SettingsError
 from framework.pystrategy.host import python_host
 from framework.pystrategy.registry import is_python_strategy
@@ -251,7 +251,7 @@ def _wait_for_bars(jobs: list[Job]) -> dict[tuple[int, int], datetime | None]:
     deadline = time.monotonic() + settings.BAR_WAIT_SECONDS
     while True:
         last = newest_complete_times(list(wanted))
-        missing = [key for key, bar_time in wanted.items() if last.get(key) is None or last[key] < bar_time]
+        missing = [key for key, bar_time in wanted.items() if (newest := last.get(key)) is None or newest < bar_time]
         if not missing or time.monotonic() >= deadline:
             return last
         time.sleep(0.25)
@@ -275,6 +275,14 @@ def _rate(shared: _Shared, instrument: Instrument, bid: Decimal) -> Decimal:
     if rate is None:
         rate = shared.rates[instrument.pk] = quote_to_account_rate(instrument, shared.account.currency, price=bid)
     return rate
+
+
+def _current_time(slots: list[RatesSlot | None]) -> int:
+    """The run's time: the open time of slot 0's forming bar (slot 0, the primary series, is always built)."""
+    primary = slots[0]
+    if primary is None:
+        raise ValueError("slot 0 (the primary series) has no bars")
+    return int(primary.rates["time"][-1])
 
 
 def _book(shared: _Shared, instance: StrategyInstance, capacity: int) -> InstanceBook:
@@ -345,7 +353,7 @@ def _compute(job: Job, shared: _Shared) -> None:
         account_currency=account.currency,
         broker_name=BROKER_TZ,
         ref_broker_name=BROKER_TZ,
-        current_time=int(slots[0].rates["time"][-1]),
+        current_time=_current_time(slots),
         orders=book.infos,
         account=account_info(account, instrument),
         prices=bid_ask(quote.bid, quote.ask, rate),
