@@ -148,6 +148,7 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
         account = BrokerAccount.objects.get(pk=account_id)
     venue = venue_for(account)
     handled = 0
+    held: set[int] = set()  # entries waiting for an exit of their instance (exit_in_flight)
     while True:
         # prices_memo: the paper broker quotes each order of a pass from the same newest bar, read once.
         with _instrument_lock(account_id, instrument_id) as lock, prices_memo():
@@ -178,12 +179,35 @@ def orders_dispatch(*, account_id: int, instrument_id: int, account: BrokerAccou
             else:
                 for order in orders:
                     lock.touch()
+                    if exit_in_flight(order):
+                        # It stays NEW (the sweeper offers it again) until the exit is known, or its age ends it.
+                        if not order_too_late(order, timezone.now()):
+                            held.add(order.pk)
+                        continue
                     _dispatch_one(venue, order, kill_switch)
                     handled += 1
         # Checked after the lock is released: an order created meanwhile, whose own dispatcher found the lock
         # taken, would otherwise wait for the next run.
-        if not _new_orders(account_id, instrument_id).exists():
+        if not _new_orders(account_id, instrument_id).exclude(pk__in=held).exists():
             return handled
+
+
+def exit_in_flight(order: Order) -> bool:
+    """An entry waits while an exit of its instance on this instrument has no known outcome yet.
+
+    A stop-and-reverse sends the close, then the entry. When the close's answer is lost (a dispatcher killed
+    mid-send, a dropped connection) it is SUBMITTING or UNKNOWN until the resolver finds it; sending the entry
+    meanwhile would hold both positions at the broker, over the instance's max_open_orders. Remote brokers
+    only: the paper venue claims, fills and records an exit in one transaction, so it is never left in flight.
+    """
+    if order.intent != OrderIntent.OPEN or order.netting or order.instance_id is None:
+        return False
+    return Order.objects.filter(
+        instance_id=order.instance_id,
+        instrument_id=order.instrument_id,
+        intent=OrderIntent.CLOSE,
+        status__in=(OrderStatus.SUBMITTING, OrderStatus.UNKNOWN),
+    ).exists()
 
 
 def _new_orders(account_id: int, instrument_id: int) -> QuerySet[Order]:
