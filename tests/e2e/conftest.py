@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .workers import Workers
+from tests.support.workers import Workers
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
