@@ -54,6 +54,8 @@ def oanda(transactional_db, alice, eurusd, fake, settings):
     settings.OANDA_PRACTICE_URL = fake.url
     settings.OANDA_PRACTICE_STREAM_URL = fake.url
     oanda_clients_reset()
+    eurusd.always_open = True  # dispatch's market-hours gate would hold the order on a weekend
+    eurusd.save(update_fields=["always_open"])
     account = account_create(
         owner=alice,
         name="Alice OANDA",
