@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.support.builders import make_flat_bars as make_bars  # noqa: F401 (the tests import it from here)
+
 T0 = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday, market open
-
-
-def make_bars(instrument, start: datetime, count: int, price: str = "1.10000") -> None:
-    from trading.models import Bar
-
-    points = instrument.to_points(Decimal(price))
-    Bar.objects.bulk_create(
-        [
-            Bar(
-                instrument=instrument,
-                timeframe=1,
-                time=start + timedelta(minutes=i),
-                open=points,
-                high=points,
-                low=points,
-                close=points,
-                volume=1,
-            )
-            for i in range(count)
-        ]
-    )
 
 
 def make_instance(account, instrument, instance_id: int, name: str):

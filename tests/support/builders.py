@@ -83,6 +83,25 @@ def make_bars(instrument: Instrument, *, timeframe: int = 60, count: int = 5, fi
     return Bar.objects.bulk_create(bars)
 
 
+def make_flat_bars(instrument: Instrument, start: datetime, count: int, price: str = "1.10000") -> list[Bar]:
+    """``count`` M1 bars from ``start``, every price at ``price``: a market that stands still."""
+    points = instrument.to_points(Decimal(price))
+    bars = [
+        Bar(
+            instrument=instrument,
+            timeframe=1,
+            time=start + timedelta(minutes=i),
+            open=points,
+            high=points,
+            low=points,
+            close=points,
+            volume=1,
+        )
+        for i in range(count)
+    ]
+    return Bar.objects.bulk_create(bars)
+
+
 def make_snapshots(account: BrokerAccount, equities: list[str]) -> list[AccountSnapshot]:
     return [
         AccountSnapshot.objects.create(
