@@ -111,7 +111,13 @@ def ct_eurusd(db):
     from trading.models import Instrument
 
     return Instrument.objects.create(
-        symbol="EURUSD", broker_symbol="EURUSD", base_currency="EUR", quote_currency="USD", digits=5, pip_location=-4
+        symbol="EURUSD",
+        broker_symbol="EURUSD",
+        base_currency="EUR",
+        quote_currency="USD",
+        digits=5,
+        pip_location=-4,
+        always_open=True,  # orders go out whatever day the suite runs on
     )
 
 
@@ -120,7 +126,13 @@ def ct_usdjpy(db):
     from trading.models import Instrument
 
     return Instrument.objects.create(
-        symbol="USDJPY", broker_symbol="USDJPY", base_currency="USD", quote_currency="JPY", digits=3, pip_location=-2
+        symbol="USDJPY",
+        broker_symbol="USDJPY",
+        base_currency="USD",
+        quote_currency="JPY",
+        digits=3,
+        pip_location=-2,
+        always_open=True,
     )
 
 

@@ -87,6 +87,7 @@ def oanda_eurusd(db):
         contract_size=Decimal("100000"),
         margin_rate=Decimal("0.02"),
         spread_points=10,
+        always_open=True,  # orders go out whatever day the suite runs on
     )
 
 

@@ -66,6 +66,7 @@ def test_entries_waiting_for_a_dead_io_worker_never_stack_past_max_open_orders(
         contract_size=Decimal("100000"),
         spread_points=10,
         simulated=True,
+        always_open=True,
     )
     account = account_create(
         owner=alice,

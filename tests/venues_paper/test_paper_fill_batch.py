@@ -101,6 +101,8 @@ def _rows(account: BrokerAccount) -> list[tuple]:
 
 
 def test_a_pass_of_entries_fills_as_each_order_on_its_own(paper_account, alice, eurusd, ma_like_instance):
+    eurusd.always_open = True  # dispatch sends whatever day the suite runs on
+    eurusd.save(update_fields=["always_open"])
     _bar(eurusd)
     alone = BrokerAccount.objects.create(
         owner=alice, name="one by one", broker="paper", currency="USD", balance=Decimal("10000")

@@ -143,4 +143,6 @@ def oanda_fifo(transactional_db, alice, settings, fake):
 
 @pytest.fixture
 def oanda_pair(oanda_fifo, eurusd):
+    eurusd.always_open = True  # orders go out whatever day the suite runs on
+    eurusd.save(update_fields=["always_open"])
     return _instances(oanda_fifo, eurusd)
